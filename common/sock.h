@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Connect, listen, accept and send with sane defaults; never prints. */
+#ifndef TEARDOWN_SOCK_H
+#define TEARDOWN_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "outcome.h"
+
+/* Options for sock_connect and sock_listen; zero means default. */
+struct sock_opts {
+	enum addr_family family;	/* ADDR_ANY, ADDR_V4, ADDR_V6 */
+	int type;			/* SOCK_STREAM (default) or SOCK_DGRAM */
+	const char *src_host;		/* bind before connect (nc -s) */
+	const char *src_port;		/* bind before connect (nc -p) */
+	int timeout_ms;			/* connect/accept deadline; 0 = none */
+	bool nonblock;			/* leave the fd O_NONBLOCK */
+	int backlog;			/* listen backlog; 0 = SOMAXCONN */
+};
+
+/*
+ * Ignore SIGPIPE process-wide. Every binary calls it first; sends also use
+ * MSG_NOSIGNAL so a library user that forgets still gets EPIPE.
+ */
+void sock_ignore_sigpipe(void);
+
+/*
+ * Connect to host:port, trying each resolved address in turn. The socket
+ * is close-on-exec. A connection whose local address equals its peer's
+ * (TCP simultaneous-open with itself) is closed and reported as
+ * OUTCOME_SELF_CONNECT. Returns the fd, or -1 with *outcome (may be NULL)
+ * and errbuf saying why ("connect to 127.0.0.1:9 : refused").
+ */
+int sock_connect(const char *host, const char *port,
+    const struct sock_opts *o, enum outcome *outcome, char *errbuf);
+
+/*
+ * Listen on host:port (host NULL or "" = all addresses; port "0" picks a
+ * free one) with SO_REUSEADDR and close-on-exec. Returns the fd or -1.
+ */
+int sock_listen(const char *host, const char *port,
+    const struct sock_opts *o, char *errbuf);
+
+/*
+ * Accept one connection, waiting at most timeout_ms (<= 0: forever).
+ * Returns the close-on-exec fd, or -1 with *outcome set (OUTCOME_TIMEOUT on
+ * deadline) and errbuf filled.
+ */
+int sock_accept(int lfd, int timeout_ms, enum outcome *outcome, char *errbuf);
+
+/* True when the connected socket's local address equals its peer's. */
+bool sock_is_self_connect(int fd);
+
+/* Local or peer address of fd formatted as addr_format does. */
+const char *sock_local_str(int fd, char *buf, size_t len);
+const char *sock_peer_str(int fd, char *buf, size_t len);
+
+/* Local port of a bound socket, 0 on error. */
+unsigned sock_local_port(int fd);
+
+/*
+ * Send all of buf with MSG_NOSIGNAL, retrying short writes and EINTR; on a
+ * non-blocking socket waits with poll. Returns bytes sent; on failure sets
+ * *outcome (EPIPE -> OUTCOME_BROKEN_PIPE) and returns what went out first.
+ */
+size_t sock_send_all(int fd, const void *buf, size_t len,
+    enum outcome *outcome);
+
+/*
+ * Read exactly len bytes unless EOF or an error comes first. Returns the
+ * bytes read; *outcome is OUTCOME_OK when all arrived, else why not.
+ */
+size_t sock_recv_all(int fd, void *buf, size_t len, enum outcome *outcome);
+
+/*
+ * One recv() with a deadline (timeout_ms <= 0 waits forever). Returns > 0
+ * bytes, 0 with OUTCOME_EOF, or -1 with the outcome of the failure.
+ */
+ssize_t sock_recv_timeout(int fd, void *buf, size_t len, int timeout_ms,
+    enum outcome *outcome);
+
+/* Set or clear O_NONBLOCK. Returns -1 on failure. */
+int sock_set_nonblock(int fd, bool on);
+
+/* Pending socket error (SO_ERROR), 0 for none. */
+int sock_error(int fd);
+
+#endif
