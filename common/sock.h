@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -32,7 +33,8 @@ void sock_ignore_sigpipe(void);
  * is close-on-exec. A connection whose local address equals its peer's
  * (TCP simultaneous-open with itself) is closed and reported as
  * OUTCOME_SELF_CONNECT. Returns the fd, or -1 with *outcome (may be NULL)
- * and errbuf saying why ("connect to 127.0.0.1:9 : refused").
+ * and errbuf saying why ("connect to 127.0.0.1 port 9: Connection
+ * refused"); errno holds the last attempt's error.
  */
 int sock_connect(const char *host, const char *port,
     const struct sock_opts *o, enum outcome *outcome, char *errbuf);
@@ -87,5 +89,20 @@ int sock_set_nonblock(int fd, bool on);
 
 /* Pending socket error (SO_ERROR), 0 for none. */
 int sock_error(int fd);
+
+/* Milliseconds on CLOCK_MONOTONIC, the clock every deadline uses. */
+int64_t sock_now_ms(void);
+
+/* The absolute deadline timeout_ms from now; -1 (never) if <= 0. */
+int64_t sock_deadline(int timeout_ms);
+
+/*
+ * poll() fd for events (POLLIN, POLLOUT) until the absolute deadline from
+ * sock_deadline (-1: no deadline). Returns 1 when ready (including error
+ * and hang-up conditions), 0 with errno ETIMEDOUT when the deadline
+ * passed, -1 with errno when poll failed (EINTR included: callers decide
+ * whether a signal ends the wait).
+ */
+int sock_wait(int fd, short events, int64_t deadline);
 
 #endif
