@@ -18,6 +18,13 @@ const void *buf_data(const struct buf *b);
 /* Append len bytes; returns -1 (ENOMEM) without changing b on failure. */
 int buf_append(struct buf *b, const void *data, size_t len);
 
+/*
+ * Make room so that len more bytes can be appended without failing, for
+ * callers that must queue several pieces all or nothing. Returns -1
+ * (ENOMEM) without changing b on failure.
+ */
+int buf_reserve(struct buf *b, size_t len);
+
 /* Drop n bytes from the front (n <= buf_len). */
 void buf_consume(struct buf *b, size_t n);
 
