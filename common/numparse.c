@@ -113,19 +113,17 @@ num_parse_secs_ms(const char *s, int64_t max_ms, const char *what,
 		errbuf_set(errbuf, "%s: empty number", label(what));
 		return -1;
 	}
-	/* Whole seconds; once past max_ms only the syntax still matters. */
+	/* Whole seconds; after an overflow only the syntax still matters. */
 	for (; isdigit((unsigned char)*p); p++) {
-		/* Room for this digit and a fraction, without overflow. */
-		if (ms > max_ms / 10 || ms * 10 > INT64_MAX - 10000)
-			big = true;
-		else
-			ms = ms * 10 + (*p - '0') * 1000;
+		big = big || __builtin_mul_overflow(ms, 10, &ms) ||
+		    __builtin_add_overflow(ms, (*p - '0') * 1000, &ms);
 	}
 	if (*p == '.' && isdigit((unsigned char)p[1])) {
-		int64_t unit = 100;
+		int unit = 100;
 
 		for (p++; isdigit((unsigned char)*p) && frac < 3; p++, frac++) {
-			ms += (*p - '0') * unit;
+			big = big || __builtin_add_overflow(ms,
+			    (*p - '0') * unit, &ms);
 			unit /= 10;
 		}
 		if (isdigit((unsigned char)*p)) {
