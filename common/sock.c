@@ -493,3 +493,66 @@ sock_recv_timeout(int fd, void *buf, size_t len, int timeout_ms,
 	set_outcome(outcome, outcome_from_errno(errno));
 	return -1;
 }
+
+int
+sock_connect_start(const struct addrinfo *ai, const struct sock_opts *o,
+    enum outcome *outcome, char *errbuf)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int type, fd;
+
+	if (o == NULL)
+		o = &default_opts;
+	type = o->type != 0 ? o->type : SOCK_STREAM;
+	numeric_host(ai->ai_addr, ip, sizeof(ip));
+	fd = socket(ai->ai_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		set_outcome(outcome, outcome_from_errno(errno));
+		errbuf_set(errbuf, "socket for %s: %s", ip, strerror(errno));
+		return -1;
+	}
+	if ((o->src_host != NULL || o->src_port != NULL) &&
+	    bind_source(fd, ai->ai_family, o, errbuf) == -1) {
+		set_outcome(outcome, outcome_from_errno(errno));
+		close_keep_errno(fd);
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		set_outcome(outcome, outcome_from_errno(errno));
+		errbuf_set(errbuf, "connect to %s port %u: %s", ip,
+		    addr_port(ai->ai_addr), strerror(errno));
+		close_keep_errno(fd);
+		return -1;
+	}
+	set_outcome(outcome, OUTCOME_OK);
+	return fd;
+}
+
+int
+sock_connect_finish(int fd, enum outcome *outcome, char *errbuf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char peer[ADDR_STRLEN];
+	int err = sock_error(fd);
+
+	if (err == 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		err = errno == ENOTCONN ? EINPROGRESS : errno;
+	if (err != 0) {
+		set_outcome(outcome, outcome_from_errno(err));
+		errbuf_set(errbuf, "connect: %s", strerror(err));
+		errno = err;
+		return -1;
+	}
+	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+	if (sock_is_self_connect(fd)) {
+		set_outcome(outcome, OUTCOME_SELF_CONNECT);
+		errbuf_set(errbuf, "connect to %s: connected to itself "
+		    "(local address == peer address)", peer);
+		errno = ECONNREFUSED;
+		return -1;
+	}
+	set_outcome(outcome, OUTCOME_OK);
+	return 0;
+}

@@ -105,4 +105,22 @@ int64_t sock_deadline(int timeout_ms);
  */
 int sock_wait(int fd, short events, int64_t deadline);
 
+/*
+ * Start a non-blocking connect to one resolved address, for event loops
+ * that cannot wait in sock_connect (bound to o->src_host/src_port first
+ * when given). Returns the O_NONBLOCK, close-on-exec fd, which becomes
+ * writable when the attempt ends; call sock_connect_finish then. Returns
+ * -1 with *outcome and errbuf when the attempt failed at once.
+ */
+struct addrinfo;
+int sock_connect_start(const struct addrinfo *ai, const struct sock_opts *o,
+    enum outcome *outcome, char *errbuf);
+
+/*
+ * Finish what sock_connect_start began, once its fd is writable: 0 when
+ * connected, -1 with *outcome (refused, timeout, self-connect, ...) and
+ * errbuf otherwise. The fd stays open either way; the caller closes it.
+ */
+int sock_connect_finish(int fd, enum outcome *outcome, char *errbuf);
+
 #endif

@@ -2,6 +2,7 @@
 /* Unit tests for sock.c on real loopback sockets: connect, listen, I/O. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -560,6 +561,55 @@ test_wait_and_deadline(void **state)
 	close(s);
 }
 
+/* sock_connect_start + sock_connect_finish: the event-loop connect. */
+static void
+test_connect_start_finish(void **state)
+{
+	char port[8], eb[ERRBUF_LEN];
+	struct addrinfo *ai;
+	enum outcome oc = OUTCOME_ERROR;
+	int lfd, fd, s, hold;
+
+	(void)state;
+	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
+	assert_true(lfd >= 0);
+	port_str(lfd, port, sizeof(port));
+	ai = addr_resolve("127.0.0.1", port, ADDR_V4, false, eb);
+	assert_non_null(ai);
+	fd = sock_connect_start(ai, NULL, &oc, eb);
+	assert_true(fd >= 0);
+	assert_int_equal(oc, OUTCOME_OK);
+	assert_true(has_flag(fd, F_GETFL, O_NONBLOCK));
+	assert_true(has_flag(fd, F_GETFD, FD_CLOEXEC));
+	assert_int_equal(sock_wait(fd, POLLOUT, sock_deadline(TEST_WAIT_MS)),
+	    1);
+	assert_int_equal(sock_connect_finish(fd, &oc, eb), 0);
+	assert_int_equal(oc, OUTCOME_OK);
+	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
+	assert_true(s >= 0);
+	close(s);
+	close(fd);
+	close(lfd);
+	freeaddrinfo(ai);
+
+	/* Refused: writable, then finish reports it; the fd stays open. */
+	hold = bound_not_listening(SOCK_STREAM, port, sizeof(port));
+	ai = addr_resolve("127.0.0.1", port, ADDR_V4, false, eb);
+	assert_non_null(ai);
+	fd = sock_connect_start(ai, NULL, &oc, eb);
+	assert_true(fd >= 0);
+	assert_int_equal(sock_wait(fd, POLLOUT, sock_deadline(TEST_WAIT_MS)),
+	    1);
+	assert_int_equal(sock_connect_finish(fd, &oc, eb), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	assert_int_equal(oc, OUTCOME_REFUSED);
+	assert_string_equal(eb, "connect: Connection refused");
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
+	close(hold);
+	freeaddrinfo(ai);
+}
+
 int
 main(void)
 {
@@ -581,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_ignore_sigpipe),
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_wait_and_deadline),
+		cmocka_unit_test(test_connect_start_finish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
