@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Buffered non-blocking TCP connections on an evloop, with the contract. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conn.h"
+#include "errbuf.h"
+#include "frame.h"
+#include "sock.h"
+
+/* One recv's worth; also how far a relay can overshoot its high mark. */
+#define CONN_READ_CHUNK (64u * 1024)
+/* Reads per readiness event, so one busy peer cannot starve the rest. */
+#define CONN_READS_PER_EVENT 16
+/* Reads after a send error, bounded in case the peer is still sending. */
+#define CONN_DRAIN_READS 1024
+
+/*
+ * Where the connection is in ending. Only CONN_OPEN accepts new sends;
+ * every other state flushes what was accepted, then sends the FIN.
+ */
+enum conn_state {
+	CONN_OPEN,
+	CONN_SHUTDOWN,	/* conn_shutdown(): flush, FIN, keep reading */
+	CONN_CLOSING,	/* conn_close(GRACEFUL): flush, FIN, read to EOF */
+	CONN_PEER_DONE	/* peer's EOF, half-close off: flush, FIN, end */
+};
+
+struct conn {
+	struct evloop *loop;
+	int fd;
+	struct conn_callbacks cb;
+	void *arg;
+	struct buf *in;
+	struct buf *out;
+	enum conn_state state;
+	bool framed;
+	uint32_t frame_max;
+	bool half_close;
+	size_t high;
+	size_t low;
+	bool above_high;	/* on_high_water sent, on_drain not yet */
+	bool paused;
+	bool peer_eof;		/* recv returned 0 */
+	bool wr_shut;		/* our FIN is out */
+	bool delivering;	/* inside deliver(): no nested delivery */
+	int send_err;		/* a failed send waiting to be reported */
+	unsigned watched;	/* interest registered with the loop */
+	uint64_t kick_timer;
+	uint64_t close_timer;
+	bool ended;		/* on_close called (or being called) */
+	int depth;		/* entries on the stack; free when 0 */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+static void conn_on_event(struct evloop *loop, int fd, unsigned events,
+    void *arg);
+
+/*
+ * Every way into a conn (an event, a timer, a public call) is bracketed by
+ * enter/leave. A callback may end or free-request its own conn or any
+ * other; the memory goes only when the outermost bracket is left, so the
+ * code below a callback can always look at c->ended.
+ */
+static void
+enter(struct conn *c)
+{
+	c->depth++;
+}
+
+static void
+leave(struct conn *c)
+{
+	if (--c->depth > 0 || !c->ended)
+		return;
+	buf_free(c->in);
+	buf_free(c->out);
+	free(c);
+}
+
+struct conn *
+conn_new(struct evloop *loop, int fd, const struct conn_callbacks *cb,
+    void *arg, char *errbuf)
+{
+	struct conn *c;
+
+	if (sock_set_nonblock(fd, true) < 0) {
+		errbuf_set(errbuf, "connection: O_NONBLOCK: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->in = buf_new(CONN_READ_CHUNK)) == NULL ||
+	    (c->out = buf_new(0)) == NULL) {
+		errbuf_set(errbuf, "connection: out of memory");
+		goto fail;
+	}
+	c->loop = loop;
+	c->fd = fd;
+	c->cb = *cb;
+	c->arg = arg;
+	c->frame_max = FRAME_MAX_DEFAULT;
+	c->high = SIZE_MAX;
+	c->low = 0;
+	c->watched = EV_READ;
+	if (evloop_add(loop, fd, EV_READ, conn_on_event, c) < 0) {
+		errbuf_set(errbuf, "connection: watch fd %d: %s", fd,
+		    strerror(errno));
+		goto fail;
+	}
+	return c;
+fail:
+	if (c != NULL) {
+		buf_free(c->in);
+		buf_free(c->out);
+		free(c);
+	}
+	return NULL;
+}
+
+/*
+ * The last step: stop watching, close the fd the way the trigger calls for,
+ * and tell the user. The caller is inside enter/leave, which frees.
+ */
+static void
+conn_end(struct conn *c, enum conn_end why, enum outcome o, bool rst)
+{
+	struct close_report r;
+
+	if (c->ended)
+		return;
+	c->ended = true;
+	if (c->kick_timer != 0)
+		evloop_timer_cancel(c->loop, c->kick_timer);
+	if (c->close_timer != 0)
+		evloop_timer_cancel(c->loop, c->close_timer);
+	c->kick_timer = c->close_timer = 0;
+	evloop_del(c->loop, c->fd);
+	if (rst)
+		close_abort(c->fd, &r);
+	else
+		close(c->fd);
+	c->fd = -1;
+	if (c->cb.on_close != NULL)
+		c->cb.on_close(c, why, o, c->arg);
+}
+
+static void
+end_with_errno(struct conn *c, enum conn_end why, int err)
+{
+	conn_end(c, why, outcome_from_errno(err), false);
+}
+
+static bool
+reading_wanted(const struct conn *c)
+{
+	if (c->ended || c->peer_eof || c->state == CONN_PEER_DONE)
+		return false;
+	/* A graceful close reads to the peer's EOF even while paused. */
+	return !c->paused || c->state == CONN_CLOSING;
+}
+
+static void
+update_interest(struct conn *c)
+{
+	unsigned want = 0;
+
+	if (c->ended)
+		return;
+	if (reading_wanted(c))
+		want |= EV_READ;
+	if (buf_len(c->out) > 0 && !c->wr_shut && c->send_err == 0)
+		want |= EV_WRITE;
+	if (want != c->watched && evloop_mod(c->loop, c->fd, want) == 0)
+		c->watched = want;
+}
+
+/* Run the rest of the work from the loop, never inside the caller's call. */
+static void
+conn_kicked(struct evloop *loop, void *arg);
+
+static void
+kick(struct conn *c)
+{
+	if (c->kick_timer == 0 && !c->ended)
+		c->kick_timer = evloop_timer_add(c->loop, 0, conn_kicked, c);
+}
+
+/*
+ * Hand buffered input to the user: raw bytes for as long as on_data takes
+ * some, or every complete message. A hostile frame length ends the
+ * connection before any buffer is sized for it.
+ */
+static void
+deliver(struct conn *c)
+{
+	enum frame_status st;
+	const unsigned char *p;
+	uint32_t mlen;
+	size_t len, n;
+
+	if (c->delivering)
+		return;
+	c->delivering = true;
+	while (!c->ended && (len = buf_len(c->in)) > 0) {
+		p = buf_data(c->in);
+		if (!c->framed) {
+			n = c->cb.on_data != NULL ?
+			    c->cb.on_data(c, p, len, c->arg) : len;
+			buf_consume(c->in, n < len ? n : len);
+			if (n == 0)
+				break;
+			continue;
+		}
+		st = frame_parse(p, len, c->frame_max, &mlen);
+		if (st == FRAME_NEED_MORE)
+			break;
+		if (st != FRAME_OK) {
+			/* We will not read the rest: tell the peer with RST. */
+			conn_end(c, CONN_END_RECV_ERROR, OUTCOME_ERROR, true);
+			break;
+		}
+		if (c->cb.on_message != NULL)
+			c->cb.on_message(c, p + FRAME_HDR_LEN, mlen, c->arg);
+		buf_consume(c->in, FRAME_HDR_LEN + (size_t)mlen);
+	}
+	c->delivering = false;
+}
+
+/* recv returned 0: deliver-before-close is already done by then. */
+static void
+peer_eof(struct conn *c)
+{
+	c->peer_eof = true;
+	if (c->state == CONN_CLOSING)
+		return;
+	if (!c->half_close) {
+		c->state = CONN_PEER_DONE;
+		return;
+	}
+	/* Tell only a user who can still answer: not after conn_shutdown. */
+	if (c->state == CONN_OPEN && c->send_err == 0 &&
+	    c->cb.on_peer_eof != NULL)
+		c->cb.on_peer_eof(c, c->arg);
+}
+
+/*
+ * Read and deliver. Returns -1 with errno on a receive error (everything
+ * read before it has been delivered), 0 otherwise.
+ */
+static int
+read_some(struct conn *c, bool force, int max_reads)
+{
+	ssize_t n;
+	int i;
+
+	/* on_message's pointer is into c->in: never read under it. */
+	if (c->delivering)
+		return 0;
+	for (i = 0; i < max_reads; i++) {
+		if (c->ended || c->peer_eof || (!force && !reading_wanted(c)))
+			break;
+		n = buf_read_fd(c->in, c->fd, CONN_READ_CHUNK);
+		if (n > 0) {
+			c->bytes_in += (uint64_t)n;
+			deliver(c);
+			continue;
+		}
+		if (n == 0) {
+			peer_eof(c);
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A send failed. What the peer had already sent us is still in our receive
+ * queue; deliver it, as the contract asks, before reporting the failure.
+ */
+static void
+fail_send(struct conn *c, int err)
+{
+	c->send_err = err;
+	(void)read_some(c, true, CONN_DRAIN_READS);
+	end_with_errno(c, CONN_END_SEND_ERROR, err);
+}
+
+/* Send what the socket takes. Returns -1 with errno on a send error. */
+static int
+flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (buf_len(c->out) > 0) {
+		n = buf_send_fd(c->out, c->fd);
+		if (n > 0) {
+			c->bytes_out += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		return -1;
+	}
+	if (c->above_high && buf_len(c->out) <= c->low) {
+		c->above_high = false;
+		if (c->cb.on_drain != NULL)
+			c->cb.on_drain(c, c->arg);
+	}
+	return 0;
+}
+
+/* After I/O: send the FIN when due, end when both directions are done. */
+static void
+progress(struct conn *c)
+{
+	if (c->ended)
+		return;
+	if (c->send_err != 0) {
+		fail_send(c, c->send_err);
+		return;
+	}
+	if (c->state != CONN_OPEN && !c->wr_shut && buf_len(c->out) == 0) {
+		if (shutdown(c->fd, SHUT_WR) < 0) {
+			fail_send(c, errno);
+			return;
+		}
+		c->wr_shut = true;
+	}
+	if (c->peer_eof && c->wr_shut) {
+		if (c->state == CONN_CLOSING)
+			conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_OK, false);
+		else
+			conn_end(c, CONN_END_PEER_EOF, OUTCOME_EOF, false);
+		return;
+	}
+	update_interest(c);
+}
+
+static void
+conn_kicked(struct evloop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	enter(c);
+	c->kick_timer = 0;
+	progress(c);
+	leave(c);
+}
+
+static void
+conn_close_timeout(struct evloop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	enter(c);
+	c->close_timer = 0;
+	conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_TIMEOUT, true);
+	leave(c);
+}
+
+/*
+ * Once the peer's EOF is in, there is nothing left to read, so an error
+ * (EPOLLERR) can only be about what we send; fetch it from SO_ERROR. A
+ * hang-up with the error already taken means the socket is closed under
+ * us, which the next send would report as EPIPE.
+ */
+static void
+error_after_eof(struct conn *c)
+{
+	int err = sock_error(c->fd);
+
+	progress(c);
+	if (!c->ended)
+		fail_send(c, err != 0 ? err : EPIPE);
+}
+
+static void
+conn_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct conn *c = arg;
+
+	enter(c);
+	if ((events & (EV_WRITE | EV_ERROR)) && buf_len(c->out) > 0 &&
+	    !c->wr_shut && c->send_err == 0 && flush(c) < 0) {
+		fail_send(c, errno);
+		goto out;
+	}
+	if (c->ended)
+		goto out;
+	/* An error or hang-up is read even while paused: it ends us. */
+	if ((events & (EV_READ | EV_ERROR)) &&
+	    read_some(c, events & EV_ERROR, CONN_READS_PER_EVENT) < 0) {
+		end_with_errno(c, CONN_END_RECV_ERROR, errno);
+		goto out;
+	}
+	if (c->ended)
+		goto out;
+	if ((events & EV_ERROR) && c->peer_eof)
+		error_after_eof(c);
+	else
+		progress(c);
+out:
+	leave(c);
+}
+
+/* Queue a and b (either may be empty) all or nothing, then try to send. */
+static int
+queue(struct conn *c, const void *a, size_t alen, const void *b,
+    size_t blen)
+{
+	bool was_empty = buf_len(c->out) == 0;
+
+	if (c->ended || c->state != CONN_OPEN || c->send_err != 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (alen > SIZE_MAX - blen || buf_reserve(c->out, alen + blen) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	buf_append(c->out, a, alen);
+	buf_append(c->out, b, blen);
+	enter(c);
+	/* Nothing was waiting for EV_WRITE: try now, saving a loop round. */
+	if (was_empty && flush(c) < 0) {
+		c->send_err = errno;
+		kick(c);
+	}
+	if (!c->ended && !c->above_high && buf_len(c->out) >= c->high) {
+		c->above_high = true;
+		if (c->cb.on_high_water != NULL)
+			c->cb.on_high_water(c, buf_len(c->out), c->arg);
+	}
+	update_interest(c);
+	leave(c);
+	return 0;
+}
+
+int
+conn_send(struct conn *c, const void *data, size_t len)
+{
+	return queue(c, data, len, NULL, 0);
+}
+
+int
+conn_send_frame(struct conn *c, const void *msg, size_t len)
+{
+	unsigned char hdr[FRAME_HDR_LEN];
+
+	if (len > 0x7fffffffu) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	frame_put_header(hdr, (uint32_t)len);
+	return queue(c, hdr, sizeof(hdr), msg, len);
+}
+
+void
+conn_set_framing(struct conn *c, uint32_t max)
+{
+	c->framed = true;
+	c->frame_max = max;
+}
+
+void
+conn_set_half_close(struct conn *c, bool on)
+{
+	c->half_close = on;
+}
+
+void
+conn_set_water_marks(struct conn *c, size_t high, size_t low)
+{
+	c->high = high;
+	c->low = low < high ? low : high;
+}
+
+void
+conn_pause_read(struct conn *c)
+{
+	c->paused = true;
+	update_interest(c);
+}
+
+void
+conn_resume_read(struct conn *c)
+{
+	c->paused = false;
+	update_interest(c);
+}
+
+void
+conn_shutdown(struct conn *c)
+{
+	if (c->ended || c->state != CONN_OPEN)
+		return;
+	c->state = CONN_SHUTDOWN;
+	kick(c);
+}
+
+void
+conn_close(struct conn *c, enum close_how how, int timeout_ms)
+{
+	if (c->ended)
+		return;
+	enter(c);
+	switch (how) {
+	case CLOSE_ABORT:
+		conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_OK, true);
+		break;
+	case CLOSE_PLAIN:
+		/* Naive close(): an RST instead of a FIN if input is unread. */
+		conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_OK, false);
+		break;
+	case CLOSE_GRACEFUL:
+		if (c->state == CONN_CLOSING)
+			break;
+		c->state = CONN_CLOSING;
+		if (timeout_ms > 0)
+			c->close_timer = evloop_timer_add(c->loop, timeout_ms,
+			    conn_close_timeout, c);
+		kick(c);
+		update_interest(c);
+		break;
+	}
+	leave(c);
+}
+
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+size_t
+conn_out_queued(const struct conn *c)
+{
+	return buf_len(c->out);
+}
+
+uint64_t
+conn_bytes_in(const struct conn *c)
+{
+	return c->bytes_in;
+}
+
+uint64_t
+conn_bytes_out(const struct conn *c)
+{
+	return c->bytes_out;
+}
+
+const char *
+conn_end_name(enum conn_end why)
+{
+	switch (why) {
+	case CONN_END_SEND_ERROR:
+		return "send-error";
+	case CONN_END_RECV_ERROR:
+		return "recv-error";
+	case CONN_END_PEER_EOF:
+		return "peer-eof";
+	case CONN_END_LOCAL_CLOSE:
+		return "local-close";
+	}
+	return "?";
+}
