@@ -28,16 +28,11 @@ static const unsigned char buf_empty[1];
 struct buf *
 buf_new(size_t initial)
 {
-	struct buf *b;
+	struct buf *b = calloc(1, sizeof(*b));
 
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if (b != NULL && buf_reserve(b, initial) < 0) {
+		free(b);
 		return NULL;
-	if (initial > 0) {
-		if ((b->data = malloc(initial)) == NULL) {
-			free(b);
-			return NULL;
-		}
-		b->cap = initial;
 	}
 	return b;
 }
@@ -45,9 +40,8 @@ buf_new(size_t initial)
 void
 buf_free(struct buf *b)
 {
-	if (b == NULL)
-		return;
-	free(b->data);
+	if (b != NULL)
+		free(b->data);
 	free(b);
 }
 
@@ -150,12 +144,10 @@ buf_read_fd(struct buf *b, int fd, size_t max)
 ssize_t
 buf_send_fd(struct buf *b, int fd)
 {
-	ssize_t n;
+	ssize_t n = 0;
 
-	if (b->len == 0)
-		return 0;
-	n = send(fd, b->data + b->off, b->len, MSG_NOSIGNAL);
-	if (n > 0)
+	if (b->len > 0 &&
+	    (n = send(fd, b->data + b->off, b->len, MSG_NOSIGNAL)) > 0)
 		buf_consume(b, (size_t)n);
 	return n;
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "conn.h"
@@ -52,6 +51,7 @@ struct conn {
 	unsigned watched;	/* interest registered with the loop */
 	uint64_t kick_timer;
 	uint64_t close_timer;
+	bool timed_out;		/* the graceful close's deadline passed */
 	bool ended;		/* on_close called (or being called) */
 	int depth;		/* entries on the stack; free when 0 */
 	uint64_t bytes_in;
@@ -74,14 +74,21 @@ enter(struct conn *c)
 }
 
 static void
-leave(struct conn *c)
+conn_free(struct conn *c)
 {
-	if (--c->depth > 0 || !c->ended)
-		return;
 	buf_free(c->in);
 	buf_free(c->out);
 	free(c);
 }
+
+static void
+leave(struct conn *c)
+{
+	if (--c->depth == 0 && c->ended)
+		conn_free(c);
+}
+
+/* On failure the fd stays open and the caller's. */
 
 struct conn *
 conn_new(struct evloop *loop, int fd, const struct conn_callbacks *cb,
@@ -115,11 +122,8 @@ conn_new(struct evloop *loop, int fd, const struct conn_callbacks *cb,
 	}
 	return c;
 fail:
-	if (c != NULL) {
-		buf_free(c->in);
-		buf_free(c->out);
-		free(c);
-	}
+	if (c != NULL)
+		conn_free(c);
 	return NULL;
 }
 
@@ -141,10 +145,12 @@ conn_end(struct conn *c, enum conn_end why, enum outcome o, bool rst)
 		evloop_timer_cancel(c->loop, c->close_timer);
 	c->kick_timer = c->close_timer = 0;
 	evloop_del(c->loop, c->fd);
+	/* Everything we meant to send is out, or moot: close() (FIN, or the
+	   kernel's RST if input is unread), or RST when asked. */
 	if (rst)
 		close_abort(c->fd, &r);
 	else
-		close(c->fd);
+		close_plain(c->fd, &r);
 	c->fd = -1;
 	if (c->cb.on_close != NULL)
 		c->cb.on_close(c, why, o, c->arg);
@@ -328,6 +334,10 @@ progress(struct conn *c)
 {
 	if (c->ended)
 		return;
+	if (c->timed_out) {
+		conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_TIMEOUT, true);
+		return;
+	}
 	if (c->send_err != 0) {
 		fail_send(c, c->send_err);
 		return;
@@ -360,15 +370,15 @@ conn_kicked(struct evloop *loop, void *arg)
 	leave(c);
 }
 
+/* The graceful close's deadline: progress() aborts on its next run. */
 static void
 conn_close_timeout(struct evloop *loop, void *arg)
 {
 	struct conn *c = arg;
 
-	enter(c);
 	c->close_timer = 0;
-	conn_end(c, CONN_END_LOCAL_CLOSE, OUTCOME_TIMEOUT, true);
-	leave(c);
+	c->timed_out = true;
+	kick(c);
 }
 
 /*
@@ -393,6 +403,11 @@ conn_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
 	struct conn *c = arg;
 
 	enter(c);
+	/* A failed send in conn_send() came first, whatever else is new. */
+	if (c->send_err != 0) {
+		fail_send(c, c->send_err);
+		goto out;
+	}
 	if ((events & (EV_WRITE | EV_ERROR)) && buf_len(c->out) > 0 &&
 	    !c->wr_shut && c->send_err == 0 && flush(c) < 0) {
 		fail_send(c, errno);

@@ -51,7 +51,8 @@ struct conn_callbacks {
 };
 
 /*
- * Take over fd (made non-blocking) on loop. Returns NULL with errbuf set.
+ * Take over fd (made non-blocking) on loop. Returns NULL with errbuf set;
+ * the fd then stays open and the caller's.
  */
 struct conn *conn_new(struct evloop *loop, int fd,
     const struct conn_callbacks *cb, void *arg, char *errbuf);
