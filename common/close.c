@@ -2,11 +2,11 @@
 /* Graceful, abortive and plain closes, each reporting what it observed. */
 #include <errno.h>
 #include <poll.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "close.h"
+#include "names.h"
 #include "sock.h"
 #include "sockopt.h"
 
@@ -18,27 +18,20 @@ static const char *const close_names[] = {
 
 #define NCLOSE_NAMES (sizeof(close_names) / sizeof(close_names[0]))
 
-const char *
-close_how_name(enum close_how how)
-{
-	if ((unsigned)how >= NCLOSE_NAMES)
-		return "?";
-	return close_names[how];
-}
-
 int
 close_how_parse(const char *name, enum close_how *how)
 {
-	if (name == NULL)
-		return -1;
-	for (size_t i = 0; i < NCLOSE_NAMES; i++) {
-		if (strcmp(name, close_names[i]) == 0) {
-			if (how != NULL)
-				*how = (enum close_how)i;
-			return 0;
-		}
-	}
-	return -1;
+	int i = names_find(close_names, NCLOSE_NAMES, name);
+
+	if (i >= 0 && how != NULL)
+		*how = (enum close_how)i;
+	return i >= 0 ? 0 : -1;
+}
+
+const char *
+close_how_name(enum close_how how)
+{
+	return names_get(close_names, NCLOSE_NAMES, how, "?");
 }
 
 /*

@@ -9,30 +9,33 @@
 #include "errbuf.h"
 #include "numparse.h"
 
-static const char *
-label(const char *what)
+/* "WHAT: WHY: INPUT" (or "WHAT: WHY" for no input); returns -1. */
+static int
+fail(char *errbuf, const char *what, const char *why, const char *s)
 {
-	return what != NULL ? what : "value";
+	if (what == NULL)
+		what = "value";
+	if (s == NULL)
+		errbuf_set(errbuf, "%s: %s", what, why);
+	else
+		errbuf_set(errbuf, "%s: %s: %s", what, why, s);
+	return -1;
 }
 
 /*
- * Checks shared by every parser: strtoll/strtoull would accept leading
- * white space, a '+' and (for the unsigned one) a '-' that wraps round;
- * we accept digits only, with a leading '-' where the caller allows it.
+ * strtoll/strtoull would accept leading white space, a '+' and (the
+ * unsigned one) a '-' that wraps round; we want digits, with a leading
+ * '-' only where the caller allows it.
  */
-static bool
-starts_well(const char *s, bool allow_minus, const char *what,
+static int
+check_start(const char *s, bool allow_minus, const char *what,
     char *errbuf)
 {
-	if (s == NULL || *s == '\0') {
-		errbuf_set(errbuf, "%s: empty number", label(what));
-		return false;
-	}
-	if (!isdigit((unsigned char)s[allow_minus && s[0] == '-'])) {
-		errbuf_set(errbuf, "%s: not a number: %s", label(what), s);
-		return false;
-	}
-	return true;
+	if (s == NULL || *s == '\0')
+		return fail(errbuf, what, "empty number", NULL);
+	if (!isdigit((unsigned char)s[allow_minus && s[0] == '-']))
+		return fail(errbuf, what, "not a number", s);
+	return 0;
 }
 
 int
@@ -42,24 +45,36 @@ num_parse_i64(const char *s, int64_t min, int64_t max, const char *what,
 	char *end;
 	long long v;
 
-	if (!starts_well(s, true, what, errbuf))
+	if (check_start(s, true, what, errbuf) == -1)
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end != '\0') {
-		errbuf_set(errbuf, "%s: not a number: %s", label(what), s);
-		return -1;
-	}
-	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
-		errbuf_set(errbuf, "%s: too large: %s", label(what), s);
-		return -1;
-	}
-	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
-		errbuf_set(errbuf, "%s: too small: %s", label(what), s);
-		return -1;
-	}
+	if (*end != '\0')
+		return fail(errbuf, what, "not a number", s);
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max)
+		return fail(errbuf, what, "too large", s);
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min)
+		return fail(errbuf, what, "too small", s);
 	*out = v;
 	return 0;
+}
+
+/* log2 of a size suffix's multiplier, 0 for none, -1 for junk. */
+static int
+suffix_shift(char c)
+{
+	switch (c) {
+	case '\0':
+		return 0;
+	case 'k': case 'K':
+		return 10;
+	case 'm': case 'M':
+		return 20;
+	case 'g': case 'G':
+		return 30;
+	default:
+		return -1;
+	}
 }
 
 int
@@ -68,34 +83,18 @@ num_parse_size(const char *s, uint64_t max, const char *what,
 {
 	char *end;
 	unsigned long long v;
-	unsigned shift = 0;
+	int shift;
 
-	if (!starts_well(s, false, what, errbuf))
+	if (check_start(s, false, what, errbuf) == -1)
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	switch (*end) {
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	}
-	if (shift != 0)
-		end++;
-	if (*end != '\0') {
-		errbuf_set(errbuf, "%s: not a size: %s", label(what), s);
-		return -1;
-	}
+	shift = suffix_shift(*end);
+	if (shift == -1 || (shift > 0 && end[1] != '\0'))
+		return fail(errbuf, what, "not a size", s);
 	if (errno == ERANGE || v > (UINT64_MAX >> shift) ||
-	    (v << shift) > max) {
-		errbuf_set(errbuf, "%s: too large: %s", label(what), s);
-		return -1;
-	}
+	    (v << shift) > max)
+		return fail(errbuf, what, "too large", s);
 	*out = (uint64_t)v << shift;
 	return 0;
 }
@@ -106,41 +105,29 @@ num_parse_secs_ms(const char *s, int64_t max_ms, const char *what,
 {
 	const char *p = s;
 	int64_t ms = 0;
-	int frac = 0;
 	bool big = false;
 
-	if (s == NULL || *s == '\0') {
-		errbuf_set(errbuf, "%s: empty number", label(what));
-		return -1;
-	}
+	if (s == NULL || *s == '\0')
+		return fail(errbuf, what, "empty number", NULL);
 	/* Whole seconds; after an overflow only the syntax still matters. */
 	for (; isdigit((unsigned char)*p); p++) {
 		big = big || __builtin_mul_overflow(ms, 10, &ms) ||
 		    __builtin_add_overflow(ms, (*p - '0') * 1000, &ms);
 	}
+	/* Up to three decimals: tenths, hundredths, thousandths. */
 	if (*p == '.' && isdigit((unsigned char)p[1])) {
-		int unit = 100;
-
-		for (p++; isdigit((unsigned char)*p) && frac < 3; p++, frac++) {
+		for (int unit = 100; isdigit((unsigned char)*++p) && unit > 0;
+		    unit /= 10)
 			big = big || __builtin_add_overflow(ms,
 			    (*p - '0') * unit, &ms);
-			unit /= 10;
-		}
-		if (isdigit((unsigned char)*p)) {
-			errbuf_set(errbuf, "%s: finer than a millisecond: %s",
-			    label(what), s);
-			return -1;
-		}
+		if (isdigit((unsigned char)*p))
+			return fail(errbuf, what, "finer than a millisecond",
+			    s);
 	}
-	if (*p != '\0' || p == s) {
-		errbuf_set(errbuf, "%s: not a number of seconds: %s",
-		    label(what), s);
-		return -1;
-	}
-	if (big || ms > max_ms) {
-		errbuf_set(errbuf, "%s: too large: %s", label(what), s);
-		return -1;
-	}
+	if (*p != '\0' || p == s)
+		return fail(errbuf, what, "not a number of seconds", s);
+	if (big || ms > max_ms)
+		return fail(errbuf, what, "too large", s);
 	*out_ms = ms;
 	return 0;
 }

@@ -2,8 +2,8 @@
 /* Outcome names and the errno -> outcome / errno -> symbol mappings. */
 #include <errno.h>
 #include <stddef.h>
-#include <string.h>
 
+#include "names.h"
 #include "outcome.h"
 
 /* Indexed by enum outcome; these strings are a stable interface. */
@@ -62,24 +62,19 @@ outcome_from_errno(int err)
 const char *
 outcome_name(enum outcome o)
 {
-	if ((unsigned)o >= OUTCOME_COUNT)
-		return "error";
-	return outcome_names[o];
+	return names_get(outcome_names, OUTCOME_COUNT, o, "error");
 }
 
 int
 outcome_parse(const char *name, enum outcome *o)
 {
-	if (name == NULL)
+	int i = names_find(outcome_names, OUTCOME_COUNT, name);
+
+	if (i < 0)
 		return -1;
-	for (int i = 0; i < OUTCOME_COUNT; i++) {
-		if (strcmp(name, outcome_names[i]) == 0) {
-			if (o != NULL)
-				*o = (enum outcome)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (o != NULL)
+		*o = (enum outcome)i;
+	return 0;
 }
 
 #define E(sym) { sym, #sym }
