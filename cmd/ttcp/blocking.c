@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ttcp's blocking I/O model: one thread per connection, plain syscalls. */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "close.h"
+#include "sock.h"
+#include "ttcp.h"
+
+/* The receive buffer: fixed, whatever length the peer announces. */
+#define RX_BUF_LEN (256 * 1024)
+
+/* Per-connection state of this model. */
+struct bio {
+	pthread_t thread;
+	bool started;
+	int evfd;		/* written once when the thread ends */
+	uint8_t hdr[TTCP_HDR_MAX];
+	size_t hdrlen;		/* header still to send (transmitter) */
+};
+
+static struct xfer *
+xfer_new(int fd, int index, int evfd)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+	struct bio *b = calloc(1, sizeof(*b));
+
+	if (x == NULL || b == NULL)
+		err(1, "calloc");
+	x->fd = fd;
+	x->index = index;
+	b->evfd = evfd;
+	x->io = b;
+	sock_peer_str(fd, x->peer, sizeof(x->peer));
+	return x;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	if (x == NULL)
+		return;
+	free(x->rtt);
+	free(x->io);
+	free(x);
+}
+
+/* Roles once the session is known: who sends, who checks, RTT or not. */
+static void
+xfer_begin(struct xfer *x, const struct session *s, bool data_sender)
+{
+	x->sess = *s;
+	x->data_sender = data_sender;
+	x->verify = !data_sender &&
+	    (cfg.verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
+	if (!(s->flags & TTCP_FLAG_STREAM)) {
+		x->rtt = calloc(1, sizeof(*x->rtt));
+		if (x->rtt == NULL)
+			err(1, "calloc");
+	}
+}
+
+/* TCP_INFO before the close, then the graceful close and its verdict. */
+static void
+finish(struct xfer *x, bool set_end)
+{
+	struct tcpinfo_snap ti;
+	struct close_report cr;
+	char eb[ERRBUF_LEN];
+
+	if (sockopt_tcp_info(x->fd, &ti, eb) == 0)
+		x->retransmits = ti.retransmits;
+	close_graceful(x->fd, NULL, 0, TTCP_CLOSE_TIMEOUT_MS, NULL, NULL,
+	    &cr);
+	x->fd = -1;
+	if (set_end && x->end_us == 0)
+		x->end_us = now_us();
+	if (cr.outcome != OUTCOME_OK)
+		xfer_fail(x, "closing: %s before the peer's EOF (%" PRIu64
+		    " payload bytes done)", outcome_name(cr.outcome),
+		    xfer_bytes(x));
+	else if (cr.drained > 0)
+		xfer_fail(x, "peer sent %" PRIu64 " bytes after the end of "
+		    "the session", cr.drained);
+}
+
+static void
+abort_conn(struct xfer *x)
+{
+	struct close_report cr;
+
+	if (x->fd >= 0)
+		close_abort(x->fd, &cr);
+	x->fd = -1;
+}
+
+/*
+ * Data sender. hdr (may be empty) goes out in the same write as the first
+ * message, so a muduo peer sees exactly its header and frames and Nagle
+ * never holds the first message back.
+ */
+static void
+send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
+{
+	const struct session *s = &x->sess;
+	bool stream = (s->flags & TTCP_FLAG_STREAM) != 0;
+	uint8_t *base, *prefix, *payload, ack[TTCP_ACK_LEN];
+	uint64_t bytes = 0;
+	enum outcome o;
+
+	base = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
+	if (base == NULL) {
+		xfer_fail(x, "cannot allocate %" PRIu32 " bytes", s->length);
+		abort_conn(x);
+		return;
+	}
+	prefix = base + TTCP_HDR_MAX;
+	payload = prefix + 4;
+	frame_put_be32(prefix, s->length);
+	pattern_fill(payload, s->length);
+	if (x->start_us == 0)
+		x->start_us = now_us();
+
+	if (s->number == 0 && hdrlen > 0 &&
+	    sock_send_all(x->fd, hdr, hdrlen, &o) != hdrlen) {
+		xfer_fail(x, "sending the session header: %s",
+		    outcome_name(o));
+		goto out;
+	}
+	for (uint32_t i = 0; i < s->number; i++) {
+		const uint8_t *p = stream ? payload : prefix;
+		size_t len = (stream ? 0 : 4) + (size_t)s->length;
+		uint64_t t0 = 0;
+
+		if (i == 0 && hdrlen > 0) {
+			memcpy((uint8_t *)p - hdrlen, hdr, hdrlen);
+			p -= hdrlen;
+			len += hdrlen;
+		}
+		if (!stream)
+			t0 = now_ns();
+		if (sock_send_all(x->fd, p, len, &o) != len) {
+			xfer_fail(x, "sending message %" PRIu32 " of %" PRIu32
+			    ": %s (%" PRIu64 " payload bytes %s)", i + 1,
+			    s->number, outcome_name(o), bytes,
+			    stream ? "sent" : "acknowledged");
+			goto out;
+		}
+		if (!stream) {
+			size_t got = sock_recv_all(x->fd, ack, sizeof(ack),
+			    &o);
+			if (got != sizeof(ack)) {
+				xfer_fail(x, "peer closed (%s) waiting for the "
+				    "ack of message %" PRIu32 " of %" PRIu32
+				    " (%" PRIu64 " payload bytes "
+				    "acknowledged)", outcome_name(o), i + 1,
+				    s->number, bytes);
+				goto out;
+			}
+			if (frame_get_be32(ack) != s->length) {
+				xfer_fail(x, "ack %" PRIu32 ": peer "
+				    "acknowledged %" PRId32 ", expected %"
+				    PRIu32, i + 1,
+				    (int32_t)frame_get_be32(ack), s->length);
+				goto out;
+			}
+			hist_add(x->rtt, now_ns() - t0);
+		}
+		bytes += s->length;
+		xfer_set_progress(x, bytes, i + 1);
+	}
+	if (!stream)
+		x->end_us = now_us();
+	free(base);
+	/* In stream mode the peer's EOF is its receipt of the last byte. */
+	finish(x, true);
+	return;
+out:
+	free(base);
+	abort_conn(x);
+}
+
+/*
+ * Data receiver: reads at most what the current message (ack mode) or the
+ * session (stream) still owes, so bytes past the end are the close's to
+ * find. Round trips here run from our ack to the next message's end.
+ */
+static void
+recv_messages(struct xfer *x)
+{
+	struct rx *rx = &x->rx;
+	uint8_t *buf, ack[TTCP_ACK_LEN];
+	char eb[ERRBUF_LEN], where[160];
+	uint64_t t_ack = 0;
+	enum outcome o;
+
+	rx_init(rx, &x->sess, x->verify);
+	frame_put_be32(ack, x->sess.length);
+	buf = malloc(RX_BUF_LEN);
+	if (buf == NULL) {
+		xfer_fail(x, "cannot allocate the receive buffer");
+		abort_conn(x);
+		return;
+	}
+	if (x->start_us == 0)
+		x->start_us = now_us();
+	while (!rx_done(rx)) {
+		uint64_t want = rx_want(rx);
+		size_t off = 0;
+		ssize_t n;
+
+		n = recv(x->fd, buf, want < RX_BUF_LEN ? want : RX_BUF_LEN,
+		    0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			rx_progress(rx, where, sizeof(where));
+			xfer_fail(x, "peer closed (%s) %s",
+			    n == 0 ? "eof" :
+			    outcome_name(outcome_from_errno(errno)), where);
+			goto out;
+		}
+		while (off < (size_t)n) {
+			size_t used;
+			enum rx_status st = rx_feed(rx, buf + off,
+			    (size_t)n - off, &used, eb);
+
+			off += used;
+			if (st == RX_ERROR) {
+				xfer_fail(x, "%s", eb);
+				goto out;
+			}
+			if (st != RX_MESSAGE)
+				continue;
+			if (t_ack != 0)
+				hist_add(x->rtt, now_ns() - t_ack);
+			if (sock_send_all(x->fd, ack, sizeof(ack), &o) !=
+			    sizeof(ack)) {
+				xfer_fail(x, "sending the ack of message %"
+				    PRIu64 ": %s", rx->msgs,
+				    outcome_name(o));
+				goto out;
+			}
+			t_ack = rx_done(rx) ? 0 : now_ns();
+		}
+		xfer_set_progress(x, rx->bytes, rx->msgs);
+	}
+	xfer_set_progress(x, rx->bytes, rx->msgs);
+	x->end_us = now_us();
+	free(buf);
+	finish(x, false);
+	return;
+out:
+	xfer_set_progress(x, rx->bytes, rx->msgs);
+	free(buf);
+	abort_conn(x);
+}
+
+static void *
+worker(void *arg)
+{
+	struct xfer *x = arg;
+	struct bio *b = x->io;
+	uint64_t one = 1;
+	enum outcome o;
+
+	if (x->data_sender) {
+		send_messages(x, b->hdr, b->hdrlen);
+	} else if (b->hdrlen > 0 &&
+	    sock_send_all(x->fd, b->hdr, b->hdrlen, &o) != b->hdrlen) {
+		xfer_fail(x, "sending the session header: %s",
+		    outcome_name(o));
+		abort_conn(x);
+	} else {
+		recv_messages(x);
+	}
+	__atomic_store_n(&x->done, true, __ATOMIC_RELEASE);
+	if (write(b->evfd, &one, sizeof(one)) != sizeof(one))
+		abort();
+	return NULL;
+}
+
+static void
+start_worker(struct xfer *x)
+{
+	struct bio *b = x->io;
+	int rc = pthread_create(&b->thread, NULL, worker, x);
+
+	if (rc != 0) {
+		errno = rc;
+		err(1, "pthread_create");
+	}
+	b->started = true;
+}
+
+/*
+ * Wait for fd (events) or a signal until deadline_ms (-1: none). Returns
+ * 1 when fd is ready, 0 on timeout, -2 when an ending signal is pending.
+ */
+static int
+wait_or_signal(int fd, short events, int sfd, int64_t deadline_ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = events },
+		{ .fd = sfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		int timeout = -1;
+
+		if (deadline_ms >= 0) {
+			int64_t left = deadline_ms - sock_now_ms();
+
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		int rc = poll(p, 2, timeout);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			err(1, "poll");
+		if (p[1].revents)
+			return -2;
+		if (p[0].revents)
+			return 1;
+		if (rc == 0)
+			return 0;
+	}
+}
+
+/*
+ * Wait until every worker is done, printing interval reports. On a signal
+ * the connections are shut down so the workers return at once. Returns 0,
+ * or -2 when interrupted. Joins the workers either way.
+ */
+static int
+wait_workers(struct xfer **xs, int n, int evfd, int sfd,
+    struct ticker *tk, const char *prefix)
+{
+	int64_t next = cfg.interval_ms > 0 ?
+	    sock_now_ms() + cfg.interval_ms : -1;
+	int left = 0, rc = 0;
+
+	for (int i = 0; i < n; i++)
+		if (((struct bio *)xs[i]->io)->started)
+			left++;
+	while (left > 0) {
+		int w = wait_or_signal(evfd, POLLIN, sfd, next);
+		uint64_t cnt;
+
+		if (w == -2) {
+			/*
+			 * Only this thread opens descriptors, so a worker's
+			 * fd cannot have been reused under us.
+			 */
+			for (int i = 0; i < n; i++)
+				if (!__atomic_load_n(&xs[i]->done,
+				    __ATOMIC_ACQUIRE) && xs[i]->fd >= 0)
+					shutdown(xs[i]->fd, SHUT_RDWR);
+			rc = -2;
+			next = -1;
+			/* The signal stays pending; stop polling it. */
+			sfd = -1;
+			continue;
+		}
+		if (w == 0) {
+			ticker_tick(tk, prefix, xs, n);
+			next += cfg.interval_ms;
+			continue;
+		}
+		if (read(evfd, &cnt, sizeof(cnt)) == sizeof(cnt))
+			left -= (int)cnt;
+	}
+	for (int i = 0; i < n; i++) {
+		struct bio *b = xs[i]->io;
+
+		if (b->started)
+			pthread_join(b->thread, NULL);
+		b->started = false;
+	}
+	return rc;
+}
+
+int
+run_transmit_blocking(void)
+{
+	struct sock_opts so = { .family = cfg.family, .src_host = cfg.bind };
+	struct session s;
+	struct xfer **xs;
+	struct ticker tk;
+	char eb[ERRBUF_LEN];
+	const char *prefix = side_prefix(!cfg.reverse);
+	int sfd, evfd, n = cfg.parallel, status;
+	uint8_t hdr[TTCP_HDR_MAX];
+	size_t hdrlen;
+
+	session_from_config(&s);
+	s.group = random_group();
+	hdrlen = session_encode(&s, hdr);
+	sfd = signal_fd_open();
+	evfd = eventfd(0, EFD_CLOEXEC);
+	if (evfd == -1)
+		err(1, "eventfd");
+	xs = calloc((size_t)n, sizeof(*xs));
+	if (xs == NULL)
+		err(1, "calloc");
+	/* Every connection first, so a refusal costs the peer nothing. */
+	for (int i = 0; i < n; i++) {
+		enum outcome o;
+		int fd = sock_connect(cfg.host, cfg.port, &so, &o, eb);
+
+		if (fd >= 0) {
+			xs[i] = xfer_new(fd, i, evfd);
+			if (xfer_setup_socket(xs[i], eb) != 0)
+				fd = -1;
+		}
+		if (fd < 0) {
+			for (int j = 0; j <= i; j++) {
+				if (xs[j] != NULL)
+					abort_conn(xs[j]);
+				xfer_free(xs[j]);
+			}
+			free(xs);
+			report_setup_error(cfg.reverse ? "receive" :
+			    "transmit", eb);
+			return 1;
+		}
+		xfer_begin(xs[i], &s, !cfg.reverse);
+		if (cfg.verbose)
+			fprintf(stderr, "%s: connected to %s (sndbuf %d "
+			    "rcvbuf %d)\n", prefix, xs[i]->peer,
+			    xs[i]->snd.effective, xs[i]->rcv.effective);
+	}
+	ticker_init(&tk, now_us());
+	for (int i = 0; i < n; i++) {
+		struct bio *b = xs[i]->io;
+
+		memcpy(b->hdr, hdr, hdrlen);
+		b->hdrlen = hdrlen;
+		xs[i]->start_us = tk.start_us;
+		start_worker(xs[i]);
+	}
+	int w = wait_workers(xs, n, evfd, sfd, &tk, prefix);
+	status = report_session(xs, n, &s, &tk,
+	    w == -2 ? "interrupted by a signal" : NULL);
+	ticker_free(&tk);
+	for (int i = 0; i < n; i++)
+		xfer_free(xs[i]);
+	free(xs);
+	close(evfd);
+	close(sfd);
+	return status;
+}
+
+/*
+ * Read a whole session header from fd (8 or 24 bytes, never more) by the
+ * deadline. Returns 0, -1 with errbuf set, -2 on a signal.
+ */
+static int
+read_header(int fd, int sfd, int64_t deadline, struct session *s,
+    char *errbuf)
+{
+	uint8_t raw[TTCP_HDR_MAX];
+	size_t have = 0, need = TTCP_HDR_LEN;
+
+	for (;;) {
+		int rc = session_decode(raw, have, s, &need, errbuf);
+		ssize_t n;
+
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		rc = wait_or_signal(fd, POLLIN, sfd, deadline);
+		if (rc == -2)
+			return -2;
+		if (rc == 0) {
+			errbuf_set(errbuf, "timeout after %zu of %zu header "
+			    "bytes", have, need);
+			return -1;
+		}
+		n = recv(fd, raw + have, need - have, MSG_DONTWAIT);
+		if (n > 0) {
+			have += (size_t)n;
+		} else if (n == 0) {
+			errbuf_set(errbuf, "peer closed (eof) after %zu of "
+			    "%zu header bytes", have, need);
+			return -1;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			errbuf_set(errbuf, "%s after %zu of %zu header bytes",
+			    outcome_name(outcome_from_errno(errno)), have,
+			    need);
+			return -1;
+		}
+	}
+}
+
+/* Accept one connection of the current session; -2 on a signal. */
+static int
+accept_one(int lfd, int sfd, int64_t deadline, int *fd, char *errbuf)
+{
+	enum outcome o;
+	int rc = wait_or_signal(lfd, POLLIN, sfd, deadline);
+
+	if (rc != 1)
+		return rc == 0 ? 0 : -2;
+	*fd = sock_accept(lfd, 0, &o, errbuf);
+	return *fd < 0 ? -1 : 1;
+}
+
+static void
+verbose_session(const struct xfer *x, const struct session *s)
+{
+	if (!cfg.verbose)
+		return;
+	fprintf(stderr, "ttcp-r: session 0x%08" PRIx32 " from %s: %" PRIu32
+	    " x %" PRIu32 " bytes, %s mode%s%s, connection %d of %" PRIu32
+	    "\n", s->group, x->peer, s->number, s->length,
+	    (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
+	    (s->flags & TTCP_FLAG_REVERSE) ? ", reverse" : "",
+	    x->verify ? ", verify" : "", x->index + 1, s->parallel);
+}
+
+/*
+ * One session: the first connection, its header, then the rest of its
+ * -P group. Each connection's thread starts as soon as its header is in.
+ * Returns the session's exit status, -2 when a signal came while idle, -3
+ * when one cut a session short.
+ */
+static int
+serve_session(int lfd, int sfd, int evfd)
+{
+	struct xfer *xs[TTCP_MAX_PARALLEL] = { NULL };
+	struct session first, s;
+	struct ticker tk;
+	char eb[ERRBUF_LEN];
+	int fd, n = 0, rc, status;
+	int64_t deadline;
+	bool interrupted = false;
+
+	rc = accept_one(lfd, sfd, -1, &fd, eb);
+	if (rc == -2)
+		return -2;
+	if (rc != 1) {
+		warnx("accept: %s", eb);
+		return 1;
+	}
+	memset(&first, 0, sizeof(first));
+	xs[n++] = xfer_new(fd, 0, evfd);
+	if (cfg.verbose)
+		fprintf(stderr, "ttcp-r: accepted %s\n", xs[0]->peer);
+	deadline = sock_now_ms() + TTCP_SETUP_TIMEOUT_MS;
+	rc = read_header(fd, sfd, deadline, &first, eb);
+	if (rc != 0) {
+		abort_conn(xs[0]);
+		if (rc == -2) {
+			xfer_free(xs[0]);
+			return -2;
+		}
+		xfer_fail(xs[0], "session header from %s: %s", xs[0]->peer,
+		    eb);
+		status = report_session(xs, 1, &first, NULL, NULL);
+		xfer_free(xs[0]);
+		return status;
+	}
+	ticker_init(&tk, now_us());
+	if (xfer_setup_socket(xs[0], eb) != 0)
+		warnx("%s", eb);
+	xfer_begin(xs[0], &first, (first.flags & TTCP_FLAG_REVERSE) != 0);
+	xs[0]->start_us = tk.start_us;
+	verbose_session(xs[0], &first);
+	start_worker(xs[0]);
+
+	/* The rest of a -P group, each within the set-up deadline. */
+	while (n < (int)first.parallel && !interrupted) {
+		rc = accept_one(lfd, sfd, deadline, &fd, eb);
+		if (rc == -2) {
+			interrupted = true;
+			break;
+		}
+		if (rc == 0) {
+			xfer_fail(xs[0], "session 0x%08" PRIx32 ": only %d "
+			    "of %" PRIu32 " connections arrived", first.group,
+			    n, first.parallel);
+			for (int i = 0; i < n; i++)
+				if (xs[i]->fd >= 0)
+					shutdown(xs[i]->fd, SHUT_RDWR);
+			break;
+		}
+		if (rc < 0) {
+			warnx("accept: %s", eb);
+			continue;
+		}
+		struct xfer *x = xfer_new(fd, n, evfd);
+		rc = read_header(fd, sfd, deadline, &s, eb);
+		if (rc == 0 && session_same_group(&first, &s, eb) != 0)
+			rc = -1;
+		if (rc != 0) {
+			if (rc == -1)
+				warnx("connection from %s: %s", x->peer, eb);
+			abort_conn(x);
+			xfer_free(x);
+			interrupted = rc == -2;
+			continue;
+		}
+		if (xfer_setup_socket(x, eb) != 0)
+			warnx("%s", eb);
+		xfer_begin(x, &s, (s.flags & TTCP_FLAG_REVERSE) != 0);
+		x->start_us = now_us();
+		verbose_session(x, &s);
+		xs[n++] = x;
+		start_worker(x);
+	}
+	if (interrupted)
+		for (int i = 0; i < n; i++)
+			if (!__atomic_load_n(&xs[i]->done, __ATOMIC_ACQUIRE))
+				shutdown(xs[i]->fd, SHUT_RDWR);
+	if (wait_workers(xs, n, evfd, sfd, &tk,
+	    side_prefix(xs[0]->data_sender)) == -2)
+		interrupted = true;
+	status = report_session(xs, n, &first, &tk,
+	    interrupted ? "interrupted by a signal" : NULL);
+	ticker_free(&tk);
+	for (int i = 0; i < n; i++)
+		xfer_free(xs[i]);
+	return interrupted ? -3 : status;
+}
+
+int
+run_receive_blocking(void)
+{
+	struct sock_opts so = { .family = cfg.family };
+	struct bufsize snd, rcv;
+	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	int lfd, sfd, evfd, status = 0;
+
+	sfd = signal_fd_open();
+	lfd = sock_listen(cfg.bind, cfg.port, &so, eb);
+	if (lfd < 0) {
+		report_setup_error("receive", eb);
+		return 1;
+	}
+	/* Before any SYN, so the window scale suits the buffer. */
+	if (cfg.bufsize > 0 && sockopt_bufsizes(lfd, cfg.bufsize,
+	    cfg.bufsize, &snd, &rcv, eb) != 0)
+		warnx("%s", eb);
+	evfd = eventfd(0, EFD_CLOEXEC);
+	if (evfd == -1)
+		err(1, "eventfd");
+	if (cfg.verbose)
+		fprintf(stderr, "ttcp-r: listening on %s\n",
+		    sock_local_str(lfd, local, sizeof(local)));
+	for (;;) {
+		int rc = serve_session(lfd, sfd, evfd);
+
+		if (rc == -2) {
+			/* Idle when the signal came: a clean stop. */
+			break;
+		}
+		if (rc == -3) {
+			status = 1;
+			break;
+		}
+		if (rc != 0)
+			status = 1;
+		if (cfg.once)
+			break;
+	}
+	close(evfd);
+	close(lfd);
+	close(sfd);
+	return status;
+}

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ttcp's event-driven I/O model: every connection on one evloop thread. */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "close.h"
+#include "conn.h"
+#include "evloop.h"
+#include "sock.h"
+#include "ttcp.h"
+
+/* Queue at most this much (or one message) ahead of the socket. */
+#define EP_HIGH_WATER (256 * 1024)
+
+struct esession;
+
+/* One connection in this model. */
+struct econn {
+	struct xfer x;
+	struct conn *c;
+	struct esession *es;
+	bool have_header;	/* receiver: the session header is in */
+	bool member;		/* part of the session's report */
+	bool closing;		/* our graceful close is under way */
+	uint8_t *msg;		/* sender: header room, prefix, payload */
+	uint8_t *first;		/* sender: what the first send starts at */
+	size_t hdrlen;		/* header to send with the first message */
+	uint32_t queued;	/* sender: messages handed to the conn */
+	uint64_t extra;		/* bytes that came after the session */
+};
+
+/* The session being served (receiver) or run (transmitter). */
+struct esession {
+	struct evloop *loop;
+	bool receiver;
+	int lfd;		/* receiver: -1 while not accepting */
+	bool listening;
+	int sfd;
+	struct session first;	/* the group's parameters */
+	bool have_first;
+	struct econn *ec[2 * TTCP_MAX_PARALLEL];
+	int n;			/* connections accepted for the session */
+	struct xfer *xs[TTCP_MAX_PARALLEL];
+	int members;		/* of them, the session's own */
+	int live;		/* connections not yet ended */
+	uint64_t setup_timer;
+	uint64_t tick_timer;
+	struct ticker tk;
+	bool ticking;
+	bool interrupted;
+	bool quiet;		/* set-up failed: no session to report */
+	int status;		/* exit status so far */
+};
+
+static void session_check_done(struct esession *es);
+
+static void
+set_progress_tx(struct econn *ec)
+{
+	uint64_t out = conn_bytes_out(ec->c), len = ec->x.sess.length;
+
+	/* The header went first; bytes beyond it are payload. */
+	out = out > ec->hdrlen ? out - ec->hdrlen : 0;
+	xfer_set_progress(&ec->x, out, len > 0 ? out / len :
+	    ec->x.sess.number);
+}
+
+static void
+snap_tcp_info(struct econn *ec)
+{
+	struct tcpinfo_snap ti;
+	char eb[ERRBUF_LEN];
+
+	if (sockopt_tcp_info(conn_fd(ec->c), &ti, eb) == 0)
+		ec->x.retransmits = ti.retransmits;
+}
+
+static void
+begin_close(struct econn *ec)
+{
+	snap_tcp_info(ec);
+	ec->closing = true;
+	conn_close(ec->c, CLOSE_GRACEFUL, TTCP_CLOSE_TIMEOUT_MS);
+}
+
+/* A protocol error: record it and reset the connection. */
+static void
+fail_abort(struct econn *ec, const char *msg)
+{
+	xfer_fail(&ec->x, "%s", msg);
+	if (ec->c != NULL)
+		conn_close(ec->c, CLOSE_ABORT, 0);
+}
+
+static void
+econn_free(struct econn *ec)
+{
+	if (ec == NULL)
+		return;
+	free(ec->x.rtt);
+	free(ec->msg);
+	free(ec);
+}
+
+/* Roles once the session is known, as in the blocking model. */
+static int
+econn_begin(struct econn *ec, const struct session *s, bool data_sender)
+{
+	struct xfer *x = &ec->x;
+
+	x->sess = *s;
+	x->data_sender = data_sender;
+	x->verify = !data_sender &&
+	    (cfg.verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
+	if (!(s->flags & TTCP_FLAG_STREAM) &&
+	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
+		return -1;
+	if (!data_sender) {
+		rx_init(&x->rx, s, x->verify);
+		return 0;
+	}
+	ec->msg = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
+	if (ec->msg == NULL)
+		return -1;
+	frame_put_be32(ec->msg + TTCP_HDR_MAX, s->length);
+	pattern_fill(ec->msg + TTCP_HDR_MAX + 4, s->length);
+	return 0;
+}
+
+/* Ack mode: queue the next message (with the header the first time). */
+static void
+send_next_message(struct econn *ec)
+{
+	const uint8_t *p = ec->msg + TTCP_HDR_MAX;
+	size_t len = 4 + (size_t)ec->x.sess.length;
+
+	if (ec->queued == 0 && ec->hdrlen > 0) {
+		p = ec->first;
+		len += ec->hdrlen;
+	}
+	ec->queued++;
+	ec->x.t_mark_ns = now_ns();
+	if (conn_send(ec->c, p, len) != 0) {
+		char eb[ERRBUF_LEN];
+
+		snprintf(eb, sizeof(eb), "sending message %" PRIu32 ": %s",
+		    ec->queued, strerror(errno));
+		fail_abort(ec, eb);
+	}
+}
+
+/* Stream mode: keep the output queue topped up, then close. */
+static void
+fill_stream(struct econn *ec)
+{
+	const struct session *s = &ec->x.sess;
+	const uint8_t *payload = ec->msg + TTCP_HDR_MAX + 4;
+
+	if (ec->closing || ec->c == NULL)
+		return;
+	if (s->number == 0 && ec->hdrlen > 0 && ec->queued == 0 &&
+	    conn_send(ec->c, ec->first, ec->hdrlen) != 0)
+		return;
+	while (ec->queued < s->number && ec->c != NULL &&
+	    conn_out_queued(ec->c) < EP_HIGH_WATER) {
+		const uint8_t *p = payload;
+		size_t len = s->length;
+
+		if (ec->queued == 0 && ec->hdrlen > 0) {
+			p = ec->first;
+			len += ec->hdrlen;
+		}
+		ec->queued++;
+		if (conn_send(ec->c, p, len) != 0)
+			return;	/* on_close tells why */
+	}
+	if (ec->c == NULL)
+		return;
+	set_progress_tx(ec);
+	if (ec->queued == s->number)
+		begin_close(ec);
+}
+
+/* The data sender's input: acks in ack mode, nothing in stream mode. */
+static size_t
+sender_data(struct econn *ec, const uint8_t *p, size_t len)
+{
+	struct xfer *x = &ec->x;
+	size_t off = 0;
+	char eb[ERRBUF_LEN];
+
+	if ((x->sess.flags & TTCP_FLAG_STREAM) || ec->closing) {
+		ec->extra += len;
+		return len;
+	}
+	while (len - off >= TTCP_ACK_LEN && !ec->closing) {
+		uint32_t a = frame_get_be32(p + off);
+		uint64_t msgs = xfer_msgs(x) + 1;
+
+		off += TTCP_ACK_LEN;
+		if (a != x->sess.length) {
+			snprintf(eb, sizeof(eb), "ack %" PRIu64 ": peer "
+			    "acknowledged %" PRId32 ", expected %" PRIu32,
+			    msgs, (int32_t)a, x->sess.length);
+			fail_abort(ec, eb);
+			return len;
+		}
+		hist_add(x->rtt, now_ns() - x->t_mark_ns);
+		xfer_set_progress(x, msgs * x->sess.length, msgs);
+		if (msgs < x->sess.number) {
+			send_next_message(ec);
+		} else {
+			x->end_us = now_us();
+			begin_close(ec);
+		}
+		if (ec->c == NULL)
+			return len;
+	}
+	if (ec->closing)
+		ec->extra += len - off;
+	return ec->closing ? len : off;
+}
+
+/* The data receiver's input: payload, acks back in ack mode. */
+static size_t
+receiver_data(struct econn *ec, const uint8_t *p, size_t len)
+{
+	struct xfer *x = &ec->x;
+	struct rx *rx = &x->rx;
+	size_t off = 0;
+	char eb[ERRBUF_LEN];
+
+	if (ec->closing) {
+		ec->extra += len;
+		return len;
+	}
+	while (off < len && !rx_done(rx)) {
+		size_t used;
+		enum rx_status st = rx_feed(rx, p + off, len - off, &used, eb);
+
+		off += used;
+		if (st == RX_ERROR) {
+			xfer_set_progress(x, rx->bytes, rx->msgs);
+			fail_abort(ec, eb);
+			return len;
+		}
+		if (st != RX_MESSAGE)
+			continue;
+		uint8_t ack[TTCP_ACK_LEN];
+		if (x->t_mark_ns != 0)
+			hist_add(x->rtt, now_ns() - x->t_mark_ns);
+		frame_put_be32(ack, x->sess.length);
+		if (conn_send(ec->c, ack, sizeof(ack)) != 0)
+			return len;	/* on_close tells why */
+		x->t_mark_ns = rx_done(rx) ? 0 : now_ns();
+	}
+	xfer_set_progress(x, rx->bytes, rx->msgs);
+	if (rx_done(rx) && !ec->closing) {
+		x->end_us = now_us();
+		ec->extra += len - off;
+		begin_close(ec);
+		return len;
+	}
+	return off;
+}
+
+static void start_transfer(struct econn *ec);
+
+/* A connection that is not part of the session: warn, drop, reset. */
+static void
+refuse_stranger(struct econn *ec, const char *why)
+{
+	warnx("connection from %s: %s", ec->x.peer, why);
+	ec->member = false;
+	if (ec->c != NULL)
+		conn_close(ec->c, CLOSE_ABORT, 0);
+}
+
+static void
+add_member(struct esession *es, struct econn *ec)
+{
+	ec->member = true;
+	ec->x.index = es->members;
+	es->xs[es->members++] = &ec->x;
+}
+
+static void on_tick(struct evloop *loop, void *arg);
+
+/* Receiver: the session header, then the group, then the transfer. */
+static size_t
+header_data(struct econn *ec, const uint8_t *p, size_t len)
+{
+	struct esession *es = ec->es;
+	struct session s;
+	char eb[ERRBUF_LEN];
+	size_t need;
+	int rc = session_decode(p, len, &s, &need, eb);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0 && es->have_first) {
+		refuse_stranger(ec, eb);
+		return len;
+	}
+	if (rc < 0) {
+		xfer_fail(&ec->x, "session header from %s: %s", ec->x.peer,
+		    eb);
+		conn_close(ec->c, CLOSE_ABORT, 0);
+		return len;
+	}
+	if (!es->have_first) {
+		es->first = s;
+		es->have_first = true;
+		ticker_init(&es->tk, now_us());
+		es->ticking = true;
+		if (cfg.interval_ms > 0)
+			es->tick_timer = evloop_timer_add(es->loop,
+			    (int)cfg.interval_ms, on_tick, es);
+	} else if (session_same_group(&es->first, &s, eb) != 0) {
+		refuse_stranger(ec, eb);
+		return len;
+	}
+	add_member(es, ec);
+	ec->have_header = true;
+	if (econn_begin(ec, &s, (s.flags & TTCP_FLAG_REVERSE) != 0) != 0) {
+		fail_abort(ec, "out of memory");
+		return len;
+	}
+	if (cfg.verbose)
+		fprintf(stderr, "ttcp-r: session 0x%08" PRIx32 " from %s: %"
+		    PRIu32 " x %" PRIu32 " bytes, %s mode%s%s, connection %d "
+		    "of %" PRIu32 "\n", s.group, ec->x.peer, s.number,
+		    s.length, (s.flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
+		    (s.flags & TTCP_FLAG_REVERSE) ? ", reverse" : "",
+		    ec->x.verify ? ", verify" : "", ec->x.index + 1,
+		    s.parallel);
+	ec->x.start_us = now_us();
+	start_transfer(ec);
+	return need;
+}
+
+static void
+start_transfer(struct econn *ec)
+{
+	if (!ec->x.data_sender)
+		return;
+	if (ec->x.sess.flags & TTCP_FLAG_STREAM) {
+		conn_set_water_marks(ec->c, EP_HIGH_WATER, EP_HIGH_WATER / 2);
+		fill_stream(ec);
+	} else if (ec->x.sess.number > 0) {
+		send_next_message(ec);
+	} else {
+		if (ec->hdrlen > 0)
+			conn_send(ec->c, ec->first, ec->hdrlen);
+		ec->x.end_us = now_us();
+		begin_close(ec);
+	}
+}
+
+static size_t
+on_data(struct conn *c, const void *data, size_t len, void *arg)
+{
+	struct econn *ec = arg;
+	const uint8_t *p = data;
+	size_t off = 0;
+
+	if (ec->es->receiver && !ec->have_header) {
+		off = header_data(ec, p, len);
+		if (!ec->have_header || ec->c == NULL || off == len)
+			return off;
+	}
+	if (ec->x.data_sender)
+		return off + sender_data(ec, p + off, len - off);
+	return off + receiver_data(ec, p + off, len - off);
+}
+
+static void
+on_drain(struct conn *c, void *arg)
+{
+	struct econn *ec = arg;
+
+	if (ec->x.data_sender && (ec->x.sess.flags & TTCP_FLAG_STREAM))
+		fill_stream(ec);
+}
+
+/* Why a connection ended before its session did, for the error line. */
+static void
+explain_early_end(struct econn *ec, enum outcome o)
+{
+	struct xfer *x = &ec->x;
+	char where[160];
+
+	if (ec->es->receiver && !ec->have_header) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "peer closed (%s) before the "
+		    "session header", outcome_name(o));
+		if (ec->es->have_first)
+			refuse_stranger(ec, why);
+		else
+			xfer_fail(x, "session header from %s: %s", x->peer,
+			    why);
+	} else if (!x->data_sender) {
+		rx_progress(&x->rx, where, sizeof(where));
+		xfer_fail(x, "peer closed (%s) %s", outcome_name(o), where);
+	} else if (x->sess.flags & TTCP_FLAG_STREAM) {
+		xfer_fail(x, "sending: %s after %" PRIu64 " of %" PRIu64
+		    " payload bytes", outcome_name(o), xfer_bytes(x),
+		    (uint64_t)x->sess.number * x->sess.length);
+	} else {
+		xfer_fail(x, "peer closed (%s) waiting for the ack of "
+		    "message %" PRIu64 " of %" PRIu32 " (%" PRIu64 " payload "
+		    "bytes acknowledged)", outcome_name(o), xfer_msgs(x) + 1,
+		    x->sess.number, xfer_bytes(x));
+	}
+}
+
+static void
+on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
+{
+	struct econn *ec = arg;
+	struct xfer *x = &ec->x;
+	struct esession *es = ec->es;
+
+	if (x->data_sender && (x->sess.flags & TTCP_FLAG_STREAM) &&
+	    ec->closing)
+		set_progress_tx(ec);
+	ec->c = NULL;
+	if (!x->failed) {
+		if (!ec->closing)
+			explain_early_end(ec, o);
+		else if (why != CONN_END_LOCAL_CLOSE || o != OUTCOME_OK)
+			xfer_fail(x, "closing: %s before the peer's EOF (%"
+			    PRIu64 " payload bytes done)", outcome_name(o),
+			    xfer_bytes(x));
+		else if (ec->extra > 0)
+			xfer_fail(x, "peer sent %" PRIu64 " bytes after the "
+			    "end of the session", ec->extra);
+	}
+	/* Stream sender: the peer's EOF is its receipt of the last byte. */
+	if (x->end_us == 0)
+		x->end_us = now_us();
+	x->done = true;
+	es->live--;
+	session_check_done(es);
+}
+
+static const struct conn_callbacks callbacks = {
+	.on_data = on_data,
+	.on_drain = on_drain,
+	.on_close = on_close,
+};
+
+static struct econn *
+econn_new(struct esession *es, int fd, const struct conn_callbacks *cb,
+    char *errbuf)
+{
+	struct econn *ec = calloc(1, sizeof(*ec));
+
+	if (ec == NULL) {
+		errbuf_set(errbuf, "out of memory");
+		return NULL;
+	}
+	ec->es = es;
+	ec->x.fd = fd;
+	ec->x.io = ec;
+	sock_peer_str(fd, ec->x.peer, sizeof(ec->x.peer));
+	if (xfer_setup_socket(&ec->x, errbuf) != 0 ||
+	    (ec->c = conn_new(es->loop, fd, cb, ec, errbuf)) ==
+	    NULL) {
+		free(ec);
+		return NULL;
+	}
+	return ec;
+}
+
+static void
+on_tick(struct evloop *loop, void *arg)
+{
+	struct esession *es = arg;
+
+	es->tick_timer = 0;
+	if (!es->ticking)
+		return;
+	ticker_tick(&es->tk, side_prefix(es->members > 0 &&
+	    es->xs[0]->data_sender), es->xs, es->members);
+	es->tick_timer = evloop_timer_add(loop, (int)cfg.interval_ms,
+	    on_tick, es);
+}
+
+static void
+abort_all(struct esession *es)
+{
+	for (int i = 0; i < es->n; i++)
+		if (es->ec[i] != NULL && es->ec[i]->c != NULL)
+			conn_close(es->ec[i]->c, CLOSE_ABORT, 0);
+}
+
+static void
+on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct esession *es = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si))
+		;
+	es->interrupted = true;
+	if (es->n == 0) {
+		evloop_stop(loop);
+		return;
+	}
+	abort_all(es);
+}
+
+static void listen_on(struct esession *es, bool on);
+
+/* Every connection of the session has ended: report, then next one. */
+static void
+session_check_done(struct esession *es)
+{
+	struct xfer *xs[TTCP_MAX_PARALLEL];
+	int n = 0, status;
+
+	if (es->live > 0 || es->quiet)
+		return;
+	if (es->receiver && !es->interrupted && es->have_first &&
+	    es->members < (int)es->first.parallel && es->setup_timer != 0)
+		return;	/* the rest of the group is still to come */
+	/* The members; or, when no header ever came, why not. */
+	for (int i = 0; i < es->n && n < TTCP_MAX_PARALLEL; i++)
+		if (es->ec[i]->member || (!es->have_first &&
+		    es->ec[i]->x.failed))
+			xs[n++] = &es->ec[i]->x;
+	if (es->setup_timer != 0)
+		evloop_timer_cancel(es->loop, es->setup_timer);
+	es->setup_timer = 0;
+	if (es->tick_timer != 0)
+		evloop_timer_cancel(es->loop, es->tick_timer);
+	es->tick_timer = 0;
+	if (n > 0) {
+		status = report_session(xs, n, &es->first,
+		    es->ticking ? &es->tk : NULL,
+		    es->interrupted ? "interrupted by a signal" : NULL);
+		if (status != 0)
+			es->status = 1;
+	}
+	if (es->ticking)
+		ticker_free(&es->tk);
+	es->ticking = false;
+	for (int i = 0; i < es->n; i++) {
+		econn_free(es->ec[i]);
+		es->ec[i] = NULL;
+	}
+	es->n = 0;
+	es->members = 0;
+	es->have_first = false;
+	memset(&es->first, 0, sizeof(es->first));
+	if (!es->receiver || cfg.once || es->interrupted)
+		evloop_stop(es->loop);
+	else
+		listen_on(es, true);
+}
+
+static void
+on_setup_timeout(struct evloop *loop, void *arg)
+{
+	struct esession *es = arg;
+
+	es->setup_timer = 0;
+	listen_on(es, false);
+	if (es->have_first)
+		xfer_fail(es->xs[0], "session 0x%08" PRIx32 ": only %d of %"
+		    PRIu32 " connections arrived", es->first.group,
+		    es->members, es->first.parallel);
+	for (int i = 0; i < es->n; i++) {
+		struct econn *ec = es->ec[i];
+
+		if (ec->have_header || ec->c == NULL)
+			continue;
+		if (es->have_first)
+			refuse_stranger(ec, "timeout before the session "
+			    "header");
+		else
+			xfer_fail(&ec->x, "session header from %s: timeout "
+			    "after %zu bytes", ec->x.peer,
+			    (size_t)conn_bytes_in(ec->c));
+	}
+	abort_all(es);
+	session_check_done(es);
+}
+
+static const struct conn_callbacks receiver_callbacks;
+
+static void
+on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
+{
+	struct esession *es = arg;
+	char eb[ERRBUF_LEN];
+	enum outcome o;
+	struct econn *ec;
+	int fd;
+
+	if (es->n == (int)(sizeof(es->ec) / sizeof(es->ec[0]))) {
+		listen_on(es, false);
+		return;
+	}
+	fd = sock_accept(lfd, 0, &o, eb);
+	if (fd < 0) {
+		if (o != OUTCOME_WOULD_BLOCK)
+			warnx("accept: %s", eb);
+		return;
+	}
+	if (es->n == 0)
+		es->setup_timer = evloop_timer_add(loop,
+		    TTCP_SETUP_TIMEOUT_MS, on_setup_timeout, es);
+	ec = econn_new(es, fd, &receiver_callbacks, eb);
+	if (ec == NULL) {
+		struct close_report cr;
+
+		warnx("%s", eb);
+		close_abort(fd, &cr);
+		return;
+	}
+	es->ec[es->n++] = ec;
+	es->live++;
+	if (cfg.verbose)
+		fprintf(stderr, "ttcp-r: accepted %s\n", ec->x.peer);
+	/* One connection at a time until its header says what it is. */
+	listen_on(es, false);
+}
+
+static void
+listen_on(struct esession *es, bool on)
+{
+	if (on == es->listening)
+		return;
+	if (on && evloop_add(es->loop, es->lfd, EV_READ, on_accept, es) != 0)
+		err(1, "watch the listening socket");
+	if (!on)
+		evloop_del(es->loop, es->lfd);
+	es->listening = on;
+}
+
+/* After a header: accept the next member of the group, if any. */
+static void
+group_progress(struct esession *es)
+{
+	if (es->interrupted || !es->have_first)
+		return;
+	if (es->members < (int)es->first.parallel) {
+		listen_on(es, true);
+	} else if (es->setup_timer != 0) {
+		evloop_timer_cancel(es->loop, es->setup_timer);
+		es->setup_timer = 0;
+	}
+}
+
+static size_t
+on_data_receiver(struct conn *c, const void *data, size_t len, void *arg)
+{
+	struct econn *ec = arg;
+	bool had = ec->have_header;
+	size_t used = on_data(c, data, len, arg);
+
+	/* A header came, or a stranger was turned away. */
+	if (!had && (ec->have_header || ec->c == NULL))
+		group_progress(ec->es);
+	return used;
+}
+
+static void
+on_close_receiver(struct conn *c, enum conn_end why, enum outcome o,
+    void *arg)
+{
+	struct econn *ec = arg;
+	bool had = ec->have_header;
+
+	on_close(c, why, o, arg);
+	if (!had && ec->es->have_first)
+		group_progress(ec->es);
+}
+
+static const struct conn_callbacks receiver_callbacks = {
+	.on_data = on_data_receiver,
+	.on_drain = on_drain,
+	.on_close = on_close_receiver,
+};
+
+static struct evloop *
+loop_new(struct esession *es, int sfd)
+{
+	char eb[ERRBUF_LEN];
+	struct evloop *loop = evloop_new(eb);
+
+	if (loop == NULL)
+		errx(1, "%s", eb);
+	es->loop = loop;
+	es->sfd = sfd;
+	if (evloop_add(loop, sfd, EV_READ, on_signal, es) != 0)
+		err(1, "watch the signal descriptor");
+	return loop;
+}
+
+int
+run_receive_epoll(void)
+{
+	struct esession es;
+	struct sock_opts so = { .family = cfg.family };
+	struct bufsize snd, rcv;
+	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	int sfd = signal_fd_open();
+
+	memset(&es, 0, sizeof(es));
+	es.receiver = true;
+	es.lfd = sock_listen(cfg.bind, cfg.port, &so, eb);
+	if (es.lfd < 0) {
+		report_setup_error("receive", eb);
+		return 1;
+	}
+	if (cfg.bufsize > 0 && sockopt_bufsizes(es.lfd, cfg.bufsize,
+	    cfg.bufsize, &snd, &rcv, eb) != 0)
+		warnx("%s", eb);
+	if (sock_set_nonblock(es.lfd, true) != 0)
+		err(1, "O_NONBLOCK");
+	loop_new(&es, sfd);
+	if (cfg.verbose)
+		fprintf(stderr, "ttcp-r: listening on %s\n",
+		    sock_local_str(es.lfd, local, sizeof(local)));
+	listen_on(&es, true);
+	if (evloop_run(es.loop) != 0)
+		err(1, "event loop");
+	evloop_free(es.loop);
+	close(es.lfd);
+	close(sfd);
+	return es.status;
+}
+
+int
+run_transmit_epoll(void)
+{
+	struct esession es;
+	struct sock_opts so = { .family = cfg.family, .src_host = cfg.bind };
+	struct session s;
+	uint8_t hdr[TTCP_HDR_MAX];
+	size_t hdrlen;
+	char eb[ERRBUF_LEN];
+	const char *prefix = side_prefix(!cfg.reverse);
+	int sfd = signal_fd_open();
+
+	memset(&es, 0, sizeof(es));
+	es.lfd = -1;
+	session_from_config(&s);
+	s.group = random_group();
+	hdrlen = session_encode(&s, hdr);
+	es.first = s;
+	es.have_first = true;
+	loop_new(&es, sfd);
+	for (int i = 0; i < cfg.parallel; i++) {
+		enum outcome o;
+		int fd = sock_connect(cfg.host, cfg.port, &so, &o, eb);
+		struct econn *ec = fd < 0 ? NULL :
+		    econn_new(&es, fd, &callbacks, eb);
+
+		if (ec == NULL || econn_begin(ec, &s, !cfg.reverse) != 0) {
+			struct close_report cr;
+
+			if (ec == NULL && fd >= 0)
+				close_abort(fd, &cr);
+			if (ec != NULL)
+				es.ec[es.n++] = ec;
+			/* Nothing ran: no session report, just the error. */
+			es.quiet = true;
+			abort_all(&es);
+			for (int j = 0; j < es.n; j++)
+				econn_free(es.ec[j]);
+			evloop_free(es.loop);
+			close(sfd);
+			report_setup_error(cfg.reverse ? "receive" :
+			    "transmit", ec == NULL ? eb : "out of memory");
+			return 1;
+		}
+		ec->hdrlen = hdrlen;
+		if (ec->msg != NULL) {
+			/* The header sits just before the first send. */
+			uint8_t *start = ec->msg + TTCP_HDR_MAX +
+			    ((s.flags & TTCP_FLAG_STREAM) ? 4 : 0);
+
+			ec->first = start - hdrlen;
+			memcpy(ec->first, hdr, hdrlen);
+		}
+		es.ec[es.n++] = ec;
+		add_member(&es, ec);
+		es.live++;
+		if (cfg.verbose)
+			fprintf(stderr, "%s: connected to %s (sndbuf %d "
+			    "rcvbuf %d)\n", prefix, ec->x.peer,
+			    ec->x.snd.effective, ec->x.rcv.effective);
+	}
+	ticker_init(&es.tk, now_us());
+	es.ticking = true;
+	for (int i = 0; i < es.n; i++) {
+		struct econn *ec = es.ec[i];
+
+		ec->x.start_us = es.tk.start_us;
+		if (ec->x.data_sender) {
+			start_transfer(ec);
+		} else if (conn_send(ec->c, hdr, hdrlen) != 0) {
+			fail_abort(ec, "sending the session header failed");
+		}
+	}
+	if (cfg.interval_ms > 0)
+		es.tick_timer = evloop_timer_add(es.loop, (int)cfg.interval_ms,
+		    on_tick, &es);
+	if (evloop_run(es.loop) != 0)
+		err(1, "event loop");
+	evloop_free(es.loop);
+	close(sfd);
+	return es.status;
+}

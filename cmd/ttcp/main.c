@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ttcp: muduo-compatible TCP throughput and request/response tester. */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "numparse.h"
+#include "sock.h"
+#include "ttcp.h"
+
+struct config cfg = {
+	.port = TTCP_DEFAULT_PORT,
+	.length = TTCP_DEFAULT_LEN,
+	.number = TTCP_DEFAULT_NUM,
+	.parallel = 1,
+	.io = IO_BLOCKING,
+};
+
+enum {
+	OPT_IO = 256,
+	OPT_JSON,
+	OPT_VERIFY,
+	OPT_STREAM,
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] "
+	    "[-p port]\n"
+	    "            [--io blocking|epoll] [--json] [--verify]\n"
+	    "       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-i secs] "
+	    "[-l length]\n"
+	    "            [-n number] [-P connections] [-p port] "
+	    "[--io blocking|epoll]\n"
+	    "            [--json] [--stream] [--verify]\n");
+	exit(2);
+}
+
+/* A bad option value: one line naming the option, exit 2. */
+static void __attribute__((noreturn))
+bad_value(const char *errbuf)
+{
+	warnx("%s", errbuf);
+	usage();
+}
+
+static int64_t
+parse_int(const char *s, int64_t min, int64_t max, const char *what)
+{
+	char eb[ERRBUF_LEN];
+	int64_t v;
+
+	if (num_parse_i64(s, min, max, what, &v, eb) != 0)
+		bad_value(eb);
+	return v;
+}
+
+static uint64_t
+parse_size(const char *s, uint64_t min, uint64_t max, const char *what)
+{
+	char eb[ERRBUF_LEN];
+	uint64_t v;
+
+	if (num_parse_size(s, max, what, &v, eb) != 0)
+		bad_value(eb);
+	if (v < min) {
+		snprintf(eb, sizeof(eb), "%s: too small: %s", what, s);
+		bad_value(eb);
+	}
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "io", required_argument, NULL, OPT_IO },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "stream", no_argument, NULL, OPT_STREAM },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool transmit = false, sender_opts = false;
+	int64_t port = 5001;
+	char eb[ERRBUF_LEN];
+	int ch;
+
+	sock_ignore_sigpipe();
+	while ((ch = getopt_long(argc, argv, "146B:b:Di:l:n:P:p:Rrt:v",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case '1':
+			cfg.once = true;
+			break;
+		case '4':
+			cfg.family = ADDR_V4;
+			break;
+		case '6':
+			cfg.family = ADDR_V6;
+			break;
+		case 'B':
+			cfg.bind = optarg;
+			break;
+		case 'b':
+			cfg.bufsize = (int)parse_size(optarg, 1, 1u << 30,
+			    "-b");
+			break;
+		case 'D':
+			cfg.nodelay = true;
+			break;
+		case 'i':
+			if (num_parse_secs_ms(optarg, 86400000, "-i",
+			    &cfg.interval_ms, eb) != 0)
+				bad_value(eb);
+			if (cfg.interval_ms == 0) {
+				snprintf(eb, sizeof(eb), "-i: too small: %s",
+				    optarg);
+				bad_value(eb);
+			}
+			break;
+		case 'l':
+			cfg.length = (uint32_t)parse_size(optarg, 1,
+			    TTCP_MAX_LEN, "-l");
+			sender_opts = true;
+			break;
+		case 'n':
+			cfg.number = (uint32_t)parse_int(optarg, 1, INT32_MAX,
+			    "-n");
+			sender_opts = true;
+			break;
+		case 'P':
+			cfg.parallel = (int)parse_int(optarg, 1,
+			    TTCP_MAX_PARALLEL, "-P");
+			sender_opts = true;
+			break;
+		case 'p':
+			port = parse_int(optarg, 0, 65535, "-p");
+			cfg.port = optarg;
+			break;
+		case 'R':
+			cfg.reverse = true;
+			sender_opts = true;
+			break;
+		case 'r':
+			cfg.receive = true;
+			break;
+		case 't':
+			transmit = true;
+			cfg.host = optarg;
+			break;
+		case 'v':
+			cfg.verbose = true;
+			break;
+		case OPT_IO:
+			if (strcmp(optarg, "blocking") == 0)
+				cfg.io = IO_BLOCKING;
+			else if (strcmp(optarg, "epoll") == 0)
+				cfg.io = IO_EPOLL;
+			else {
+				snprintf(eb, sizeof(eb),
+				    "--io: unknown I/O model: %s", optarg);
+				bad_value(eb);
+			}
+			break;
+		case OPT_JSON:
+			cfg.json = true;
+			break;
+		case OPT_VERIFY:
+			cfg.verify = true;
+			break;
+		case OPT_STREAM:
+			cfg.stream = true;
+			sender_opts = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0) {
+		warnx("unexpected argument: %s", argv[0]);
+		usage();
+	}
+	if (cfg.receive == transmit) {
+		warnx("give exactly one of -r and -t host");
+		usage();
+	}
+	if (cfg.receive && sender_opts) {
+		warnx("-l, -n, -P, -R and --stream are transmitter options");
+		usage();
+	}
+	if (transmit && cfg.once) {
+		warnx("-1 is a receiver option");
+		usage();
+	}
+	if (transmit && port == 0) {
+		warnx("-p: too small: %s", cfg.port);
+		usage();
+	}
+
+	if (cfg.receive)
+		return cfg.io == IO_EPOLL ? run_receive_epoll() :
+		    run_receive_blocking();
+	return cfg.io == IO_EPOLL ? run_transmit_epoll() :
+	    run_transmit_blocking();
+}
+
+void
+session_from_config(struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (cfg.stream)
+		s->flags |= TTCP_FLAG_STREAM;
+	if (cfg.reverse)
+		s->flags |= TTCP_FLAG_REVERSE;
+	if (cfg.verify)
+		s->flags |= TTCP_FLAG_VERIFY;
+	s->parallel = (uint32_t)cfg.parallel;
+	/* Plain ack-mode sessions keep muduo's 8-byte header. */
+	s->extended = s->flags != 0 || s->parallel > 1;
+	s->number = cfg.number;
+	s->length = cfg.length;
+}
+
+int
+session_same_group(const struct session *first, const struct session *s,
+    char *errbuf)
+{
+	if (!s->extended || s->group != first->group) {
+		errbuf_set(errbuf, "not part of session 0x%08" PRIx32,
+		    first->group);
+		return -1;
+	}
+	if (s->flags != first->flags || s->parallel != first->parallel ||
+	    s->number != first->number || s->length != first->length) {
+		errbuf_set(errbuf, "session 0x%08" PRIx32 " with different "
+		    "parameters", first->group);
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t
+random_group(void)
+{
+	uint32_t v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+	return v;
+}
+
+/*
+ * Block the ending signals in every thread (call before creating any) and
+ * read them from a signalfd, so the waits see them without races.
+ */
+int
+signal_fd_open(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		err(1, "sigprocmask");
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd == -1)
+		err(1, "signalfd");
+	return fd;
+}
+
+int
+xfer_setup_socket(struct xfer *x, char *errbuf)
+{
+	if (cfg.nodelay && sockopt_nodelay(x->fd, true, errbuf) != 0)
+		return -1;
+	return sockopt_bufsizes(x->fd, cfg.bufsize, cfg.bufsize, &x->snd,
+	    &x->rcv, errbuf);
+}

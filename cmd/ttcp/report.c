@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ttcp's measurements: latency histograms, interval lines, final reports. */
+#include <err.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "timeline.h"
+#include "ttcp.h"
+
+#define MIB (1024.0 * 1024.0)
+
+uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+now_us(void)
+{
+	return now_ns() / 1000;
+}
+
+/*
+ * Below HIST_SUB ns one bucket per nanosecond; above, HIST_SUB buckets per
+ * power of two, so a bucket is at most 1/128 of its value wide.
+ */
+static unsigned
+hist_index(uint64_t ns)
+{
+	unsigned e, idx;
+
+	if (ns < HIST_SUB)
+		return (unsigned)ns;
+	e = 63u - (unsigned)__builtin_clzll(ns);	/* >= 7 */
+	idx = HIST_SUB + (e - 7) * HIST_SUB +
+	    (unsigned)((ns >> (e - 7)) - HIST_SUB);
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+}
+
+/* The middle of bucket idx. */
+static uint64_t
+hist_value(unsigned idx)
+{
+	unsigned shift, sub;
+
+	if (idx < HIST_SUB)
+		return idx;
+	shift = (idx - HIST_SUB) / HIST_SUB;
+	sub = (idx - HIST_SUB) % HIST_SUB;
+	return ((uint64_t)(HIST_SUB + sub) << shift) +
+	    ((uint64_t)1 << shift) / 2;
+}
+
+void
+hist_add(struct hist *h, uint64_t ns)
+{
+	h->b[hist_index(ns)]++;
+	h->count++;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
+void
+hist_merge(struct hist *dst, const struct hist *src)
+{
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		dst->b[i] += src->b[i];
+	dst->count += src->count;
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+}
+
+uint64_t
+hist_quantile(const struct hist *h, double q)
+{
+	uint64_t rank, seen = 0;
+
+	if (h->count == 0)
+		return 0;
+	rank = (uint64_t)(q * (double)h->count + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			uint64_t v = hist_value(i);
+
+			return v < h->max_ns ? v : h->max_ns;
+		}
+	}
+	return h->max_ns;
+}
+
+void
+xfer_fail(struct xfer *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->error, sizeof(x->error), fmt, ap);
+	va_end(ap);
+	x->failed = true;
+	if (x->end_us == 0)
+		x->end_us = now_us();
+}
+
+void
+xfer_set_progress(struct xfer *x, uint64_t bytes, uint64_t msgs)
+{
+	__atomic_store_n(&x->bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->msgs, msgs, __ATOMIC_RELAXED);
+}
+
+uint64_t
+xfer_bytes(const struct xfer *x)
+{
+	return __atomic_load_n(&x->bytes, __ATOMIC_RELAXED);
+}
+
+uint64_t
+xfer_msgs(const struct xfer *x)
+{
+	return __atomic_load_n(&x->msgs, __ATOMIC_RELAXED);
+}
+
+const char *
+side_prefix(bool data_sender)
+{
+	return data_sender ? "ttcp-t" : "ttcp-r";
+}
+
+void
+ticker_init(struct ticker *t, uint64_t start_us)
+{
+	memset(t, 0, sizeof(*t));
+	t->start_us = start_us;
+	t->last_us = start_us;
+	if (cfg.json && cfg.interval_ms > 0)
+		t->intervals = json_array();
+}
+
+void
+ticker_free(struct ticker *t)
+{
+	json_decref(t->intervals);
+	t->intervals = NULL;
+}
+
+void
+ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs, int n)
+{
+	uint64_t now = now_us(), bytes = 0, msgs = 0;
+	double from, to, secs;
+
+	for (int i = 0; i < n; i++) {
+		bytes += xfer_bytes(xs[i]);
+		msgs += xfer_msgs(xs[i]);
+	}
+	from = (double)(t->last_us - t->start_us) / 1e6;
+	to = (double)(now - t->start_us) / 1e6;
+	secs = to - from;
+	if (secs <= 0)
+		return;
+	double mib = (double)(bytes - t->last_bytes) / MIB;
+	double rate = (double)(msgs - t->last_msgs) / secs;
+	if (t->intervals != NULL) {
+		json_array_append_new(t->intervals, json_pack(
+		    "{s:f, s:f, s:I, s:I, s:f, s:f}",
+		    "start", from, "end", to,
+		    "bytes", (json_int_t)(bytes - t->last_bytes),
+		    "msgs", (json_int_t)(msgs - t->last_msgs),
+		    "mib_per_s", mib / secs, "msgs_per_s", rate));
+	} else if (!cfg.json) {
+		printf("%s: [%7.2f-%7.2f s] %12.3f MiB %10.2f MiB/sec "
+		    "%12.1f msgs/sec\n", prefix, from, to, mib, mib / secs,
+		    rate);
+		fflush(stdout);
+	}
+	t->last_us = now;
+	t->last_bytes = bytes;
+	t->last_msgs = msgs;
+}
+
+/* Totals of one session over its connections. */
+struct totals {
+	uint64_t bytes, msgs;
+	uint64_t start_us, end_us;
+	uint32_t retransmits;
+	struct hist rtt;
+	bool has_rtt;
+	const char *error;
+	int error_index;
+};
+
+static void
+sum_up(struct xfer **xs, int n, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->error_index = -1;
+	for (int i = 0; i < n; i++) {
+		struct xfer *x = xs[i];
+
+		t->bytes += xfer_bytes(x);
+		t->msgs += xfer_msgs(x);
+		t->retransmits += x->retransmits;
+		if (x->start_us != 0 &&
+		    (t->start_us == 0 || x->start_us < t->start_us))
+			t->start_us = x->start_us;
+		if (x->end_us > t->end_us)
+			t->end_us = x->end_us;
+		if (x->rtt != NULL && x->rtt->count > 0) {
+			hist_merge(&t->rtt, x->rtt);
+			t->has_rtt = true;
+		}
+		if (x->failed && t->error == NULL) {
+			t->error = x->error;
+			t->error_index = i;
+		}
+	}
+	if (t->end_us < t->start_us)
+		t->end_us = t->start_us;
+}
+
+static double
+per_sec(double v, double secs)
+{
+	return secs > 0 ? v / secs : 0.0;
+}
+
+static json_t *
+rtt_json(const struct hist *h)
+{
+	return json_pack("{s:f, s:f, s:f}",
+	    "p50", (double)hist_quantile(h, 0.50) / 1000.0,
+	    "p99", (double)hist_quantile(h, 0.99) / 1000.0,
+	    "max", (double)h->max_ns / 1000.0);
+}
+
+static json_t *
+stream_json(const struct xfer *x)
+{
+	double secs = x->end_us > x->start_us ?
+	    (double)(x->end_us - x->start_us) / 1e6 : 0.0;
+	json_t *o = json_pack("{s:i, s:s, s:I, s:I, s:f, s:i}",
+	    "index", x->index, "peer", x->peer,
+	    "bytes", (json_int_t)xfer_bytes(x),
+	    "msgs", (json_int_t)xfer_msgs(x), "seconds", secs,
+	    "retransmits", (json_int_t)x->retransmits);
+
+	if (x->failed)
+		json_object_set_new(o, "error", json_string(x->error));
+	return o;
+}
+
+/* The report object shared by successful and failed runs. */
+static json_t *
+report_json(struct xfer **xs, int n, const struct session *s,
+    const struct totals *t, double secs, const char *role,
+    const char *error)
+{
+	json_t *o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:i, s:I, s:I, "
+	    "s:I, s:I, s:f, s:f, s:f, s:I, s:b}",
+	    "role", role,
+	    "reverse", (s->flags & TTCP_FLAG_REVERSE) != 0,
+	    "mode", (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
+	    "io", cfg.io == IO_EPOLL ? "epoll" : "blocking",
+	    "peer", n > 0 ? xs[0]->peer : (cfg.host ? cfg.host : ""),
+	    "connections", n > 0 ? n : (int)s->parallel,
+	    "msg_len", (json_int_t)s->length,
+	    "number", (json_int_t)s->number,
+	    "bytes", (json_int_t)t->bytes,
+	    "msgs", (json_int_t)t->msgs,
+	    "seconds", secs,
+	    "mib_per_s", per_sec((double)t->bytes / MIB, secs),
+	    "msgs_per_s", per_sec((double)t->msgs, secs),
+	    "retransmits", (json_int_t)t->retransmits,
+	    "verify", n > 0 ? xs[0]->verify : cfg.verify);
+
+	if (t->has_rtt)
+		json_object_set_new(o, "rtt_us", rtt_json(&t->rtt));
+	if (n > 0 && xs[0]->snd.effective > 0) {
+		json_object_set_new(o, "sndbuf",
+		    json_integer(xs[0]->snd.effective));
+		json_object_set_new(o, "rcvbuf",
+		    json_integer(xs[0]->rcv.effective));
+	}
+	if (n > 1) {
+		json_t *arr = json_array();
+
+		for (int i = 0; i < n; i++)
+			json_array_append_new(arr, stream_json(xs[i]));
+		json_object_set_new(o, "streams", arr);
+	}
+	if (error != NULL)
+		json_object_set_new(o, "error", json_string(error));
+	return o;
+}
+
+static void
+emit_json(json_t *o, struct ticker *tk)
+{
+	if (tk != NULL && tk->intervals != NULL) {
+		json_object_set(o, "intervals", tk->intervals);
+	}
+	if (jsonl_write(stdout, o) != 0)
+		err(1, "write JSON report");
+}
+
+int
+report_session(struct xfer **xs, int n, const struct session *s,
+    struct ticker *tk, const char *extra_error)
+{
+	struct totals t;
+	char errline[ERRBUF_LEN + 32];
+	const char *error = NULL;
+	bool sender = n > 0 && xs[0]->data_sender;
+	const char *prefix = side_prefix(sender);
+	double secs;
+
+	sum_up(xs, n, &t);
+	secs = (double)(t.end_us - t.start_us) / 1e6;
+	if (extra_error != NULL) {
+		error = extra_error;
+	} else if (t.error != NULL) {
+		if (n > 1)
+			snprintf(errline, sizeof(errline), "connection %d: %s",
+			    t.error_index + 1, t.error);
+		else
+			snprintf(errline, sizeof(errline), "%s", t.error);
+		error = errline;
+	}
+	if (error != NULL)
+		warnx("%s", error);
+	if (cfg.json) {
+		emit_json(report_json(xs, n, s, &t, secs,
+		    sender ? "transmit" : "receive", error), tk);
+		return error != NULL;
+	}
+	if (error != NULL)
+		return 1;
+	printf("%s: %" PRIu64 " bytes in %.3f real seconds = %.2f MiB/sec "
+	    "+++\n", prefix, t.bytes, secs,
+	    per_sec((double)t.bytes / MIB, secs));
+	printf("%s: %" PRIu64 " messages, %.1f msgs/sec", prefix, t.msgs,
+	    per_sec((double)t.msgs, secs));
+	if (t.has_rtt)
+		printf(", rtt p50 %.1f us p99 %.1f us max %.1f us",
+		    (double)hist_quantile(&t.rtt, 0.50) / 1000.0,
+		    (double)hist_quantile(&t.rtt, 0.99) / 1000.0,
+		    (double)t.rtt.max_ns / 1000.0);
+	printf(", %" PRIu32 " retransmits\n", t.retransmits);
+	if (fflush(stdout) != 0)
+		err(1, "write report");
+	return 0;
+}
+
+void
+report_setup_error(const char *role, const char *msg)
+{
+	struct session s;
+	struct totals t;
+
+	warnx("%s", msg);
+	if (!cfg.json)
+		return;
+	session_from_config(&s);
+	memset(&t, 0, sizeof(t));
+	emit_json(report_json(NULL, 0, &s, &t, 0.0, role, msg), NULL);
+}

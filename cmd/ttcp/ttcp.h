@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ttcp's internal interfaces: wire format, transfer state and reports. */
+#ifndef TTCP_H
+#define TTCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "addr.h"
+#include "errbuf.h"
+#include "frame.h"
+#include "outcome.h"
+#include "sockopt.h"
+
+/*
+ * Wire format (ttcp(1), WIRE FORMAT). A muduo session header is two
+ * 32-bit big-endian integers: number of messages, message length. Our
+ * extensions come first, introduced by the otherwise impossible count
+ * 0x80000000, so a plain ack-mode session stays byte-identical to muduo.
+ */
+#define TTCP_HDR_LEN		8
+#define TTCP_EXT_LEN		16
+#define TTCP_HDR_MAX		(TTCP_EXT_LEN + TTCP_HDR_LEN)
+#define TTCP_EXT_MARKER		0x80000000u
+#define TTCP_FLAG_STREAM	0x1u
+#define TTCP_FLAG_REVERSE	0x2u
+#define TTCP_FLAG_VERIFY	0x4u
+#define TTCP_FLAGS_KNOWN	0x7u
+#define TTCP_MAX_LEN		FRAME_MAX_DEFAULT	/* 64 MiB */
+#define TTCP_MAX_PARALLEL	128
+#define TTCP_ACK_LEN		4
+
+#define TTCP_DEFAULT_PORT	"5001"
+#define TTCP_DEFAULT_LEN	65536
+#define TTCP_DEFAULT_NUM	8192
+
+/* How long a receiver waits for a header or the rest of a -P group. */
+#define TTCP_SETUP_TIMEOUT_MS	10000
+/* How long a graceful close waits for the peer's EOF. */
+#define TTCP_CLOSE_TIMEOUT_MS	30000
+
+/* One session as the header describes it. */
+struct session {
+	bool extended;		/* the 16-byte extension came first */
+	uint32_t flags;		/* TTCP_FLAG_* */
+	uint32_t group;		/* ties the connections of one -P run */
+	uint32_t parallel;	/* connections in the group */
+	uint32_t number;	/* messages (0..INT32_MAX) */
+	uint32_t length;	/* payload bytes per message (0..64 MiB) */
+};
+
+/* Encode into out (TTCP_HDR_MAX bytes); returns 8 or 24. */
+size_t session_encode(const struct session *s, uint8_t *out);
+
+/*
+ * Decode have bytes. Returns 1 with *s filled and *need the header's
+ * length; 0 when more bytes are needed (*need says how many in total);
+ * -1 with errbuf set for a header we refuse (negative count or length,
+ * length above TTCP_MAX_LEN, unknown flags, bad parallel count).
+ */
+int session_decode(const uint8_t *p, size_t have, struct session *s,
+    size_t *need, char *errbuf);
+
+/* The payload pattern: byte i of every message is "0123456789ABCDEF"[i%16]. */
+void pattern_fill(uint8_t *p, size_t len);
+
+/* Payload receiver: both ack and stream mode, any chunking. */
+struct rx {
+	bool stream;
+	bool verify;
+	uint32_t number;
+	uint32_t length;
+	uint64_t msgs;		/* complete messages */
+	uint64_t bytes;		/* payload bytes */
+	uint32_t in_msg;	/* payload bytes of the current message */
+	uint8_t prefix[4];	/* ack mode: the current length prefix */
+	unsigned prefix_have;
+};
+
+enum rx_status {
+	RX_MORE,	/* consumed everything offered, need more */
+	RX_MESSAGE,	/* ack mode: a message is complete, send its ack */
+	RX_DONE,	/* stream mode: the last byte arrived */
+	RX_ERROR	/* errbuf says what (wrong length, verify failure) */
+};
+
+void rx_init(struct rx *rx, const struct session *s, bool verify);
+enum rx_status rx_feed(struct rx *rx, const uint8_t *p, size_t len,
+    size_t *used, char *errbuf);
+bool rx_done(const struct rx *rx);
+/* Bytes still due in the current message (ack) or session (stream). */
+uint64_t rx_want(const struct rx *rx);
+/* "after 512 of 1024 bytes of message 3 of 10" for error lines. */
+void rx_progress(const struct rx *rx, char *buf, size_t len);
+
+/* A log-linear latency histogram in nanoseconds (under 1% error). */
+#define HIST_SUB	128
+#define HIST_BUCKETS	(HIST_SUB * 36)
+struct hist {
+	uint64_t count;
+	uint64_t max_ns;
+	uint64_t b[HIST_BUCKETS];
+};
+
+void hist_add(struct hist *h, uint64_t ns);
+void hist_merge(struct hist *dst, const struct hist *src);
+/* Value at quantile q (0..1) in nanoseconds; 0 when empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+/* Monotonic microseconds and nanoseconds. */
+uint64_t now_us(void);
+uint64_t now_ns(void);
+
+/* One connection's transfer, shared by both I/O models. */
+struct xfer {
+	int fd;
+	int index;
+	struct session sess;
+	bool data_sender;	/* this side sends the messages */
+	bool verify;		/* check the payload pattern */
+	char peer[ADDR_STRLEN];
+	/* Progress, read by the interval reporter (relaxed atomics). */
+	uint64_t bytes;
+	uint64_t msgs;
+	uint64_t start_us;
+	uint64_t end_us;
+	bool done;		/* finished, successfully or not */
+	bool failed;
+	char error[ERRBUF_LEN];
+	uint32_t retransmits;
+	struct bufsize snd, rcv;
+	struct hist *rtt;	/* ack mode only */
+	uint64_t t_mark_ns;	/* RTT start of the message in flight */
+	struct rx rx;		/* data receiver state */
+	void *io;		/* the I/O model's own state */
+};
+
+/* Record the first failure of x (later ones are consequences). */
+void xfer_fail(struct xfer *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void xfer_set_progress(struct xfer *x, uint64_t bytes, uint64_t msgs);
+uint64_t xfer_bytes(const struct xfer *x);
+uint64_t xfer_msgs(const struct xfer *x);
+
+enum io_model { IO_BLOCKING, IO_EPOLL };
+
+/* Options; one static instance in main.c. */
+struct config {
+	bool receive;
+	const char *host;	/* -t HOST */
+	const char *port;
+	const char *bind;	/* -B ADDR */
+	enum addr_family family;
+	uint32_t length;
+	uint32_t number;
+	bool nodelay;
+	int bufsize;		/* -b; 0 = kernel default */
+	int parallel;
+	bool reverse;
+	enum io_model io;
+	int64_t interval_ms;	/* -i; 0 = none */
+	bool json;
+	bool verify;
+	bool stream;
+	bool once;		/* -1 */
+	bool verbose;
+};
+
+extern struct config cfg;
+
+/* Interval reports: totals at the previous tick. */
+struct ticker {
+	uint64_t start_us;
+	uint64_t last_us;
+	uint64_t last_bytes;
+	uint64_t last_msgs;
+	json_t *intervals;	/* --json: the array that goes in the report */
+};
+
+void ticker_init(struct ticker *t, uint64_t start_us);
+void ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs,
+    int n);
+void ticker_free(struct ticker *t);
+
+/*
+ * Print the session's report: text lines on stdout, or one JSON object
+ * with --json (with an "error" member on failure; the error also goes to
+ * stderr). extra_error overrides (e.g. "interrupted"). Returns 0 when
+ * every connection succeeded, 1 otherwise.
+ */
+int report_session(struct xfer **xs, int n, const struct session *s,
+    struct ticker *t, const char *extra_error);
+
+/* A failure before any transfer started (connect, listen). */
+void report_setup_error(const char *role, const char *msg);
+
+/* Options applied to every connection: -D and -b. */
+int xfer_setup_socket(struct xfer *x, char *errbuf);
+
+/* The two I/O models. Each returns the exit status. */
+int run_transmit_blocking(void);
+int run_receive_blocking(void);
+int run_transmit_epoll(void);
+int run_receive_epoll(void);
+
+/* Shared pieces of the transmitter and receiver set-up. */
+int signal_fd_open(void);
+uint32_t random_group(void);
+const char *side_prefix(bool data_sender);
+/* Validate that s belongs to the group being assembled (first: NULL). */
+int session_same_group(const struct session *first, const struct session *s,
+    char *errbuf);
+void session_from_config(struct session *s);
+
+#endif
