@@ -171,7 +171,9 @@ addr_format(const struct sockaddr *sa, char *buf, size_t len)
 	case AF_UNIX: {
 		const struct sockaddr_un *sun = (const void *)sa;
 
-		snprintf(buf, len, "unix:%s", sun->sun_path);
+		/* sun_path need not be NUL-terminated when it is full. */
+		snprintf(buf, len, "unix:%.*s", (int)sizeof(sun->sun_path),
+		    sun->sun_path);
 		break;
 	}
 	default:

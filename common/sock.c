@@ -159,32 +159,21 @@ fail:
 }
 
 /*
- * connect() fd to ai, waiting at most o->timeout_ms. Returns 0, or -1 with
- * errno (ETIMEDOUT on our deadline, EINTR when a signal ended the wait).
+ * Wait for the attempt sock_connect_start began on fd to end. Returns 0
+ * when connected, 1 for a self-connect (already reported), -1 with errno
+ * (ETIMEDOUT on our deadline, EINTR when a signal ended the wait).
  */
 static int
-connect_one(int fd, const struct addrinfo *ai, const struct sock_opts *o)
+connect_wait(int fd, const struct sock_opts *o, char *errbuf)
 {
-	bool nb = o->nonblock || o->timeout_ms > 0;
-	int rc, err;
+	enum outcome oc;
+	int rc = sock_wait(fd, POLLOUT, sock_deadline(o->timeout_ms));
 
-	if (nb && sock_set_nonblock(fd, true) == -1)
+	if (rc <= 0)
 		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS)
-			return -1;
-		rc = sock_wait(fd, POLLOUT, sock_deadline(o->timeout_ms));
-		if (rc <= 0)
-			return -1;
-		err = sock_error(fd);
-		if (err != 0) {
-			errno = err;
-			return -1;
-		}
-	}
-	if (nb && !o->nonblock && sock_set_nonblock(fd, false) == -1)
-		return -1;
-	return 0;
+	if (sock_connect_finish(fd, &oc, errbuf) == -1)
+		return oc == OUTCOME_SELF_CONNECT ? 1 : -1;
+	return o->nonblock ? 0 : sock_set_nonblock(fd, false);
 }
 
 int
@@ -193,11 +182,10 @@ sock_connect(const char *host, const char *port,
 {
 	struct addrinfo *res, *ai;
 	char why[ERRBUF_LEN], ip[INET6_ADDRSTRLEN];
-	int type, fd = -1, err = 0;
+	int fd, rc, err = 0;
 
 	if (o == NULL)
 		o = &default_opts;
-	type = o->type != 0 ? o->type : SOCK_STREAM;
 	res = addr_resolve(host, port, o->family, false, why);
 	if (res == NULL) {
 		set_outcome(outcome, OUTCOME_ERROR);
@@ -207,44 +195,29 @@ sock_connect(const char *host, const char *port,
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		numeric_host(ai->ai_addr, ip, sizeof(ip));
-		fd = socket(ai->ai_family, type | SOCK_CLOEXEC, 0);
+		fd = sock_connect_start(ai, o, outcome, errbuf);
 		if (fd == -1) {
 			err = errno;
-			errbuf_set(errbuf, "socket for %s: %s", ip,
-			    strerror(err));
 			continue;
 		}
-		if ((o->src_host != NULL || o->src_port != NULL) &&
-		    bind_source(fd, ai->ai_family, o, errbuf) == -1) {
-			err = errno;
-			close(fd);
-			continue;
+		rc = connect_wait(fd, o, errbuf);
+		if (rc == 0) {
+			freeaddrinfo(res);
+			set_outcome(outcome, OUTCOME_OK);
+			return fd;
 		}
-		if (connect_one(fd, ai, o) == -1) {
-			err = errno;
-			errbuf_set(errbuf, "connect to %s port %u: %s", ip,
-			    addr_port(ai->ai_addr), strerror(err));
-			close(fd);
-			continue;
-		}
-		if (type == SOCK_STREAM && sock_is_self_connect(fd)) {
-			/*
-			 * TCP simultaneous open with ourselves (RFC 793
-			 * section 3.4): nothing is listening, yet connect()
-			 * succeeded. Report it rather than talk to ourselves.
-			 */
-			errbuf_set(errbuf, "connect to %s port %u: connected "
-			    "to itself (local address == peer address)", ip,
-			    addr_port(ai->ai_addr));
-			close(fd);
+		if (rc == 1) {
+			/* Talking to ourselves on one address: stop here. */
+			close_keep_errno(fd);
 			freeaddrinfo(res);
 			set_outcome(outcome, OUTCOME_SELF_CONNECT);
 			return -1;
 		}
-		freeaddrinfo(res);
-		set_outcome(outcome, OUTCOME_OK);
-		return fd;
+		err = errno;
+		errbuf_set(errbuf, "connect to %s port %u: %s",
+		    numeric_host(ai->ai_addr, ip, sizeof(ip)),
+		    addr_port(ai->ai_addr), strerror(err));
+		close(fd);
 	}
 	freeaddrinfo(res);
 	set_outcome(outcome, outcome_from_errno(err));
@@ -545,11 +518,18 @@ sock_connect_finish(int fd, enum outcome *outcome, char *errbuf)
 		errno = err;
 		return -1;
 	}
-	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (sock_is_self_connect(fd)) {
+		/*
+		 * TCP simultaneous open with ourselves (RFC 793 section 3.4):
+		 * nothing is listening, yet connect() succeeded. Report it
+		 * rather than talk to ourselves; ECONNREFUSED is the errno
+		 * nearest to "nobody was listening".
+		 */
 		set_outcome(outcome, OUTCOME_SELF_CONNECT);
-		errbuf_set(errbuf, "connect to %s: connected to itself "
-		    "(local address == peer address)", peer);
+		errbuf_set(errbuf, "connect to %s port %u: connected to itself "
+		    "(local address == peer address)",
+		    numeric_host((struct sockaddr *)&ss, peer, sizeof(peer)),
+		    addr_port((struct sockaddr *)&ss));
 		errno = ECONNREFUSED;
 		return -1;
 	}

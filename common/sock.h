@@ -34,7 +34,11 @@ void sock_ignore_sigpipe(void);
  * (TCP simultaneous-open with itself) is closed and reported as
  * OUTCOME_SELF_CONNECT. Returns the fd, or -1 with *outcome (may be NULL)
  * and errbuf saying why ("connect to 127.0.0.1 port 9: Connection
- * refused"); errno holds the last attempt's error.
+ * refused"); errno holds the last attempt's error (ECONNREFUSED for a
+ * self-connect). host NULL or "" means loopback. The connection is
+ * complete on return even with o->nonblock (the fd is then left
+ * O_NONBLOCK). A signal during a timed wait ends it: OUTCOME_INTERRUPTED.
+ * SOCK_DGRAM sockets are connected (default peer) without a handshake.
  */
 int sock_connect(const char *host, const char *port,
     const struct sock_opts *o, enum outcome *outcome, char *errbuf);
@@ -42,6 +46,11 @@ int sock_connect(const char *host, const char *port,
 /*
  * Listen on host:port (host NULL or "" = all addresses; port "0" picks a
  * free one) with SO_REUSEADDR and close-on-exec. Returns the fd or -1.
+ * With no host and o->family ADDR_ANY one IPv6 socket on "::" with
+ * IPV6_V6ONLY off takes IPv4 clients too (0.0.0.0 where the kernel has no
+ * IPv6); an explicit IPv6 host or ADDR_V6 gets IPV6_V6ONLY on. SOCK_DGRAM
+ * sockets are only bound, and get no SO_REUSEADDR (it would let a second
+ * listener share the port and split the datagrams).
  */
 int sock_listen(const char *host, const char *port,
     const struct sock_opts *o, char *errbuf);

@@ -134,6 +134,7 @@ sockopt_tcp_info(int fd, struct tcpinfo_snap *s, char *errbuf)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	int saved = errno;
 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
@@ -158,6 +159,7 @@ sockopt_tcp_info(int fd, struct tcpinfo_snap *s, char *errbuf)
 		s->send_queue = 0;
 	if (s->recv_queue < 0)
 		s->recv_queue = 0;
+	errno = saved;
 	return 0;
 }
 
