@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -411,6 +413,38 @@ test_how_names(void **state)
 	assert_string_equal(close_how_name((enum close_how)3), "?");
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Only the deadline ends a graceful close: a signal (handler installed,
+ * no SA_RESTART) arriving mid-drain restarts the wait.
+ */
+static void
+test_graceful_survives_signal(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+	struct close_report r;
+	int c, s;
+
+	(void)state;
+	assert_int_equal(tcp_pair(&c, &s), 0);
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	assert_int_equal(close_graceful(c, "sig", 3, 300, NULL, NULL, &r),
+	    -1);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(r.outcome, OUTCOME_TIMEOUT);
+	assert_int_equal(r.err, ETIMEDOUT);
+	assert_true(r.aborted);
+	assert_true(r.flushed == 3);
+	close(s);
+}
+
 int
 main(void)
 {
@@ -425,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_plain_with_unread_input_resets),
 		cmocka_unit_test(test_plain_clean_sends_fin),
 		cmocka_unit_test(test_bad_fd),
+		cmocka_unit_test(test_graceful_survives_signal),
 		cmocka_unit_test(test_how_names),
 	};
 

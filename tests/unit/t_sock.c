@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -610,6 +611,64 @@ test_connect_start_finish(void **state)
 	freeaddrinfo(ai);
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * SIGALRM every 20 ms (so one lands inside the wait however late the
+ * wait starts), with a handler and no SA_RESTART.
+ */
+static void
+arm_alarm(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 20000 },
+	    .it_interval = { .tv_usec = 20000 } };
+
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+}
+
+static void
+disarm_alarm(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	assert_int_equal(setitimer(ITIMER_REAL, &off, NULL), 0);
+}
+
+/* A signal ends a wait with OUTCOME_INTERRUPTED, long before the deadline. */
+static void
+test_signal_interrupts_waits(void **state)
+{
+	char buf[8], eb[ERRBUF_LEN] = "";
+	enum outcome oc = OUTCOME_OK;
+	int c, s, lfd;
+
+	(void)state;
+	assert_int_equal(tcp_pair(&c, &s), 0);
+	arm_alarm();
+	assert_int_equal(sock_recv_timeout(s, buf, sizeof(buf), 60000, &oc),
+	    -1);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(oc, OUTCOME_INTERRUPTED);
+	disarm_alarm();
+	close(c);
+	close(s);
+
+	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
+	assert_true(lfd >= 0);
+	arm_alarm();
+	assert_int_equal(sock_accept(lfd, 60000, &oc, eb), -1);
+	assert_int_equal(oc, OUTCOME_INTERRUPTED);
+	assert_string_equal(eb, "accept: Interrupted system call");
+	close(lfd);
+	disarm_alarm();
+}
+
 int
 main(void)
 {
@@ -632,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_wait_and_deadline),
 		cmocka_unit_test(test_connect_start_finish),
+		cmocka_unit_test(test_signal_interrupts_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
