@@ -453,6 +453,75 @@ test_graceful_close_flushes_all(void **state)
 	evloop_free(loop);
 }
 
+/*
+ * Reading is paused when the graceful close starts and the peer has more
+ * to say than the kernel buffers hold: the close still reads (a paused
+ * close would stall the peer and never see its EOF) and delivers all.
+ */
+struct sink {
+	uint64_t got;
+	bool pattern_ok;
+	enum conn_end why;
+	enum outcome outcome;
+	int closes;
+};
+
+static size_t
+sink_data(struct conn *c, const void *data, size_t len, void *arg)
+{
+	const unsigned char *p = data;
+	struct sink *k = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat(k->got + i))
+			k->pattern_ok = false;
+	k->got += len;
+	return len;
+}
+
+static void
+sink_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
+{
+	struct sink *k = arg;
+
+	k->why = why;
+	k->outcome = o;
+	k->closes++;
+}
+
+static void
+test_graceful_close_reads_while_paused(void **state)
+{
+	static const struct conn_callbacks cb = {
+		.on_data = sink_data,
+		.on_close = sink_close,
+	};
+	struct evloop *loop = evloop_new(NULL);
+	struct writer w = { .total = 4 * MIB };
+	struct sink k = { .pattern_ok = true };
+	struct conn *c;
+	char eb[ERRBUF_LEN];
+	pthread_t t;
+	int ours;
+
+	tcp_pair(&ours, &w.fd);
+	c = conn_new(loop, ours, &cb, &k, eb);
+	assert_non_null(c);
+	conn_pause_read(c);
+	conn_close(c, CLOSE_GRACEFUL, 20000);
+	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+	assert_int_equal(evloop_run(loop), 0);
+	pthread_join(t, NULL);
+	assert_true(w.ok);
+	assert_int_equal(k.closes, 1);
+	assert_int_equal(k.why, CONN_END_LOCAL_CLOSE);
+	assert_int_equal(k.outcome, OUTCOME_OK);
+	assert_int_equal(k.got, 4 * MIB);
+	assert_true(k.pattern_ok);
+	evloop_free(loop);
+}
+
 /* The deadline passes without the peer's EOF: timeout, and an RST. */
 static void
 test_graceful_close_timeout(void **state)
@@ -596,17 +665,23 @@ test_half_close_reply_after_peer_eof(void **state)
 
 /* ---- send errors -------------------------------------------------------- */
 
-/* The peer reset before we send: the send fails, reported as such. */
+/*
+ * The peer sent its last words and reset before we send: the send fails
+ * and is reported as such, after the peer's bytes are delivered.
+ */
 static void
 test_send_error_reset(void **state)
 {
-	static const char *const want[] = { "close:send-error:reset" };
+	static const char *const want[] = {
+		"data:4", "close:send-error:reset",
+	};
 	struct evloop *loop = evloop_new(NULL);
 	struct rec r = { .n = 0 };
 	struct conn *c;
 	int ours, peer;
 
 	tcp_pair(&ours, &peer);
+	write_all(peer, "tail", 4);
 	set_linger0(peer);
 	close(peer);
 	wait_for(ours, POLLERR);
@@ -615,7 +690,8 @@ test_send_error_reset(void **state)
 	assert_int_equal(conn_send(c, "x", 1), 0);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 1);
+	assert_log(&r, want, 2);
+	assert_memory_equal(r.data, "tail", 4);
 	evloop_free(loop);
 }
 
@@ -890,25 +966,44 @@ test_end_names(void **state)
 	    "local-close");
 }
 
+/* A bug that stalls the loop fails the run within 30 s instead of hanging. */
+static int
+arm_watchdog(void **state)
+{
+	alarm(30);
+	return 0;
+}
+
+static int
+disarm_watchdog(void **state)
+{
+	alarm(0);
+	return 0;
+}
+
+#define conn_test(f) \
+	cmocka_unit_test_setup_teardown(f, arm_watchdog, disarm_watchdog)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_messages_before_peer_eof),
-		cmocka_unit_test(test_raw_partial_consume),
-		cmocka_unit_test(test_peer_reset_after_data),
-		cmocka_unit_test(test_graceful_close_flushes_all),
-		cmocka_unit_test(test_graceful_close_timeout),
-		cmocka_unit_test(test_abort_and_plain_close),
-		cmocka_unit_test(test_shutdown_then_read_reply),
-		cmocka_unit_test(test_half_close_reply_after_peer_eof),
-		cmocka_unit_test(test_send_error_reset),
-		cmocka_unit_test(test_send_error_after_peer_close),
-		cmocka_unit_test(test_oversized_frame),
-		cmocka_unit_test(test_negative_frame),
-		cmocka_unit_test(test_high_water_relay),
-		cmocka_unit_test(test_close_other_inside_callback),
-		cmocka_unit_test(test_end_names),
+		conn_test(test_messages_before_peer_eof),
+		conn_test(test_raw_partial_consume),
+		conn_test(test_peer_reset_after_data),
+		conn_test(test_graceful_close_flushes_all),
+		conn_test(test_graceful_close_reads_while_paused),
+		conn_test(test_graceful_close_timeout),
+		conn_test(test_abort_and_plain_close),
+		conn_test(test_shutdown_then_read_reply),
+		conn_test(test_half_close_reply_after_peer_eof),
+		conn_test(test_send_error_reset),
+		conn_test(test_send_error_after_peer_close),
+		conn_test(test_oversized_frame),
+		conn_test(test_negative_frame),
+		conn_test(test_high_water_relay),
+		conn_test(test_close_other_inside_callback),
+		conn_test(test_end_names),
 	};
 
 	sock_ignore_sigpipe();
