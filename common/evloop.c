@@ -31,7 +31,7 @@ struct watch {
 
 struct timer {
 	uint64_t when_us;
-	uint64_t id;		/* also breaks ties: equal deadlines fire FIFO */
+	uint64_t id;		/* breaks ties: equal deadlines fire FIFO */
 	evloop_timer_fn *fn;
 	void *arg;
 };

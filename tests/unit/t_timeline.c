@@ -118,9 +118,11 @@ test_from_json_rejects(void **state)
 		"[{\"op\":\"send\",\"outcome\":\"ok\"}]",
 		"[{\"t_us\":1,\"outcome\":\"ok\"}]",
 		"[{\"t_us\":1,\"op\":\"send\",\"outcome\":\"bogus\"}]",
-		"[{\"t_us\":1,\"op\":\"send\",\"outcome\":\"ok\",\"bytes\":\"9\"}]",
+		"[{\"t_us\":1,\"op\":\"send\",\"outcome\":\"ok\","
+		    "\"bytes\":\"9\"}]",
 		"[{\"t_us\":1.5,\"op\":\"send\",\"outcome\":\"ok\"}]",
-		"[{\"t_us\":1,\"op\":\"send\",\"outcome\":\"ok\",\"errno\":-4}]",
+		"[{\"t_us\":1,\"op\":\"send\",\"outcome\":\"ok\","
+		    "\"errno\":-4}]",
 	};
 	struct timeline *tl;
 	json_t *j;
