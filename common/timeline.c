@@ -198,12 +198,18 @@ timeline_print(const struct timeline *tl, FILE *fp)
 int
 jsonl_write(FILE *fp, json_t *obj)
 {
+	return jsonl_write_opts(fp, obj, 0, true);
+}
+
+int
+jsonl_write_opts(FILE *fp, json_t *obj, size_t flags, bool flush)
+{
 	char *s;
 	int rc = 0;
 
 	if (obj == NULL)
 		return -1;
-	s = json_dumps(obj, JSON_COMPACT);
+	s = json_dumps(obj, JSON_COMPACT | flags);
 	json_decref(obj);
 	if (s == NULL) {
 		errno = ENOMEM;
@@ -211,7 +217,7 @@ jsonl_write(FILE *fp, json_t *obj)
 	}
 	if (fputs(s, fp) == EOF || fputc('\n', fp) == EOF)
 		rc = -1;
-	if (fflush(fp) == EOF)
+	if (flush && fflush(fp) == EOF)
 		rc = -1;
 	free(s);
 	return rc;

@@ -3,6 +3,7 @@
 #ifndef TEARDOWN_TIMELINE_H
 #define TEARDOWN_TIMELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,5 +50,12 @@ void timeline_print(const struct timeline *tl, FILE *fp);
  * reference. Returns -1 on write failure (stdout closed early).
  */
 int jsonl_write(FILE *fp, json_t *obj);
+
+/*
+ * jsonl_write with extra json_dumps flags (e.g. JSON_REAL_PRECISION(15) so
+ * that 0.09 prints as 0.09), flushing only when flush is set: for tools that
+ * write many lines to a file or pipe. Same return and reference rules.
+ */
+int jsonl_write_opts(FILE *fp, json_t *obj, size_t flags, bool flush);
 
 #endif
