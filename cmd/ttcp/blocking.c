@@ -493,7 +493,8 @@ read_header(int fd, int sfd, int64_t deadline, struct session *s,
 			    "%zu header bytes", have, need);
 			return -1;
 		} else if (errno != EAGAIN && errno != EINTR) {
-			errbuf_set(errbuf, "%s after %zu of %zu header bytes",
+			errbuf_set(errbuf, "peer closed (%s) after %zu of %zu "
+			    "header bytes",
 			    outcome_name(outcome_from_errno(errno)), have,
 			    need);
 			return -1;

@@ -32,6 +32,8 @@ struct econn {
 	uint8_t *first;		/* sender: what the first send starts at */
 	size_t hdrlen;		/* header to send with the first message */
 	uint32_t queued;	/* sender: messages handed to the conn */
+	size_t hdr_have;	/* receiver: header bytes waiting */
+	size_t hdr_need;	/* receiver: the header's length so far */
 	uint64_t extra;		/* bytes that came after the session */
 };
 
@@ -302,6 +304,8 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 	size_t need;
 	int rc = session_decode(p, len, &s, &need, eb);
 
+	ec->hdr_have = len;
+	ec->hdr_need = need;
 	if (rc == 0)
 		return 0;
 	if (rc < 0 && es->have_first) {
@@ -397,10 +401,11 @@ explain_early_end(struct econn *ec, enum outcome o)
 	char where[160];
 
 	if (ec->es->receiver && !ec->have_header) {
-		char why[64];
+		char why[96];
 
-		snprintf(why, sizeof(why), "peer closed (%s) before the "
-		    "session header", outcome_name(o));
+		snprintf(why, sizeof(why), "peer closed (%s) after %zu of %zu "
+		    "header bytes", outcome_name(o), ec->hdr_have,
+		    ec->hdr_need);
 		if (ec->es->have_first)
 			refuse_stranger(ec, why);
 		else
@@ -468,6 +473,7 @@ econn_new(struct esession *es, int fd, const struct conn_callbacks *cb,
 		return NULL;
 	}
 	ec->es = es;
+	ec->hdr_need = TTCP_HDR_LEN;
 	ec->x.fd = fd;
 	ec->x.io = ec;
 	sock_peer_str(fd, ec->x.peer, sizeof(ec->x.peer));
@@ -583,13 +589,15 @@ on_setup_timeout(struct evloop *loop, void *arg)
 
 		if (ec->have_header || ec->c == NULL)
 			continue;
+		char why[96];
+
+		snprintf(why, sizeof(why), "timeout after %zu of %zu header "
+		    "bytes", ec->hdr_have, ec->hdr_need);
 		if (es->have_first)
-			refuse_stranger(ec, "timeout before the session "
-			    "header");
+			refuse_stranger(ec, why);
 		else
-			xfer_fail(&ec->x, "session header from %s: timeout "
-			    "after %zu bytes", ec->x.peer,
-			    (size_t)conn_bytes_in(ec->c));
+			xfer_fail(&ec->x, "session header from %s: %s",
+			    ec->x.peer, why);
 	}
 	abort_all(es);
 	session_check_done(es);

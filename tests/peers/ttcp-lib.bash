@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Helpers for tests/integration/ttcp-*.sh: start receivers on a free
+# loopback port, wait with timeouts, read JSON reports, assert exactly.
+# Sourced, never run; expects BIN and SRC from CTest.
+
+set -u
+: "${BIN:?BIN not set (run through ctest)}"
+: "${SRC:?SRC not set (run through ctest)}"
+TTCP=$BIN/ttcp
+PEER="python3 $SRC/tests/peers/ttcp_peer.py"
+T=$(mktemp -d)
+PIDS=()
+FAILS=0
+CHECKS=0
+
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+
+# expect LABEL ACTUAL EXPECTED
+expect() {
+	CHECKS=$((CHECKS + 1))
+	if [ "$2" != "$3" ]; then
+		fail "$1: got [$2], expected [$3]"
+	fi
+}
+
+# expect_match LABEL ACTUAL EXTENDED-REGEX (whole string)
+expect_match() {
+	CHECKS=$((CHECKS + 1))
+	if ! printf '%s\n' "$2" | grep -Eqx -- "$3"; then
+		fail "$1: got [$2], expected to match [$3]"
+	fi
+}
+
+finish() {
+	echo "$CHECKS checks, $FAILS failures"
+	[ "$FAILS" -eq 0 ]
+	exit $?
+}
+
+# wait_line FILE REGEX: until a line matches, at most 5 s.
+wait_line() {
+	timeout 5 bash -c 'until grep -Eq -- "$2" "$1" 2>/dev/null; do
+		sleep 0.01; done' _ "$1" "$2"
+}
+
+# start_ttcp_r NAME ARGS...: ttcp -r on 127.0.0.1, a free port, -v.
+# Sets PORT; stdout in $T/NAME.out, stderr in $T/NAME.err, pid in RPID.
+start_ttcp_r() {
+	local name=$1
+	shift
+	"$TTCP" -r -v -B 127.0.0.1 -p 0 "$@" >"$T/$name.out" \
+	    2>"$T/$name.err" &
+	RPID=$!
+	PIDS+=("$RPID")
+	if ! wait_line "$T/$name.err" 'listening on '; then
+		fail "$name: receiver did not start: $(cat "$T/$name.err")"
+		PORT=1
+		return 1
+	fi
+	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+	    "$T/$name.err" | head -n1)
+}
+
+# start_peer_r NAME ARGS...: the Python peer as receiver. Sets PORT, RPID.
+start_peer_r() {
+	local name=$1
+	shift
+	$PEER receive "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	RPID=$!
+	PIDS+=("$RPID")
+	if ! wait_line "$T/$name.err" 'listening on '; then
+		fail "$name: peer did not start: $(cat "$T/$name.err")"
+		PORT=1
+		return 1
+	fi
+	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+	    "$T/$name.err" | head -n1)
+}
+
+# wait_rc PID: sets RC to its exit status, or 124 (after a kill) when it
+# has not ended within 10 s. Not in $(...): only this shell can wait.
+wait_rc() {
+	local pid=$1 i
+	for ((i = 0; i < 1000; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		RC=124
+		return
+	fi
+	wait "$pid"
+	RC=$?
+}
+
+# jget FILE [LINE] EXPR: a Python expression over the JSON object j read
+# from line LINE (default 1) of FILE; prints the result (json-encoded for
+# strings/bools so "true"/"false"/"null" appear as in JSON).
+jget() {
+	local file=$1 line=1
+	if [ $# -eq 3 ]; then
+		line=$2
+		shift
+	fi
+	python3 - "$file" "$line" "$2" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+try:
+    j = json.loads(lines[int(sys.argv[2]) - 1])
+except (IndexError, ValueError) as e:
+    print("<no json: %s>" % e)
+    sys.exit(0)
+try:
+    v = eval("(" + sys.argv[3] + ")", {"j": j})
+except Exception as e:
+    v = "<%s>" % type(e).__name__
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+}
+
+# jcheck LABEL FILE LINE EXPR WANT [EXPR WANT]...: evaluate every EXPR
+# (Python over the JSON object j on line LINE of FILE, printed as jget
+# does) in one interpreter and compare with WANT exactly.
+jcheck() {
+	local label=$1 file=$2 line=$3 out
+	shift 3
+	out=$(python3 - "$label" "$file" "$line" "$@" <<'PY'
+import json, sys
+label, path, line, pairs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+try:
+    j = json.loads(open(path).read().splitlines()[int(line) - 1])
+except (IndexError, ValueError, OSError):
+    j = None
+checks = fails = 0
+for expr, want in zip(pairs[0::2], pairs[1::2]):
+    checks += 1
+    try:
+        v = eval("(" + expr + ")", {"j": j})
+        v = v if isinstance(v, str) else json.dumps(v)
+    except Exception as e:
+        v = "<%s: %s>" % (type(e).__name__, e)
+    if v != want:
+        fails += 1
+        print("FAIL: %s: %s: got [%s], expected [%s]" % (label, expr, v, want))
+print("%d %d" % (checks, fails))
+PY
+)
+	printf '%s\n' "$out" | sed '$d' >&2
+	set -- $(printf '%s\n' "$out" | tail -n1)
+	CHECKS=$((CHECKS + $1))
+	FAILS=$((FAILS + $2))
+}
+
+# free_port: a loopback port nobody listens on (bound, then released).
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
