@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The teardown classifier: how every TCP connection in a packet stream ended. */
+/* The teardown classifier: how each TCP connection in a packet stream ended. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -30,7 +30,7 @@
 #define DEFAULT_GRACE_US	5000000	/* Zeek's tcp_close_delay */
 #define ATTEMPT_US		5000000	/* Zeek's tcp_attempt_delay */
 #define TOO_LARGE_SEQ_DELTA	1048576
-#define HEAD_STEPS		4	/* handshake packets kept for the ladder */
+#define HEAD_STEPS		4	/* first packets kept for the ladder */
 #define MAX_BLOCKS		8	/* out-of-order blocks kept per side */
 #define NO_TIME			INT64_MAX
 
@@ -1840,7 +1840,8 @@ flow_result_json(const struct flow_result *r)
 	}
 	for (i = 0; i < FLOW_NOTE_COUNT; i++)
 		if (r->notes & (1u << i))
-			json_array_append_new(notes, json_string(note_names[i]));
+			json_array_append_new(notes,
+			    json_string(note_names[i]));
 	o = json_pack("{s:s, s:I, s:s, s:i, s:s, s:i, s:s, s:I, s:f, s:I,"
 	    " s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b, s:I, s:I,"
 	    " s:o, s:o, s:I, s:I, s:o, s:o}",
@@ -1915,12 +1916,17 @@ fail:
 	return NULL;
 }
 
+/*
+ * The table's columns: the line format is
+ * "%4s %-15s  %-21s %-21s %11s %7s %7s %-9s %-4s %-6s %-12s %s"
+ * and the header below is that format applied to the column names.
+ */
 const char *
 flow_line_header(void)
 {
-	return "  ID START (UTC)      ORIG                  "
-	    "RESP                    DURATION  ORIG_B  RESP_B "
-	    "TEARDOWN  BY   STATE  HISTORY      NOTES";
+	return "  ID START (UTC)      ORIG                  RESP            "
+	    "         DURATION  ORIG_B  RESP_B TEARDOWN  BY   STATE  HIST"
+	    "ORY      NOTES";
 }
 
 /* Append to a snprintf-style buffer, tracking the length needed. */
@@ -2133,16 +2139,16 @@ flow_result_ladder(const struct flow_result *r)
 			n = snprintf(label, sizeof(label), "%s seq %" PRIu32,
 			    fl, st->seq);
 			if (st->flags & PKT_ACK)
-				n += snprintf(label + n, sizeof(label) - (size_t)n,
-				    " ack %" PRIu32, st->ack);
+				n += snprintf(label + n, sizeof(label) -
+				    (size_t)n, " ack %" PRIu32, st->ack);
 			if (st->len)
-				n += snprintf(label + n, sizeof(label) - (size_t)n,
-				    " len %" PRIu32, st->len);
+				n += snprintf(label + n, sizeof(label) -
+				    (size_t)n, " len %" PRIu32, st->len);
 			n += snprintf(label + n, sizeof(label) - (size_t)n,
 			    " win %u", st->window);
 			if (st->mark & FLOW_STEP_RETRANSMIT)
-				n += snprintf(label + n, sizeof(label) - (size_t)n,
-				    " (again)");
+				n += snprintf(label + n, sizeof(label) -
+				    (size_t)n, " (again)");
 			if (st->mark & FLOW_STEP_KEEPALIVE)
 				snprintf(label + n, sizeof(label) - (size_t)n,
 				    " (probe)");

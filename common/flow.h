@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The teardown classifier: how every TCP connection in a packet stream ended. */
+/* The teardown classifier: how each TCP connection in a packet stream ended. */
 #ifndef TEARDOWN_FLOW_H
 #define TEARDOWN_FLOW_H
 
@@ -55,8 +55,8 @@ enum flow_state {
 enum flow_note {
 	FLOW_NOTE_ORIG_UNACKED = 1u << 0,   /* "orig-unacked" */
 	FLOW_NOTE_RESP_UNACKED = 1u << 1,   /* "resp-unacked" */
-	FLOW_NOTE_RST_AFTER_FIN = 1u << 2,  /* "rst-after-fin": peer's FIN seen */
-	FLOW_NOTE_DATA_AFTER_FIN = 1u << 3, /* "data-after-fin": after peer FIN */
+	FLOW_NOTE_RST_AFTER_FIN = 1u << 2,  /* "rst-after-fin" */
+	FLOW_NOTE_DATA_AFTER_FIN = 1u << 3, /* "data-after-fin": peer's FIN */
 	FLOW_NOTE_RST_ANSWERS_DATA = 1u << 4, /* "rst-answers-data" */
 	FLOW_NOTE_FIN_RETRANSMITTED = 1u << 5, /* "fin-retransmitted" */
 	FLOW_NOTE_RETRANSMITTED = 1u << 6,  /* "retransmitted": data again */
@@ -113,7 +113,7 @@ struct flow_result {
 	int64_t ts_us;		/* first packet */
 	int64_t last_ts_us;	/* last packet; duration = last - first */
 	enum flow_class teardown;
-	enum flow_side closed_by;	/* first FIN or RST (vanished: gave up) */
+	enum flow_side closed_by;	/* first FIN/RST; vanished: gave up */
 	enum flow_side half_close;	/* kept sending after the other's FIN */
 	enum flow_state conn_state;
 	char history[FLOW_HISTORY_MAX];	/* Zeek letters, NUL-terminated */
@@ -142,9 +142,9 @@ struct flow_summary {
 };
 
 struct flow_config {
-	int64_t grace_us;	/* settle delay after teardown; <0: default 5 s */
+	int64_t grace_us;	/* settle delay after teardown; <0: 5 s */
 	int64_t idle_us;	/* report idle flows after this; 0: never */
-	unsigned int ladder;	/* keep this many last packets per flow; 0 none */
+	unsigned int ladder;	/* last packets kept per flow; 0: none */
 };
 
 typedef void (*flow_report_fn)(const struct flow_result *r, void *arg);

@@ -70,15 +70,27 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
-/* stdout is gone (a closed pipe): stop quietly, as head(1) expects. */
+/*
+ * stdout is gone (a closed pipe): stop quietly, as head(1) expects. Live
+ * capture flushes every line; reading files, stdio's buffer does.
+ */
 static void
 out_check(void)
 {
-	if (!run.out_failed && (ferror(stdout) || fflush(stdout) == EOF)) {
+	if (!run.out_failed && (ferror(stdout) ||
+	    (cfg.iface != NULL && fflush(stdout) == EOF))) {
 		run.out_failed = true;
 		if (errno != EPIPE)
 			warn("stdout");
 	}
+}
+
+static void
+out_json(json_t *o)
+{
+	if (jsonl_write_opts(stdout, o, JSON_REAL_PRECISION(15),
+	    cfg.iface != NULL) < 0)
+		out_check();
 }
 
 static json_t *
@@ -123,8 +135,7 @@ on_report(const struct flow_result *r, void *arg)
 			errx(1, "out of memory");
 		if (cfg.ladder)
 			json_object_set_new(o, "ladder", steps_json(r));
-		if (jsonl_write(stdout, o) < 0)
-			out_check();
+		out_json(o);
 		return;
 	}
 	if (!run.header_done) {
@@ -270,7 +281,8 @@ print_summary(const struct flow_summary *s, int exit_code,
 		if (run.error[0])
 			json_object_set_new(o, "error",
 			    json_string(run.error));
-		if (jsonl_write(stdout, o) < 0)
+		out_json(o);
+		if (fflush(stdout) == EOF)
 			out_check();
 		return;
 	}
@@ -300,7 +312,11 @@ print_summary(const struct flow_summary *s, int exit_code,
 	if (expect_report == NULL && cfg.nexpects)
 		printf("all %zu expectation%s held\n", cfg.nexpects,
 		    cfg.nexpects == 1 ? "" : "s");
-	out_check();
+	if (fflush(stdout) == EOF && !run.out_failed) {
+		run.out_failed = true;
+		if (errno != EPIPE)
+			warn("stdout");
+	}
 }
 
 /* Evaluate expectations, print the summary; returns the exit code. */

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests for flow: each teardown class, Zeek fields, wrap, reuse. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "flow.h"
+
+#define ORIG 0
+#define RESP 1
+#define MAX_RESULTS 16
+
+/* What the report callback saw. */
+static struct flow_result got[MAX_RESULTS];
+static char ladders[MAX_RESULTS][4096];
+static int ngot;
+
+static void
+collect(const struct flow_result *r, void *arg)
+{
+	char *l;
+
+	(void)arg;
+	assert_true(ngot < MAX_RESULTS);
+	got[ngot] = *r;
+	got[ngot].steps = NULL;
+	l = flow_result_ladder(r);
+	assert_non_null(l);
+	snprintf(ladders[ngot], sizeof(ladders[ngot]), "%s", l);
+	free(l);
+	ngot++;
+}
+
+/* A scripted connection: each side's next sequence number and a clock. */
+struct sim {
+	struct flow_table *t;
+	uint32_t nxt[2];
+	uint16_t port[2];
+	int64_t now;
+	uint16_t win;
+};
+
+static void
+sim_init(struct sim *s, uint32_t isn_orig, uint32_t isn_resp)
+{
+	struct flow_config cfg = { .grace_us = 2000000, .idle_us = 0,
+	    .ladder = 4 };
+
+	memset(s, 0, sizeof(*s));
+	ngot = 0;
+	memset(got, 0, sizeof(got));
+	s->t = flow_table_new(&cfg, collect, NULL);
+	assert_non_null(s->t);
+	s->nxt[ORIG] = isn_orig;
+	s->nxt[RESP] = isn_resp;
+	s->port[ORIG] = 40000;
+	s->port[RESP] = 80;
+	s->now = 1000000000000000;	/* 2001-09-09T01:46:40Z */
+	s->win = 1000;
+}
+
+/* Send a segment with an explicit seq, 10 ms after the previous one. */
+static void
+raw(struct sim *s, int from, uint8_t flags, uint32_t seq, uint32_t len)
+{
+	struct pkt_tcp p;
+
+	memset(&p, 0, sizeof(p));
+	s->now += 10000;
+	p.ts_us = s->now;
+	p.family = AF_INET;
+	p.saddr[0] = 10;
+	p.saddr[3] = (uint8_t)(1 + from);
+	p.daddr[0] = 10;
+	p.daddr[3] = (uint8_t)(2 - from);
+	p.sport = s->port[from];
+	p.dport = s->port[1 - from];
+	p.seq = seq;
+	p.ack = (flags & PKT_ACK) ? s->nxt[1 - from] : 0;
+	p.flags = flags;
+	p.window = (flags & PKT_RST) ? 0 : s->win;
+	p.wscale = -1;
+	p.payload_len = len;
+	p.captured_len = len;
+	assert_int_equal(flow_table_add(s->t, &p), 0);
+}
+
+/* Send the next segment of side from: data and SYN/FIN advance seq. */
+static void
+seg(struct sim *s, int from, uint8_t flags, uint32_t len)
+{
+	raw(s, from, flags, s->nxt[from], len);
+	if (!(flags & PKT_RST))
+		s->nxt[from] += len + !!(flags & PKT_SYN) +
+		    !!(flags & PKT_FIN);
+}
+
+static void
+handshake(struct sim *s)
+{
+	seg(s, ORIG, PKT_SYN, 0);
+	seg(s, RESP, PKT_SYN | PKT_ACK, 0);
+	seg(s, ORIG, PKT_ACK, 0);
+}
+
+static void
+done(struct sim *s)
+{
+	flow_table_flush(s->t);
+	flow_table_free(s->t);
+}
+
+static void
+test_graceful_fin(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 1000, 5000);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 100);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 50);
+	seg(&s, ORIG, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	assert_int_equal(ngot, 0);	/* still in its grace period */
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_int_equal(r->id, 1);
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->half_close, FLOW_SIDE_NONE);
+	assert_int_equal(r->conn_state, FLOW_SF);
+	assert_string_equal(r->history, "ShADadFf");
+	assert_false(r->partial);
+	assert_int_equal(r->orig_port, 40000);
+	assert_int_equal(r->resp_port, 80);
+	assert_int_equal(r->orig_addr[3], 1);
+	assert_int_equal(r->orig.bytes, 100);
+	assert_int_equal(r->resp.bytes, 50);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->resp.unacked, 0);
+	assert_int_equal(r->orig.packets, 6);
+	assert_int_equal(r->resp.packets, 5);
+	assert_int_equal(r->notes, 0);
+	assert_int_equal(r->waiter, FLOW_SIDE_NONE);
+	assert_int_equal(r->last_ts_us - r->ts_us, 10 * 10000);
+	assert_int_equal(r->orig.fins, 1);
+	assert_int_equal(r->resp.fins, 1);
+}
+
+static void
+test_close_by_responder_and_half_close(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 7, 9);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 10);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);	/* shutdown(SHUT_WR) */
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 300);	/* still answering */
+	seg(&s, ORIG, PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 200);
+	seg(&s, ORIG, PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->half_close, FLOW_SIDE_RESP);
+	assert_int_equal(r->resp.after_fin_bytes, 500);
+	assert_int_equal(r->orig.after_fin_bytes, 0);
+	assert_int_equal(r->notes, FLOW_NOTE_DATA_AFTER_FIN);
+	assert_int_equal(r->conn_state, FLOW_SF);
+	assert_string_equal(r->history, "ShADFadf");
+	assert_int_equal(r->resp.bytes, 500);
+}
+
+static void
+test_abort_rst(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 100, 200);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 1000);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 40);	/* never acknowledged */
+	seg(&s, ORIG, PKT_RST | PKT_ACK, 0);	/* SO_LINGER {1,0} */
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_int_equal(r->teardown, FLOW_RST);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->conn_state, FLOW_RSTO);
+	assert_string_equal(r->history, "ShADadR");
+	/* the RST's ack covers resp's 40 bytes: acknowledged, then reset */
+	assert_int_equal(r->resp.unacked, 0);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->notes, FLOW_NOTE_RST_ANSWERS_DATA);
+	assert_int_equal(r->orig.rsts, 1);
+}
+
+static void
+test_unacked_then_rst_from_responder(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 100, 200);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 500);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 700);	/* in flight */
+	seg(&s, RESP, PKT_RST, 0);		/* no ACK bit */
+	done(&s);
+
+	assert_int_equal(r->teardown, FLOW_RST);
+	assert_int_equal(r->closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(r->conn_state, FLOW_RSTR);
+	assert_string_equal(r->history, "ShADar");
+	assert_int_equal(r->orig.unacked, 700);
+	assert_int_equal(r->orig.bytes, 1200);
+	assert_int_equal(r->notes, FLOW_NOTE_ORIG_UNACKED |
+	    FLOW_NOTE_RST_ANSWERS_DATA);
+}
+
+static void
+test_refused(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 1, 0);
+	seg(&s, ORIG, PKT_SYN, 0);
+	seg(&s, RESP, PKT_RST | PKT_ACK, 0);
+	/* Reports come after the grace; the next SYN on the same tuple
+	 * starts a new connection at once (Zeek's reuse rule). */
+	s.nxt[ORIG] = 77777;
+	seg(&s, ORIG, PKT_SYN, 0);
+	assert_int_equal(ngot, 1);
+	done(&s);
+
+	assert_int_equal(ngot, 2);
+	assert_int_equal(r->teardown, FLOW_REFUSED);
+	assert_int_equal(r->closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(r->conn_state, FLOW_REJ);
+	assert_string_equal(r->history, "Sr");
+	assert_int_equal(r->orig.bytes, 0);
+	assert_int_equal(got[1].id, 2);
+	assert_int_equal(got[1].teardown, FLOW_NO_ANSWER);
+	assert_int_equal(got[1].conn_state, FLOW_S0);
+}
+
+static void
+test_no_answer(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	uint32_t isn = 424242;
+
+	(void)state;
+	sim_init(&s, isn, 0);
+	raw(&s, ORIG, PKT_SYN, isn, 0);
+	s.now += 1000000;
+	raw(&s, ORIG, PKT_SYN, isn, 0);
+	s.now += 6000000;	/* past Zeek's attempt delay: same ISN */
+	raw(&s, ORIG, PKT_SYN, isn, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_int_equal(r->teardown, FLOW_NO_ANSWER);
+	assert_int_equal(r->closed_by, FLOW_SIDE_NONE);
+	assert_int_equal(r->conn_state, FLOW_S0);
+	assert_string_equal(r->history, "S");
+	assert_int_equal(r->notes, FLOW_NOTE_SYN_RETRANSMITTED |
+	    FLOW_NOTE_WAITED);
+	assert_int_equal(r->waiter, FLOW_SIDE_ORIG);
+	assert_int_equal(r->wait_tries, 2);
+	assert_int_equal(r->orig.packets, 3);
+	assert_int_equal(r->wait_us, 1010000 + 6010000);
+}
+
+static void
+test_vanished_data_then_rst(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	uint32_t at;
+	int i;
+
+	(void)state;
+	sim_init(&s, 5, 6);
+	handshake(&s);
+	at = s.nxt[RESP];
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 100);	/* the client is gone */
+	for (i = 0; i < 3; i++) {
+		s.now += 200000 << i;
+		raw(&s, RESP, PKT_ACK | PKT_PSH, at, 100);
+	}
+	s.now += 2000000;
+	raw(&s, RESP, PKT_RST | PKT_ACK, s.nxt[RESP], 0);	/* gave up */
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_int_equal(r->teardown, FLOW_VANISHED);
+	assert_int_equal(r->closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(r->waiter, FLOW_SIDE_RESP);
+	assert_int_equal(r->wait_tries, 3);
+	assert_int_equal(r->wait_us, 200000 + 400000 + 800000 + 2000000 +
+	    4 * 10000);
+	assert_int_equal(r->resp.unacked, 100);
+	assert_int_equal(r->resp.retransmits, 3);
+	assert_int_equal(r->conn_state, FLOW_RSTR);
+	assert_string_equal(r->history, "ShAdtr");
+	assert_int_equal(r->notes, FLOW_NOTE_RESP_UNACKED |
+	    FLOW_NOTE_RETRANSMITTED | FLOW_NOTE_WAITED);
+}
+
+static void
+test_vanished_keepalive(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	int i;
+
+	(void)state;
+	sim_init(&s, 3000, 4000);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 5);
+	seg(&s, RESP, PKT_ACK, 0);
+	for (i = 0; i < 3; i++) {	/* seq = snd_nxt - 1, no data */
+		s.now += 1000000;
+		raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
+	}
+	raw(&s, ORIG, PKT_RST | PKT_ACK, s.nxt[ORIG], 0);
+	done(&s);
+
+	assert_int_equal(r->teardown, FLOW_VANISHED);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->waiter, FLOW_SIDE_ORIG);
+	assert_int_equal(r->wait_tries, 3);
+	assert_int_equal(r->orig.keepalives, 3);
+	assert_int_equal(r->orig.retransmits, 0);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->conn_state, FLOW_RSTO);
+	assert_string_equal(r->history, "ShADaR");
+	assert_int_equal(r->notes, FLOW_NOTE_KEEPALIVE | FLOW_NOTE_WAITED);
+
+	/* A live peer answers each probe: not vanished, still open. */
+	sim_init(&s, 3000, 4000);
+	handshake(&s);
+	for (i = 0; i < 3; i++) {
+		raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
+		seg(&s, RESP, PKT_ACK, 0);
+	}
+	done(&s);
+	assert_int_equal(r->teardown, FLOW_OPEN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_NONE);
+	assert_int_equal(r->orig.keepalives, 3);
+	assert_int_equal(r->waiter, FLOW_SIDE_NONE);
+	assert_int_equal(r->conn_state, FLOW_S1);
+}
+
+static void
+test_fin_then_rst_answering_data(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	/* S5: the client sends, closes; the server writes; RST answers */
+	sim_init(&s, 10, 20);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 64);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 11);
+	seg(&s, ORIG, PKT_RST, 0);
+	done(&s);
+
+	assert_int_equal(r->teardown, FLOW_FIN_RST);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->half_close, FLOW_SIDE_RESP);
+	assert_int_equal(r->resp.unacked, 11);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->notes, FLOW_NOTE_RESP_UNACKED |
+	    FLOW_NOTE_RST_AFTER_FIN | FLOW_NOTE_DATA_AFTER_FIN |
+	    FLOW_NOTE_RST_ANSWERS_DATA);
+	assert_int_equal(r->conn_state, FLOW_RSTO);
+	assert_string_equal(r->history, "ShADFadR");
+	{
+		char buf[512];
+
+		flow_result_notes_text(r, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "11 bytes from resp never "
+		    "acknowledged by orig (unacknowledged, not necessarily "
+		    "lost)"));
+		assert_non_null(strstr(buf, "orig sent RST after its own FIN"
+		    " (resp read EOF first)"));
+	}
+}
+
+static void
+test_retransmitted_fin_and_zero_window(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 10, 20);
+	handshake(&s);
+	s.win = 0;
+	seg(&s, RESP, PKT_ACK, 0);		/* zero window */
+	s.win = 1000;
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	raw(&s, ORIG, PKT_FIN | PKT_ACK, s.nxt[ORIG] - 1, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	done(&s);
+
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->orig.fins, 2);
+	assert_int_equal(r->resp.zero_windows, 1);
+	assert_int_equal(r->notes, FLOW_NOTE_FIN_RETRANSMITTED |
+	    FLOW_NOTE_ZERO_WINDOW);
+	assert_int_equal(r->conn_state, FLOW_SF);
+	assert_string_equal(r->history, "ShAawFf");
+}
+
+static void
+test_sequence_wrap(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	int i;
+
+	(void)state;
+	/* Both ISNs close to 2^32: every byte crosses the wrap. */
+	sim_init(&s, 0xffffff00u, 0xfffffff0u);
+	handshake(&s);
+	for (i = 0; i < 10; i++) {
+		seg(&s, ORIG, PKT_ACK | PKT_PSH, 100);
+		seg(&s, RESP, PKT_ACK | PKT_PSH, 30);
+	}
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	done(&s);
+
+	assert_true(s.nxt[ORIG] < 0x1000);	/* it did wrap */
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->orig.bytes, 1000);
+	assert_int_equal(r->resp.bytes, 300);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->resp.unacked, 0);
+	assert_int_equal(r->orig.retransmits, 0);
+	assert_int_equal(r->notes, 0);
+	assert_int_equal(r->conn_state, FLOW_SF);
+	assert_string_equal(r->history, "ShADdFf");
+}
+
+static void
+test_reuse_splits(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 1000, 2000);
+	handshake(&s);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	/* the same ports again, right away, with a new ISN */
+	s.nxt[ORIG] = 900000;
+	s.nxt[RESP] = 800000;
+	handshake(&s);
+	assert_int_equal(ngot, 1);
+	seg(&s, RESP, PKT_RST | PKT_ACK, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[0].id, 1);
+	assert_int_equal(got[0].teardown, FLOW_FIN);
+	assert_string_equal(got[0].history, "ShAFf");
+	assert_int_equal(got[1].id, 2);
+	assert_int_equal(got[1].teardown, FLOW_RST);
+	assert_int_equal(got[1].closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(got[1].conn_state, FLOW_RSTR);
+	assert_string_equal(got[1].history, "ShAr");
+	assert_int_equal(flow_table_summary(s.t) != NULL, 1);
+}
+
+static void
+test_settle_and_idle(void **state)
+{
+	struct flow_config cfg = { .grace_us = 1000000, .idle_us = 30000000 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 1, 2);
+	flow_table_free(s.t);
+	s.t = flow_table_new(&cfg, collect, NULL);
+	handshake(&s);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	assert_int_equal(flow_table_open(s.t), 1);
+	/* the grace runs from the FIN that completed the close */
+	flow_table_advance(s.t, s.now - 10000 + 999999);
+	assert_int_equal(ngot, 0);
+	flow_table_advance(s.t, s.now - 10000 + 1000000);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(flow_table_open(s.t), 0);
+
+	/* an idle connection is reported at the idle limit, once */
+	s.port[ORIG] = 40001;
+	s.nxt[ORIG] = 50;
+	s.nxt[RESP] = 60;
+	handshake(&s);
+	flow_table_advance(s.t, s.now + 29000000);
+	assert_int_equal(ngot, 1);
+	flow_table_advance(s.t, s.now + 30000000);
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].teardown, FLOW_OPEN);
+	assert_int_equal(got[1].notes, FLOW_NOTE_IDLE_EVICTED);
+	assert_int_equal(got[1].conn_state, FLOW_S1);
+	flow_table_flush(s.t);
+	assert_int_equal(ngot, 2);
+
+	assert_int_equal(flow_table_summary(s.t)->connections, 2);
+	assert_int_equal(flow_table_summary(s.t)->by_class[FLOW_FIN], 1);
+	assert_int_equal(flow_table_summary(s.t)->by_class[FLOW_OPEN], 1);
+	assert_int_equal(flow_table_summary(s.t)->max_open, 1);
+	flow_table_free(s.t);
+}
+
+static void
+test_partial_and_flip(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	/* The capture starts mid-stream, server to client first: the
+	 * server port orients it (Zeek's rule), history shows the flip. */
+	sim_init(&s, 10, 20);
+	raw(&s, RESP, PKT_ACK | PKT_PSH, s.nxt[RESP], 20);
+	s.nxt[RESP] += 20;
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 5);
+	seg(&s, RESP, PKT_ACK, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_true(got[0].partial);
+	assert_int_equal(got[0].orig_port, 40000);
+	assert_int_equal(got[0].resp_port, 80);
+	assert_int_equal(got[0].teardown, FLOW_OPEN);
+	assert_int_equal(got[0].conn_state, FLOW_OTH);
+	assert_string_equal(got[0].history, "^dDa");
+	assert_int_equal(got[0].resp.bytes, 20);
+
+	/* SYN-ACK first, then productive traffic: flipped to "^h" */
+	sim_init(&s, 10, 20);
+	s.port[ORIG] = 50000;
+	s.port[RESP] = 50001;
+	seg(&s, RESP, PKT_SYN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	done(&s);
+	assert_int_equal(got[0].orig_port, 50000);
+	assert_string_equal(got[0].history, "^hAFf");
+	assert_true(got[0].partial);
+	assert_int_equal(got[0].teardown, FLOW_FIN);
+}
+
+static void
+test_ladder_and_json(void **state)
+{
+	struct sim s;
+	json_t *j;
+	char *txt;
+	char line[1024];
+
+	(void)state;
+	sim_init(&s, 0, 0);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 3);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 3);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	done(&s);
+
+	/* 10 packets: 4 of the head, the last 4, 2 skipped */
+	assert_int_equal(got[0].steps_skipped, 2);
+	assert_string_equal(ladders[0],
+	    "connection 1: 10.0.0.1:40000 -> 10.0.0.2:80  fin, closed by orig\n"
+	    "        time  orig                  "
+	    "                              resp\n"
+	    "    0.000000  |-- S seq 0 win 1000 -"
+	    "--------------------------------->|\n"
+	    "    0.010000  |<--------------------"
+	    "------- S. seq 0 ack 1 win 1000 --|\n"
+	    "    0.020000  |-- . seq 1 ack 1 win "
+	    "1000 ---------------------------->|\n"
+	    "    0.030000  |-- P. seq 1 ack 1 len"
+	    " 3 win 1000 --------------------->|\n"
+	    "                 ... packets not shown ...\n"
+	    "    0.060000  |<--------------------"
+	    "-------- . seq 1 ack 7 win 1000 --|\n"
+	    "    0.070000  |-- F. seq 7 ack 1 win"
+	    " 1000 --------------------------->|\n"
+	    "    0.080000  |<--------------------"
+	    "------- F. seq 1 ack 8 win 1000 --|\n"
+	    "    0.090000  |-- . seq 8 ack 2 win "
+	    "1000 ---------------------------->|\n");
+
+	j = flow_result_json(&got[0]);
+	assert_non_null(j);
+	txt = json_dumps(j, JSON_COMPACT);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "\"orig_h\":\"10.0.0.1\",\"orig_p\":40000,"
+	    "\"resp_h\":\"10.0.0.2\",\"resp_p\":80,"
+	    "\"ts\":\"2001-09-09T01:46:40.010000Z\","
+	    "\"ts_us\":1000000000010000"));
+	assert_non_null(strstr(txt, "\"orig_bytes\":6,\"resp_bytes\":0,"
+	    "\"orig_pkts\":6,\"resp_pkts\":4,\"teardown\":\"fin\","
+	    "\"closed_by\":\"orig\",\"half_close\":null,"
+	    "\"conn_state\":\"SF\",\"history\":\"ShADaFf\","
+	    "\"partial\":false,\"orig_unacked\":0,\"resp_unacked\":0,"
+	    "\"notes\":[]"));
+	free(txt);
+	json_decref(j);
+
+	flow_result_line(&got[0], line, sizeof(line));
+	assert_string_equal(line, "   1 01:46:40.010000  10.0.0.1:40000"
+	    "        10.0.0.2:80              0.090000       6       0"
+	    " fin       orig SF     ShADaFf");
+	assert_int_equal(strlen(flow_line_header()) > 0, 1);
+}
+
+static void
+test_names(void **state)
+{
+	enum flow_class c;
+	enum flow_state st;
+	enum flow_note n;
+
+	(void)state;
+	assert_string_equal(flow_class_name(FLOW_FIN_RST), "fin-rst");
+	assert_string_equal(flow_class_name(FLOW_NO_ANSWER), "no-answer");
+	assert_int_equal(flow_class_parse("vanished", &c), 0);
+	assert_int_equal(c, FLOW_VANISHED);
+	assert_int_equal(flow_class_parse("gone", &c), -1);
+	assert_int_equal(flow_state_parse("RSTOS0", &st), 0);
+	assert_int_equal(st, FLOW_RSTOS0);
+	assert_string_equal(flow_state_name(FLOW_SHR), "SHR");
+	assert_int_equal(flow_note_parse("rst-after-fin", &n), 0);
+	assert_int_equal(n, FLOW_NOTE_RST_AFTER_FIN);
+	assert_string_equal(flow_note_name(FLOW_NOTE_IDLE_EVICTED),
+	    "idle-evicted");
+	assert_string_equal(flow_side_name(FLOW_SIDE_RESP), "resp");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_graceful_fin),
+		cmocka_unit_test(test_close_by_responder_and_half_close),
+		cmocka_unit_test(test_abort_rst),
+		cmocka_unit_test(test_unacked_then_rst_from_responder),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_vanished_data_then_rst),
+		cmocka_unit_test(test_vanished_keepalive),
+		cmocka_unit_test(test_fin_then_rst_answering_data),
+		cmocka_unit_test(test_retransmitted_fin_and_zero_window),
+		cmocka_unit_test(test_sequence_wrap),
+		cmocka_unit_test(test_reuse_splits),
+		cmocka_unit_test(test_settle_and_idle),
+		cmocka_unit_test(test_partial_and_flip),
+		cmocka_unit_test(test_ladder_and_json),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests for pktdecode: every link type, tunnel, and bad frame. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pktdecode.h"
+
+/* A frame under construction. */
+struct fb {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void
+put(struct fb *f, const void *p, size_t n)
+{
+	assert_true(f->n + n <= sizeof(f->b));
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void
+put8(struct fb *f, uint8_t v)
+{
+	put(f, &v, 1);
+}
+
+static void
+put16(struct fb *f, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	put(f, b, 2);
+}
+
+static void
+put32(struct fb *f, uint32_t v)
+{
+	put16(f, (uint16_t)(v >> 16));
+	put16(f, (uint16_t)v);
+}
+
+static void
+ether(struct fb *f, uint16_t type)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+
+	put(f, macs, 12);
+	put16(f, type);
+}
+
+/* TCP header (20 bytes + opts) and payload of plen bytes ('x'). */
+static void
+tcp(struct fb *f, uint8_t flags, const uint8_t *opts, size_t optlen,
+    size_t plen)
+{
+	size_t i;
+
+	put16(f, 40000);
+	put16(f, 80);
+	put32(f, 0x11223344);
+	put32(f, 0x55667788);
+	put8(f, (uint8_t)(((20 + optlen) / 4) << 4));
+	put8(f, flags);
+	put16(f, 29200);
+	put16(f, 0);	/* checksum: not checked */
+	put16(f, 0);
+	put(f, opts, optlen);
+	for (i = 0; i < plen; i++)
+		put8(f, 'x');
+}
+
+/* IPv4 header with optlen bytes of options; total covers l4len bytes. */
+static void
+ipv4(struct fb *f, uint8_t proto, size_t optlen, size_t l4len,
+    uint16_t frag)
+{
+	size_t i;
+
+	put8(f, (uint8_t)(0x40 | ((20 + optlen) / 4)));
+	put8(f, 0);
+	put16(f, (uint16_t)(20 + optlen + l4len));
+	put16(f, 1);
+	put16(f, frag);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	put32(f, 0x0a000001);
+	put32(f, 0x0a000002);
+	for (i = 0; i < optlen; i++)
+		put8(f, 1);	/* NOP options */
+}
+
+static void
+ipv6(struct fb *f, uint8_t next, size_t plen)
+{
+	uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+	put32(f, 0x60000000);
+	put16(f, (uint16_t)plen);
+	put8(f, next);
+	put8(f, 64);
+	put(f, src, 16);
+	put(f, dst, 16);
+}
+
+static void
+check_tcp4(const struct pkt_tcp *s, uint32_t plen)
+{
+	uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 10, 0, 0, 2 };
+
+	assert_int_equal(s->family, AF_INET);
+	assert_memory_equal(s->saddr, a, 16);
+	assert_memory_equal(s->daddr, b, 16);
+	assert_int_equal(s->sport, 40000);
+	assert_int_equal(s->dport, 80);
+	assert_int_equal(s->seq, 0x11223344);
+	assert_int_equal(s->ack, 0x55667788);
+	assert_int_equal(s->window, 29200);
+	assert_int_equal(s->payload_len, plen);
+}
+
+static void
+test_ethernet_ipv4(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+
+	(void)state;
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 0, 20 + 10, 0);
+	tcp(&f, PKT_ACK | PKT_PSH, NULL, 0, 10);
+	put(&f, "\0\0\0\0", 4);	/* Ethernet padding is not payload */
+	assert_int_equal(pkt_decode(1, 42, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	check_tcp4(&s, 10);
+	assert_int_equal(s.ts_us, 42);
+	assert_int_equal(s.flags, PKT_ACK | PKT_PSH);
+	assert_int_equal(s.captured_len, 10);
+	assert_memory_equal(s.payload, "xxxxxxxxxx", 10);
+	assert_int_equal(s.wscale, -1);
+	assert_int_equal(s.tunnel, 0);
+}
+
+static void
+test_syn_options_and_ip_options(void **state)
+{
+	static const uint8_t opts[] = {
+		2, 4, 0x05, 0xb4,	/* MSS 1460 */
+		1,			/* NOP */
+		3, 3, 7,		/* window scale 7 */
+		4, 2,			/* SACK permitted */
+		0, 0,			/* EOL, padding */
+	};
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+
+	(void)state;
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 8, 20 + sizeof(opts), 0x4000 /* DF */);
+	tcp(&f, PKT_SYN, opts, sizeof(opts), 0);
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	check_tcp4(&s, 0);
+	assert_int_equal(s.mss, 1460);
+	assert_int_equal(s.wscale, 7);
+	assert_int_equal(s.flags, PKT_SYN);
+}
+
+static void
+test_vlan_qinq_mpls(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+
+	(void)state;
+	/* QinQ: 802.1ad outer, 802.1Q inner */
+	ether(&f, 0x88a8);
+	put16(&f, 100);
+	put16(&f, 0x8100);
+	put16(&f, 200);
+	put16(&f, 0x0800);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	check_tcp4(&s, 0);
+
+	/* MPLS: two labels, the second with bottom-of-stack */
+	f.n = 0;
+	ether(&f, 0x8847);
+	put32(&f, (16u << 12) | 64);
+	put32(&f, (17u << 12) | 0x100 | 64);
+	ipv4(&f, 6, 0, 20 + 5, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 5);
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	check_tcp4(&s, 5);
+
+	/* VLAN then MPLS */
+	f.n = 0;
+	ether(&f, 0x8100);
+	put16(&f, 7);
+	put16(&f, 0x8847);
+	put32(&f, (16u << 12) | 0x100 | 64);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_FIN | PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.flags, PKT_FIN | PKT_ACK);
+}
+
+static void
+test_cooked_and_loopback(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+	uint8_t sll[14] = { 0, 0, 0, 1, 0, 6 };
+	uint8_t sll2[16] = { 0 };
+
+	(void)state;
+	/* Linux cooked v1: 14 bytes, then the protocol */
+	put(&f, sll, 14);
+	put16(&f, 0x0800);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(113, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	check_tcp4(&s, 0);
+
+	/* Linux cooked v2: the protocol first, 20 bytes in all */
+	f.n = 0;
+	put16(&f, 0x86dd);
+	put(&f, sll2, 2);
+	put(&f, sll2, 16);
+	ipv6(&f, 6, 20);
+	tcp(&f, PKT_SYN, NULL, 0, 0);
+	assert_int_equal(pkt_decode(276, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	assert_int_equal(s.family, AF_INET6);
+
+	/* DLT_NULL, host order of a little-endian machine: AF_INET = 2 */
+	f.n = 0;
+	put(&f, "\x02\0\0\0", 4);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(0, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	/* ... and of a big-endian one: 30 = AF_INET6 on macOS */
+	f.n = 0;
+	put32(&f, 30);
+	ipv6(&f, 6, 20);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(0, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.family, AF_INET6);
+	/* DLT_LOOP: network order */
+	f.n = 0;
+	put32(&f, 2);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(108, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	/* an unknown address family is not IP */
+	f.n = 0;
+	put32(&f, 99);
+	ipv4(&f, 6, 0, 20, 0);
+	assert_int_equal(pkt_decode(108, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_NOT_IP);
+}
+
+static void
+test_raw_ip(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+	uint8_t want6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+	(void)state;
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(pkt_decode(101, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	assert_int_equal(pkt_decode(228, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	/* LINKTYPE_IPV6 insists on version 6 */
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+
+	f.n = 0;
+	ipv6(&f, 6, 20 + 3);
+	tcp(&f, PKT_ACK, NULL, 0, 3);
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	assert_int_equal(s.family, AF_INET6);
+	assert_memory_equal(s.daddr, want6, 16);
+	assert_int_equal(s.payload_len, 3);
+}
+
+static void
+test_ipv6_extension_headers(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+	uint8_t pad[6] = { 0 };
+
+	(void)state;
+	/* hop-by-hop (8) -> destination options (8) -> TCP */
+	ipv6(&f, 0, 8 + 8 + 20 + 4);
+	put8(&f, 60);
+	put8(&f, 0);
+	put(&f, pad, 6);
+	put8(&f, 6);
+	put8(&f, 0);
+	put(&f, pad, 6);
+	tcp(&f, PKT_ACK, NULL, 0, 4);
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+	assert_int_equal(s.payload_len, 4);
+
+	/* a fragment header with an offset: a fragment */
+	f.n = 0;
+	ipv6(&f, 44, 8 + 20);
+	put8(&f, 6);
+	put8(&f, 0);
+	put16(&f, 8 << 3);
+	put32(&f, 1234);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_FRAGMENT);
+
+	/* an atomic fragment (offset 0, no more): a whole packet */
+	f.n = 0;
+	ipv6(&f, 44, 8 + 20);
+	put8(&f, 6);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 1234);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_TCP);
+
+	/* an extension header longer than the payload: malformed */
+	f.n = 0;
+	ipv6(&f, 0, 8);
+	put8(&f, 6);
+	put8(&f, 3);	/* (3 + 1) * 8 = 32 bytes */
+	put(&f, pad, 6);
+	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+}
+
+static void
+test_fragments_and_other_protocols(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+
+	(void)state;
+	ipv4(&f, 6, 0, 20, 0x2000);	/* more fragments */
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_FRAGMENT);
+	f.n = 0;
+	ipv4(&f, 6, 0, 20, 185);	/* an offset */
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_FRAGMENT);
+	f.n = 0;
+	ipv4(&f, 1, 0, 8, 0);		/* ICMP */
+	put32(&f, 0x08000000);
+	put32(&f, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_NOT_TCP);
+	f.n = 0;
+	ipv4(&f, 17, 0, 12, 0);		/* UDP to port 53 */
+	put16(&f, 5353);
+	put16(&f, 53);
+	put16(&f, 12);
+	put16(&f, 0);
+	put32(&f, 0x12345678);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_NOT_TCP);
+	f.n = 0;
+	ether(&f, 0x0806);		/* ARP */
+	put32(&f, 0x00010800);
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_NOT_IP);
+	assert_int_equal(pkt_decode(147, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_UNSUPPORTED_LINK);
+	assert_false(pkt_link_supported(147));
+	assert_true(pkt_link_supported(1));
+	assert_true(pkt_link_supported(276));
+}
+
+static void
+test_truncated_and_malformed(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+	uint32_t cut;
+
+	(void)state;
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 0, 20 + 1000, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 100);
+	/* snaplen cut the payload: still TCP, with the IP length's size */
+	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.payload_len, 1000);
+	assert_int_equal(s.captured_len, 100);
+	/* every cut inside the headers is "truncated", never a crash */
+	for (cut = 0; cut < 14 + 20 + 20; cut++)
+		assert_int_equal(pkt_decode(1, 0, f.b, cut, &s),
+		    PKT_TRUNCATED);
+	assert_int_equal(pkt_decode(1, 0, NULL, 0, &s), PKT_TRUNCATED);
+
+	/* IHL below 5 */
+	f.n = 0;
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	f.b[0] = 0x44;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+	/* TCP data offset below 5 */
+	f.b[0] = 0x45;
+	f.b[20 + 12] = 0x40;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+	/* TCP header longer than the IP packet says */
+	f.b[20 + 12] = 0xf0;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+	/* IP total length shorter than its header */
+	f.b[20 + 12] = 0x50;
+	f.b[2] = 0;
+	f.b[3] = 10;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_MALFORMED);
+	/* total length 0 (TSO): the captured length counts */
+	f.b[3] = 0;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.payload_len, 0);
+	/* not IP at all */
+	f.b[0] = 0x35;
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
+	    PKT_NOT_IP);
+}
+
+static void
+test_tunnels(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt_tcp s;
+
+	(void)state;
+	/* IPv4 in IPv4 */
+	ipv4(&f, 4, 0, 20 + 20, 0);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.tunnel, 1);
+	check_tcp4(&s, 0);
+
+	/* GRE with a key, carrying IPv4 */
+	f.n = 0;
+	ipv4(&f, 47, 0, 8 + 20 + 20, 0);
+	put16(&f, 0x2000);
+	put16(&f, 0x0800);
+	put32(&f, 42);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.tunnel, 1);
+
+	/* Teredo on an arbitrary port pair: IPv6 whose length fits */
+	f.n = 0;
+	ipv4(&f, 17, 0, 8 + 40 + 20, 0);
+	put16(&f, 3797);
+	put16(&f, 32900);
+	put16(&f, 8 + 40 + 20);
+	put16(&f, 0);
+	ipv6(&f, 6, 20);
+	tcp(&f, PKT_SYN, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.family, AF_INET6);
+	assert_int_equal(s.tunnel, 1);
+
+	/* GTP-U G-PDU */
+	f.n = 0;
+	ipv4(&f, 17, 0, 8 + 8 + 20 + 20, 0);
+	put16(&f, 2152);
+	put16(&f, 2152);
+	put16(&f, 8 + 8 + 20 + 20);
+	put16(&f, 0);
+	put8(&f, 0x30);
+	put8(&f, 0xff);
+	put16(&f, 40);
+	put32(&f, 7);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(s.tunnel, 1);
+}
+
+static void
+test_names(void **state)
+{
+	char buf[10];
+
+	(void)state;
+	assert_string_equal(pkt_status_name(PKT_TCP), "tcp");
+	assert_string_equal(pkt_status_name(PKT_UNSUPPORTED_LINK),
+	    "unsupported-link");
+	assert_string_equal(pkt_status_name(PKT_STATUS_COUNT), "?");
+	assert_string_equal(pkt_flags_str(PKT_SYN, buf), "S");
+	assert_string_equal(pkt_flags_str(PKT_SYN | PKT_ACK, buf), "S.");
+	assert_string_equal(pkt_flags_str(PKT_FIN | PKT_PSH | PKT_ACK, buf),
+	    "FP.");
+	assert_string_equal(pkt_flags_str(PKT_RST, buf), "R");
+	assert_string_equal(pkt_flags_str(0, buf), "none");
+	assert_string_equal(pkt_flags_str(0xff, buf), "FSRP.UEW");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ethernet_ipv4),
+		cmocka_unit_test(test_syn_options_and_ip_options),
+		cmocka_unit_test(test_vlan_qinq_mpls),
+		cmocka_unit_test(test_cooked_and_loopback),
+		cmocka_unit_test(test_raw_ip),
+		cmocka_unit_test(test_ipv6_extension_headers),
+		cmocka_unit_test(test_fragments_and_other_protocols),
+		cmocka_unit_test(test_truncated_and_malformed),
+		cmocka_unit_test(test_tunnels),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
