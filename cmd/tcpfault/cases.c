@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The catalogue of cases, in the order `list` and `run --all` use. */
+#include <string.h>
+#include <strings.h>
+
+#include "tcpfault.h"
+
+const struct fault_case *const fault_cases[] = {
+	&case_s1, &case_s2, &case_s3, &case_s4, &case_s5,
+	&case_c1, &case_c2, &case_c3,
+	&case_newbie, &case_selfconn, &case_nagle, &case_echo, &case_sockbuf,
+	&case_shutrd,
+	NULL
+};
+
+const struct fault_case *
+case_find(const char *id)
+{
+	for (size_t i = 0; fault_cases[i] != NULL; i++)
+		if (strcasecmp(fault_cases[i]->id, id) == 0)
+			return fault_cases[i];
+	return NULL;
+}
+
+size_t
+case_variant_count(const struct fault_case *fc)
+{
+	size_t n = 0;
+
+	while (fc->variants[n].name != NULL)
+		n++;
+	return n;
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* C1-C3: what a client sees when its server misbehaves. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tcpfault.h"
+
+#define RESPONSE_BYTES	65536u
+#define POKE_BYTES	100u	/* the client's one packet */
+#define TINY_RCVBUF	4096
+
+/* ---- C1: the server has closed; the client sends --------------------- */
+
+static void
+c1_server(struct side *s)
+{
+	side_accept(s);
+	side_close_plain(s);
+	side_signal(s, "closed");
+}
+
+static void
+c1_client(struct side *s)
+{
+	side_connect(s);
+	side_wait(s, "closed");
+	side_wait_state(s, "CLOSE_WAIT");
+	side_send(s, POKE_BYTES, 0);
+	side_wait_state(s, "CLOSE");
+	side_send(s, POKE_BYTES, 0);
+	side_recv_to_end(s, 0, false, NULL);
+	side_close_plain(s);
+}
+
+static void
+c1_check(struct check *ck)
+{
+	json_t *s1 = ck_event(ck, SIDE_CLIENT, "send", 0);
+	json_t *s2 = ck_event(ck, SIDE_CLIENT, "send", 1);
+	json_t *end = ck_event(ck, SIDE_CLIENT, "recv", -1);
+
+	ck_expect(ck, s1 != NULL && strcmp(ck_outcome(s1), "ok") == 0 &&
+	    ck_bytes(s1) == POKE_BYTES, "client: the first send to the "
+	    "closed server was not accepted (%s)",
+	    s1 != NULL ? ck_outcome(s1) : "none");
+	ck_expect(ck, s2 != NULL && strcmp(ck_outcome(s2), "broken-pipe") ==
+	    0, "client: the second send ended %s, expected broken-pipe",
+	    s2 != NULL ? ck_outcome(s2) : "never");
+	ck_expect(ck, end != NULL && strcmp(ck_outcome(end), "eof") == 0,
+	    "client: reads ended %s, expected eof",
+	    end != NULL ? ck_outcome(end) : "never");
+	ck_wire(ck, "fin-rst", "server");
+	if (ck_have_wire(ck))
+		ck_expect(ck, ck->wire->server_rsts >= 1 &&
+		    ck->wire->server_rst_ts > ck->wire->server_fin_ts,
+		    "wire: no RST from the server after its FIN");
+}
+
+static const struct case_variant one_variant_c1[] = {
+	{ "-", "the client writes to a server that already closed",
+	    "the first send succeeds (its data is answered by RST), the "
+	    "second fails broken-pipe, reads give eof; teardown fin-rst, "
+	    "closed by the server" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_c1 = {
+	.id = "C1",
+	.title = "the server has closed; the client sends",
+	.client_does = "sees the FIN but sends anyway, twice",
+	.server_does = "accepts and close()s at once",
+	.explain = "A FIN is only a half-close as far as the client's kernel "
+	    "knows, so the first send is accepted and transmitted; the "
+	    "server's kernel has no socket to give it to and answers RST. "
+	    "The RST came after the FIN, so the next send fails EPIPE and "
+	    "reads return 0.",
+	.avoid = "read: recv returning 0 means the server is done; stop "
+	    "sending and close. Use MSG_NOSIGNAL so EPIPE is an error, not "
+	    "a SIGPIPE death",
+	.variants = one_variant_c1,
+	.client = c1_client,
+	.server = c1_server,
+	.check = c1_check,
+	.max_ms = 10000,
+};
+
+/* ---- C2: the server sends then closes; the client sends, then reads -- */
+
+static void
+c2_server(struct side *s)
+{
+	side_accept(s);
+	if (side_is(s, "all-sent")) {
+		side_send_stream(s, RESPONSE_BYTES);
+		side_wait_outq_zero(s);		/* all on the wire, acked */
+	} else {
+		side_wait(s, "ready");
+		side_bufsizes(s, BIG_SNDBUF, 0);
+		side_send_until_full(s, STREAM_BYTES);
+		side_wait_outq_stable(s);	/* the client's window shut */
+	}
+	side_close_plain(s);
+	side_signal(s, "closed");
+}
+
+static void
+c2_client(struct side *s)
+{
+	if (side_is(s, "all-sent")) {
+		side_connect(s);
+		side_wait(s, "closed");
+		side_wait_state(s, "CLOSE_WAIT");
+		side_wait_inq(s, RESPONSE_BYTES);
+	} else {
+		side_connect_rcvbuf(s, TINY_RCVBUF);
+		side_signal(s, "ready");
+		side_wait(s, "closed");
+	}
+	side_send(s, POKE_BYTES, 0);
+	side_wait_state(s, "CLOSE");		/* the RST arrived */
+	side_recv_to_end(s, 0, true, NULL);
+	side_close_plain(s);
+}
+
+static void
+c2_check(struct check *ck)
+{
+	json_t *poke = ck_event(ck, SIDE_CLIENT, "send", 0);
+	json_t *end = ck_event(ck, SIDE_CLIENT, "recv", -1);
+	int64_t sent = ck_sum(ck, SIDE_SERVER, "send", "ok");
+	int64_t got = ck_sum(ck, SIDE_CLIENT, "recv", "ok");
+	const char *how = end != NULL ? ck_outcome(end) : "never";
+
+	ck_expect(ck, poke != NULL && strcmp(ck_outcome(poke), "ok") == 0,
+	    "client: its one send failed");
+	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0) == 0,
+	    "client: %lld bytes differ from what was sent",
+	    (long long)ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0));
+	if (ck_variant(ck, "all-sent")) {
+		ck_expect(ck, got == sent, "client: read %lld of the "
+		    "server's %lld bytes, expected all", (long long)got,
+		    (long long)sent);
+		ck_expect(ck, strcmp(how, "eof") == 0, "client: reads ended "
+		    "%s, expected eof (the RST does not destroy queued data)",
+		    how);
+		ck_wire(ck, "fin-rst", "server");
+		return;
+	}
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unsent", 0) > 0,
+	    "server: nothing was unsent at close, so its FIN was on the "
+	    "wire (this is the all-sent variant)");
+	ck_expect(ck, got > 0 && got < sent, "client: read %lld of the "
+	    "server's %lld bytes, expected part of them", (long long)got,
+	    (long long)sent);
+	ck_expect(ck, strcmp(how, "reset") == 0, "client: reads ended %s, "
+	    "expected reset", how);
+	ck_wire(ck, "rst", "server");
+	if (ck_have_wire(ck))
+		ck_expect(ck, ck->wire->server_fins == 0, "wire: the "
+		    "server's FIN went out although data was queued before "
+		    "it");
+}
+
+static const struct case_variant c2_variants[] = {
+	{ "all-sent", "the server's 64 KiB and FIN are all on the wire "
+	    "before the client's packet",
+	    "the client reads every byte, then eof: the RST that answers "
+	    "its packet does not destroy queued data (unlike Windows); "
+	    "teardown fin-rst, closed by the server" },
+	{ "unsent", "the client's receive window is tiny, so the server "
+	    "closes with data still queued (FIN_WAIT1)",
+	    "the client's packet makes the server's kernel purge its send "
+	    "queue and answer RST: the client reads part of the data, then "
+	    "reset; the FIN never left; teardown rst, closed by the server" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_c2 = {
+	.id = "C2",
+	.title = "the server sends data then closes; the client sends one "
+	    "packet, then reads",
+	.client_does = "sends one 100-byte packet after the server closed, "
+	    "then reads",
+	.server_does = "sends a response, close()",
+	.explain = "A closed socket receiving data answers RST (RFC 1122 "
+	    "4.2.2.13; Linux's TCPAbortOnData). When the response and the "
+	    "FIN were all delivered, Linux still lets the client read them "
+	    "and then 0. When the server still had unsent data (FIN_WAIT1 "
+	    "behind a shut window) that data is purged with the RST and the "
+	    "client gets part of the response, then ECONNRESET. If the "
+	    "client's packet arrives before the server's close() it is C3.",
+	.avoid = "a server closes only after reading the request to its "
+	    "end (shutdown(SHUT_WR), read until 0, close); a client does not "
+	    "send on a connection whose peer has closed",
+	.variants = c2_variants,
+	.client = c2_client,
+	.server = c2_server,
+	.check = c2_check,
+	.max_ms = 10000,
+};
+
+/* ---- C3: the server closes with unread data -------------------------- */
+
+static void
+c3_client(struct side *s)
+{
+	side_connect(s);
+	side_send(s, REQUEST_BYTES, 0);
+	side_signal(s, "requested");
+	side_wait(s, "closed");
+	side_wait_state(s, "CLOSE");
+	side_recv_to_end(s, 0, true, NULL);
+	side_close_plain(s);
+}
+
+static void
+c3_server(struct side *s)
+{
+	side_accept(s);
+	side_bufsizes(s, BIG_SNDBUF, 0);
+	side_wait(s, "requested");
+	side_wait_inq(s, REQUEST_BYTES);	/* unread, in the queue */
+	side_send_until_full(s, STREAM_BYTES);
+	side_wait_outq_stable(s);
+	side_close_plain(s);
+	side_signal(s, "closed");
+}
+
+static void
+c3_check(struct check *ck)
+{
+	json_t *end = ck_event(ck, SIDE_CLIENT, "recv", -1);
+	int64_t sent = ck_sum(ck, SIDE_SERVER, "send", "ok");
+	int64_t got = ck_sum(ck, SIDE_CLIENT, "recv", "ok");
+	const char *how = end != NULL ? ck_outcome(end) : "never";
+
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unread", 0) ==
+	    REQUEST_BYTES, "server: %lld bytes unread at close, expected %u",
+	    (long long)ck_fact_int(ck, SIDE_SERVER, "close_unread", 0),
+	    REQUEST_BYTES);
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unsent", 0) > 0,
+	    "server: nothing was unsent at close");
+	ck_expect(ck, got > 0 && got < sent, "client: read %lld of the "
+	    "server's %lld bytes, expected part of them", (long long)got,
+	    (long long)sent);
+	ck_expect(ck, strcmp(how, "reset") == 0, "client: reads ended %s, "
+	    "expected reset", how);
+	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0) == 0,
+	    "client: %lld bytes differ from what was sent",
+	    (long long)ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0));
+	ck_wire(ck, "rst", "server");
+	if (ck_have_wire(ck))
+		ck_expect(ck, ck->wire->server_fins == 0, "wire: the server "
+		    "sent a FIN");
+}
+
+static const struct case_variant one_variant_c3[] = {
+	{ "-", "the server never reads the 1 KiB request",
+	    "RST instead of FIN; the client reads what was already in its "
+	    "receive queue, then reset; what the server had not yet "
+	    "transmitted is lost; teardown rst, closed by the server" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_c3 = {
+	.id = "C3",
+	.title = "the server closes with unread data in its receive buffer",
+	.client_does = "sends a request, reads the response after the close",
+	.server_does = "writes 512 KiB without reading the request, close()",
+	.explain = "close() with unread input is an abort on Linux (RFC 2525 "
+	    "section 2.17): RST instead of FIN, and the server's unsent "
+	    "output is discarded. The client still reads what reached its "
+	    "receive queue, then gets ECONNRESET.",
+	.avoid = "read the whole request before closing, or shutdown(SHUT_WR) "
+	    "and read until 0, then close",
+	.variants = one_variant_c3,
+	.client = c3_client,
+	.server = c3_server,
+	.check = c3_check,
+	.max_ms = 10000,
+};

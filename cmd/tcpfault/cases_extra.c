@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The extras: the same misunderstandings, in the shapes people meet them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "errbuf.h"
+#include "evloop.h"
+#include "sock.h"
+#include "sockopt.h"
+#include "tcpfault.h"
+
+/* ---- newbie-close ---------------------------------------------------- */
+
+static void
+newbie_client(struct side *s)
+{
+	side_connect(s);
+	/* A request and a second, pipelined one the server never reads. */
+	side_send(s, REQUEST_BYTES, 0);
+	side_send(s, REQUEST_BYTES, 0);
+	if (side_is(s, "close"))
+		side_wait(s, "closed");
+	side_recv_to_end(s, 0, true, NULL);
+	side_close_plain(s);
+}
+
+static void
+newbie_server(struct side *s)
+{
+	side_accept(s);
+	side_bufsizes(s, BIG_SNDBUF, 0);
+	side_recv_exact(s, REQUEST_BYTES);
+	side_wait_inq(s, REQUEST_BYTES);	/* the second one, unread */
+	side_send_until_full(s, STREAM_BYTES);	/* "the file" */
+	if (side_is(s, "close")) {
+		side_wait_outq_stable(s);
+		side_close_plain(s);
+		side_signal(s, "closed");
+	} else {
+		side_close_graceful(s);
+	}
+}
+
+static void
+newbie_check(struct check *ck)
+{
+	json_t *end = ck_event(ck, SIDE_CLIENT, "recv", -1);
+	int64_t sent = ck_sum(ck, SIDE_SERVER, "send", "ok");
+	int64_t got = ck_sum(ck, SIDE_CLIENT, "recv", "ok");
+	const char *how = end != NULL ? ck_outcome(end) : "never";
+
+	ck_expect(ck, sent == STREAM_BYTES, "server: its sends took %lld of "
+	    "%u bytes", (long long)sent, STREAM_BYTES);
+	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0) == 0,
+	    "client: %lld bytes differ from what was sent",
+	    (long long)ck_fact_int(ck, SIDE_CLIENT, "pattern_errors", 0));
+	if (ck_variant(ck, "close")) {
+		ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unread", 0)
+		    == REQUEST_BYTES, "server: %lld bytes unread at close, "
+		    "expected %u", (long long)ck_fact_int(ck, SIDE_SERVER,
+		    "close_unread", 0), REQUEST_BYTES);
+		ck_expect(ck, got < sent, "client: got all %lld bytes; "
+		    "expected the tail to be lost", (long long)got);
+		ck_expect(ck, strcmp(how, "reset") == 0, "client: reads "
+		    "ended %s, expected reset", how);
+		ck_wire(ck, "rst", "server");
+		return;
+	}
+	ck_expect(ck, got == sent, "client: read %lld of %lld bytes",
+	    (long long)got, (long long)sent);
+	ck_expect(ck, strcmp(how, "eof") == 0, "client: reads ended %s, "
+	    "expected eof", how);
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_drained", 0) ==
+	    REQUEST_BYTES, "server: the graceful close drained %lld bytes, "
+	    "expected the unread %u", (long long)ck_fact_int(ck, SIDE_SERVER,
+	    "close_drained", 0), REQUEST_BYTES);
+	ck_wire(ck, "fin", "server");
+}
+
+static const struct case_variant newbie_variants[] = {
+	{ "close", "write the file, then close() with a request unread",
+	    "RST: the client reads part of the 512 KiB, then reset; "
+	    "teardown rst, closed by the server" },
+	{ "graceful", "write the file, then shutdown(SHUT_WR), read until "
+	    "0, close()",
+	    "the client reads all 512 KiB, then eof; the server's drain "
+	    "reads the unread 1 KiB; teardown fin, closed by the server" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_newbie = {
+	.id = "newbie-close",
+	.title = "write a file, then close() while a request sits unread",
+	.client_does = "sends two pipelined requests, reads the response",
+	.server_does = "reads one request, writes 512 KiB, closes",
+	.explain = "The classic lost-tail bug: the server's close() finds "
+	    "the second request unread and becomes an RST, which throws "
+	    "away the part of the file still in the send queue; the client "
+	    "gets a truncated file and ECONNRESET. The graceful pattern "
+	    "loses nothing.",
+	.avoid = "shutdown(SHUT_WR), then read until recv returns 0, then "
+	    "close() (teardown's close_graceful)",
+	.variants = newbie_variants,
+	.client = newbie_client,
+	.server = newbie_server,
+	.check = newbie_check,
+	.max_ms = 10000,
+};
+
+/* ---- self-connect ---------------------------------------------------- */
+
+static void
+selfconn_client(struct side *s)
+{
+	char port[16], errbuf[ERRBUF_LEN];
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(SELFCONN_PORT) };
+	enum outcome o;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(port, sizeof(port), "%d", SELFCONN_PORT);
+	for (int attempt = 0; attempt < 64; attempt++) {
+		int fd;
+
+		if (side_is(s, "detected")) {
+			fd = sock_connect("127.0.0.1", port, NULL, &o, errbuf);
+			side_event(s, "connect", -1, fd == -1 ? o : OUTCOME_OK,
+			    fd == -1 ? errno : 0);
+			if (fd == -1 && o == OUTCOME_REFUSED)
+				continue;
+			if (fd == -1 && o == OUTCOME_SELF_CONNECT)
+				return;
+			if (fd == -1)
+				side_fail(s, "%s", errbuf);
+			side_adopt_fd(s, fd);
+			side_fail(s, "sock_connect returned a connection");
+		}
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			side_errx(s, "socket");
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+			side_event(s, "connect", -1, outcome_from_errno(errno),
+			    errno);
+			close(fd);
+			if (errno == ECONNREFUSED)
+				continue;
+			side_errx(s, "connect");
+		}
+		side_event(s, "connect", -1, OUTCOME_OK, 0);
+		side_adopt_fd(s, fd);
+		side_fact_int(s, "self_connect", sock_is_self_connect(fd));
+		/* What it sends, it reads back: it talks to itself. */
+		side_send(s, 4, 0);
+		side_recv_once(s, 64, 2000, &o);
+		side_close_plain(s);
+		return;
+	}
+	side_fail(s, "no self-connection after 64 attempts");
+}
+
+static void
+selfconn_check(struct check *ck)
+{
+	int refused = ck_count(ck, SIDE_CLIENT, "connect", "refused");
+	json_t *last = ck_event(ck, SIDE_CLIENT, "connect", -1);
+
+	if (ck_variant(ck, "naive")) {
+		json_t *rd = ck_event(ck, SIDE_CLIENT, "recv", 0);
+
+		ck_expect(ck, last != NULL && strcmp(ck_outcome(last), "ok")
+		    == 0, "client: connect never succeeded");
+		ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "self_connect", 0)
+		    == 1, "client: the connection is not to itself");
+		ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "local_port", 0) ==
+		    SELFCONN_PORT, "client: local port %lld, expected %d",
+		    (long long)ck_fact_int(ck, SIDE_CLIENT, "local_port", 0),
+		    SELFCONN_PORT);
+		ck_expect(ck, rd != NULL && ck_bytes(rd) == 4, "client: did "
+		    "not read back its own 4 bytes");
+	} else {
+		ck_expect(ck, last != NULL && strcmp(ck_outcome(last),
+		    "self-connect") == 0, "client: sock_connect ended %s, "
+		    "expected self-connect",
+		    last != NULL ? ck_outcome(last) : "never");
+	}
+	if (ck_have_wire(ck))
+		ck_expect(ck, ck->wire->refused == refused, "wire: %d refused "
+		    "connections, the client saw %d", ck->wire->refused,
+		    refused);
+}
+
+static const struct case_variant selfconn_variants[] = {
+	{ "naive", "plain connect() until it succeeds",
+	    "refused a few times, then connect succeeds with local address "
+	    "= peer address (127.0.0.1:50004 both): the client reads back "
+	    "what it wrote" },
+	{ "detected", "teardown's sock_connect",
+	    "refused a few times, then the self-connection is detected, "
+	    "closed and reported: outcome self-connect" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_selfconn = {
+	.id = "self-connect",
+	.title = "connecting to a port in one's own ephemeral range",
+	.client_does = "connects to 127.0.0.1:50004, where nothing listens, "
+	    "from the ephemeral range 50000-50009",
+	.server_does = "nothing (there is no server)",
+	.explain = "When the kernel picks the destination port itself as "
+	    "the source port, the SYN meets itself: TCP simultaneous open "
+	    "(RFC 9293 section 3.5) connects the socket to itself. A client "
+	    "retrying a local service that is down can end up talking to "
+	    "itself, and the service then cannot bind its port. Needs a "
+	    "private network namespace for the narrow port range (root).",
+	.avoid = "check getsockname() != getpeername() after connect (teardown "
+	    "does), and keep service ports outside "
+	    "net.ipv4.ip_local_port_range",
+	.variants = selfconn_variants,
+	.client = selfconn_client,
+	.server = NULL,
+	.check = selfconn_check,
+	.flags = CASE_NETNS | CASE_NO_LISTEN,
+	.max_ms = 10000,
+};
+
+/* ---- nagle ----------------------------------------------------------- */
+
+#define NAGLE_ROUNDS	20
+#define NAGLE_PART	100u
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+nagle_client(struct side *s)
+{
+	int64_t lat[NAGLE_ROUNDS];
+	char buf[NAGLE_PART];
+	enum outcome o = OUTCOME_OK;
+	int fd;
+
+	side_connect(s);
+	fd = side_fd(s);
+	if (side_is(s, "nodelay"))
+		side_setsockopt_int(s, IPPROTO_TCP, TCP_NODELAY, 1,
+		    "TCP_NODELAY");
+	memset(buf, 'q', sizeof(buf));
+	/* Timed without recording each call: recording costs microseconds. */
+	for (int i = 0; i < NAGLE_ROUNDS; i++) {
+		int64_t t0 = (int64_t)evloop_now_us();
+
+		if (sock_send_all(fd, buf, NAGLE_PART, &o) != NAGLE_PART ||
+		    sock_send_all(fd, buf, NAGLE_PART, &o) != NAGLE_PART ||
+		    sock_recv_all(fd, buf, NAGLE_PART, &o) != NAGLE_PART)
+			side_fail(s, "request %d: %s", i, outcome_name(o));
+		lat[i] = (int64_t)evloop_now_us() - t0;
+	}
+	side_event(s, "send", 2 * NAGLE_PART * NAGLE_ROUNDS, OUTCOME_OK, 0);
+	side_event(s, "recv", NAGLE_PART * NAGLE_ROUNDS, OUTCOME_OK, 0);
+	qsort(lat, NAGLE_ROUNDS, sizeof(lat[0]), cmp_i64);
+	side_fact_int(s, "rounds", NAGLE_ROUNDS);
+	side_fact_int(s, "latency_us_min", lat[0]);
+	side_fact_int(s, "latency_us_median", lat[NAGLE_ROUNDS / 2]);
+	side_fact_int(s, "latency_us_max", lat[NAGLE_ROUNDS - 1]);
+	side_close_graceful(s);
+}
+
+static void
+nagle_server(struct side *s)
+{
+	char req[2 * NAGLE_PART], rsp[NAGLE_PART];
+	uint64_t in = 0, out = 0;
+	enum outcome o;
+	int fd;
+
+	side_accept(s);
+	fd = side_fd(s);
+	memset(rsp, 'r', sizeof(rsp));
+	for (;;) {
+		size_t n = sock_recv_all(fd, req, sizeof(req), &o);
+
+		in += n;
+		if (n != sizeof(req))
+			break;
+		if (sock_send_all(fd, rsp, sizeof(rsp), &o) != sizeof(rsp))
+			break;
+		out += sizeof(rsp);
+	}
+	side_event(s, "recv", (int64_t)in, OUTCOME_OK, 0);
+	side_event(s, "recv", 0, o, 0);
+	side_event(s, "send", (int64_t)out, OUTCOME_OK, 0);
+	side_close_plain(s);
+}
+
+static void
+nagle_check(struct check *ck)
+{
+	int64_t med = ck_fact_int(ck, SIDE_CLIENT, "latency_us_median", -1);
+
+	ck_expect(ck, med >= 0, "client: no latency measured");
+	if (ck_variant(ck, "nagle"))
+		ck_expect(ck, med >= 20000, "client: median write-write-read "
+		    "%lld us, expected tens of milliseconds (Nagle waits for "
+		    "the delayed ACK)", (long long)med);
+	else
+		ck_expect(ck, med < 5000, "client: median write-write-read "
+		    "%lld us with TCP_NODELAY, expected well under 5 ms",
+		    (long long)med);
+	ck_wire(ck, "fin", "client");
+}
+
+static const struct case_variant nagle_variants[] = {
+	{ "nagle", "default: Nagle's algorithm on",
+	    "each write-write-read round takes tens of milliseconds "
+	    "(median >= 20 ms): the second small write waits for the ACK "
+	    "of the first, which the server delays (about 40 ms)" },
+	{ "nodelay", "TCP_NODELAY on the client",
+	    "each round takes tens of microseconds (median < 5 ms)" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_nagle = {
+	.id = "nagle",
+	.title = "write-write-read latency, with and without TCP_NODELAY",
+	.client_does = "20 times: writes a 100-byte header, a 100-byte "
+	    "body, reads a 100-byte reply",
+	.server_does = "reads 200 bytes, answers 100",
+	.explain = "Nagle's algorithm (RFC 896) holds a small segment while "
+	    "an earlier one is unacknowledged; the receiver's delayed ACK "
+	    "(RFC 1122 4.2.3.2, 40 ms minimum on Linux) waits for data to "
+	    "piggyback on. The two waits meet: every request costs a "
+	    "delayed-ACK timeout.",
+	.avoid = "build the whole request and write it once (writev), or set "
+	    "TCP_NODELAY on request/response connections",
+	.variants = nagle_variants,
+	.client = nagle_client,
+	.server = nagle_server,
+	.check = nagle_check,
+	.max_ms = 10000,
+};
+
+/* ---- echo-deadlock --------------------------------------------------- */
+
+#define ECHO_REQUEST	(20u << 20)
+
+static void
+echo_client(struct side *s)
+{
+	side_connect(s);
+	side_signal(s, "sending");
+	/* Blocking: writes all 20 MiB before reading any echo. */
+	side_send_stream(s, ECHO_REQUEST);
+	side_fail(s, "the 20 MiB send finished: no deadlock");
+}
+
+static void
+echo_server(struct side *s)
+{
+	char buf[65536];
+	enum outcome o;
+	int fd;
+
+	side_accept(s);
+	fd = side_fd(s);
+	side_event(s, "echo", -1, OUTCOME_OK, 0);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		if (sock_send_all(fd, buf, (size_t)n, &o) != (size_t)n)
+			break;
+	}
+	side_fail(s, "the echo loop ended: no deadlock");
+}
+
+static void
+echo_hook(struct run *r, enum side_id from, const char *token)
+{
+	if (from == SIDE_CLIENT && strcmp(token, "sending") == 0)
+		run_watch_deadlock(r);
+}
+
+static void
+echo_check(struct check *ck)
+{
+	static const char *const q[] = { "stuck_send_queue",
+	    "stuck_recv_queue" };
+
+	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "stuck", 0) == 1,
+	    "the queues kept moving: no deadlock");
+	for (int i = 0; i < SIDE_COUNT; i++)
+		for (int k = 0; k < 2; k++)
+			ck_expect(ck, ck_fact_int(ck, (enum side_id)i, q[k], 0)
+			    > 0, "%s: %s is empty, expected full",
+			    side_name((enum side_id)i), q[k]);
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "bytes_received", 0) <
+	    ECHO_REQUEST, "server: received the whole request");
+	ck_expect(ck, ck_event(ck, SIDE_CLIENT, "killed", 0) != NULL &&
+	    ck_event(ck, SIDE_SERVER, "killed", 0) != NULL,
+	    "both sides should have been stuck until killed");
+	ck_wire(ck, "rst", NULL);
+}
+
+static const struct case_variant one_variant_echo[] = {
+	{ "-", "blocking echo server, client writes 20 MiB before reading",
+	    "both sides block in send(): all four queues full and still; "
+	    "the server received only part of the request; the run kills "
+	    "both (teardown rst)" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_echo = {
+	.id = "echo-deadlock",
+	.title = "blocking echo with a 20 MiB request",
+	.client_does = "writes a 20 MiB request with blocking send() before "
+	    "reading anything",
+	.server_does = "blocking echo: recv, then send it back",
+	.explain = "The server's send() blocks once the client's receive "
+	    "queue and its own send queue are full, so it stops reading; "
+	    "then the client's send() blocks too. Neither will ever read: "
+	    "a deadlock that only shows with requests larger than the "
+	    "buffers.",
+	.avoid = "never block on send() while the peer may be blocked on "
+	    "its send: use non-blocking I/O with poll/epoll and read while "
+	    "writing, or a separate reader",
+	.variants = one_variant_echo,
+	.client = echo_client,
+	.server = echo_server,
+	.check = echo_check,
+	.hook = echo_hook,
+	.max_ms = 15000,
+};
+
+/* ---- sockbuf --------------------------------------------------------- */
+
+static const int sockbuf_requests[] = { 1024, 65536, 1 << 20, 1 << 30 };
+
+static int64_t
+read_sysctl(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	long long v = -1;
+
+	if (fp != NULL) {
+		if (fscanf(fp, "%lld", &v) != 1)
+			v = -1;
+		fclose(fp);
+	}
+	return v;
+}
+
+static void
+sockbuf_client(struct side *s)
+{
+	static const struct { int opt; const char *set, *get; } o[] = {
+		{ SO_SNDBUF, "set-sndbuf", "get-sndbuf" },
+		{ SO_RCVBUF, "set-rcvbuf", "get-rcvbuf" },
+	};
+
+	side_connect(s);
+	side_fact_int(s, "wmem_max", read_sysctl("/proc/sys/net/core/"
+	    "wmem_max"));
+	side_fact_int(s, "rmem_max", read_sysctl("/proc/sys/net/core/"
+	    "rmem_max"));
+	for (size_t k = 0; k < 2; k++) {
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		getsockopt(side_fd(s), SOL_SOCKET, o[k].opt, &v, &len);
+		side_event(s, o[k].get, v, OUTCOME_OK, 0);
+		for (size_t i = 0; i < sizeof(sockbuf_requests) /
+		    sizeof(sockbuf_requests[0]); i++) {
+			int req = sockbuf_requests[i], rc;
+
+			rc = setsockopt(side_fd(s), SOL_SOCKET, o[k].opt, &req,
+			    sizeof(req));
+			side_event(s, o[k].set, req, rc == 0 ? OUTCOME_OK :
+			    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+			len = sizeof(v);
+			getsockopt(side_fd(s), SOL_SOCKET, o[k].opt, &v, &len);
+			side_event(s, o[k].get, v, OUTCOME_OK, 0);
+		}
+	}
+	side_close_plain(s);
+}
+
+static void
+sockbuf_server(struct side *s)
+{
+	side_accept(s);
+	side_recv_to_end(s, 0, false, NULL);
+	side_close_plain(s);
+}
+
+static void
+sockbuf_check(struct check *ck)
+{
+	static const char *const names[] = { "sndbuf", "rcvbuf" };
+	static const char *const maxes[] = { "wmem_max", "rmem_max" };
+
+	for (int k = 0; k < 2; k++) {
+		int64_t max = ck_fact_int(ck, SIDE_CLIENT, maxes[k], -1);
+		char set[16], get[16];
+
+		snprintf(set, sizeof(set), "set-%s", names[k]);
+		snprintf(get, sizeof(get), "get-%s", names[k]);
+		for (int i = 0; i < 4; i++) {
+			json_t *rq = ck_event(ck, SIDE_CLIENT, set, i);
+			json_t *ef = ck_event(ck, SIDE_CLIENT, get, i + 1);
+			int64_t req, eff, want;
+
+			if (rq == NULL || ef == NULL) {
+				ck_expect(ck, false, "client: %s %d missing",
+				    names[k], i);
+				continue;
+			}
+			req = ck_bytes(rq);
+			eff = ck_bytes(ef);
+			if (req < 4096) {
+				/* Clamped up to the kernel's minimum. */
+				ck_expect(ck, eff >= 2 * req, "%s: asked %lld, "
+				    "got %lld, expected at least double",
+				    names[k], (long long)req, (long long)eff);
+				continue;
+			}
+			want = 2 * (max >= 0 && req > max ? max : req);
+			ck_expect(ck, eff == want, "%s: asked %lld, got %lld, "
+			    "expected %lld (doubled%s)", names[k],
+			    (long long)req, (long long)eff, (long long)want,
+			    req > max ? ", clamped to the max" : "");
+		}
+	}
+	ck_wire(ck, "fin", "client");
+}
+
+static const struct case_variant one_variant_sockbuf[] = {
+	{ "-", "SO_SNDBUF and SO_RCVBUF of 1 KiB, 64 KiB, 1 MiB, 1 GiB",
+	    "getsockopt reports double the request (room for the kernel's "
+	    "bookkeeping), clamped to net.core.wmem_max / rmem_max (then "
+	    "doubled) and raised to a minimum for tiny requests" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_sockbuf = {
+	.id = "sockbuf",
+	.title = "requested vs effective socket buffer sizes",
+	.client_does = "sets SO_SNDBUF/SO_RCVBUF and reads them back",
+	.server_does = "reads until EOF",
+	.explain = "Linux doubles the value given to SO_SNDBUF/SO_RCVBUF "
+	    "(socket(7)): half is for the kernel's skb overhead. Requests "
+	    "above net.core.wmem_max/rmem_max are silently clamped, and "
+	    "setting either turns off the kernel's buffer autotuning for "
+	    "that socket.",
+	.avoid = "read the size back with getsockopt and report it; prefer "
+	    "autotuning (do not set buffers) unless measurements say "
+	    "otherwise",
+	.variants = one_variant_sockbuf,
+	.client = sockbuf_client,
+	.server = sockbuf_server,
+	.check = sockbuf_check,
+	.max_ms = 10000,
+};
+
+/* ---- shut-rd --------------------------------------------------------- */
+
+static int64_t
+realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+shutrd_server(struct side *s)
+{
+	enum outcome o;
+	int rc;
+
+	side_accept(s);
+	side_fact_int(s, "mark_real_us", realtime_us());
+	rc = shutdown(side_fd(s), SHUT_RD);
+	side_event(s, "shutdown-rd", -1, rc == 0 ? OUTCOME_OK :
+	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+	side_recv_once(s, 4096, 1000, &o);	/* empty queue: returns 0 */
+	side_signal(s, "shut");
+	side_wait(s, "sent");
+	side_fact_int(s, "inq_after_shut_rd", sockopt_inq(side_fd(s)));
+	side_recv_to_end(s, 0, true, NULL);
+	side_send(s, 100, 0);
+	side_close_plain(s);
+}
+
+static void
+shutrd_client(struct side *s)
+{
+	side_connect(s);
+	side_wait(s, "shut");
+	side_send(s, 4096, 0);
+	side_wait_outq_zero(s);		/* accepted and acknowledged */
+	side_signal(s, "sent");
+	side_recv_to_end(s, 0, false, NULL);
+	side_close_plain(s);
+}
+
+static void
+shutrd_check(struct check *ck)
+{
+	json_t *first = ck_event(ck, SIDE_SERVER, "recv", 0);
+	json_t *reply = ck_event(ck, SIDE_SERVER, "send", 0);
+
+	ck_expect(ck, first != NULL && strcmp(ck_outcome(first), "eof") == 0,
+	    "server: recv after SHUT_RD ended %s, expected eof at once",
+	    first != NULL ? ck_outcome(first) : "never");
+	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "inq_after_shut_rd", 0) ==
+	    4096, "server: %lld bytes queued after SHUT_RD, expected 4096",
+	    (long long)ck_fact_int(ck, SIDE_SERVER, "inq_after_shut_rd", 0));
+	ck_expect(ck, ck_sum(ck, SIDE_SERVER, "recv", "ok") == 4096,
+	    "server: read %lld of the client's 4096 later bytes",
+	    (long long)ck_sum(ck, SIDE_SERVER, "recv", "ok"));
+	ck_expect(ck, reply != NULL && strcmp(ck_outcome(reply), "ok") == 0,
+	    "server: could not send after SHUT_RD");
+	ck_expect(ck, ck_sum(ck, SIDE_CLIENT, "recv", "ok") == 100,
+	    "client: read %lld bytes of the 100-byte reply",
+	    (long long)ck_sum(ck, SIDE_CLIENT, "recv", "ok"));
+	if (ck_have_wire(ck))
+		ck_expect(ck, ck->wire->server_before_client_data == 0,
+		    "wire: the server sent %u segments on SHUT_RD",
+		    ck->wire->server_before_client_data);
+	ck_wire(ck, "fin", "server");
+}
+
+static const struct case_variant one_variant_shutrd[] = {
+	{ "-", "shutdown(SHUT_RD) on the server, then the client sends",
+	    "nothing goes on the wire; recv returns eof at once while the "
+	    "queue is empty; the client's 4096 later bytes are still "
+	    "accepted, acknowledged and readable; sending still works" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_shutrd = {
+	.id = "shut-rd",
+	.title = "shutdown(SHUT_RD) sends nothing and still accepts data",
+	.client_does = "sends 4 KiB after the server's SHUT_RD",
+	.server_does = "shutdown(SHUT_RD), reads, replies, closes",
+	.explain = "TCP has no way to tell the peer 'stop sending' (RFC 9293 "
+	    "has no read-side close). Linux's SHUT_RD only makes recv "
+	    "return 0 when the queue is empty; it sends no segment, and "
+	    "data that arrives later is still acknowledged and queued.",
+	.avoid = "do not use SHUT_RD to refuse input: close the connection "
+	    "(or stop reading and let the window shut) and tell the peer in "
+	    "the protocol",
+	.variants = one_variant_shutrd,
+	.client = shutrd_client,
+	.server = shutrd_server,
+	.check = shutrd_check,
+	.max_ms = 10000,
+};

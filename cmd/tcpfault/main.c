@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tcpfault: reproduce abrupt TCP closes for real, captured and judged. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "numparse.h"
+#include "sock.h"
+#include "tcpfault.h"
+#include "timeline.h"
+
+struct selection {
+	const struct fault_case *fc;
+	const struct case_variant *var;
+};
+
+static volatile sig_atomic_t got_signal;
+static pid_t runner_pid = -1;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tcpfault list\n"
+	    "       tcpfault explain CASE\n"
+	    "       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
+	    "                [--vanish auto|filter|nft] [--no-capture]\n"
+	    "                CASE[/VARIANT]... | --all\n"
+	    "       tcpfault client BEHAVIOUR --connect HOST:PORT [options]\n"
+	    "       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
+	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
+	    "                --fault FAULT [options]\n");
+	exit(2);
+}
+
+static void
+list_valid_cases(FILE *fp)
+{
+	fprintf(fp, "valid cases:");
+	for (size_t i = 0; fault_cases[i] != NULL; i++)
+		fprintf(fp, " %s", fault_cases[i]->id);
+	fprintf(fp, "\n");
+}
+
+static const struct fault_case *
+find_or_die(const char *id)
+{
+	const struct fault_case *fc = case_find(id);
+
+	if (fc == NULL) {
+		warnx("unknown case '%s'", id);
+		list_valid_cases(stderr);
+		exit(2);
+	}
+	return fc;
+}
+
+static void
+variant_names(const struct fault_case *fc, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t v = 0; fc->variants[v].name != NULL; v++) {
+		if (strcmp(fc->variants[v].name, "-") == 0)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    off ? "," : "", fc->variants[v].name);
+		if (off >= len)
+			break;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "-");
+}
+
+static int
+cmd_list(void)
+{
+	char vars[128], why[256];
+
+	printf("%-14s %-28s %s\n", "CASE", "VARIANTS", "WHAT");
+	for (size_t i = 0; fault_cases[i] != NULL; i++) {
+		variant_names(fault_cases[i], vars, sizeof(vars));
+		printf("%-14s %-28s %s\n", fault_cases[i]->id, vars,
+		    fault_cases[i]->title);
+	}
+	printf("\nvanish methods on this machine:");
+	for (enum vanish_method m = VANISH_FILTER; m <= VANISH_NFT; m++) {
+		bool ok = vanish_probe(m, why, sizeof(why)) == 0;
+
+		printf(" %s (%s)%s", vanish_name(m), ok ? "allowed" : why,
+		    m == VANISH_NFT ? "" : ",");
+	}
+	printf("\n");
+	return 0;
+}
+
+/* Print text wrapped at 72 columns with an indent. */
+static void
+wrap(const char *label, const char *text)
+{
+	const int width = 72, indent = 4;
+	int col;
+	const char *p = text;
+
+	printf("%s\n", label);
+	col = 0;
+	while (*p != '\0') {
+		const char *w = p;
+		int n;
+
+		while (*w != '\0' && *w != ' ')
+			w++;
+		n = (int)(w - p);
+		if (col == 0) {
+			printf("%*s", indent, "");
+			col = indent;
+		} else if (col + 1 + n > width) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		} else {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", n, p);
+		col += n;
+		p = w;
+		while (*p == ' ')
+			p++;
+	}
+	printf("\n");
+}
+
+static int
+cmd_explain(int argc, char **argv)
+{
+	const struct fault_case *fc;
+	char label[128];
+
+	if (argc != 1)
+		usage();
+	fc = find_or_die(argv[0]);
+	printf("%s: %s\n\n", fc->id, fc->title);
+	wrap(fc->id[0] == 'C' ? "The server:" : "The client:",
+	    fc->id[0] == 'C' ? fc->server_does : fc->client_does);
+	wrap(fc->id[0] == 'C' ? "The client:" : "The server:",
+	    fc->id[0] == 'C' ? fc->client_does : fc->server_does);
+	printf("\n");
+	for (size_t v = 0; fc->variants[v].name != NULL; v++) {
+		const struct case_variant *var = &fc->variants[v];
+
+		if (strcmp(var->name, "-") == 0) {
+			wrap("Expected on Linux:", var->expect);
+		} else {
+			snprintf(label, sizeof(label), "Variant %s: %s",
+			    var->name, var->what);
+			wrap(label, var->expect);
+		}
+	}
+	printf("\n");
+	wrap("Why:", fc->explain);
+	wrap("How to avoid the damage:", fc->avoid);
+	if (fc->flags & CASE_VANISH)
+		wrap("Vanish:", "the client's socket gets a drop-all socket "
+		    "filter (or, with --vanish nft, nftables drops its port "
+		    "inside a private network namespace): no FIN, no RST, no "
+		    "ACK. The capture must show that it sent nothing after "
+		    "vanishing.");
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+	if (runner_pid > 0)
+		kill(runner_pid, SIGTERM);
+}
+
+/*
+ * Run one case in a runner process (private namespaces and the capture
+ * thread stay there); it writes its result as one JSON line to a pipe.
+ */
+static json_t *
+run_in_child(const struct selection *sel, const struct run_opts *opts,
+    int iter)
+{
+	char *text = NULL;
+	size_t cap = 0, len = 0;
+	json_error_t jerr;
+	json_t *res;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (pipe(pfd) == -1)
+		err(1, "pipe");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		json_t *r;
+		char *out;
+		size_t olen, off = 0;
+
+		close(pfd[0]);
+		r = run_one(sel->fc, sel->var, opts, iter);
+		out = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+		if (out == NULL)
+			_exit(3);
+		olen = strlen(out);
+		while (off < olen) {
+			ssize_t n = write(pfd[1], out + off, olen - off);
+
+			if (n <= 0)
+				_exit(3);
+			off += (size_t)n;
+		}
+		_exit(0);
+	}
+	runner_pid = pid;
+	close(pfd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 > cap) {
+			char *p = realloc(text, cap ? cap * 2 : 65536);
+
+			if (p == NULL)
+				err(1, "malloc");
+			text = p;
+			cap = cap ? cap * 2 : 65536;
+		}
+		n = read(pfd[0], text + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	runner_pid = -1;
+	if (got_signal || (WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
+		free(text);
+		fprintf(stderr, "tcpfault: interrupted; every side was "
+		    "reaped\n");
+		exit(130);
+	}
+	res = NULL;
+	if (text != NULL) {
+		text[len] = '\0';
+		res = json_loads(text, 0, &jerr);
+	}
+	free(text);
+	if (res == NULL) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "the runner died (%s %d)",
+		    WIFSIGNALED(status) ? "signal" : "exit status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+		res = json_pack("{s:s,s:s?,s:s,s:s,s:s}", "case", sel->fc->id,
+		    "variant", strcmp(sel->var->name, "-") == 0 ? NULL :
+		    sel->var->name, "verdict", "unexpected", "reason", why,
+		    "expected", sel->var->expect);
+	}
+	return res;
+}
+
+static void
+add_case(struct selection **sel, size_t *n, const struct fault_case *fc,
+    const char *variant)
+{
+	for (size_t v = 0; fc->variants[v].name != NULL; v++) {
+		if (variant != NULL && strcmp(fc->variants[v].name,
+		    variant) != 0)
+			continue;
+		*sel = reallocarray(*sel, *n + 1, sizeof(**sel));
+		if (*sel == NULL)
+			err(1, "malloc");
+		(*sel)[(*n)++] = (struct selection){ fc, &fc->variants[v] };
+	}
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0755) == -1 && errno != EEXIST ? -1 : 0;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "pcap", required_argument, NULL, 'P' },
+		{ "vanish", required_argument, NULL, 'V' },
+		{ "no-capture", no_argument, NULL, 'N' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run_opts opts = { .repeat = 1, .vanish = VANISH_AUTO };
+	char errbuf[ERRBUF_LEN];
+	struct selection *sel = NULL;
+	size_t nsel = 0, total = 0, expected = 0, unexpected = 0, skipped = 0;
+	bool all = false, warned_capture = false, any_vanish = false;
+	json_t *unexp = json_array();
+	int64_t v, t0;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			all = true;
+			break;
+		case 'j':
+			opts.json = true;
+			break;
+		case 'r':
+			if (num_parse_i64(optarg, 1, 10000, "--repeat", &v,
+			    errbuf) == -1)
+				errx(2, "%s", errbuf);
+			opts.repeat = (int)v;
+			break;
+		case 'P':
+			opts.pcap_dir = optarg;
+			break;
+		case 'V':
+			if (vanish_parse(optarg, &opts.vanish) == -1)
+				errx(2, "--vanish: unknown method '%s' "
+				    "(auto, filter, nft)", optarg);
+			break;
+		case 'N':
+			opts.no_capture = true;
+			break;
+		case 'v':
+			opts.verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (all && argc > 0)
+		errx(2, "--all and a list of cases exclude each other");
+	if (!all && argc == 0) {
+		warnx("run: name the cases or use --all");
+		list_valid_cases(stderr);
+		exit(2);
+	}
+	for (size_t i = 0; all && fault_cases[i] != NULL; i++)
+		add_case(&sel, &nsel, fault_cases[i], NULL);
+	for (int i = 0; i < argc; i++) {
+		char id[64], *slash;
+		const struct fault_case *fc;
+		size_t before = nsel;
+
+		snprintf(id, sizeof(id), "%s", argv[i]);
+		slash = strchr(id, '/');
+		if (slash != NULL)
+			*slash++ = '\0';
+		fc = find_or_die(id);
+		add_case(&sel, &nsel, fc, slash);
+		if (nsel == before) {
+			char vars[128];
+
+			variant_names(fc, vars, sizeof(vars));
+			errx(2, "unknown variant '%s' of %s (valid: %s)", slash,
+			    fc->id, vars);
+		}
+	}
+	if (opts.pcap_dir != NULL && mkdir_p(opts.pcap_dir) == -1)
+		err(1, "--pcap: create %s", opts.pcap_dir);
+	for (size_t i = 0; i < nsel; i++)
+		any_vanish = any_vanish || (sel[i].fc->flags & CASE_VANISH);
+	if (any_vanish)
+		opts.vanish = vanish_choose(opts.vanish, opts.vanish_why,
+		    sizeof(opts.vanish_why));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!opts.json)
+		out_table_header();
+	t0 = sock_now_ms();
+	for (int it = 0; it < opts.repeat; it++) {
+		for (size_t i = 0; i < nsel; i++) {
+			json_t *res = run_in_child(&sel[i], &opts, it);
+			const char *verdict = json_string_value(
+			    json_object_get(res, "verdict"));
+			const char *cap = json_string_value(
+			    json_object_get(res, "capture"));
+
+			total++;
+			if (strcmp(verdict, "expected") == 0)
+				expected++;
+			else if (strcmp(verdict, "skipped") == 0)
+				skipped++;
+			else
+				unexpected++;
+			if (cap != NULL && strcmp(cap, "ok") != 0 &&
+			    !warned_capture) {
+				warnx("capture skipped: %s; the runs go on "
+				    "without wire", cap);
+				warned_capture = true;
+			}
+			if (strcmp(verdict, "unexpected") == 0)
+				json_array_append(unexp, res);
+			if (opts.json) {
+				if (jsonl_write(stdout, res) == -1)
+					err(1, "stdout");
+				continue;
+			}
+			out_table_row(res);
+			if (opts.verbose)
+				out_timelines(res);
+			fflush(stdout);
+			json_decref(res);
+		}
+	}
+	if (!opts.json) {
+		size_t i;
+		json_t *res;
+
+		json_array_foreach(unexp, i, res) {
+			const char *var = json_string_value(
+			    json_object_get(res, "variant"));
+
+			printf("\n%s%s%s: unexpected: %s\n",
+			    json_string_value(json_object_get(res, "case")),
+			    var ? "/" : "", var ? var : "",
+			    json_string_value(json_object_get(res, "reason")));
+		}
+		printf("\n%zu/%zu case runs behaved as expected", expected,
+		    total);
+		if (skipped > 0)
+			printf(", %zu skipped", skipped);
+		if (unexpected > 0)
+			printf(", %zu UNEXPECTED", unexpected);
+		printf(" (%.1f s)\n", (double)(sock_now_ms() - t0) / 1000.0);
+	} else if (unexpected > 0) {
+		fprintf(stderr, "tcpfault: %zu of %zu case runs did not behave "
+		    "as expected\n", unexpected, total);
+	}
+	json_decref(unexp);
+	free(sel);
+	return unexpected > 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	sock_ignore_sigpipe();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
+		usage();
+	if (strcmp(cmd, "list") == 0) {
+		if (argc != 2)
+			usage();
+		return cmd_list();
+	}
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 2, argv + 2);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "client") == 0)
+		return peer_client_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "server") == 0)
+		return peer_server_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "proxy") == 0)
+		return proxy_main(argc - 1, argv + 1);
+	warnx("unknown command '%s' (list, explain, run, client, server, "
+	    "proxy)", cmd);
+	usage();
+}

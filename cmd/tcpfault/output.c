@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The human table of `tcpfault run`: one block per case run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpfault.h"
+#include "timeline.h"
+
+/*
+ * "accept, recv 196608, recv reset, close": each event as op, bytes when
+ * they matter, and the outcome when it is not ok. Set-up noise (socket
+ * options) is left out; -v prints the full timelines.
+ */
+char *
+summarize_timeline(json_t *tl)
+{
+	static const char *const quiet[] = { "keepalive", "user-timeout",
+	    "set-sndbuf", "get-sndbuf", "set-rcvbuf", "get-rcvbuf", NULL };
+	size_t cap = 256, len = 0, i;
+	char *out = malloc(cap);
+	json_t *ev;
+	int sockbuf = 0;
+
+	if (out == NULL)
+		return NULL;
+	out[0] = '\0';
+	json_array_foreach(tl, i, ev) {
+		const char *op = json_string_value(json_object_get(ev, "op"));
+		const char *oc = json_string_value(json_object_get(ev,
+		    "outcome"));
+		json_t *b = json_object_get(ev, "bytes");
+		char item[96];
+		bool skip = false;
+		int n;
+
+		if (op == NULL || oc == NULL)
+			continue;
+		for (int k = 0; quiet[k] != NULL; k++)
+			if (strcmp(op, quiet[k]) == 0)
+				skip = true;
+		if (skip) {
+			if (strncmp(op, "set-", 4) == 0)
+				sockbuf++;
+			continue;
+		}
+		if (strcmp(op, "killed") == 0)
+			n = snprintf(item, sizeof(item), "killed by signal %lld",
+			    (long long)json_integer_value(b));
+		else if (b != NULL && json_integer_value(b) > 0 &&
+		    strcmp(oc, "ok") == 0)
+			n = snprintf(item, sizeof(item), "%s %lld", op,
+			    (long long)json_integer_value(b));
+		else if (strcmp(oc, "ok") == 0)
+			n = snprintf(item, sizeof(item), "%s", op);
+		else if (strcmp(oc, "timeout") == 0 &&
+		    json_object_get(ev, "errno") == NULL)
+			n = snprintf(item, sizeof(item), "%s: nothing "
+			    "(our deadline)", op);
+		else
+			n = snprintf(item, sizeof(item), "%s %s", op, oc);
+		if (n < 0)
+			continue;
+		while (len + (size_t)n + 3 > cap) {
+			char *p = realloc(out, cap * 2);
+
+			if (p == NULL)
+				return out;
+			out = p;
+			cap *= 2;
+		}
+		len += (size_t)sprintf(out + len, "%s%s", len ? ", " : "",
+		    item);
+	}
+	if (sockbuf > 0) {
+		char *p = realloc(out, len + 64);
+
+		if (p != NULL) {
+			out = p;
+			snprintf(out + len, 64, "%s%d buffer sizes set and read "
+			    "back", len ? ", " : "", sockbuf);
+		}
+	}
+	return out;
+}
+
+void
+out_table_header(void)
+{
+	printf("%-26s %-10s %-20s %s\n", "CASE/VARIANT", "VERDICT", "WIRE",
+	    "WHAT EACH SIDE SAW");
+}
+
+static void
+side_line(json_t *res, const char *side, bool first)
+{
+	json_t *tl = json_object_get(json_object_get(res, "observed"), side);
+	char *sum;
+
+	if (tl == NULL || json_array_size(tl) == 0)
+		return;
+	sum = summarize_timeline(tl);
+	if (first)
+		printf("%s: %s\n", side, sum != NULL ? sum : "");
+	else
+		printf("%-26s %-10s %-20s %s: %s\n", "", "", "", side,
+		    sum != NULL ? sum : "");
+	free(sum);
+}
+
+void
+out_table_row(json_t *res)
+{
+	const char *id = json_string_value(json_object_get(res, "case"));
+	const char *var = json_string_value(json_object_get(res, "variant"));
+	const char *verdict = json_string_value(json_object_get(res,
+	    "verdict"));
+	json_t *wire = json_object_get(res, "wire");
+	const char *by = json_string_value(json_object_get(res,
+	    "wire_closed_by"));
+	const char *method = json_string_value(json_object_get(res,
+	    "vanish_method"));
+	char name[64], w[64];
+	json_t *obs = json_object_get(res, "observed");
+	bool server_first;
+
+	snprintf(name, sizeof(name), "%s%s%s", id, var ? "/" : "",
+	    var ? var : "");
+	if (json_is_object(wire))
+		snprintf(w, sizeof(w), "%s%s%s",
+		    json_string_value(json_object_get(wire, "teardown")),
+		    by != NULL && *by ? " by " : "", by != NULL ? by : "");
+	else
+		snprintf(w, sizeof(w), "%s", strcmp(verdict, "skipped") == 0 ?
+		    "-" : "(no capture)");
+	printf("%-26s %-10s %-20s ", name, verdict, w);
+	/* The observing side first: the server in S cases, else the client. */
+	server_first = id[0] == 'S';
+	if (json_array_size(json_object_get(obs, server_first ? "server" :
+	    "client")) == 0 && json_array_size(json_object_get(obs,
+	    server_first ? "client" : "server")) == 0) {
+		printf("%s\n", json_string_value(json_object_get(res,
+		    "reason")));
+		return;
+	}
+	if (json_array_size(json_object_get(obs, server_first ? "server" :
+	    "client")) == 0)
+		server_first = !server_first;
+	side_line(res, server_first ? "server" : "client", true);
+	side_line(res, server_first ? "client" : "server", false);
+	if (method != NULL)
+		printf("%-26s %-10s %-20s vanish method: %s\n", "", "", "",
+		    method);
+}
+
+void
+out_timelines(json_t *res)
+{
+	static const char *const sides[] = { "client", "server" };
+	json_t *obs = json_object_get(res, "observed");
+	json_t *facts = json_object_get(res, "facts");
+
+	for (int i = 0; i < 2; i++) {
+		json_t *tl = json_object_get(obs, sides[i]);
+		struct timeline *t;
+		json_t *f = json_object_get(facts, sides[i]);
+		char *text;
+
+		if (tl == NULL || json_array_size(tl) == 0)
+			continue;
+		t = timeline_from_json(sides[i], tl);
+		if (t != NULL) {
+			timeline_print(t, stdout);
+			timeline_free(t);
+		}
+		if (f != NULL && json_object_size(f) > 0) {
+			text = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+			printf("    %s facts: %s\n", sides[i], text ? text : "");
+			free(text);
+		}
+	}
+	if (json_is_string(json_object_get(res, "pcap")))
+		printf("    pcap: %s\n",
+		    json_string_value(json_object_get(res, "pcap")));
+}
