@@ -2044,10 +2044,14 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 	}
 	if (n & FLOW_NOTE_WAITED)
 		NOTE("%s waited %" PRId64 ".%06" PRId64 "s for %s: %" PRIu32
-		    " tries unanswered%s", side_word(r->waiter),
+		    " %s unanswered%s", side_word(r->waiter),
 		    r->wait_us / 1000000, r->wait_us % 1000000,
 		    other_word(r->waiter), r->wait_tries,
-		    r->teardown == FLOW_VANISHED ? ", then gave up" : "");
+		    r->wait_tries == 1 ? "try" : "tries",
+		    r->teardown != FLOW_VANISHED ? "" :
+		    r->waiter == rst_side && (r->waiter == FLOW_SIDE_ORIG ?
+		    r->orig.rsts : r->resp.rsts) ? ", then gave up with a RST" :
+		    ", then silence");
 	if (n & FLOW_NOTE_GAP)
 		NOTE("the capture missed bytes the peer acknowledged");
 	if (n & FLOW_NOTE_SYN_RETRANSMITTED)

@@ -33,6 +33,7 @@
 static struct config {
 	bool json;
 	bool quiet;
+	bool verbose;
 	unsigned int ladder;	/* 0: no ladder */
 	const char *iface;
 	const char *filter;
@@ -61,10 +62,10 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: finrst [-jq] [-e EXPR] [-f BPF] [--ladder[=N]] "
+	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] FILE...\n"
-	    "       finrst [-jq] [-e EXPR] [-f BPF] [--ladder[=N]] "
+	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n");
 	exit(EXIT_USAGE);
@@ -288,7 +289,7 @@ print_summary(const struct flow_summary *s, int exit_code,
 	}
 	if (run.out_failed)
 		return;
-	if (!cfg.quiet && run.header_done)
+	if (!cfg.quiet && run.header_done && !cfg.ladder)
 		printf("\n");
 	printf("%" PRIu64 " connection%s:", s->connections,
 	    s->connections == 1 ? "" : "s");
@@ -411,6 +412,9 @@ run_files(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < argc && !run.out_failed; i++) {
+		if (cfg.verbose)
+			fprintf(stderr, "finrst: reading %s (%s)\n", argv[i],
+			    link_name(pcap_datalink(in[i].p)));
 		if (read_file(&in[i]) < 0) {
 			code = EXIT_INPUT;
 			break;
@@ -479,6 +483,13 @@ run_live(void)
 	}
 	json_array_append_new(run.files, json_pack("{s:s, s:s}", "interface",
 	    cfg.iface, "link", link_name(capture_linktype(c))));
+	if (cfg.verbose) {
+		fprintf(stderr, "finrst: capturing on %s (%s)%s%s\n",
+		    cfg.iface, link_name(capture_linktype(c)),
+		    cfg.filter ? ", filter: " : "",
+		    cfg.filter ? cfg.filter : "");
+		fflush(stderr);
+	}
 	while (!stop_signal && !run.out_failed) {
 		struct timeval tv;
 		struct timespec nap = { 0, 200 * 1000 * 1000 };
@@ -503,6 +514,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -519,7 +531,7 @@ main(int argc, char **argv)
 	int64_t v;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "je:f:hi:qs:", longopts,
+	while ((ch = getopt_long(argc, argv, "je:f:hi:qs:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -527,6 +539,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			cfg.quiet = true;
+			break;
+		case 'v':
+			cfg.verbose = true;
 			break;
 		case 'e': {
 			char perr[256];

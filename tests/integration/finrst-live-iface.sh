@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# finrst -i: live capture on lo prints each connection once its teardown
+# settles (line-buffered, before the capture ends), and the summary on
+# SIGINT, exiting 0.
+. "$SRC/tests/finrst/live-lib.sh"
+
+port=$("$tcpscript" -n | sed -n 's/^port //p')
+"$BIN/finrst" -v -i lo -f "tcp port $port" --grace 0.2 --json \
+    >"$work/out" 2>"$work/err" &
+pid=$!
+if ! timeout 5 sh -c "until grep -q 'capturing on lo' '$work/err'; do sleep 0.05; done"; then
+	echo "FAIL: finrst -i did not start: $(cat "$work/err")"
+	kill $pid
+	exit 1
+fi
+timeout 20 "$tcpscript" -p "$port" c:connect s:accept c:send:100 s:recv:100 \
+    c:shutdown s:eof s:close c:eof c:close >"$work/script.log" 2>&1 ||
+    { echo "FAIL: tcpscript: $(cat "$work/script.log")"; fail=1; }
+
+# The connection is printed while finrst is still capturing.
+if timeout 5 sh -c "until grep -q '\"type\":\"connection\"' '$work/out'; do sleep 0.05; done"; then
+	echo "ok   the connection was reported live"
+else
+	echo "FAIL: no connection line while capturing"
+	fail=1
+fi
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 0 ]; then
+	echo "ok   finrst exited 0 on SIGINT"
+else
+	echo "FAIL: finrst exited $rc on SIGINT: $(cat "$work/err")"
+	fail=1
+fi
+line=$(grep '"type":"connection"' "$work/out")
+for kv in teardown=fin closed_by=orig conn_state=SF orig_bytes=100 \
+    resp_p=$port; do
+	got=$(field "$line" "${kv%%=*}")
+	if [ "$got" = "${kv#*=}" ]; then
+		echo "ok   $kv"
+	else
+		echo "FAIL: ${kv%%=*} is '$got', expected '${kv#*=}'"
+		fail=1
+	fi
+done
+if grep -q '"type":"summary","connections":1,' "$work/out"; then
+	echo "ok   summary after SIGINT"
+else
+	echo "FAIL: no summary: $(tail -1 "$work/out")"
+	fail=1
+fi
+exit $fail
