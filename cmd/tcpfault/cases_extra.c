@@ -135,7 +135,7 @@ selfconn_client(struct side *s)
 		if (side_is(s, "detected")) {
 			fd = sock_connect("127.0.0.1", port, NULL, &o, errbuf);
 			side_event(s, "connect", -1, fd == -1 ? o : OUTCOME_OK,
-			    fd == -1 ? errno : 0);
+			    fd == -1 && o != OUTCOME_SELF_CONNECT ? errno : 0);
 			if (fd == -1 && o == OUTCOME_REFUSED)
 				continue;
 			if (fd == -1 && o == OUTCOME_SELF_CONNECT)
@@ -193,10 +193,18 @@ selfconn_check(struct check *ck)
 		    "expected self-connect",
 		    last != NULL ? ck_outcome(last) : "never");
 	}
-	if (ck_have_wire(ck))
+	if (ck_have_wire(ck)) {
+		json_t *w = ck->wire->json;
+
 		ck_expect(ck, ck->wire->refused == refused, "wire: %d refused "
 		    "connections, the client saw %d", ck->wire->refused,
 		    refused);
+		ck_expect(ck, w != NULL && json_integer_value(json_object_get(w,
+		    "orig_p")) == SELFCONN_PORT && json_integer_value(
+		    json_object_get(w, "resp_p")) == SELFCONN_PORT,
+		    "wire: no connection from port %d to itself",
+		    SELFCONN_PORT);
+	}
 }
 
 static const struct case_variant selfconn_variants[] = {
@@ -414,7 +422,7 @@ echo_check(struct check *ck)
 	ck_expect(ck, ck_event(ck, SIDE_CLIENT, "killed", 0) != NULL &&
 	    ck_event(ck, SIDE_SERVER, "killed", 0) != NULL,
 	    "both sides should have been stuck until killed");
-	ck_wire(ck, "rst", NULL);
+	ck_wire(ck, "rst", "client");
 }
 
 static const struct case_variant one_variant_echo[] = {

@@ -17,10 +17,10 @@ summarize_timeline(json_t *tl)
 {
 	static const char *const quiet[] = { "keepalive", "user-timeout",
 	    "set-sndbuf", "get-sndbuf", "set-rcvbuf", "get-rcvbuf", NULL };
-	size_t cap = 256, len = 0, i;
-	char *out = malloc(cap);
+	size_t cap = 256, len = 0, i, last_at = 0;
+	char *out = malloc(cap), last[96] = "";
 	json_t *ev;
-	int sockbuf = 0;
+	int sockbuf = 0, repeat = 1;
 
 	if (out == NULL)
 		return NULL;
@@ -61,7 +61,17 @@ summarize_timeline(json_t *tl)
 			n = snprintf(item, sizeof(item), "%s %s", op, oc);
 		if (n < 0)
 			continue;
-		while (len + (size_t)n + 3 > cap) {
+		/* "connect refused x3" instead of three items. */
+		if (strcmp(item, last) == 0) {
+			repeat++;
+			len = last_at + (size_t)sprintf(out + last_at, "%s%s x%d",
+			    last_at ? ", " : "", item, repeat);
+			continue;
+		}
+		repeat = 1;
+		snprintf(last, sizeof(last), "%s", item);
+		last_at = len;
+		while (len + (size_t)n + 16 > cap) {
 			char *p = realloc(out, cap * 2);
 
 			if (p == NULL)

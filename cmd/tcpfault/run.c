@@ -34,6 +34,7 @@ struct child {
 	int pidfd;
 	int ctl;
 	bool done, exited, failed;
+	bool killing;		/* the runner is killing it: ignore its error */
 	int status;
 	json_t *events, *facts;
 	char error[512];
@@ -184,7 +185,8 @@ handle_msg(struct run *r, enum side_id id, const char *text)
 		    token);
 	} else if (json_object_get(msg, "done") != NULL) {
 		c->done = true;
-	} else if ((v = json_object_get(msg, "error")) != NULL) {
+	} else if ((v = json_object_get(msg, "error")) != NULL &&
+	    !c->killing) {
 		c->failed = true;
 		snprintf(c->error, sizeof(c->error), "%s",
 		    json_string_value(v));
@@ -250,6 +252,7 @@ run_kill(struct run *r, enum side_id id)
 
 	if (c->exited)
 		return;
+	c->killing = true;
 	kill(c->pid, SIGKILL);
 	reap(r, id, true);
 }
@@ -348,9 +351,20 @@ run_watch_deadlock(struct run *r)
 		close(fd[i]);
 	}
 	run_fact_int(r, SIDE_CLIENT, "stuck", stable >= 10);
+	/*
+	 * Stop both first, then kill the client and reap it before killing
+	 * the server: the client's RST reaches a server that cannot run, so
+	 * the teardown is the client's alone (deterministic).
+	 */
 	for (int i = 0; i < SIDE_COUNT; i++)
 		if (!r->ch[i].exited)
+			kill(r->ch[i].pid, SIGSTOP);
+	for (int i = 0; i < SIDE_COUNT; i++)
+		if (!r->ch[i].exited) {
+			r->ch[i].killing = true;
 			kill(r->ch[i].pid, SIGKILL);
+			reap(r, (enum side_id)i, true);
+		}
 	for (int i = 0; i < SIDE_COUNT; i++)
 		reap(r, (enum side_id)i, true);
 }
@@ -424,6 +438,10 @@ build_wire(struct run *r, struct wire_view *w)
 	json_t *cp = json_object_get(r->ch[SIDE_CLIENT].facts, "local_port");
 	unsigned client_port = cp != NULL ? (unsigned)json_integer_value(cp) :
 	    0;
+
+	/* A self-connection has one port on both ends. */
+	if (r->fc->flags & CASE_NO_LISTEN)
+		client_port = r->server_port;
 	const struct flowrec *main = NULL;
 	const struct flow_side_stats *cs, *ss;
 	int64_t mark = -1;
@@ -770,6 +788,11 @@ judge(struct run *r, int64_t started_ms)
 	if (w.have)
 		json_object_set_new(res, "wire_closed_by",
 		    json_string(w.closed_by));
+	/* Segments each side sent after a vanish or shut-rd mark. */
+	if (w.have && w.mark_real_us >= 0)
+		json_object_set_new(res, "wire_after_mark", json_pack(
+		    "{s:i,s:i}", "client", (int)w.client_after_mark,
+		    "server", (int)w.server_after_mark));
 	return res;
 }
 
