@@ -2001,11 +2001,15 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 	}
 	if (n & FLOW_NOTE_DATA_AFTER_FIN) {
 		if (r->resp.after_fin_bytes)
-			NOTE("resp sent %" PRIu64 " bytes after orig's FIN",
-			    r->resp.after_fin_bytes);
+			NOTE("resp sent %" PRIu64 " bytes after orig's FIN%s",
+			    r->resp.after_fin_bytes,
+			    r->half_close == FLOW_SIDE_RESP ? " (half-close)" :
+			    "");
 		if (r->orig.after_fin_bytes)
-			NOTE("orig sent %" PRIu64 " bytes after resp's FIN",
-			    r->orig.after_fin_bytes);
+			NOTE("orig sent %" PRIu64 " bytes after resp's FIN%s",
+			    r->orig.after_fin_bytes,
+			    r->half_close == FLOW_SIDE_ORIG ? " (half-close)" :
+			    "");
 	}
 	if (n & FLOW_NOTE_RST_ANSWERS_DATA)
 		NOTE("%s's RST answered %s's data", side_word(rst_side),
@@ -2096,9 +2100,6 @@ flow_result_line(const struct flow_result *r, char *buf, size_t len)
 	    r->closed_by == FLOW_SIDE_NONE ? "-" :
 	    flow_side_name(r->closed_by), flow_state_name(r->conn_state),
 	    r->history[0] ? r->history : "-");
-	if (r->half_close != FLOW_SIDE_NONE)
-		sb_printf(&b, "half-close by %s; ",
-		    flow_side_name(r->half_close));
 	notes_text(r, &b);
 	/* drop trailing blanks */
 	while (b.need > 0 && b.need < len && buf[b.need - 1] == ' ')

@@ -318,7 +318,7 @@ static int
 parse_atom(struct parser *p, struct assertion *a)
 {
 	char w[128];
-	size_t k;
+	size_t k, wpos;
 	int i;
 	struct node *n;
 
@@ -332,12 +332,19 @@ parse_atom(struct parser *p, struct assertion *a)
 		return -1;
 	}
 	snprintf(w, sizeof(w), "%s", p->text);
+	wpos = p->tpos;
 	next(p);
 	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
 		if (strcmp(w, fields[k].name) == 0)
 			break;
-	if (k == sizeof(fields) / sizeof(fields[0]))
-		return bare_atom(p, a, w);
+	if (k == sizeof(fields) / sizeof(fields[0])) {
+		size_t after = p->tpos;
+
+		p->tpos = wpos;	/* errors point at the word */
+		i = bare_atom(p, a, w);
+		p->tpos = after;
+		return i;
+	}
 	if (p->tok != T_OP) {
 		perr(p, "expected an operator (== != < <= > >=) after '%s'",
 		    w);
@@ -670,12 +677,12 @@ describe(const struct flow_result *r, char *buf, size_t len)
 	inet_ntop(af, r->orig_addr, oh, sizeof(oh));
 	inet_ntop(af, r->resp_addr, rh, sizeof(rh));
 	snprintf(buf, len, "connection %" PRIu64 " (%s%s%s:%u -> %s%s%s:%u)"
-	    " ended %s%s%s, %s %s", r->id,
+	    " ended %s%s%s (%s %s)", r->id,
 	    af == AF_INET6 ? "[" : "", oh, af == AF_INET6 ? "]" : "",
 	    r->orig_port,
 	    af == AF_INET6 ? "[" : "", rh, af == AF_INET6 ? "]" : "",
 	    r->resp_port, flow_class_name(r->teardown),
-	    r->closed_by != FLOW_SIDE_NONE ? " closed by " : "",
+	    r->closed_by != FLOW_SIDE_NONE ? ", closed by " : "",
 	    flow_side_name(r->closed_by), flow_state_name(r->conn_state),
 	    r->history[0] ? r->history : "-");
 }

@@ -531,7 +531,8 @@ main(int argc, char **argv)
 	int64_t v;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "je:f:hi:qs:v", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":je:f:hi:qs:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -594,7 +595,18 @@ main(int argc, char **argv)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
 		case 'h':
+			usage();
+			break;
+		case ':':
+			warnx("%s needs an argument", argv[optind - 1]);
+			usage();
+			break;
 		default:
+			if (optopt != 0 && strchr("jqvh", optopt) == NULL &&
+			    argv[optind - 1][1] != '-')
+				warnx("unknown option -%c", optopt);
+			else
+				warnx("unknown option %s", argv[optind - 1]);
 			usage();
 		}
 	}
