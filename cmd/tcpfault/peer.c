@@ -233,6 +233,19 @@ wait_unread(struct peer *p)
 	return rc == 1 ? 0 : -1;
 }
 
+/* Poll TCP_INFO until the state is want (e.g. CLOSE: an RST came). */
+static void
+wait_state(struct peer *p, const char *want)
+{
+	int64_t deadline = sock_now_ms() + p->wait_ms;
+	struct tcpinfo_snap snap;
+
+	while (!stop && sock_now_ms() < deadline &&
+	    sockopt_tcp_info(p->fd, &snap, NULL) == 0 &&
+	    strcmp(snap.state, want) != 0)
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+}
+
 static void
 do_close(struct peer *p, enum close_how how)
 {
@@ -506,6 +519,7 @@ peer_client_main(int argc, char **argv)
 	if (strcmp(b, "send-after-close") == 0) {
 		recv_to_end(p, 0);
 		send_bytes(p, 100);
+		wait_state(p, "CLOSE");	/* the RST that answers it */
 		send_bytes(p, 100);
 		do_close(p, CLOSE_PLAIN);
 	} else {
@@ -564,8 +578,7 @@ serve_one(struct peer *p, int fd)
 	} else if (strcmp(b, "write-after-close") == 0) {
 		recv_to_end(p, 0);
 		send_bytes(p, 100);
-		/* Give the peer's RST time to arrive, as a slow server would. */
-		sock_wait(p->fd, POLLERR, sock_deadline(200));
+		wait_state(p, "CLOSE");	/* the RST that answers it */
 		send_bytes(p, 100);
 		do_close(p, CLOSE_PLAIN);
 	} else {

@@ -80,11 +80,14 @@ on_stop(int sig)
 static void
 list_faults(FILE *fp)
 {
+	char name[64];
+
 	fprintf(fp, "valid faults:\n");
-	for (size_t i = 0; i < NFAULTS; i++)
-		fprintf(fp, "  %s=%-8s %s\n", faults[i].name,
-		    faults[i].kind == FAULT_DELAY ? "MS" : "BYTES",
-		    faults[i].what);
+	for (size_t i = 0; i < NFAULTS; i++) {
+		snprintf(name, sizeof(name), "%s=%s", faults[i].name,
+		    faults[i].kind == FAULT_DELAY ? "MS" : "BYTES");
+		fprintf(fp, "  %-22s %s\n", name, faults[i].what);
+	}
 }
 
 static int
