@@ -556,6 +556,8 @@ serve_session(int lfd, int sfd, int evfd)
 	xs[n++] = xfer_new(fd, 0, evfd);
 	if (cfg.verbose)
 		fprintf(stderr, "ttcp-r: accepted %s\n", xs[0]->peer);
+	if (xfer_setup_socket(xs[0], eb) != 0)
+		warnx("%s", eb);
 	deadline = sock_now_ms() + TTCP_SETUP_TIMEOUT_MS;
 	rc = read_header(fd, sfd, deadline, &first, eb);
 	if (rc != 0) {
@@ -571,8 +573,6 @@ serve_session(int lfd, int sfd, int evfd)
 		return status;
 	}
 	ticker_init(&tk, now_us());
-	if (xfer_setup_socket(xs[0], eb) != 0)
-		warnx("%s", eb);
 	xfer_begin(xs[0], &first, (first.flags & TTCP_FLAG_REVERSE) != 0);
 	xs[0]->start_us = tk.start_us;
 	verbose_session(xs[0], &first);
@@ -599,6 +599,8 @@ serve_session(int lfd, int sfd, int evfd)
 			continue;
 		}
 		struct xfer *x = xfer_new(fd, n, evfd);
+		if (xfer_setup_socket(x, eb) != 0)
+			warnx("%s", eb);
 		rc = read_header(fd, sfd, deadline, &s, eb);
 		if (rc == 0 && session_same_group(&first, &s, eb) != 0)
 			rc = -1;
@@ -610,8 +612,6 @@ serve_session(int lfd, int sfd, int evfd)
 			interrupted = rc == -2;
 			continue;
 		}
-		if (xfer_setup_socket(x, eb) != 0)
-			warnx("%s", eb);
 		xfer_begin(x, &s, (s.flags & TTCP_FLAG_REVERSE) != 0);
 		x->start_us = now_us();
 		verbose_session(x, &s);

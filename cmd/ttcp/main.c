@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ttcp: muduo-compatible TCP throughput and request/response tester. */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -97,6 +98,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	sock_ignore_sigpipe();
+	/* getopt's own messages then start "ttcp:" like ours. */
+	argv[0] = program_invocation_short_name;
 	while ((ch = getopt_long(argc, argv, "146B:b:Di:l:n:P:p:Rrt:v",
 	    longopts, NULL)) != -1) {
 		switch (ch) {

@@ -226,7 +226,8 @@ sum_up(struct xfer **xs, int n, struct totals *t)
 			t->error_index = i;
 		}
 	}
-	if (t->end_us < t->start_us)
+	/* A session refused at its header never started. */
+	if (t->start_us == 0 || t->end_us < t->start_us)
 		t->end_us = t->start_us;
 }
 

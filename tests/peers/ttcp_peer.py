@@ -119,11 +119,15 @@ def receive_messages(sock, args, number, length, stream, report):
     report.update(msgs=0, bytes=0, pattern_ok=True, prefixes_ok=True)
     try:
         if stream:
-            for _ in range(number):
+            for i in range(1, number + 1):
                 data = recv_exact(sock, length)
                 report["pattern_ok"] &= data == expect
                 report["msgs"] += 1
                 report["bytes"] += length
+                if args.close_after_msgs == i:
+                    reset(sock)
+                    report["stopped_after_msgs"] = i
+                    return
         else:
             for i in range(1, number + 1):
                 (prefix,) = struct.unpack(">i", recv_exact(sock, 4))
@@ -163,7 +167,10 @@ def transmit(args):
     report = {}
     sock = socket.create_connection((args.host, args.port), timeout=10)
     sock.sendall(header_bytes(args))
-    if args.header is not None and args.hangup:
+    if args.header is not None and args.close:
+        sock.close()
+        report["end"] = "closed"
+    elif args.header is not None and args.wait:
         # Only the header (or part of it): see what the receiver does.
         try:
             rest = sock.recv(65536)
@@ -223,8 +230,10 @@ def main():
     p.add_argument("--group", type=lambda s: int(s, 0), default=0x1234)
     p.add_argument("--parallel", type=int, default=1)
     p.add_argument("--header", help="raw header bytes in hex instead")
-    p.add_argument("--hangup", action="store_true",
+    p.add_argument("--wait", action="store_true",
                    help="with --header: send it, then wait for the end")
+    p.add_argument("--close", action="store_true",
+                   help="with --header: send it, then close")
     p.add_argument("--corrupt", type=lambda s: tuple(map(int, s.split(","))),
                    help="MSG,OFFSET: replace that payload byte with 'X'")
     p.add_argument("--prefix-length", type=int,

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Bad options: exit 2, one line naming the problem, then the synopsis;
+# nothing on stdout and no connection attempted.
+. "$SRC/tests/peers/ttcp-lib.bash"
+
+SYNOPSIS="usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] [-p port]
+            [--io blocking|epoll] [--json] [--verify]
+       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-i secs] [-l length]
+            [-n number] [-P connections] [-p port] [--io blocking|epoll]
+            [--json] [--stream] [--verify]"
+
+# usage_case "FIRST STDERR LINE" ARGS...
+usage_case() {
+	local want=$1
+	shift
+	timeout 5 "$TTCP" "$@" >"$T/u.out" 2>"$T/u.err"
+	expect "ttcp $*: exit" $? 2
+	expect "ttcp $*: first line" "$(head -n1 "$T/u.err")" "$want"
+	expect "ttcp $*: synopsis" "$(tail -n +2 "$T/u.err")" "$SYNOPSIS"
+	expect "ttcp $*: stdout" "$(cat "$T/u.out")" ""
+}
+
+usage_case "ttcp: give exactly one of -r and -t host"
+usage_case "ttcp: give exactly one of -r and -t host" -r -t 127.0.0.1
+usage_case "ttcp: option requires an argument -- 't'" -t
+usage_case "ttcp: invalid option -- 'x'" -r -x
+usage_case "ttcp: unrecognized option '--bogus'" -r --bogus
+usage_case "ttcp: unexpected argument: extra" -r extra
+usage_case "ttcp: -l: too small: 0" -t 127.0.0.1 -l 0
+usage_case "ttcp: -l: too large: 67108865" -t 127.0.0.1 -l 67108865
+usage_case "ttcp: -l: too large: 65537k" -t 127.0.0.1 -l 65537k
+usage_case "ttcp: -l: not a size: 1q" -t 127.0.0.1 -l 1q
+usage_case "ttcp: -n: too small: 0" -t 127.0.0.1 -n 0
+usage_case "ttcp: -n: too small: -3" -t 127.0.0.1 -n -3
+usage_case "ttcp: -n: too large: 2147483648" -t 127.0.0.1 -n 2147483648
+usage_case "ttcp: -n: not a number: 12x" -t 127.0.0.1 -n 12x
+usage_case "ttcp: -P: too small: 0" -t 127.0.0.1 -P 0
+usage_case "ttcp: -P: too large: 129" -t 127.0.0.1 -P 129
+usage_case "ttcp: -p: too large: 65536" -r -p 65536
+usage_case "ttcp: -p: not a number: http" -r -p http
+usage_case "ttcp: -p: too small: 0" -t 127.0.0.1 -p 0
+usage_case "ttcp: -b: too small: 0" -r -b 0
+usage_case "ttcp: -b: too large: 2g" -r -b 2g
+usage_case "ttcp: -i: too small: 0" -r -i 0
+usage_case "ttcp: -i: not a number of seconds: abc" -r -i abc
+usage_case "ttcp: --io: unknown I/O model: poll" -r --io poll
+usage_case "ttcp: -1 is a receiver option" -t 127.0.0.1 -1
+for opt in "-l 10" "-n 10" "-P 2" -R --stream; do
+	# shellcheck disable=SC2086
+	usage_case "ttcp: -l, -n, -P, -R and --stream are transmitter options" \
+	    -r $opt
+done
+
+finish
