@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tnc: a netcat and relay that loses nothing on close and reports resets. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "evloop.h"
+#include "numparse.h"
+#include "sockopt.h"
+#include "tnc.h"
+
+#define SECS_MAX_MS	(86400 * 1000LL)	/* -w and -q: one day */
+#define BUFFER_DEFAULT	(256u << 10)
+
+struct tnc_config cfg = {
+	.quit_ms = -1,
+	.close_how = CLOSE_GRACEFUL,
+	.io = TNC_IO_EPOLL,
+	.buffer = BUFFER_DEFAULT,
+};
+
+static uint64_t start_us;
+
+enum {
+	OPT_NODELAY = 256, OPT_SNDBUF, OPT_RCVBUF, OPT_KEEPALIVE,
+	OPT_USER_TIMEOUT, OPT_CLOSE, OPT_STATS, OPT_RELAY, OPT_SPLICE, OPT_IO,
+	OPT_BUFFER, OPT_HELP
+};
+
+static const struct option long_options[] = {
+	{ "nodelay",		no_argument,		NULL, OPT_NODELAY },
+	{ "sndbuf",		required_argument,	NULL, OPT_SNDBUF },
+	{ "rcvbuf",		required_argument,	NULL, OPT_RCVBUF },
+	{ "keepalive",		required_argument,	NULL, OPT_KEEPALIVE },
+	{ "user-timeout",	required_argument,	NULL, OPT_USER_TIMEOUT },
+	{ "close",		required_argument,	NULL, OPT_CLOSE },
+	{ "stats",		no_argument,		NULL, OPT_STATS },
+	{ "relay",		required_argument,	NULL, OPT_RELAY },
+	{ "splice",		no_argument,		NULL, OPT_SPLICE },
+	{ "io",			required_argument,	NULL, OPT_IO },
+	{ "buffer",		required_argument,	NULL, OPT_BUFFER },
+	{ "help",		no_argument,		NULL, OPT_HELP },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tnc [-46uv] [-p srcport] [-q secs] [-s srcaddr] "
+	    "[-w secs] [options] host port\n"
+	    "       tnc -l [-46kuv] [-q secs] [-w secs] [options] "
+	    "[host] port\n"
+	    "       tnc -l [-46kv] --relay host:port [--splice] "
+	    "[--io threads|epoll] [options] [host] port\n"
+	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
+	    "[--keepalive idle,intvl,cnt]\n"
+	    "         [--user-timeout ms] [--close graceful|abort|plain] "
+	    "[--stats] [--buffer size]\n");
+	exit(TNC_EXIT_USAGE);
+}
+
+/* A usage error: one line naming what is wrong, then exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	exit(TNC_EXIT_USAGE);
+}
+
+uint64_t
+tnc_elapsed_us(void)
+{
+	return evloop_now_us() - start_us;
+}
+
+void
+tnc_event(const char *fmt, ...)
+{
+	char line[512];
+	uint64_t us;
+	va_list ap;
+	int n, m;
+
+	if (!cfg.verbose)
+		return;
+	us = tnc_elapsed_us();
+	n = snprintf(line, sizeof(line), "tnc: [%4llu.%06llu] ",
+	    (unsigned long long)(us / 1000000),
+	    (unsigned long long)(us % 1000000));
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so threads never interleave within a line. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void
+tnc_apply_sockopts(int fd, const char *who)
+{
+	char errbuf[ERRBUF_LEN];
+	struct bufsize snd, rcv;
+
+	if (cfg.nodelay && sockopt_nodelay(fd, true, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+	if (cfg.sndbuf != 0 || cfg.rcvbuf != 0) {
+		if (sockopt_bufsizes(fd, cfg.sndbuf, cfg.rcvbuf, &snd, &rcv,
+		    errbuf) == -1)
+			warnx("%s: %s", who, errbuf);
+		else if (cfg.verbose > 1)
+			tnc_event("%s: sndbuf %d (asked %d), rcvbuf %d "
+			    "(asked %d)", who, snd.effective, snd.requested,
+			    rcv.effective, rcv.requested);
+	}
+	if (cfg.keepalive && sockopt_keepalive(fd, cfg.ka_idle, cfg.ka_intvl,
+	    cfg.ka_cnt, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+	if (cfg.user_timeout != 0 &&
+	    sockopt_user_timeout(fd, cfg.user_timeout, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+}
+
+int
+tnc_exit_for(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK:
+	case OUTCOME_EOF:
+		return TNC_EXIT_OK;
+	case OUTCOME_REFUSED:
+		return TNC_EXIT_REFUSED;
+	case OUTCOME_RESET:
+	case OUTCOME_BROKEN_PIPE:
+		return TNC_EXIT_RESET;
+	case OUTCOME_TIMEOUT:
+		return TNC_EXIT_DEADLINE;
+	default:
+		return TNC_EXIT_FAIL;
+	}
+}
+
+static int64_t
+parse_i64(const char *s, int64_t min, int64_t max, const char *what)
+{
+	char errbuf[ERRBUF_LEN];
+	int64_t v;
+
+	if (num_parse_i64(s, min, max, what, &v, errbuf) == -1)
+		bad("%s", errbuf);
+	return v;
+}
+
+static int64_t
+parse_secs(const char *s, const char *what)
+{
+	char errbuf[ERRBUF_LEN];
+	int64_t ms;
+
+	if (num_parse_secs_ms(s, SECS_MAX_MS, what, &ms, errbuf) == -1)
+		bad("%s", errbuf);
+	return ms;
+}
+
+static uint64_t
+parse_size(const char *s, uint64_t min, uint64_t max, const char *what)
+{
+	char errbuf[ERRBUF_LEN];
+	uint64_t v;
+
+	if (num_parse_size(s, max, what, &v, errbuf) == -1)
+		bad("%s", errbuf);
+	if (v < min)
+		bad("%s: too small: %s", what, s);
+	return v;
+}
+
+/* IDLE,INTVL,CNT as tcp(7) bounds them. */
+static void
+parse_keepalive(const char *s)
+{
+	char copy[64], *intvl, *cnt;
+
+	if (strlen(s) >= sizeof(copy))
+		bad("--keepalive: too long: %s", s);
+	strcpy(copy, s);
+	intvl = strchr(copy, ',');
+	cnt = intvl != NULL ? strchr(intvl + 1, ',') : NULL;
+	if (intvl == NULL || cnt == NULL)
+		bad("--keepalive: want IDLE,INTVL,CNT: %s", s);
+	*intvl++ = '\0';
+	*cnt++ = '\0';
+	cfg.ka_idle = parse_i64(copy, 1, 32767, "--keepalive idle");
+	cfg.ka_intvl = parse_i64(intvl, 1, 32767, "--keepalive interval");
+	cfg.ka_cnt = parse_i64(cnt, 1, 127, "--keepalive count");
+	cfg.keepalive = true;
+}
+
+/* A port argument: a number 0..65535 or a service name for the resolver. */
+static void
+check_port(const char *s, const char *what, bool zero_ok)
+{
+	int64_t v;
+
+	if (*s == '\0')
+		bad("%s: empty port", what);
+	if (s[0] < '0' || s[0] > '9')
+		return;
+	v = parse_i64(s, 0, 65535, what);
+	if (v == 0 && !zero_ok)
+		bad("%s: port 0 is only for listening", what);
+}
+
+static void
+parse_relay(const char *s)
+{
+	char errbuf[ERRBUF_LEN];
+
+	if (addr_split(s, cfg.relay_host, sizeof(cfg.relay_host),
+	    cfg.relay_port, sizeof(cfg.relay_port), errbuf) == -1)
+		bad("--relay: %s", errbuf);
+	if (cfg.relay_host[0] == '\0')
+		bad("--relay: no host in %s", s);
+	check_port(cfg.relay_port, "--relay port", false);
+	cfg.relay = true;
+}
+
+/* Reject combinations that make no sense before doing any work. */
+static void
+check_combinations(bool quit_set, bool io_set, bool close_set)
+{
+	if (cfg.keep && !cfg.listen)
+		bad("-k: only with -l");
+	if (cfg.listen && cfg.src_port != NULL)
+		bad("-p: not with -l; give the port to listen on as an "
+		    "argument");
+	if (cfg.listen && cfg.src_host != NULL)
+		bad("-s: not with -l; give the address to listen on as an "
+		    "argument");
+	if (cfg.relay && !cfg.listen)
+		bad("--relay: only with -l");
+	if (cfg.relay && cfg.udp)
+		bad("--relay: TCP only, not with -u");
+	if (cfg.splice && !cfg.relay)
+		bad("--splice: only with --relay");
+	if (io_set && !cfg.relay)
+		bad("--io: only with --relay");
+	if (quit_set && cfg.close_how != CLOSE_GRACEFUL)
+		bad("-q: only with --close graceful");
+	if (cfg.udp && (cfg.nodelay || cfg.keepalive ||
+	    cfg.user_timeout != 0 || close_set))
+		bad("-u: --nodelay, --keepalive, --user-timeout and --close "
+		    "are TCP only");
+	if (cfg.udp && cfg.keep)
+		bad("-k: TCP only, not with -u");
+}
+
+int
+main(int argc, char *argv[])
+{
+	bool quit_set = false, io_set = false, close_set = false;
+	int ch;
+
+	sock_ignore_sigpipe();
+	start_us = evloop_now_us();
+
+	while ((ch = getopt_long(argc, argv, "46hklp:q:s:uvw:", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case '4':
+			cfg.family = ADDR_V4;
+			break;
+		case '6':
+			cfg.family = ADDR_V6;
+			break;
+		case 'k':
+			cfg.keep = true;
+			break;
+		case 'l':
+			cfg.listen = true;
+			break;
+		case 'p':
+			check_port(optarg, "-p", true);
+			cfg.src_port = optarg;
+			break;
+		case 'q':
+			cfg.quit_ms = parse_secs(optarg, "-q");
+			quit_set = true;
+			break;
+		case 's':
+			if (*optarg == '\0')
+				bad("-s: empty address");
+			cfg.src_host = optarg;
+			break;
+		case 'u':
+			cfg.udp = true;
+			break;
+		case 'v':
+			cfg.verbose++;
+			break;
+		case 'w':
+			cfg.wait_ms = parse_secs(optarg, "-w");
+			if (cfg.wait_ms == 0)
+				bad("-w: must be more than 0: %s", optarg);
+			break;
+		case OPT_NODELAY:
+			cfg.nodelay = true;
+			break;
+		case OPT_SNDBUF:
+			cfg.sndbuf = parse_size(optarg, 1, 1u << 30,
+			    "--sndbuf");
+			break;
+		case OPT_RCVBUF:
+			cfg.rcvbuf = parse_size(optarg, 1, 1u << 30,
+			    "--rcvbuf");
+			break;
+		case OPT_KEEPALIVE:
+			parse_keepalive(optarg);
+			break;
+		case OPT_USER_TIMEOUT:
+			cfg.user_timeout = parse_i64(optarg, 1, 0x7fffffff,
+			    "--user-timeout");
+			break;
+		case OPT_CLOSE:
+			if (close_how_parse(optarg, &cfg.close_how) == -1)
+				bad("--close: want graceful, abort or plain: "
+				    "%s", optarg);
+			close_set = true;
+			break;
+		case OPT_STATS:
+			cfg.stats = true;
+			break;
+		case OPT_RELAY:
+			parse_relay(optarg);
+			break;
+		case OPT_SPLICE:
+			cfg.splice = true;
+			break;
+		case OPT_IO:
+			if (strcmp(optarg, "threads") == 0)
+				cfg.io = TNC_IO_THREADS;
+			else if (strcmp(optarg, "epoll") == 0)
+				cfg.io = TNC_IO_EPOLL;
+			else
+				bad("--io: want threads or epoll: %s", optarg);
+			io_set = true;
+			break;
+		case OPT_BUFFER:
+			cfg.buffer = parse_size(optarg, 4096, 1u << 30,
+			    "--buffer");
+			break;
+		case 'h':
+		case OPT_HELP:
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (cfg.listen) {
+		if (argc == 1) {
+			cfg.port = argv[0];
+		} else if (argc == 2) {
+			cfg.host = argv[0];
+			cfg.port = argv[1];
+		} else {
+			usage();
+		}
+		check_port(cfg.port, "port", true);
+	} else {
+		if (argc != 2)
+			usage();
+		cfg.host = argv[0];
+		cfg.port = argv[1];
+		if (*cfg.host == '\0')
+			bad("host: empty");
+		check_port(cfg.port, "port", false);
+	}
+	check_combinations(quit_set, io_set, close_set);
+
+	if (cfg.relay)
+		return tnc_relay();
+	if (cfg.udp)
+		return cfg.listen ? tnc_udp_listen() : tnc_udp_client();
+	return cfg.listen ? tnc_stream_listen() : tnc_stream_client();
+}

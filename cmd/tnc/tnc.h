@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tnc's shared configuration, exit codes and event lines between its files. */
+#ifndef TNC_TNC_H
+#define TNC_TNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "close.h"
+#include "outcome.h"
+#include "sock.h"
+
+/* Exit status, as documented in tnc(1). */
+enum {
+	TNC_EXIT_OK = 0,
+	TNC_EXIT_FAIL = 1,	/* run-time failure */
+	TNC_EXIT_USAGE = 2,
+	TNC_EXIT_REFUSED = 3,	/* connect refused (TCP RST or ICMP) */
+	TNC_EXIT_RESET = 4,	/* the peer reset the connection */
+	TNC_EXIT_DEADLINE = 5	/* -w or -q deadline hit; we aborted */
+};
+
+enum tnc_io { TNC_IO_EPOLL, TNC_IO_THREADS };
+
+/* Every option, filled by main() before any work is done. */
+struct tnc_config {
+	bool listen;		/* -l */
+	bool keep;		/* -k */
+	bool udp;		/* -u */
+	int verbose;		/* -v */
+	bool stats;		/* --stats */
+	enum addr_family family; /* -4 / -6 */
+	int64_t wait_ms;	/* -w: connect and idle deadline, 0 = none */
+	int64_t quit_ms;	/* -q: wait for the peer's EOF, -1 = none */
+	const char *src_host;	/* -s */
+	const char *src_port;	/* -p */
+	const char *host;	/* HOST argument (NULL: any, with -l) */
+	const char *port;	/* PORT argument */
+
+	bool nodelay;		/* --nodelay */
+	int sndbuf, rcvbuf;	/* --sndbuf, --rcvbuf, 0 = default */
+	bool keepalive;		/* --keepalive IDLE,INTVL,CNT */
+	int ka_idle, ka_intvl, ka_cnt;
+	unsigned user_timeout;	/* --user-timeout MS, 0 = default */
+	enum close_how close_how; /* --close */
+
+	char relay_host[256];	/* --relay HOST:PORT */
+	char relay_port[32];
+	bool relay;
+	bool splice;		/* --splice */
+	enum tnc_io io;		/* --io */
+	size_t buffer;		/* --buffer: per direction bound */
+	int64_t max_conns;	/* --max-conns, relay only */
+};
+
+extern struct tnc_config cfg;
+
+/* Monotonic microseconds since tnc started. */
+uint64_t tnc_elapsed_us(void);
+
+/* A -v event line on stderr: "tnc: [  1.234567] connected to ...". */
+void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The socket options from the command line, applied to one TCP socket. */
+void tnc_apply_sockopts(int fd, const char *who);
+
+/* The exit status an outcome maps to (reset -> 4, refused -> 3, ...). */
+int tnc_exit_for(enum outcome o);
+
+/* Modes, each returning the exit status. */
+int tnc_stream_client(void);
+int tnc_stream_listen(void);
+int tnc_udp_client(void);
+int tnc_udp_listen(void);
+int tnc_relay(void);
+
+/*
+ * Copy between stdin/stdout and a connected TCP socket until both
+ * directions are done, closing it as --close says. peer names the other
+ * end in messages. Returns the exit status; the fd is always closed.
+ */
+int tnc_stream_session(int fd, const char *peer);
+
+#endif
