@@ -56,79 +56,84 @@ struct blk {
 	uint64_t seq, upper;
 };
 
+/* Fields in the order of use: the first ones are touched by most packets. */
 struct side {
-	/* --- Zeek emulation --- */
+	/* --- hot: Zeek's sequence bookkeeping and ours --- */
 	int64_t z_start;
 	uint32_t z_last, z_ack;
 	uint32_t z_seq_wraps, z_ack_wraps;
 	uint8_t z_state, z_prev;
 	bool z_did_close;
-	uint32_t z_fin_cnt, z_rst_cnt;
-	uint64_t z_fin_seq;
-	uint64_t h_syn, h_fin, h_rst;
-	uint32_t rxmt_cnt, rxmt_th, win0_cnt, win0_th, gap_cnt, gap_th;
-	uint64_t r_trim, r_reassem;	/* reassembly, relative, from 1 */
-	struct blk blocks[MAX_BLOCKS];
 	uint8_t nblocks;
-
-	/* --- our own tracking; positions relative to base --- */
 	bool anchored;
 	bool seen;		/* sent at least one packet */
-	bool sent_syn;		/* a pure SYN */
-	bool sent_synack;
 	bool only_rst;		/* every packet so far carried RST */
-	uint32_t base;
+	bool run_rst;		/* the run of tries ended in our RST */
+	uint32_t z_fin_cnt;
+	uint32_t base;		/* our positions are relative to it */
+	uint64_t z_fin_seq;
+	uint64_t r_trim, r_reassem;	/* reassembly, relative, from 1 */
 	int64_t hi;		/* highest sequence end, SYN and FIN included */
 	int64_t data_hi;	/* highest data end */
 	int64_t fin_rel;	/* position of the FIN, -1 none */
 	int64_t acked;		/* highest ack from the peer, 0 none */
-	int64_t gap_bytes;	/* acknowledged but never seen */
-	uint32_t syns;
-	uint32_t syn_seq;
-	uint16_t last_win;
+	int64_t run_start;	/* a run of tries the peer did not answer */
+	uint32_t tries, try_probes;
 	struct flow_side_stats st;
 
-	/* a run of tries the peer did not answer */
-	uint32_t tries, try_probes;
-	int64_t run_start, run_end;
-	bool run_rst;		/* the run ended in our RST */
+	/* --- cold: flags, counters, rarely used state --- */
+	uint32_t z_rst_cnt;
+	uint64_t h_syn, h_fin, h_rst;
+	uint32_t rxmt_cnt, rxmt_th, win0_cnt, win0_th, gap_cnt, gap_th;
+	bool sent_syn;		/* a pure SYN */
+	bool sent_synack;
+	uint16_t last_win;
+	uint32_t syns;
+	uint32_t syn_seq;
+	int64_t gap_bytes;	/* acknowledged but never seen */
+	int64_t run_end;
+	struct blk blocks[MAX_BLOCKS];
 };
 
 struct flow {
-	struct flow *hnext;		/* hash chain */
-	struct flow *prev, *next;	/* open flows, in creation order */
-	size_t heap_idx;		/* SIZE_MAX: not in the heap */
-	int64_t heap_key;
+	/* --- hot: the lookup and every packet --- */
+	uint8_t family;
+	uint8_t oi;			/* index of the originator side */
+	uint8_t fps;			/* Zeek's first packet seen, FPS_* */
+	bool z_partial;			/* Zeek's idea of partial */
+	uint8_t hlen;
+	bool first_close_fin;		/* the first FIN/RST was a FIN */
+	uint16_t port[2];
+	uint8_t addr[2][16];
+	uint32_t hist_seen;		/* Zeek's history mask */
+	uint32_t notes;
+	int8_t first_fin, first_rst;	/* side index, -1 none */
+	int8_t first_close;		/* side of the first FIN or RST */
+	int8_t last_from;		/* side of the previous packet */
+	uint32_t last_len;		/* its payload length */
 	int64_t settle_at;		/* NO_TIME until the teardown is over */
 	int64_t attempt_at;		/* an unanswered SYN gives up here */
-	uint64_t id;
-	uint64_t hash;
-
-	uint8_t family;
-	uint8_t addr[2][16];
-	uint16_t port[2];
-	uint8_t oi;			/* index of the originator side */
+	int64_t heap_key;
+	size_t heap_idx;		/* SIZE_MAX: not in the heap */
+	int64_t z_last_time;
+	int64_t last_ts;
 
 	struct side s[2];
 
-	/* Zeek connection-level state */
-	uint32_t hist_seen;
+	/* --- cold --- */
+	struct flow *hnext;		/* free list */
+	struct flow *prev, *next;	/* open flows, in creation order */
+	uint64_t id;
+	uint64_t hash;
+	int64_t first_ts;
 	char hist[FLOW_HISTORY_MAX];
-	uint8_t hlen;
-	bool z_partial;
-	uint8_t fps;			/* first packet seen, FPS_* */
-	int64_t z_last_time;
-
-	int64_t first_ts, last_ts;
-	int first_fin, first_rst;	/* side index, -1 none */
-	int first_close;		/* side of the first FIN or RST */
-	bool first_close_fin;		/* ... and it was a FIN */
-	int last_from;			/* side of the previous packet */
-	uint32_t last_len;		/* its payload length */
-	uint32_t notes;
-
 	uint64_t nsteps_total;
 	struct flow_step steps[];	/* HEAD_STEPS, then a ring */
+};
+
+struct slot {
+	uint64_t hash;
+	struct flow *f;		/* NULL: empty */
 };
 
 struct flow_table {
@@ -136,8 +141,8 @@ struct flow_table {
 	flow_report_fn report;
 	void *arg;
 
-	struct flow **buckets;
-	size_t nbuckets;		/* power of two */
+	struct slot *slots;		/* open addressing, linear probing */
+	size_t nslots;			/* power of two, at most half full */
 	size_t count;
 
 	struct flow *head, *tail;	/* open flows, in creation order */
@@ -146,6 +151,7 @@ struct flow_table {
 
 	struct flow **heap;
 	size_t heap_len, heap_cap;
+	int64_t top_key;		/* heap[0]'s key, without touching it */
 
 	int64_t now;
 	uint64_t next_id;
@@ -275,6 +281,8 @@ heap_set(struct flow_table *t, size_t i, struct flow *f)
 {
 	t->heap[i] = f;
 	f->heap_idx = i;
+	if (i == 0)
+		t->top_key = f->heap_key;
 }
 
 static void
@@ -326,6 +334,8 @@ heap_remove(struct flow_table *t, struct flow *f)
 		return;
 	f->heap_idx = SIZE_MAX;
 	last = t->heap[--t->heap_len];
+	if (t->heap_len == 0)
+		t->top_key = NO_TIME;
 	if (last == f)
 		return;
 	heap_set(t, i, last);
@@ -380,14 +390,6 @@ heap_schedule(struct flow_table *t, struct flow *f)
 /* the hash table */
 
 static uint64_t
-mix64(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
-static uint64_t
 load64(const uint8_t *p)
 {
 	uint64_t v;
@@ -396,16 +398,29 @@ load64(const uint8_t *p)
 	return v;
 }
 
-/* Direction-independent: the endpoints are combined symmetrically. */
-static uint64_t
+/* One endpoint folded to 64 bits: the address's halves and the port. */
+static inline uint64_t
+endpoint_key(const uint8_t *a, uint16_t port)
+{
+	return (load64(a) ^ (load64(a + 8) * 0x9e3779b97f4a7c15ull)) +
+	    ((uint64_t)port << 48 | port);
+}
+
+/* Direction-independent: the endpoints are combined symmetrically, then
+ * mixed well (murmur3's finalizer): linear probing needs good low bits. */
+static inline uint64_t
 tuple_hash(uint8_t family, const uint8_t *a, uint16_t pa, const uint8_t *b,
     uint16_t pb)
 {
-	uint64_t ha, hb;
+	uint64_t ka = endpoint_key(a, pa), kb = endpoint_key(b, pb);
+	uint64_t x = (ka + kb) ^ ((ka ^ kb) << 21 | (ka ^ kb) >> 43) ^ family;
 
-	ha = mix64(mix64(mix64(family, load64(a)), load64(a + 8)), pa);
-	hb = mix64(mix64(mix64(family, load64(b)), load64(b + 8)), pb);
-	return mix64(ha + hb, ha ^ hb);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
 }
 
 static int
@@ -431,35 +446,64 @@ flow_match(const struct flow *f, const struct pkt_tcp *p, int *from)
 static int
 table_grow(struct flow_table *t)
 {
-	size_t n = t->nbuckets * 2, i;
-	struct flow **b = calloc(n, sizeof(*b));
+	size_t n = t->nslots * 2, i, mask = n - 1;
+	struct slot *ns = calloc(n, sizeof(*ns));
 
-	if (b == NULL)
+	if (ns == NULL)
 		return -1;
-	for (i = 0; i < t->nbuckets; i++) {
-		struct flow *f = t->buckets[i], *next;
+	for (i = 0; i < t->nslots; i++) {
+		size_t j;
 
-		for (; f != NULL; f = next) {
-			next = f->hnext;
-			f->hnext = b[f->hash & (n - 1)];
-			b[f->hash & (n - 1)] = f;
+		if (t->slots[i].f == NULL)
+			continue;
+		for (j = t->slots[i].hash & mask; ns[j].f != NULL;
+		    j = (j + 1) & mask)
+			;
+		ns[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = ns;
+	t->nslots = n;
+	return 0;
+}
+
+static void
+table_insert(struct flow_table *t, struct flow *f)
+{
+	size_t mask = t->nslots - 1, j;
+
+	for (j = f->hash & mask; t->slots[j].f != NULL; j = (j + 1) & mask)
+		;
+	t->slots[j].hash = f->hash;
+	t->slots[j].f = f;
+}
+
+/* Remove f, shifting back the entries that probed past its slot. */
+static void
+table_remove(struct flow_table *t, struct flow *f)
+{
+	size_t mask = t->nslots - 1, i, j;
+
+	for (i = f->hash & mask; t->slots[i].f != f; i = (i + 1) & mask)
+		if (t->slots[i].f == NULL)
+			return;
+	for (j = (i + 1) & mask; t->slots[j].f != NULL; j = (j + 1) & mask) {
+		size_t home = t->slots[j].hash & mask;
+
+		/* can the entry at j move to i? only if i is on its path */
+		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
+			t->slots[i] = t->slots[j];
+			i = j;
 		}
 	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
-	return 0;
+	t->slots[i].f = NULL;
+	t->slots[i].hash = 0;
 }
 
 static void
 table_unlink(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
-
-	while (*pp != NULL && *pp != f)
-		pp = &(*pp)->hnext;
-	if (*pp == f)
-		*pp = f->hnext;
+	table_remove(t, f);
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -1560,21 +1604,22 @@ flow_table_new(const struct flow_config *cfg, flow_report_fn report,
 		t->cfg.idle_us = 0;
 	t->report = report;
 	t->arg = arg;
-	t->nbuckets = 1024;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->nslots = 1024;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
 	t->flow_size = sizeof(struct flow) + (t->cfg.ladder ?
 	    (HEAD_STEPS + t->cfg.ladder) * sizeof(struct flow_step) : 0);
 	if (t->cfg.ladder)
 		t->scratch = calloc(HEAD_STEPS + t->cfg.ladder,
 		    sizeof(*t->scratch));
-	if (t->buckets == NULL || (t->cfg.ladder && t->scratch == NULL)) {
-		free(t->buckets);
+	if (t->slots == NULL || (t->cfg.ladder && t->scratch == NULL)) {
+		free(t->slots);
 		free(t->scratch);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
 	t->now = INT64_MIN;
+	t->top_key = NO_TIME;
 	t->next_id = 1;
 	return t;
 }
@@ -1595,9 +1640,8 @@ static struct flow *
 flow_new(struct flow_table *t, const struct pkt_tcp *p, uint64_t hash)
 {
 	struct flow *f = t->free_list;
-	size_t b;
 
-	if (t->count >= t->nbuckets && table_grow(t) < 0)
+	if (2 * (t->count + 1) > t->nslots && table_grow(t) < 0)
 		return NULL;
 	if (f != NULL)
 		t->free_list = f->hnext;
@@ -1619,9 +1663,7 @@ flow_new(struct flow_table *t, const struct pkt_tcp *p, uint64_t hash)
 	f->first_ts = f->last_ts = p->ts_us;
 	f->first_fin = f->first_rst = f->first_close = f->last_from = -1;
 
-	b = hash & (t->nbuckets - 1);
-	f->hnext = t->buckets[b];
-	t->buckets[b] = f;
+	table_insert(t, f);
 	f->prev = t->tail;
 	if (t->tail)
 		t->tail->next = f;
@@ -1681,13 +1723,19 @@ flow_table_add(struct flow_table *t, const struct pkt_tcp *p)
 {
 	uint64_t h;
 	struct flow *f;
+	size_t j, mask;
 	int si = 0;
 
 	t->sum.segments++;
-	flow_table_advance(t, p->ts_us);
+	/* time never goes back: an older stamp counts as the latest seen */
+	if (p->ts_us > t->now)
+		t->now = p->ts_us;
+	if (t->top_key <= t->now)
+		flow_table_advance(t, t->now);
 	h = tuple_hash(p->family, p->saddr, p->sport, p->daddr, p->dport);
-	for (f = t->buckets[h & (t->nbuckets - 1)]; f != NULL; f = f->hnext)
-		if (f->hash == h && flow_match(f, p, &si))
+	mask = t->nslots - 1;
+	for (j = h & mask; (f = t->slots[j].f) != NULL; j = (j + 1) & mask)
+		if (t->slots[j].hash == h && flow_match(f, p, &si))
 			break;
 	if (f != NULL && attempt_over(f, si, p)) {
 		flow_report_free(t, f, false);
@@ -1749,7 +1797,7 @@ flow_table_free(struct flow_table *t)
 		next = f->hnext;
 		free(f);
 	}
-	free(t->buckets);
+	free(t->slots);
 	free(t->heap);
 	free(t->scratch);
 	free(t);
@@ -1761,6 +1809,23 @@ flow_table_free(struct flow_table *t)
 static void
 addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 {
+	/* IPv4 by hand: glibc's inet_ntop goes through sprintf */
+	if (family != AF_INET6 && len >= 16) {
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned int v = a[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
 	if (inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, buf,
 	    (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
@@ -1779,21 +1844,58 @@ endpoint_str(uint8_t family, const uint8_t *a, uint16_t port, char *buf,
 		snprintf(buf, len, "%s:%u", ip, port);
 }
 
+/* Write v as exactly n digits, zero-padded. */
+static char *
+digits(char *p, long v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (28 bytes with the NUL), UTC. */
 static void
 iso_time(int64_t us, char *buf, size_t len)
 {
 	time_t sec = (time_t)(us / 1000000);
 	int64_t frac = us % 1000000;
 	struct tm tm;
-	char d[32];
+	char t[32], *p = t;
 
 	if (frac < 0) {
 		frac += 1000000;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06" PRId64 "Z", d, frac);
+	if (gmtime_r(&sec, &tm) == NULL || tm.tm_year + 1900 < 0 ||
+	    tm.tm_year + 1900 > 9999) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	p = digits(p, tm.tm_year + 1900, 4);
+	*p++ = '-';
+	p = digits(p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = digits(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = digits(p, (long)frac, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	if (len > 0) {
+		size_t n = (size_t)(p - t) < len ? (size_t)(p - t) : len - 1;
+
+		memcpy(buf, t, n);
+		buf[n] = '\0';
+	}
 }
 
 static json_t *
@@ -1871,6 +1973,219 @@ flow_result_json(const struct flow_result *r)
 	    "wait_tries", (json_int_t)r->wait_tries,
 	    "orig", so, "resp", sr);
 	return o;
+}
+
+/* A JSON text buffer, snprintf-style: counts what it could not store. */
+struct jbuf {
+	char *buf;
+	size_t len;
+	size_t need;
+};
+
+static void
+jb_raw(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->need + n < b->len)
+		memcpy(b->buf + b->need, s, n);
+	else if (b->need < b->len)
+		memcpy(b->buf + b->need, s, b->len - 1 - b->need);
+	b->need += n;
+}
+
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+/* ,"key": then a quoted string (ours never need escaping) */
+static void
+jb_kstr(struct jbuf *b, const char *key, const char *v)
+{
+	jb_str(b, key);
+	jb_raw(b, "\"", 1);
+	jb_str(b, v);
+	jb_raw(b, "\"", 1);
+}
+
+static void
+jb_u64(struct jbuf *b, uint64_t v)
+{
+	char t[24];
+	int i = (int)sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	jb_raw(b, t + i, sizeof(t) - (size_t)i);
+}
+
+static void
+jb_i64(struct jbuf *b, int64_t v)
+{
+	if (v < 0) {
+		jb_raw(b, "-", 1);
+		jb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jb_u64(b, (uint64_t)v);
+	}
+}
+
+static void
+jb_kint_n(struct jbuf *b, const char *key, size_t n, int64_t v)
+{
+	jb_raw(b, key, n);
+	jb_i64(b, v);
+}
+
+/* keys are literals: their length is known at compile time */
+#define jb_kint(b, key, v)	jb_kint_n(b, key, sizeof(key) - 1, v)
+
+static void
+jb_kside(struct jbuf *b, const char *key, enum flow_side s)
+{
+	if (s == FLOW_SIDE_NONE) {
+		jb_str(b, key);
+		jb_str(b, "null");
+	} else {
+		jb_kstr(b, key, flow_side_name(s));
+	}
+}
+
+/*
+ * d microseconds as seconds, printed the way jansson prints that double
+ * with JSON_REAL_PRECISION(15): "%.15g" (exact here: at most 15
+ * significant digits below 31 years), ".0" added to whole numbers, and
+ * exponents without '+' or leading zeros ("3e-5").
+ */
+static void
+jb_seconds(struct jbuf *b, int64_t d)
+{
+	char t[48], frac[8], *p = t;
+	int n, i;
+
+	if (d < 0 || d >= 1000000000000000LL) {
+		/* out of the exact range: printf, then jansson's touches */
+		char *e, *z;
+
+		n = snprintf(t, sizeof(t) - 3, "%.15g", (double)d / 1e6);
+		if (n < 0 || n >= (int)sizeof(t) - 3)
+			n = snprintf(t, sizeof(t), "0");
+		if (strchr(t, '.') == NULL && strchr(t, 'e') == NULL)
+			memcpy(t + n, ".0", 3);
+		if ((e = strchr(t, 'e')) != NULL) {
+			e += e[1] == '-' ? 2 : 1;
+			for (z = e; (*z == '+' || *z == '0') && z[1]; z++)
+				;
+			memmove(e, z, strlen(z) + 1);
+		}
+		jb_str(b, t);
+		return;
+	}
+	if (d == 0) {
+		jb_raw(b, "0.0", 3);
+		return;
+	}
+	if (d < 100) {
+		/* below 1e-4: %g switches to an exponent */
+		int exp = d >= 10 ? -5 : -6;
+
+		*p++ = (char)('0' + (d >= 10 ? d / 10 : d));
+		if (d >= 10 && d % 10 != 0) {
+			*p++ = '.';
+			*p++ = (char)('0' + d % 10);
+		}
+		*p++ = 'e';
+		*p++ = '-';
+		*p++ = (char)('0' - exp);
+		jb_raw(b, t, (size_t)(p - t));
+		return;
+	}
+	jb_u64(b, (uint64_t)(d / 1000000));
+	digits(frac, (long)(d % 1000000), 6);
+	for (n = 6; n > 0 && frac[n - 1] == '0'; n--)
+		;
+	if (n == 0) {
+		jb_raw(b, ".0", 2);
+		return;
+	}
+	jb_raw(b, ".", 1);
+	for (i = 0; i < n; i++)
+		*p++ = frac[i];
+	jb_raw(b, t, (size_t)(p - t));
+}
+
+static void
+jb_side(struct jbuf *b, const char *key, const struct flow_side_stats *s)
+{
+	jb_str(b, key);
+	jb_kint(b, "{\"packets\":", (int64_t)s->packets);
+	jb_kint(b, ",\"bytes\":", (int64_t)s->bytes);
+	jb_kint(b, ",\"wire_bytes\":", (int64_t)s->wire_bytes);
+	jb_kint(b, ",\"unacked\":", (int64_t)s->unacked);
+	jb_kint(b, ",\"after_fin_bytes\":", (int64_t)s->after_fin_bytes);
+	jb_kint(b, ",\"retransmits\":", s->retransmits);
+	jb_kint(b, ",\"probes\":", s->keepalives);
+	jb_kint(b, ",\"zero_windows\":", s->zero_windows);
+	jb_kint(b, ",\"fins\":", s->fins);
+	jb_kint(b, ",\"rsts\":", s->rsts);
+	jb_raw(b, "}", 1);
+}
+
+int
+flow_result_json_text(const struct flow_result *r, char *buf, size_t len)
+{
+	struct jbuf b = { buf, len, 0 };
+	char oh[INET6_ADDRSTRLEN], rh[INET6_ADDRSTRLEN], ts[48];
+	const char *sep = "";
+	int i;
+
+	addr_str(r->family, r->orig_addr, oh, sizeof(oh));
+	addr_str(r->family, r->resp_addr, rh, sizeof(rh));
+	iso_time(r->ts_us, ts, sizeof(ts));
+	jb_str(&b, "{\"type\":\"connection\"");
+	jb_kint(&b, ",\"id\":", (int64_t)r->id);
+	jb_kstr(&b, ",\"orig_h\":", oh);
+	jb_kint(&b, ",\"orig_p\":", r->orig_port);
+	jb_kstr(&b, ",\"resp_h\":", rh);
+	jb_kint(&b, ",\"resp_p\":", r->resp_port);
+	jb_kstr(&b, ",\"ts\":", ts);
+	jb_kint(&b, ",\"ts_us\":", r->ts_us);
+	jb_str(&b, ",\"duration\":");
+	jb_seconds(&b, r->last_ts_us - r->ts_us);
+	jb_kint(&b, ",\"duration_us\":", r->last_ts_us - r->ts_us);
+	jb_kint(&b, ",\"orig_bytes\":", (int64_t)r->orig.bytes);
+	jb_kint(&b, ",\"resp_bytes\":", (int64_t)r->resp.bytes);
+	jb_kint(&b, ",\"orig_pkts\":", (int64_t)r->orig.packets);
+	jb_kint(&b, ",\"resp_pkts\":", (int64_t)r->resp.packets);
+	jb_kstr(&b, ",\"teardown\":", flow_class_name(r->teardown));
+	jb_kside(&b, ",\"closed_by\":", r->closed_by);
+	jb_kside(&b, ",\"half_close\":", r->half_close);
+	jb_kstr(&b, ",\"conn_state\":", flow_state_name(r->conn_state));
+	jb_kstr(&b, ",\"history\":", r->history[0] ? r->history : "-");
+	jb_str(&b, r->partial ? ",\"partial\":true" : ",\"partial\":false");
+	jb_kint(&b, ",\"orig_unacked\":", (int64_t)r->orig.unacked);
+	jb_kint(&b, ",\"resp_unacked\":", (int64_t)r->resp.unacked);
+	jb_str(&b, ",\"notes\":[");
+	for (i = 0; i < FLOW_NOTE_COUNT; i++)
+		if (r->notes & (1u << i)) {
+			jb_str(&b, sep);
+			jb_raw(&b, "\"", 1);
+			jb_str(&b, note_names[i]);
+			jb_raw(&b, "\"", 1);
+			sep = ",";
+		}
+	jb_raw(&b, "]", 1);
+	jb_kside(&b, ",\"waiter\":", r->waiter);
+	jb_kint(&b, ",\"wait_us\":", r->wait_us);
+	jb_kint(&b, ",\"wait_tries\":", r->wait_tries);
+	jb_side(&b, ",\"orig\":", &r->orig);
+	jb_side(&b, ",\"resp\":", &r->resp);
+	jb_raw(&b, "}", 1);
+	if (len > 0)
+		buf[b.need < len ? b.need : len - 1] = '\0';
+	return (int)b.need;
 }
 
 json_t *

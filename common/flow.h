@@ -192,6 +192,16 @@ int flow_note_parse(const char *name, enum flow_note *bit);
  */
 json_t *flow_result_json(const struct flow_result *r);
 
+/*
+ * The same object as compact JSON text: exactly the bytes json_dumps()
+ * gives for flow_result_json() with JSON_COMPACT | JSON_REAL_PRECISION(15),
+ * written without allocating, for tools that print thousands.
+ * snprintf-style: returns the length it needed (buf NUL-terminated when
+ * len > 0).
+ */
+int flow_result_json_text(const struct flow_result *r, char *buf,
+    size_t len);
+
 /* The finrst summary object ("type":"summary", counts by class, ...). */
 json_t *flow_summary_json(const struct flow_summary *s);
 

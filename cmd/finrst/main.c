@@ -129,14 +129,33 @@ on_report(const struct flow_result *r, void *arg)
 		expect_feed(cfg.expects[i], r);
 	if (cfg.quiet || run.out_failed)
 		return;
-	if (cfg.json) {
+	if (cfg.json && cfg.ladder) {
 		json_t *o = flow_result_json(r);
 
 		if (o == NULL)
 			errx(1, "out of memory");
-		if (cfg.ladder)
-			json_object_set_new(o, "ladder", steps_json(r));
+		json_object_set_new(o, "ladder", steps_json(r));
 		out_json(o);
+		return;
+	}
+	if (cfg.json) {
+		/* the same bytes as jansson's, without building the tree */
+		char buf[4096];
+		int n = flow_result_json_text(r, buf, sizeof(buf) - 1);
+
+		if (n >= (int)sizeof(buf) - 1) {
+			json_t *o = flow_result_json(r);
+
+			if (o == NULL)
+				errx(1, "out of memory");
+			out_json(o);
+			return;
+		}
+		buf[n] = '\n';
+		if (fwrite(buf, 1, (size_t)n + 1, stdout) != (size_t)n + 1)
+			out_check();
+		else if (cfg.iface != NULL)
+			out_check();
 		return;
 	}
 	if (!run.header_done) {
@@ -212,23 +231,27 @@ struct input {
 	pcap_t *p;
 };
 
-/* Read one capture to its end. Returns 0, or -1 when it broke. */
+/*
+ * Read one capture to its end. Returns 0, or -1 when it broke. Where it
+ * broke: classic pcap records are counted here (16-byte header plus the
+ * captured bytes), which costs nothing; pcapng blocks are not visible
+ * through libpcap, so the file position at the failure is given instead.
+ */
 static int
 read_file(struct input *in)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	FILE *fp = pcap_file(in->p);
 	int dlt = pcap_datalink(in->p), rc;
-	uint64_t n = 0;
-	long off = -1;
+	bool classic = pcap_major_version(in->p) == 2;
+	uint64_t n = 0, off = 24;
 
 	for (;;) {
-		off = fp ? ftell(fp) : -1;
 		rc = pcap_next_ex(in->p, &h, &data);
 		if (rc != 1)
 			break;
 		n++;
+		off += 16 + h->caplen;
 		feed_frame(dlt, (int64_t)h->ts.tv_sec * 1000000 +
 		    h->ts.tv_usec, data, h->caplen);
 		if (run.out_failed)
@@ -239,10 +262,15 @@ read_file(struct input *in)
 	    (json_int_t)n));
 	if (rc == -1 || rc == 0) {
 		char where[64] = "";
+		FILE *fp = pcap_file(in->p);
+		long pos = fp && !classic ? ftell(fp) : -1;
 
-		if (off >= 0)
-			snprintf(where, sizeof(where), " (byte offset %ld)",
-			    off);
+		if (classic)
+			snprintf(where, sizeof(where), " (byte offset %" PRIu64
+			    ")", off);
+		else if (pos >= 0)
+			snprintf(where, sizeof(where), " (near byte offset %ld)",
+			    pos);
 		set_error("%s: broken at packet %" PRIu64 "%s: %s", in->path,
 		    n + 1, where, rc == -1 ? pcap_geterr(in->p) :
 		    "unexpected end");
