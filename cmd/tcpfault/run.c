@@ -117,6 +117,9 @@ run_child_fd(const struct run *r, enum side_id id)
 	    (int)json_integer_value(fd), 0);
 }
 
+static void diff(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 diff(struct run *r, const char *fmt, ...)
 {

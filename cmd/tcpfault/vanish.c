@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +97,9 @@ run_nft(const char *script, char *errbuf)
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
+
+		/* Dies with the side that ran it (Ctrl-C, kill). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 		dup2(in[0], 0);
 		if (devnull != -1) {

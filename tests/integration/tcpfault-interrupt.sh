@@ -9,16 +9,23 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v setsid >/dev/null || { echo "skip: no setsid"; exit 77; }
 
-netns_count() {
-	lsns -t net -n 2>/dev/null | wc -l
+# ns_alive INODE: 1 while a process still lives in that namespace.
+ns_alive() {
+	lsns -t net -n -o NS 2>/dev/null | grep -qx " *$1" && echo 1 || echo 0
+}
+
+# run_ns PID: the network namespace of tcpfault's runner (its first child).
+run_ns() {
+	local r
+	r=$(pgrep -P "$1" | head -1)
+	readlink "/proc/$r/ns/net" 2>/dev/null | tr -dc 0-9
 }
 
 # interrupt LABEL SIGNAL ARGS...: start a run in its own process group,
 # wait until its sides exist, signal the group as a terminal would.
 interrupt() {
-	local label=$1 sig=$2 pid n i before
+	local label=$1 sig=$2 pid n i ns
 	shift 2
-	before=$(netns_count)
 	setsid "$TCPFAULT" run "$@" >"$T/out" 2>"$T/err" &
 	pid=$!
 	n=0
@@ -28,6 +35,9 @@ interrupt() {
 		sleep 0.01
 	done
 	expect "$label: main, runner and both sides running" "$((n >= 4))" 1
+	ns=$(run_ns "$pid")
+	expect "$label: the run has its own namespace" \
+	    "$([ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/net | tr -dc 0-9)" ] && echo yes)" yes
 	kill -"$sig" -- -"$pid"
 	for i in $(seq 500); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -35,15 +45,21 @@ interrupt() {
 	done
 	wait "$pid"
 	expect "$label: exit" "$?" 130
+	# A process killed with the group may take a moment to be reaped.
+	for i in $(seq 200); do
+		[ "$(pgrep -g "$pid" | wc -l)" -eq 0 ] && break
+		sleep 0.01
+	done
 	expect "$label: processes left" "$(pgrep -g "$pid" | wc -l)" 0
+	[ "$(pgrep -g "$pid" | wc -l)" -eq 0 ] ||
+	    ps -o pid,ppid,stat,etime,cmd -g "$pid" >&2
 	expect "$label: message" "$(grep -c 'interrupted; every side was reaped' "$T/err")" 1
-	expect "$label: namespaces left" "$(netns_count)" "$before"
+	expect "$label: its namespace is gone" "$(ns_alive "$ns")" 0
 }
 
 # Ctrl-C reaches the whole foreground group.
 interrupt "SIGINT to the group" INT --vanish nft S1/keepalive
 # A SIGTERM to tcpfault alone is passed on to the runner.
-before=$(netns_count)
 "$TCPFAULT" run --vanish nft S1/keepalive >"$T/out" 2>"$T/err" &
 pid=$!
 for i in $(seq 500); do
@@ -52,9 +68,14 @@ for i in $(seq 500); do
 	sleep 0.01
 done
 runner=$(pgrep -P "$pid" | head -1)
+ns=$(run_ns "$pid")
 kill -TERM "$pid"
 wait "$pid"
 expect "SIGTERM to tcpfault: exit" "$?" 130
 expect "SIGTERM: runner gone" "$(kill -0 "$runner" 2>/dev/null && echo alive || echo gone)" gone
-expect "SIGTERM: namespaces left" "$(netns_count)" "$before"
+for i in $(seq 200); do
+	[ "$(ns_alive "$ns")" -eq 0 ] && break
+	sleep 0.01
+done
+expect "SIGTERM: its namespace is gone" "$(ns_alive "$ns")" 0
 finish
