@@ -98,6 +98,16 @@ expect "client vanish: ops" "$(j "$T/c-vanish.json" '[.timeline[].op] | join(","
 expect "client vanish: method" "$(j "$T/c-vanish.json" .facts.vanish_method)" filter
 expect "client vanish: server's reads end" "$(j "$T/vanish.json" .end)" reset
 
+peer_server kill --read
+timeout 10 "$TCPFAULT" client kill --connect "127.0.0.1:$PORT" --bytes 100000 \
+    --json >"$T/c-kill.json"
+expect "client kill: exit" "$?" 0
+expect "client kill: killed" "$(j "$T/c-kill.json" '.timeline[-1] | "\(.op) \(.bytes)"')" "killed 9"
+expect_true_file() { expect "$1" "$(jq -r "$2" "$3")" true; }
+expect_true_file "client kill: accepted at least --bytes" '.facts.accepted >= 100000' "$T/c-kill.json"
+# Nothing was unread in the killed process: FIN after what it sent.
+expect "client kill: server's reads end" "$(j "$T/kill.json" .end)" eof
+
 # ---- server mode ---------------------------------------------------------
 tf_server s-sendclose send-close --bytes 100000
 $PEER --connect "$PORT" --read >"$T/p-sendclose.json"
@@ -108,7 +118,6 @@ tf_server s-unread close-unread --bytes 400000
 $PEER --connect "$PORT" --send 100 --wait-state CLOSE --read >"$T/p-unread.json"
 expect "server close-unread: unread at close" "$(j "$T/s-unread.json" .facts.close_unread)" 100
 expect "server close-unread: client's reads end" "$(j "$T/p-unread.json" .end)" reset
-expect_true_file() { expect "$1" "$(jq -r "$2" "$3")" true; }
 expect_true_file "server close-unread: client lost the tail" '.read < 400000' "$T/p-unread.json"
 
 tf_server s-wac write-after-close
@@ -119,6 +128,17 @@ expect "server write-after-close: sends" "$(j "$T/s-wac.json" "$TL [ev(\"send\")
 tf_server s-close close
 $PEER --connect "$PORT" --wait-state CLOSE_WAIT --then-send 100 --read >"$T/p-close.json"
 expect "server close: client read" "$(j "$T/p-close.json" '"\(.read) \(.end)"')" "0 eof"
+
+tf_server s-exit exit --bytes 5000
+$PEER --connect "$PORT" --read >"$T/p-exit.json"
+expect "server exit: client read" "$(j "$T/p-exit.json" '"\(.read) \(.end)"')" "5000 eof"
+expect "server exit: last op" "$(j "$T/s-exit.json" '.timeline[-1].op')" exit
+
+tf_server s-vanish vanish --bytes 10 --hold 0.3
+$PEER --connect "$PORT" --send 10 --read >"$T/p-vanish.json"
+expect "server vanish: ops" "$(j "$T/s-vanish.json" '[.timeline[].op] | join(",")')" \
+    "accept,recv,vanish,hold-ended,abort"
+expect "server vanish: client's reads end" "$(j "$T/p-vanish.json" '"\(.read) \(.end)"')" "0 reset"
 
 tf_server s-reset reset --bytes 50
 $PEER --connect "$PORT" --send 50 --read >"$T/p-reset.json"
