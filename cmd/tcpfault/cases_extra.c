@@ -366,10 +366,18 @@ const struct fault_case case_nagle = {
 
 #define ECHO_REQUEST	(20u << 20)
 
+/*
+ * Fixed buffers: with autotuning (tcp_rmem's maximum can be 32 MiB) the
+ * queues alone could swallow most of the 20 MiB and hide the deadlock.
+ */
+#define ECHO_BUF	(128 * 1024)
+
 static void
 echo_client(struct side *s)
 {
 	side_connect(s);
+	side_bufsizes(s, ECHO_BUF, ECHO_BUF);
+	side_wait(s, "ready");
 	side_signal(s, "sending");
 	/* Blocking: writes all 20 MiB before reading any echo. */
 	side_send_stream(s, ECHO_REQUEST);
@@ -384,6 +392,8 @@ echo_server(struct side *s)
 	int fd;
 
 	side_accept(s);
+	side_bufsizes(s, ECHO_BUF, ECHO_BUF);
+	side_signal(s, "ready");
 	fd = side_fd(s);
 	side_event(s, "echo", -1, OUTCOME_OK, 0);
 	for (;;) {
@@ -426,7 +436,8 @@ echo_check(struct check *ck)
 }
 
 static const struct case_variant one_variant_echo[] = {
-	{ "-", "blocking echo server, client writes 20 MiB before reading",
+	{ "-", "blocking echo server, client writes 20 MiB before reading; "
+	    "both sides' socket buffers fixed at 128 KiB",
 	    "both sides block in send(): all four queues full and still; "
 	    "the server received only part of the request; the run kills "
 	    "both (teardown rst)" },
