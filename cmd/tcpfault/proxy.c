@@ -243,126 +243,122 @@ do_fault(struct relay *r)
 	}
 }
 
+/* Bytes queued in both directions, not yet written. */
+static uint64_t
+queued(const struct relay *r)
+{
+	return buf_len(r->d[0].q) + buf_len(r->d[1].q);
+}
+
+/*
+ * Read once from d->from into its queue, cut so that the fault fires at
+ * exactly its byte count. Returns -1 when the relay must end.
+ */
+static int
+relay_read(struct relay *r, struct dir *d, uint8_t *chunk, size_t len,
+    int64_t now)
+{
+	ssize_t got = recv(d->from, chunk, len, MSG_DONTWAIT);
+
+	if (got == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (got <= 0) {
+		timeline_add(r->tl, d->name, (int64_t)d->bytes, got == 0 ?
+		    OUTCOME_EOF : outcome_from_errno(errno),
+		    got == 0 ? 0 : errno);
+		d->eof = true;
+		return got == 0 ? 0 : -1;
+	}
+	/* After a half-close the server's data is dropped, not queued. */
+	if (r->faulted && d == &r->d[1])
+		return 0;
+	if (r->f->kind != FAULT_DELAY && !r->faulted &&
+	    relayed(r) + queued(r) + (uint64_t)got > r->f->after)
+		got = (ssize_t)(r->f->after - (relayed(r) + queued(r)));
+	if (buf_append(d->q, chunk, (size_t)got) == -1)
+		return -1;
+	if (r->f->kind == FAULT_DELAY &&
+	    hold_push(d, (size_t)got, now + r->f->delay_ms) == -1)
+		return -1;
+	return 0;
+}
+
+/* Write what is due from d's queue. Returns -1 when the relay must end. */
+static int
+relay_write(struct relay *r, struct dir *d, int64_t now)
+{
+	size_t want = ready_bytes(d, now, r->f);
+	ssize_t w = send(d->to, buf_data(d->q), want,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (w == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (w == -1) {
+		timeline_add(r->tl, d->name, (int64_t)d->bytes,
+		    outcome_from_errno(errno), errno);
+		return -1;
+	}
+	buf_consume(d->q, (size_t)w);
+	hold_consume(d, (size_t)w);
+	d->bytes += (uint64_t)w;
+	return 0;
+}
+
 /* Copy both ways until both EOFs, an error or the fault. */
 static void
 relay_loop(struct relay *r)
 {
 	uint8_t chunk[65536];
 
-	for (;;) {
-		struct pollfd pfd[2];
-		int64_t now = sock_now_ms(), next_due = -1;
-		int timeout = -1;
+	while (r->cfd != -1 && !stop) {
+		struct pollfd pfd[4];
+		int what[4], n = 0, timeout = -1;
+		int64_t now = sock_now_ms();
 
-		if (r->cfd == -1 || stop)
-			return;
 		for (int i = 0; i < 2; i++) {
 			struct dir *d = &r->d[i];
-			short ev = 0;
 
-			if (!d->eof && buf_len(d->q) < (1u << 20))
-				ev |= POLLIN;
-			if (ready_bytes(d, now, r->f) > 0 && !d->shut)
-				ev |= POLLOUT;
+			/* Bounded queues: stop reading a fast side. */
+			if (!d->eof && buf_len(d->q) < (1u << 20)) {
+				pfd[n] = (struct pollfd){ d->from, POLLIN, 0 };
+				what[n++] = i;
+			}
+			if (!d->shut && ready_bytes(d, now, r->f) > 0) {
+				pfd[n] = (struct pollfd){ d->to, POLLOUT, 0 };
+				what[n++] = 2 + i;
+			}
 			if (r->f->kind == FAULT_DELAY && d->nheld > 0 &&
-			    d->held[0].due_ms > now &&
-			    (next_due == -1 || d->held[0].due_ms < next_due))
-				next_due = d->held[0].due_ms;
-			pfd[i] = (struct pollfd){ .fd = d->from, .events = ev &
-			    POLLIN };
-			(void)ev;
-		}
-		/* Writers: poll the destination for POLLOUT separately. */
-		{
-			struct pollfd all[4];
-			int n = 0, map[4];
+			    d->held[0].due_ms > now) {
+				int ms = (int)(d->held[0].due_ms - now);
 
-			for (int i = 0; i < 2; i++) {
-				struct dir *d = &r->d[i];
-
-				if (pfd[i].events) {
-					all[n] = pfd[i];
-					map[n++] = i;
-				}
-				if (ready_bytes(d, now, r->f) > 0 && !d->shut) {
-					all[n] = (struct pollfd){ .fd = d->to,
-					    .events = POLLOUT };
-					map[n++] = 2 + i;
-				}
-			}
-			if (n == 0 && next_due == -1)
-				return;
-			if (next_due != -1)
-				timeout = (int)(next_due - now);
-			if (poll(all, (nfds_t)n, timeout) == -1) {
-				if (errno == EINTR)
-					continue;
-				return;
-			}
-			for (int k = 0; k < n; k++) {
-				struct dir *d = &r->d[map[k] % 2];
-				ssize_t got;
-
-				if (all[k].revents == 0)
-					continue;
-				if (map[k] < 2) {
-					got = recv(d->from, chunk,
-					    sizeof(chunk), MSG_DONTWAIT);
-					if (got == -1 && (errno == EAGAIN ||
-					    errno == EINTR))
-						continue;
-					if (got <= 0) {
-						timeline_add(r->tl, d->name,
-						    (int64_t)d->bytes,
-						    got == 0 ? OUTCOME_EOF :
-						    outcome_from_errno(errno),
-						    got == 0 ? 0 : errno);
-						d->eof = true;
-						if (got < 0)
-							return;
-						continue;
-					}
-					/* Cut at the fault's byte count. */
-					if (r->f->kind != FAULT_DELAY &&
-					    !r->faulted && relayed(r) + buf_len(r->d[0].q) +
-					    buf_len(r->d[1].q) + (uint64_t)got >
-					    r->f->after) {
-						uint64_t room = r->f->after -
-						    (relayed(r) +
-						    buf_len(r->d[0].q) +
-						    buf_len(r->d[1].q));
-						got = (ssize_t)room;
-					}
-					buf_append(d->q, chunk, (size_t)got);
-					if (r->f->kind == FAULT_DELAY)
-						hold_push(d, (size_t)got, now +
-						    r->f->delay_ms);
-				} else {
-					size_t want = ready_bytes(d, now, r->f);
-					ssize_t w;
-
-					w = send(d->to, buf_data(d->q), want,
-					    MSG_NOSIGNAL | MSG_DONTWAIT);
-					if (w == -1 && (errno == EAGAIN ||
-					    errno == EINTR))
-						continue;
-					if (w == -1) {
-						timeline_add(r->tl, d->name,
-						    (int64_t)d->bytes,
-						    outcome_from_errno(errno),
-						    errno);
-						return;
-					}
-					buf_consume(d->q, (size_t)w);
-					hold_consume(d, (size_t)w);
-					d->bytes += (uint64_t)w;
-				}
+				if (timeout == -1 || ms < timeout)
+					timeout = ms;
 			}
 		}
+		if (n == 0 && timeout == -1)
+			return;
+		if (poll(pfd, (nfds_t)n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		now = sock_now_ms();
+		for (int k = 0; k < n; k++) {
+			struct dir *d = &r->d[what[k] % 2];
+			int rc;
+
+			if (pfd[k].revents == 0)
+				continue;
+			rc = what[k] < 2 ?
+			    relay_read(r, d, chunk, sizeof(chunk), now) :
+			    relay_write(r, d, now);
+			if (rc == -1)
+				return;
+		}
+		/* Propagate a half-close once its queue is empty. */
 		for (int i = 0; i < 2; i++) {
 			struct dir *d = &r->d[i];
 
-			/* Propagate a half-close once the queue is empty. */
 			if (d->eof && !d->shut && buf_len(d->q) == 0) {
 				shutdown(d->to, SHUT_WR);
 				d->shut = true;
@@ -378,10 +374,7 @@ relay_loop(struct relay *r)
 			buf_consume(r->d[1].q, buf_len(r->d[1].q));
 		}
 		if (r->d[0].shut && r->d[1].shut && r->d[0].eof &&
-		    r->d[1].eof)
-			return;
-		if (r->d[0].eof && r->d[1].shut && r->faulted &&
-		    buf_len(r->d[0].q) == 0)
+		    (r->d[1].eof || r->faulted))
 			return;
 	}
 }
