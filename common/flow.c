@@ -1982,7 +1982,7 @@ struct jbuf {
 	size_t need;
 };
 
-static void
+static inline void
 jb_raw(struct jbuf *b, const char *s, size_t n)
 {
 	if (b->need + n < b->len)
@@ -1992,21 +1992,26 @@ jb_raw(struct jbuf *b, const char *s, size_t n)
 	b->need += n;
 }
 
-static void
+static inline void
 jb_str(struct jbuf *b, const char *s)
 {
 	jb_raw(b, s, strlen(s));
 }
 
+/* a literal: its length is known at compile time, memcpy becomes moves */
+#define jb_lit(b, s)	jb_raw(b, s, sizeof(s) - 1)
+
 /* ,"key": then a quoted string (ours never need escaping) */
-static void
-jb_kstr(struct jbuf *b, const char *key, const char *v)
+static inline void
+jb_kstr_n(struct jbuf *b, const char *key, size_t n, const char *v)
 {
-	jb_str(b, key);
+	jb_raw(b, key, n);
 	jb_raw(b, "\"", 1);
 	jb_str(b, v);
 	jb_raw(b, "\"", 1);
 }
+
+#define jb_kstr(b, key, v)	jb_kstr_n(b, key, sizeof(key) - 1, v)
 
 static void
 jb_u64(struct jbuf *b, uint64_t v)
@@ -2032,7 +2037,7 @@ jb_i64(struct jbuf *b, int64_t v)
 	}
 }
 
-static void
+static inline void
 jb_kint_n(struct jbuf *b, const char *key, size_t n, int64_t v)
 {
 	jb_raw(b, key, n);
@@ -2042,16 +2047,19 @@ jb_kint_n(struct jbuf *b, const char *key, size_t n, int64_t v)
 /* keys are literals: their length is known at compile time */
 #define jb_kint(b, key, v)	jb_kint_n(b, key, sizeof(key) - 1, v)
 
-static void
-jb_kside(struct jbuf *b, const char *key, enum flow_side s)
+static inline void
+jb_kside_n(struct jbuf *b, const char *key, size_t n, enum flow_side s)
 {
-	if (s == FLOW_SIDE_NONE) {
-		jb_str(b, key);
-		jb_str(b, "null");
-	} else {
-		jb_kstr(b, key, flow_side_name(s));
-	}
+	jb_raw(b, key, n);
+	if (s == FLOW_SIDE_NONE)
+		jb_lit(b, "null");
+	else if (s == FLOW_SIDE_ORIG)
+		jb_lit(b, "\"orig\"");
+	else
+		jb_lit(b, "\"resp\"");
 }
+
+#define jb_kside(b, key, v)	jb_kside_n(b, key, sizeof(key) - 1, v)
 
 /*
  * d microseconds as seconds, printed the way jansson prints that double
@@ -2119,7 +2127,7 @@ jb_seconds(struct jbuf *b, int64_t d)
 static void
 jb_side(struct jbuf *b, const char *key, const struct flow_side_stats *s)
 {
-	jb_str(b, key);
+	jb_raw(b, key, strlen(key));
 	jb_kint(b, "{\"packets\":", (int64_t)s->packets);
 	jb_kint(b, ",\"bytes\":", (int64_t)s->bytes);
 	jb_kint(b, ",\"wire_bytes\":", (int64_t)s->wire_bytes);
@@ -2144,7 +2152,7 @@ flow_result_json_text(const struct flow_result *r, char *buf, size_t len)
 	addr_str(r->family, r->orig_addr, oh, sizeof(oh));
 	addr_str(r->family, r->resp_addr, rh, sizeof(rh));
 	iso_time(r->ts_us, ts, sizeof(ts));
-	jb_str(&b, "{\"type\":\"connection\"");
+	jb_lit(&b, "{\"type\":\"connection\"");
 	jb_kint(&b, ",\"id\":", (int64_t)r->id);
 	jb_kstr(&b, ",\"orig_h\":", oh);
 	jb_kint(&b, ",\"orig_p\":", r->orig_port);
@@ -2152,7 +2160,7 @@ flow_result_json_text(const struct flow_result *r, char *buf, size_t len)
 	jb_kint(&b, ",\"resp_p\":", r->resp_port);
 	jb_kstr(&b, ",\"ts\":", ts);
 	jb_kint(&b, ",\"ts_us\":", r->ts_us);
-	jb_str(&b, ",\"duration\":");
+	jb_lit(&b, ",\"duration\":");
 	jb_seconds(&b, r->last_ts_us - r->ts_us);
 	jb_kint(&b, ",\"duration_us\":", r->last_ts_us - r->ts_us);
 	jb_kint(&b, ",\"orig_bytes\":", (int64_t)r->orig.bytes);
@@ -2164,10 +2172,13 @@ flow_result_json_text(const struct flow_result *r, char *buf, size_t len)
 	jb_kside(&b, ",\"half_close\":", r->half_close);
 	jb_kstr(&b, ",\"conn_state\":", flow_state_name(r->conn_state));
 	jb_kstr(&b, ",\"history\":", r->history[0] ? r->history : "-");
-	jb_str(&b, r->partial ? ",\"partial\":true" : ",\"partial\":false");
+	if (r->partial)
+		jb_lit(&b, ",\"partial\":true");
+	else
+		jb_lit(&b, ",\"partial\":false");
 	jb_kint(&b, ",\"orig_unacked\":", (int64_t)r->orig.unacked);
 	jb_kint(&b, ",\"resp_unacked\":", (int64_t)r->resp.unacked);
-	jb_str(&b, ",\"notes\":[");
+	jb_lit(&b, ",\"notes\":[");
 	for (i = 0; i < FLOW_NOTE_COUNT; i++)
 		if (r->notes & (1u << i)) {
 			jb_str(&b, sep);

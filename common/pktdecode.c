@@ -473,6 +473,52 @@ decode_ethertype(uint16_t type, struct cursor c, int depth,
 	return PKT_MALFORMED;
 }
 
+/*
+ * The common case on its own: IPv4 without options carrying a TCP segment
+ * that is not a SYN (no options worth reading). Returns -1 when the frame
+ * is anything else, for the general path to look at.
+ */
+static inline int
+fast_ipv4_tcp(const uint8_t *ip, uint32_t len, struct pkt_tcp *out)
+{
+	uint32_t total, doff;
+	const uint8_t *t;
+
+	if (len < 40 || ip[0] != 0x45 || ip[9] != IPPROTO_TCP_ ||
+	    (rd16(ip + 6) & 0x3fff) != 0)
+		return -1;
+	total = rd16(ip + 2);
+	t = ip + 20;
+	doff = (uint32_t)(t[12] >> 4) * 4;
+	if (total < 40 || doff < 20 || 20 + doff > total ||
+	    (t[13] & PKT_SYN))
+		return -1;
+	out->family = AF_INET;
+	memset(out->saddr, 0, sizeof(out->saddr));
+	memset(out->daddr, 0, sizeof(out->daddr));
+	memcpy(out->saddr, ip + 12, 4);
+	memcpy(out->daddr, ip + 16, 4);
+	out->sport = rd16(t);
+	out->dport = rd16(t + 2);
+	out->seq = rd32(t + 4);
+	out->ack = rd32(t + 8);
+	out->flags = t[13];
+	out->window = rd16(t + 14);
+	out->wscale = -1;
+	out->mss = 0;
+	out->payload_len = total - 20 - doff;
+	if (len > total)
+		len = total;	/* Ethernet padding */
+	if (len > 20 + doff) {
+		out->payload = t + doff;
+		out->captured_len = len - 20 - doff;
+	} else {
+		out->payload = NULL;
+		out->captured_len = 0;
+	}
+	return PKT_TCP;
+}
+
 bool
 pkt_link_supported(int linktype)
 {
@@ -524,17 +570,25 @@ pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
 		if (c.len < 14)
 			return PKT_TRUNCATED;
 		skip(&c, 14);
+		if (rd16(c.p - 2) == ETH_IPV4 &&
+		    fast_ipv4_tcp(c.p, c.len, out) == PKT_TCP)
+			return PKT_TCP;
 		return decode_ethertype(rd16(c.p - 2), c, 0, out);
 	case LT_LINUX_SLL:
 		if (c.len < 16)
 			return PKT_TRUNCATED;
 		skip(&c, 16);
+		if (rd16(c.p - 2) == ETH_IPV4 &&
+		    fast_ipv4_tcp(c.p, c.len, out) == PKT_TCP)
+			return PKT_TCP;
 		return decode_ethertype(rd16(c.p - 2), c, 0, out);
 	case LT_LINUX_SLL2:
 		if (c.len < 20)
 			return PKT_TRUNCATED;
 		af = rd16(c.p);
 		skip(&c, 20);
+		if (af == ETH_IPV4 && fast_ipv4_tcp(c.p, c.len, out) == PKT_TCP)
+			return PKT_TCP;
 		return decode_ethertype((uint16_t)af, c, 0, out);
 	case LT_NULL:
 		if (c.len < 4)
@@ -553,6 +607,8 @@ pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
 	case LT_RAW:
 	case LT_RAW_OPENBSD:
 	case LT_RAW_FILE:
+		if (fast_ipv4_tcp(c.p, c.len, out) == PKT_TCP)
+			return PKT_TCP;
 		return decode_ip(c, 0, out);
 	case LT_IPV4:
 		if (c.len >= 1 && (c.p[0] >> 4) != 4)

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "flow.h"
 #include "numparse.h"
 #include "pktdecode.h"
+#include "reader.h"
 #include "timeline.h"
 
 #define EXIT_EXPECT	1
@@ -54,6 +56,7 @@ static struct run {
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
 	pthread_mutex_t lock;	/* live capture: thread vs. main */
+	atomic_bool stop;	/* stdout is gone: stop reading */
 } run = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static volatile sig_atomic_t stop_signal;
@@ -81,6 +84,7 @@ out_check(void)
 	if (!run.out_failed && (ferror(stdout) ||
 	    (cfg.iface != NULL && fflush(stdout) == EOF))) {
 		run.out_failed = true;
+		atomic_store(&run.stop, true);
 		if (errno != EPIPE)
 			warn("stdout");
 	}
@@ -226,59 +230,6 @@ link_name(int dlt)
 	return n ? n : "unknown";
 }
 
-struct input {
-	const char *path;
-	pcap_t *p;
-};
-
-/*
- * Read one capture to its end. Returns 0, or -1 when it broke. Where it
- * broke: classic pcap records are counted here (16-byte header plus the
- * captured bytes), which costs nothing; pcapng blocks are not visible
- * through libpcap, so the file position at the failure is given instead.
- */
-static int
-read_file(struct input *in)
-{
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int dlt = pcap_datalink(in->p), rc;
-	bool classic = pcap_major_version(in->p) == 2;
-	uint64_t n = 0, off = 24;
-
-	for (;;) {
-		rc = pcap_next_ex(in->p, &h, &data);
-		if (rc != 1)
-			break;
-		n++;
-		off += 16 + h->caplen;
-		feed_frame(dlt, (int64_t)h->ts.tv_sec * 1000000 +
-		    h->ts.tv_usec, data, h->caplen);
-		if (run.out_failed)
-			return 0;
-	}
-	json_array_append_new(run.files, json_pack("{s:s, s:s, s:I}",
-	    "path", in->path, "link", link_name(dlt), "packets",
-	    (json_int_t)n));
-	if (rc == -1 || rc == 0) {
-		char where[64] = "";
-		FILE *fp = pcap_file(in->p);
-		long pos = fp && !classic ? ftell(fp) : -1;
-
-		if (classic)
-			snprintf(where, sizeof(where), " (byte offset %" PRIu64
-			    ")", off);
-		else if (pos >= 0)
-			snprintf(where, sizeof(where), " (near byte offset %ld)",
-			    pos);
-		set_error("%s: broken at packet %" PRIu64 "%s: %s", in->path,
-		    n + 1, where, rc == -1 ? pcap_geterr(in->p) :
-		    "unexpected end");
-		return -1;
-	}
-	return 0;
-}
-
 static void
 print_summary(const struct flow_summary *s, int exit_code,
     const char *expect_report)
@@ -392,12 +343,21 @@ finish(int code)
 	return code;
 }
 
+static void
+on_segment(const struct pkt_tcp *seg, void *arg)
+{
+	(void)arg;
+	if (flow_table_add(run.table, seg) < 0)
+		errx(1, "out of memory tracking connections");
+}
+
 static int
 run_files(int argc, char **argv)
 {
-	struct input *in = calloc((size_t)argc, sizeof(*in));
+	struct reader_input *in = calloc((size_t)argc, sizeof(*in));
+	struct reader_stats st;
 	char perr[PCAP_ERRBUF_SIZE];
-	int i, code = 0;
+	int i, code = 0, rc;
 
 	if (in == NULL)
 		err(1, "calloc");
@@ -439,14 +399,17 @@ run_files(int argc, char **argv)
 			pcap_freecode(&prog);
 		}
 	}
-	for (i = 0; i < argc && !run.out_failed; i++) {
-		if (cfg.verbose)
-			fprintf(stderr, "finrst: reading %s (%s)\n", argv[i],
-			    link_name(pcap_datalink(in[i].p)));
-		if (read_file(&in[i]) < 0) {
-			code = EXIT_INPUT;
-			break;
-		}
+	memset(&st, 0, sizeof(st));
+	st.files = run.files;
+	rc = reader_run(in, argc, cfg.verbose, on_segment, NULL, &run.stop,
+	    &st);
+	if (rc == -2)
+		errx(1, "out of memory");
+	run.frames = st.frames;
+	memcpy(run.pkt_status, st.status, sizeof(run.pkt_status));
+	if (rc < 0) {
+		set_error("%s", st.error);
+		code = EXIT_INPUT;
 	}
 	code = finish(code);
 	if (code == EXIT_INPUT)

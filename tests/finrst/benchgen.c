@@ -142,9 +142,9 @@ script(struct conn *c)
 	add(c, 0, 0, F_SYN, 0);
 	add(c, rnd_in(20, 300), 1, F_SYN | F_ACK, 0);
 	add(c, rnd_in(20, 300), 0, F_ACK, 0);
-	rounds = (int)rnd_in(1, 6);
+	rounds = (int)rnd_in(1, 5);
 	for (i = 0; i < rounds; i++)
-		exchange(c, (int)rnd_in(2, 24));
+		exchange(c, (int)rnd_in(2, 22));
 
 	switch (c->cls) {
 	case C_FIN:
