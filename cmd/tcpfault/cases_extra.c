@@ -420,6 +420,12 @@ echo_check(struct check *ck)
 	static const char *const q[] = { "stuck_send_queue",
 	    "stuck_recv_queue" };
 
+	for (int i = 0; i < SIDE_COUNT; i++)
+		ck_expect(ck, ck_fact_int(ck, (enum side_id)i, "inspect_errno",
+		    0) == 0, "could not borrow the %s's socket to read its "
+		    "queues (pidfd_getfd: %s)", side_name((enum side_id)i),
+		    strerror((int)ck_fact_int(ck, (enum side_id)i,
+		    "inspect_errno", 0)));
 	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "stuck", 0) == 1,
 	    "the queues kept moving: no deadlock");
 	for (int i = 0; i < SIDE_COUNT; i++)

@@ -111,6 +111,7 @@ run_child_fd(const struct run *r, enum side_id id)
 {
 	json_t *fd = json_object_get(r->ch[id].facts, "fd");
 
+	errno = 0;
 	if (fd == NULL || r->ch[id].exited || r->ch[id].pidfd == -1)
 		return -1;
 	return (int)syscall(SYS_pidfd_getfd, r->ch[id].pidfd,
@@ -321,6 +322,10 @@ run_watch_deadlock(struct run *r)
 			drain_ctl(r, (enum side_id)i, false);
 			if (fd[i] == -1)
 				fd[i] = run_child_fd(r, (enum side_id)i);
+			if (fd[i] == -1 && errno != 0 && json_object_get(
+			    r->ch[i].facts, "fd") != NULL)
+				run_fact_int(r, (enum side_id)i,
+				    "inspect_errno", errno);
 		}
 		if (fd[SIDE_CLIENT] == -1 || fd[SIDE_SERVER] == -1)
 			continue;
