@@ -103,16 +103,14 @@ cmd_list(void)
 	return 0;
 }
 
-/* Print text wrapped at 72 columns with an indent. */
+/* Print text wrapped at 72 columns: first line at col, the rest at 4. */
 static void
-wrap(const char *label, const char *text)
+para(int col, const char *text)
 {
 	const int width = 72, indent = 4;
-	int col;
 	const char *p = text;
+	bool first = true;
 
-	printf("%s\n", label);
-	col = 0;
 	while (*p != '\0') {
 		const char *w = p;
 		int n;
@@ -120,18 +118,16 @@ wrap(const char *label, const char *text)
 		while (*w != '\0' && *w != ' ')
 			w++;
 		n = (int)(w - p);
-		if (col == 0) {
-			printf("%*s", indent, "");
-			col = indent;
-		} else if (col + 1 + n > width) {
+		if (!first && col + 1 + n > width) {
 			printf("\n%*s", indent, "");
 			col = indent;
-		} else {
+		} else if (!first) {
 			putchar(' ');
 			col++;
 		}
 		printf("%.*s", n, p);
 		col += n;
+		first = false;
 		p = w;
 		while (*p == ' ')
 			p++;
@@ -139,11 +135,19 @@ wrap(const char *label, const char *text)
 	printf("\n");
 }
 
+/* A label on its own line, then the text indented by 4. */
+static void
+wrap(const char *label, const char *text)
+{
+	printf("%s\n    ", label);
+	para(4, text);
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
 	const struct fault_case *fc;
-	char label[128];
+	char label[64];
 
 	if (argc != 1)
 		usage();
@@ -159,11 +163,13 @@ cmd_explain(int argc, char **argv)
 
 		if (strcmp(var->name, "-") == 0) {
 			wrap("Expected on Linux:", var->expect);
-		} else {
-			snprintf(label, sizeof(label), "Variant %s: %s",
-			    var->name, var->what);
-			wrap(label, var->expect);
+			continue;
 		}
+		snprintf(label, sizeof(label), "Variant %s:", var->name);
+		printf("%s ", label);
+		para((int)strlen(label) + 1, var->what);
+		printf("    Expected: ");
+		para(14, var->expect);
 	}
 	printf("\n");
 	wrap("Why:", fc->explain);
