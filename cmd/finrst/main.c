@@ -252,9 +252,12 @@ print_summary(const struct flow_summary *s, int exit_code,
 		if (cfg.nexpects) {
 			json_t *ex = json_array();
 
-			for (i = 0; ex && i < cfg.nexpects; i++)
-				json_array_extend(ex,
-				    expect_json(cfg.expects[i]));
+			for (i = 0; ex && i < cfg.nexpects; i++) {
+				json_t *one = expect_json(cfg.expects[i]);
+
+				json_array_extend(ex, one);
+				json_decref(one);
+			}
 			json_object_set_new(o, "expect", ex);
 		}
 		json_object_set_new(o, "exit", json_integer(exit_code));

@@ -21,6 +21,8 @@ struct fb {
 static void
 put(struct fb *f, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	assert_true(f->n + n <= sizeof(f->b));
 	memcpy(f->b + f->n, p, n);
 	f->n += n;
