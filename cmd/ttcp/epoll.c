@@ -53,6 +53,7 @@ struct esession {
 	int live;		/* connections not yet ended */
 	uint64_t setup_timer;
 	uint64_t tick_timer;
+	uint64_t done_timer;
 	struct ticker tk;
 	bool ticking;
 	bool interrupted;
@@ -526,18 +527,41 @@ on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 
 static void listen_on(struct esession *es, bool on);
 
-/* Every connection of the session has ended: report, then next one. */
+static bool
+session_over(const struct esession *es)
+{
+	if (es->live > 0 || es->quiet)
+		return false;
+	/* The rest of the group may still be to come. */
+	return !(es->receiver && !es->interrupted && es->have_first &&
+	    es->members < (int)es->first.parallel && es->setup_timer != 0);
+}
+
+static void session_done(struct evloop *loop, void *arg);
+
+/*
+ * Called from inside conn callbacks: the report and the freeing wait for
+ * a timer, when no conn is on the stack any more.
+ */
 static void
 session_check_done(struct esession *es)
 {
+	if (session_over(es) && es->done_timer == 0)
+		es->done_timer = evloop_timer_add(es->loop, 0, session_done,
+		    es);
+}
+
+/* Every connection of the session has ended: report, then next one. */
+static void
+session_done(struct evloop *loop, void *arg)
+{
+	struct esession *es = arg;
 	struct xfer *xs[TTCP_MAX_PARALLEL];
 	int n = 0, status;
 
-	if (es->live > 0 || es->quiet)
+	es->done_timer = 0;
+	if (!session_over(es))
 		return;
-	if (es->receiver && !es->interrupted && es->have_first &&
-	    es->members < (int)es->first.parallel && es->setup_timer != 0)
-		return;	/* the rest of the group is still to come */
 	/* The members; or, when no header ever came, why not. */
 	for (int i = 0; i < es->n && n < TTCP_MAX_PARALLEL; i++)
 		if (es->ec[i]->member || (!es->have_first &&

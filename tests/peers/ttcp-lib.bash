@@ -54,6 +54,16 @@ wait_line() {
 		sleep 0.01; done' _ "$1" "$2"
 }
 
+# wait_port FILE: the port of the "listening on 127.0.0.1:PORT" line
+# that starts FILE, once that whole line (newline included) is there.
+wait_port() {
+	timeout 5 bash -c 'until [ "$(wc -l <"$1")" -ge 1 ]; do
+		sleep 0.01; done' _ "$1" 2>/dev/null || return 1
+	PORT=$(head -n1 "$1" |
+	    sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p')
+	[ -n "$PORT" ]
+}
+
 # start_ttcp_r NAME ARGS...: ttcp -r on 127.0.0.1, a free port, -v.
 # Sets PORT; stdout in $T/NAME.out, stderr in $T/NAME.err, pid in RPID.
 start_ttcp_r() {
@@ -63,13 +73,11 @@ start_ttcp_r() {
 	    2>"$T/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
-	if ! wait_line "$T/$name.err" 'listening on '; then
+	if ! wait_port "$T/$name.err"; then
 		fail "$name: receiver did not start: $(cat "$T/$name.err")"
 		PORT=1
 		return 1
 	fi
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-	    "$T/$name.err" | head -n1)
 }
 
 # start_peer_r NAME ARGS...: the Python peer as receiver. Sets PORT, RPID.
@@ -79,13 +87,11 @@ start_peer_r() {
 	$PEER receive "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
-	if ! wait_line "$T/$name.err" 'listening on '; then
+	if ! wait_port "$T/$name.err"; then
 		fail "$name: peer did not start: $(cat "$T/$name.err")"
 		PORT=1
 		return 1
 	fi
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-	    "$T/$name.err" | head -n1)
 }
 
 # wait_rc PID: sets RC to its exit status, or 124 (after a kill) when it
