@@ -29,6 +29,14 @@
 
 #define DEFAULT_GRACE_US	5000000	/* Zeek's tcp_close_delay */
 #define ATTEMPT_US		5000000	/* Zeek's tcp_attempt_delay */
+/*
+ * Connections that will never see a FIN or RST are settled by silence:
+ * an unanswered SYN after 64 s (Linux's longest SYN backoff is 32 s), a
+ * run of unanswered retransmissions or probes after 120 s (TCP_RTO_MAX:
+ * a sender still trying would have tried again by then).
+ */
+#define SYN_GIVEUP_US		64000000
+#define RUN_GIVEUP_US		120000000
 #define TOO_LARGE_SEQ_DELTA	1048576
 #define HEAD_STEPS		4	/* first packets kept for the ladder */
 #define MAX_BLOCKS		8	/* out-of-order blocks kept per side */
@@ -343,15 +351,36 @@ heap_remove(struct flow_table *t, struct flow *f)
 	heap_down(t, last->heap_idx);
 }
 
-/* The time this flow should be looked at again, NO_TIME for never. */
+/*
+ * The time this flow should be looked at again, NO_TIME for never; *idle
+ * (may be NULL) says whether that time is the idle limit's.
+ */
+static int64_t
+flow_deadline_why(const struct flow_table *t, const struct flow *f,
+    bool *idle)
+{
+	const struct side *o = &f->s[f->oi], *r = &f->s[1 - f->oi];
+	int64_t d = f->settle_at;
+
+	if (o->sent_syn && !r->seen && f->last_ts + SYN_GIVEUP_US < d)
+		d = f->last_ts + SYN_GIVEUP_US;
+	else if ((o->tries > 0 || r->tries > 0) &&
+	    f->last_ts + RUN_GIVEUP_US < d)
+		d = f->last_ts + RUN_GIVEUP_US;
+	if (idle)
+		*idle = false;
+	if (t->cfg.idle_us > 0 && f->last_ts + t->cfg.idle_us < d) {
+		d = f->last_ts + t->cfg.idle_us;
+		if (idle)
+			*idle = true;
+	}
+	return d;
+}
+
 static int64_t
 flow_deadline(const struct flow_table *t, const struct flow *f)
 {
-	int64_t d = f->settle_at;
-
-	if (t->cfg.idle_us > 0 && f->last_ts + t->cfg.idle_us < d)
-		d = f->last_ts + t->cfg.idle_us;
-	return d;
+	return flow_deadline_why(t, f, NULL);
 }
 
 /* Make sure the flow is in the heap no later than its deadline. Keys may
@@ -1702,7 +1731,8 @@ flow_table_advance(struct flow_table *t, int64_t now_us)
 		t->now = now_us;
 	while (t->heap_len > 0 && t->heap[0]->heap_key <= t->now) {
 		struct flow *f = t->heap[0];
-		int64_t d = flow_deadline(t, f);
+		bool idle;
+		int64_t d = flow_deadline_why(t, f, &idle);
 
 		if (d > t->now) {
 			/* moved on since it was keyed: look again later */
@@ -1714,7 +1744,7 @@ flow_table_advance(struct flow_table *t, int64_t now_us)
 			}
 			continue;
 		}
-		flow_report_free(t, f, d != f->settle_at);
+		flow_report_free(t, f, idle);
 	}
 }
 

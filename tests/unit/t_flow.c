@@ -580,6 +580,53 @@ test_settle_and_idle(void **state)
 }
 
 static void
+test_settled_by_silence(void **state)
+{
+	struct sim s;
+	uint32_t at;
+	int i;
+
+	(void)state;
+	/* An unanswered SYN: reported 64 s after the last one. */
+	sim_init(&s, 77, 0);
+	raw(&s, ORIG, PKT_SYN, 77, 0);
+	raw(&s, ORIG, PKT_SYN, 77, 0);
+	flow_table_advance(s.t, s.now + 64000000 - 1);
+	assert_int_equal(ngot, 0);
+	flow_table_advance(s.t, s.now + 64000000);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].teardown, FLOW_NO_ANSWER);
+	assert_int_equal(got[0].notes & FLOW_NOTE_IDLE_EVICTED, 0);
+	done(&s);
+
+	/* Retransmissions into silence: 120 s after the last try. */
+	sim_init(&s, 5, 6);
+	handshake(&s);
+	at = s.nxt[RESP];
+	seg(&s, RESP, PKT_ACK | PKT_PSH, 100);
+	for (i = 0; i < 2; i++)
+		raw(&s, RESP, PKT_ACK | PKT_PSH, at, 100);
+	flow_table_advance(s.t, s.now + 120000000 - 1);
+	assert_int_equal(ngot, 0);
+	flow_table_advance(s.t, s.now + 120000000);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].teardown, FLOW_VANISHED);
+	assert_int_equal(got[0].closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(got[0].wait_tries, 2);
+	assert_int_equal(got[0].notes, FLOW_NOTE_RESP_UNACKED |
+	    FLOW_NOTE_RETRANSMITTED | FLOW_NOTE_WAITED);
+	done(&s);
+
+	/* An established, quiet connection stays until the end. */
+	sim_init(&s, 5, 6);
+	handshake(&s);
+	flow_table_advance(s.t, s.now + 86400000000LL);
+	assert_int_equal(ngot, 0);
+	done(&s);
+	assert_int_equal(got[0].teardown, FLOW_OPEN);
+}
+
+static void
 test_partial_and_flip(void **state)
 {
 	struct sim s;
@@ -754,6 +801,7 @@ main(void)
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_reuse_splits),
 		cmocka_unit_test(test_settle_and_idle),
+		cmocka_unit_test(test_settled_by_silence),
 		cmocka_unit_test(test_partial_and_flip),
 		cmocka_unit_test(test_ladder_and_json),
 		cmocka_unit_test(test_json_text_reals),
