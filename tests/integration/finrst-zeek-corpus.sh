@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # finrst's conn_state and history against Zeek's own baselines for the
-# TCP connections in ../shared/corpus/zeek (see its README.md). Prints the
-# agreement; fails when conn_state agrees on fewer than 95% of the rows.
+# TCP connections in tests/data/zeek (a copy of the public corpus, see its
+# README.md). Prints the agreement; fails when conn_state agrees on fewer than 95% of the rows.
 set -u
-corpus=${FINRST_CORPUS:-$SRC/../shared/corpus/zeek}
+corpus=${FINRST_CORPUS:-$SRC/tests/data/zeek}
 if [ ! -f "$corpus/expected.tsv" ]; then
 	echo "skip: no Zeek corpus at $corpus"
 	exit 77
