@@ -520,7 +520,8 @@ table_remove(struct flow_table *t, struct flow *f)
 		size_t home = t->slots[j].hash & mask;
 
 		/* can the entry at j move to i? only if i is on its path */
-		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
+		if (i <= j ? (home <= i || home > j) :
+		    (home <= i && home > j)) {
 			t->slots[i] = t->slots[j];
 			i = j;
 		}
