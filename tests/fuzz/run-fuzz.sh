@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Run fuzz_finrst for SECONDS, seeded with tests/pcap and, when present,
-# the Zeek corpus captures in tests/data/zeek. usage: run-fuzz.sh FUZZER SRC WORKDIR SECONDS
+# the Zeek corpus captures in tests/data/zeek.
+# usage: run-fuzz.sh FUZZER SRC WORKDIR SECONDS
 set -eu
 fuzzer=$1 src=$2 work=$3 secs=$4
 mkdir -p "$work"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # finrst's conn_state and history against Zeek's own baselines for the
 # TCP connections in tests/data/zeek (a copy of the public corpus, see its
-# README.md). Prints the agreement; fails when conn_state agrees on fewer than 95% of the rows.
+# README.md). Prints the agreement; fails when conn_state agrees on fewer
+# than 95% of the rows.
 set -u
 corpus=${FINRST_CORPUS:-$SRC/tests/data/zeek}
 if [ ! -f "$corpus/expected.tsv" ]; then
