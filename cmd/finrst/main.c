@@ -461,7 +461,7 @@ run_live(void)
 
 	c = capture_open(&o, live_frame, NULL, &why, ebuf);
 	if (c == NULL) {
-		warnx("%s: %s", cfg.iface, ebuf);
+		warnx("%s", ebuf);	/* "capture on IFACE: why" */
 		return why == CAPTURE_ERR_FILTER ? EXIT_USAGE : EXIT_INPUT;
 	}
 	if (!pkt_link_supported(capture_linktype(c))) {
