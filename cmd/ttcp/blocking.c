@@ -17,7 +17,9 @@
 #include "ttcp.h"
 
 /* The receive buffer: fixed, whatever length the peer announces. */
-#define RX_BUF_LEN (256 * 1024)
+#ifndef RX_BUF_LEN
+#define RX_BUF_LEN (128 * 1024)
+#endif
 
 /* Per-connection state of this model. */
 struct bio {
