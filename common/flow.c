@@ -1799,6 +1799,8 @@ flow_table_flush(struct flow_table *t)
 {
 	while (t->head != NULL)
 		flow_report_free(t, t->head, false);
+	/* the capture is over: the next segment may start another clock */
+	t->now = INT64_MIN;
 }
 
 size_t

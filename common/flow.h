@@ -167,7 +167,10 @@ int flow_table_add(struct flow_table *t, const struct pkt_tcp *seg);
 /* Capture time moved to now_us without packets (live capture): settle. */
 void flow_table_advance(struct flow_table *t, int64_t now_us);
 
-/* End of capture: report every connection still tracked. */
+/*
+ * End of capture: report every connection still tracked. The table can
+ * then be fed another capture, whose clock may start earlier.
+ */
 void flow_table_flush(struct flow_table *t);
 
 /* Connections tracked right now. */

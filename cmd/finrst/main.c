@@ -57,6 +57,8 @@ static struct run {
 	json_t *files;
 	pthread_mutex_t lock;	/* live capture: thread vs. main */
 	atomic_bool stop;	/* stdout is gone: stop reading */
+	int64_t last_ts;	/* latest segment time seen */
+	bool have_ts;
 } run = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static volatile sig_atomic_t stop_signal;
@@ -346,10 +348,26 @@ finish(int code)
 	return code;
 }
 
+/* A clock step back by more than this starts another capture. */
+#define NEW_CAPTURE_US 1000000
+
 static void
 on_segment(const struct pkt_tcp *seg, void *arg)
 {
 	(void)arg;
+	/*
+	 * Files given out of time order (or unrelated captures) are separate
+	 * captures: end the earlier one rather than clamp the later one's
+	 * packets to its clock. Small steps back (reordered capture queues)
+	 * stay in one capture.
+	 */
+	if (run.have_ts && seg->ts_us + NEW_CAPTURE_US < run.last_ts) {
+		flow_table_flush(run.table);
+		run.last_ts = seg->ts_us;
+	} else if (!run.have_ts || seg->ts_us > run.last_ts) {
+		run.last_ts = seg->ts_us;
+	}
+	run.have_ts = true;
 	if (flow_table_add(run.table, seg) < 0)
 		errx(1, "out of memory tracking connections");
 }
