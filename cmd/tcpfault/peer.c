@@ -145,13 +145,6 @@ finish(struct peer *p, int status, const char *error)
 	return status;
 }
 
-static void
-pattern(struct peer *p, size_t len, uint64_t off)
-{
-	for (size_t i = 0; i < len; i++)
-		p->buf[i] = pattern_byte(off + i);
-}
-
 /* Send p->bytes of the pattern, recorded as one event. */
 static uint64_t
 send_bytes(struct peer *p, uint64_t total)
@@ -165,7 +158,7 @@ send_bytes(struct peer *p, uint64_t total)
 		    sizeof(p->buf);
 		size_t n;
 
-		pattern(p, len, done);
+		pattern_fill(p->buf, len, done);
 		n = sock_send_all(p->fd, p->buf, len, &o);
 		done += n;
 		if (o != OUTCOME_OK) {
@@ -325,7 +318,7 @@ client_kill(struct peer *p, const char *host, const char *port)
 		for (;;) {
 			ssize_t n;
 
-			pattern(p, sizeof(p->buf), off);
+			pattern_fill(p->buf, sizeof(p->buf), off);
 			n = send(fd, p->buf, sizeof(p->buf),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n > 0) {

@@ -62,7 +62,6 @@ struct run {
 	const struct run_opts *opts;
 	struct child ch[SIDE_COUNT];
 	uint64_t epoch_us;
-	int64_t real_offset_us;		/* realtime = monotonic + offset */
 	unsigned server_port;
 	enum vanish_method vanish;
 	struct capture *cap;
@@ -89,15 +88,6 @@ bool
 run_interrupted(void)
 {
 	return interrupted != 0;
-}
-
-static int64_t
-clock_us(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 pid_t
@@ -881,8 +871,6 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	snprintf(port, sizeof(port), "%u", r.server_port);
 	snprintf(filter, sizeof(filter), "tcp port %u", r.server_port);
 	r.epoch_us = evloop_now_us();
-	r.real_offset_us = clock_us(CLOCK_REALTIME) -
-	    clock_us(CLOCK_MONOTONIC);
 	r.flows = flow_table_new(NULL, on_flow, &r);
 	if (opts->no_capture) {
 		snprintf(r.cap_why, sizeof(r.cap_why), "--no-capture");

@@ -42,12 +42,6 @@ side_name(enum side_id id)
 	return id == SIDE_CLIENT ? "client" : "server";
 }
 
-const char *
-side_variant(const struct side *s)
-{
-	return s->env->var->name;
-}
-
 bool
 side_is(const struct side *s, const char *variant)
 {
@@ -58,12 +52,6 @@ int
 side_fd(const struct side *s)
 {
 	return s->fd;
-}
-
-enum vanish_method
-side_vanish_method(const struct side *s)
-{
-	return s->env->vanish;
 }
 
 /* One JSON message to the runner; a lost runner ends this process. */
@@ -194,12 +182,30 @@ side_wait(struct side *s, const char *token)
 }
 
 void
+side_event_rc(struct side *s, const char *op, int64_t bytes, int rc)
+{
+	side_event(s, op, bytes, rc == 0 ? OUTCOME_OK :
+	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+}
+
+void
 side_adopt_fd(struct side *s, int fd)
 {
 	s->fd = fd;
 	side_fact_int(s, "local_port", sock_local_port(fd));
 	/* The runner may borrow it with pidfd_getfd() to read its queues. */
 	side_fact_int(s, "fd", fd);
+}
+
+/* Record how a connect or accept ended; fail the side, or adopt fd. */
+static void
+record_open(struct side *s, const char *op, int fd, enum outcome o,
+    const char *errbuf)
+{
+	side_event(s, op, -1, fd == -1 ? o : OUTCOME_OK, fd == -1 ? errno : 0);
+	if (fd == -1)
+		side_fail(s, "%s", errbuf);
+	side_adopt_fd(s, fd);
 }
 
 void
@@ -210,11 +216,7 @@ side_connect(struct side *s)
 	int fd;
 
 	fd = sock_connect(s->env->host, s->env->port, NULL, &o, errbuf);
-	side_event(s, "connect", -1, fd == -1 ? o : OUTCOME_OK,
-	    fd == -1 ? errno : 0);
-	if (fd == -1)
-		side_fail(s, "%s", errbuf);
-	side_adopt_fd(s, fd);
+	record_open(s, "connect", fd, o, errbuf);
 }
 
 /*
@@ -239,8 +241,7 @@ side_connect_rcvbuf(struct side *s, int rcvbuf)
 		side_errx(s, "SO_RCVBUF");
 	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
-	side_event(s, "connect", -1, rc == 0 ? OUTCOME_OK :
-	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+	side_event_rc(s, "connect", -1, rc);
 	if (rc == -1)
 		side_errx(s, "connect");
 	side_adopt_fd(s, fd);
@@ -261,20 +262,9 @@ side_accept(struct side *s)
 	int fd;
 
 	fd = sock_accept(s->env->listen_fd, SIDE_WAIT_MS, &o, errbuf);
-	side_event(s, "accept", -1, fd == -1 ? o : OUTCOME_OK,
-	    fd == -1 ? errno : 0);
-	if (fd == -1)
-		side_fail(s, "%s", errbuf);
+	record_open(s, "accept", fd, o, errbuf);
 	close(s->env->listen_fd);
 	s->env->listen_fd = -1;
-	side_adopt_fd(s, fd);
-}
-
-static void
-fill_pattern(struct side *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		s->chunk[i] = pattern_byte(s->sent + i);
 }
 
 int64_t
@@ -284,7 +274,7 @@ side_send(struct side *s, size_t len, int flags)
 
 	if (len > sizeof(s->chunk))
 		len = sizeof(s->chunk);
-	fill_pattern(s, len);
+	pattern_fill(s->chunk, len, s->sent);
 	do
 		n = send(s->fd, s->chunk, len, flags | MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
@@ -297,29 +287,44 @@ side_send(struct side *s, size_t len, int flags)
 	return n;
 }
 
-uint64_t
-side_send_stream(struct side *s, uint64_t total)
+/*
+ * Send up to total bytes of the pattern, CHUNK at a time with flags, until
+ * all is sent or a send fails (*o and *err say why; OUTCOME_OK else).
+ */
+static uint64_t
+send_pattern(struct side *s, uint64_t total, int flags, enum outcome *o,
+    int *err)
 {
 	uint64_t done = 0;
-	enum outcome o = OUTCOME_OK;
-	int err = 0;
 
+	*o = OUTCOME_OK;
+	*err = 0;
 	while (done < total) {
 		size_t len = total - done < CHUNK ? total - done : CHUNK;
 		ssize_t n;
 
-		fill_pattern(s, len);
-		n = send(s->fd, s->chunk, len, MSG_NOSIGNAL);
+		pattern_fill(s->chunk, len, s->sent);
+		n = send(s->fd, s->chunk, len, flags | MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			err = errno;
-			o = outcome_from_errno(err);
+			*err = errno;
+			*o = outcome_from_errno(*err);
 			break;
 		}
 		s->sent += (uint64_t)n;
 		done += (uint64_t)n;
 	}
+	return done;
+}
+
+uint64_t
+side_send_stream(struct side *s, uint64_t total)
+{
+	enum outcome o;
+	int err;
+	uint64_t done = send_pattern(s, total, 0, &o, &err);
+
 	side_event(s, "send", (int64_t)done, OUTCOME_OK, 0);
 	if (o != OUTCOME_OK)
 		side_event(s, "send", 0, o, err);
@@ -329,26 +334,10 @@ side_send_stream(struct side *s, uint64_t total)
 uint64_t
 side_send_until_full(struct side *s, uint64_t total)
 {
-	uint64_t done = 0;
-	enum outcome o = OUTCOME_OK;
-	int err = 0;
+	enum outcome o;
+	int err;
+	uint64_t done = send_pattern(s, total, MSG_DONTWAIT, &o, &err);
 
-	while (done < total) {
-		size_t len = total - done < CHUNK ? total - done : CHUNK;
-		ssize_t n;
-
-		fill_pattern(s, len);
-		n = send(s->fd, s->chunk, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			err = errno;
-			o = outcome_from_errno(err);
-			break;
-		}
-		s->sent += (uint64_t)n;
-		done += (uint64_t)n;
-	}
 	if (done > 0 || o == OUTCOME_OK)
 		side_event(s, "send", (int64_t)done, OUTCOME_OK, 0);
 	if (o != OUTCOME_OK)
@@ -540,17 +529,6 @@ side_wait_outq_stable(struct side *s)
 	}
 }
 
-void
-side_record_queues(struct side *s, const char *prefix)
-{
-	char key[64];
-
-	snprintf(key, sizeof(key), "%s_send_queue", prefix);
-	side_fact_int(s, key, sockopt_outq(s->fd));
-	snprintf(key, sizeof(key), "%s_recv_queue", prefix);
-	side_fact_int(s, key, sockopt_inq(s->fd));
-}
-
 static void
 record_close(struct side *s, const char *op, int rc,
     const struct close_report *r)
@@ -594,10 +572,7 @@ side_close_graceful(struct side *s)
 void
 side_shutdown_wr(struct side *s)
 {
-	int rc = shutdown(s->fd, SHUT_WR);
-
-	side_event(s, "shutdown-wr", -1, rc == 0 ? OUTCOME_OK :
-	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+	side_event_rc(s, "shutdown-wr", -1, shutdown(s->fd, SHUT_WR));
 }
 
 void
@@ -610,13 +585,14 @@ side_exit_without_close(struct side *s)
 	_exit(0);
 }
 
-static int64_t
-realtime_us(void)
+void
+side_mark_time(struct side *s, const char *key)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	side_fact_int(s, key, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000);
 }
 
 void
@@ -631,7 +607,7 @@ side_vanish(struct side *s)
 	}
 	side_event(s, "vanish", -1, OUTCOME_OK, 0);
 	side_fact_str(s, "vanish_method", vanish_name(s->env->vanish));
-	side_fact_int(s, "vanish_real_us", realtime_us());
+	side_mark_time(s, "vanish_real_us");
 }
 
 void

@@ -117,16 +117,21 @@ struct side_env {
 const char *side_name(enum side_id id);
 void side_main(struct side_env *env) __attribute__((noreturn));
 
-const char *side_variant(const struct side *s);
 bool side_is(const struct side *s, const char *variant);
 int side_fd(const struct side *s);
-enum vanish_method side_vanish_method(const struct side *s);
 
 void side_event(struct side *s, const char *op, int64_t bytes,
     enum outcome o, int err);
+/* side_event for a call that returned rc: 0 is ok, else errno says why. */
+void side_event_rc(struct side *s, const char *op, int64_t bytes, int rc);
 void side_fact_int(struct side *s, const char *key, int64_t v);
 void side_fact_str(struct side *s, const char *key, const char *v);
 void side_signal(struct side *s, const char *token);
+/*
+ * Now on CLOCK_REALTIME, the clock the capture stamps packets with, as fact
+ * key: the moment the wire is judged from (a vanish, a shutdown).
+ */
+void side_mark_time(struct side *s, const char *key);
 void side_wait(struct side *s, const char *token);
 void side_fail(struct side *s, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
@@ -163,7 +168,6 @@ void side_wait_state(struct side *s, const char *state);
 void side_wait_inq(struct side *s, int bytes);
 void side_wait_outq_zero(struct side *s);
 void side_wait_outq_stable(struct side *s);
-void side_record_queues(struct side *s, const char *prefix);
 
 void side_close_plain(struct side *s);
 void side_close_abort(struct side *s);
@@ -183,6 +187,14 @@ static inline uint8_t
 pattern_byte(uint64_t off)
 {
 	return (uint8_t)(off % 251);
+}
+
+/* The len pattern bytes from stream offset off, into buf. */
+static inline void
+pattern_fill(uint8_t *buf, size_t len, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern_byte(off + i);
 }
 
 /* vanish.c */
