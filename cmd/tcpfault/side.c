@@ -611,6 +611,18 @@ side_vanish(struct side *s)
 }
 
 void
+side_send_after_peer_close(struct side *s, size_t len, bool verify)
+{
+	side_wait(s, "closed");
+	side_wait_state(s, "CLOSE_WAIT");	/* the FIN is here */
+	side_send(s, len, 0);
+	side_wait_state(s, "CLOSE");		/* the answering RST too */
+	side_send(s, len, 0);
+	side_recv_to_end(s, 0, verify, NULL);
+	side_close_plain(s);
+}
+
+void
 side_setsockopt_int(struct side *s, int level, int name, int v,
     const char *what)
 {

@@ -175,6 +175,12 @@ void side_close_graceful(struct side *s);
 void side_shutdown_wr(struct side *s);
 void side_exit_without_close(struct side *s) __attribute__((noreturn));
 void side_vanish(struct side *s);
+/*
+ * The peer closes (token "closed"): once its FIN is here send len bytes
+ * (accepted, answered by RST), once the RST is here send again (EPIPE),
+ * then read to the end and close. C1's client and S5's server.
+ */
+void side_send_after_peer_close(struct side *s, size_t len, bool verify);
 
 void side_setsockopt_int(struct side *s, int level, int name, int v,
     const char *what);
@@ -283,9 +289,28 @@ int64_t ck_fact_int(const struct check *ck, enum side_id id,
     const char *key, int64_t dflt);
 const char *ck_fact_str(const struct check *ck, enum side_id id,
     const char *key);
+
+/* Predicates more than one case states. */
+/* Side id's reads ended with want ("eof", "reset"); note says why. */
+void ck_reads_end(struct check *ck, enum side_id id, const char *want,
+    const char *note);
+/* Every byte side id read (side_recv_to_end with verify) is the pattern. */
+void ck_pattern_intact(struct check *ck, enum side_id id);
+/* Reader read everything / some but not all of what its peer's sends took. */
+void ck_read_all(struct check *ck, enum side_id reader);
+void ck_read_part(struct check *ck, enum side_id reader);
+/* After the peer's close: len bytes accepted once, then broken-pipe. */
+void ck_send_after_close(struct check *ck, enum side_id id, int64_t len);
+
 /* Wire predicates, skipped (not failed) when there is no capture. */
 void ck_wire(struct check *ck, const char *teardown, const char *closed_by);
 bool ck_have_wire(const struct check *ck);
+/* Teardown fin by `by`, and every byte it sent was acknowledged. */
+void ck_wire_fin_acked(struct check *ck, enum side_id by);
+/* Teardown rst by `by`, which sent no FIN at all: an abort. */
+void ck_wire_rst_only(struct check *ck, enum side_id by);
+/* Teardown fin-rst by `by`: its kernel's RST came after its FIN. */
+void ck_wire_rst_after_fin(struct check *ck, enum side_id by);
 
 /* output.c */
 void out_table_header(void);
