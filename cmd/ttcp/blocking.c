@@ -517,19 +517,6 @@ accept_one(int lfd, int sfd, int64_t deadline, int *fd, char *errbuf)
 	return *fd < 0 ? -1 : 1;
 }
 
-static void
-verbose_session(const struct xfer *x, const struct session *s)
-{
-	if (!cfg.verbose)
-		return;
-	fprintf(stderr, "ttcp-r: session 0x%08" PRIx32 " from %s: %" PRIu32
-	    " x %" PRIu32 " bytes, %s mode%s%s, connection %d of %" PRIu32
-	    "\n", s->group, x->peer, s->number, s->length,
-	    (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
-	    (s->flags & TTCP_FLAG_REVERSE) ? ", reverse" : "",
-	    x->verify ? ", verify" : "", x->index + 1, s->parallel);
-}
-
 /*
  * One session: the first connection, its header, then the rest of its
  * -P group. Each connection's thread starts as soon as its header is in.

@@ -337,14 +337,7 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 		fail_abort(ec, "out of memory");
 		return len;
 	}
-	if (cfg.verbose)
-		fprintf(stderr, "ttcp-r: session 0x%08" PRIx32 " from %s: %"
-		    PRIu32 " x %" PRIu32 " bytes, %s mode%s%s, connection %d "
-		    "of %" PRIu32 "\n", s.group, ec->x.peer, s.number,
-		    s.length, (s.flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
-		    (s.flags & TTCP_FLAG_REVERSE) ? ", reverse" : "",
-		    ec->x.verify ? ", verify" : "", ec->x.index + 1,
-		    s.parallel);
+	verbose_session(&ec->x, &s);
 	ec->x.start_us = now_us();
 	start_transfer(ec);
 	return need;

@@ -292,6 +292,9 @@ xfer_setup_socket(struct xfer *x, char *errbuf)
 {
 	if (cfg.nodelay && sockopt_nodelay(x->fd, true, errbuf) != 0)
 		return -1;
+	if (sockopt_keepalive(x->fd, TTCP_KEEPALIVE_IDLE_S,
+	    TTCP_KEEPALIVE_INTVL_S, TTCP_KEEPALIVE_CNT, errbuf) != 0)
+		return -1;
 	return sockopt_bufsizes(x->fd, cfg.bufsize, cfg.bufsize, &x->snd,
 	    &x->rcv, errbuf);
 }

@@ -377,3 +377,20 @@ report_setup_error(const char *role, const char *msg)
 	memset(&t, 0, sizeof(t));
 	emit_json(report_json(NULL, 0, &s, &t, 0.0, role, msg), NULL);
 }
+
+void
+verbose_session(const struct xfer *x, const struct session *s)
+{
+	char group[24] = "";
+
+	if (!cfg.verbose)
+		return;
+	if (s->extended)
+		snprintf(group, sizeof(group), " 0x%08" PRIx32, s->group);
+	fprintf(stderr, "ttcp-r: session%s from %s: %" PRIu32 " x %" PRIu32
+	    " bytes, %s mode%s%s, connection %d of %" PRIu32 "\n", group,
+	    x->peer, s->number, s->length,
+	    (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
+	    (s->flags & TTCP_FLAG_REVERSE) ? ", reverse" : "",
+	    x->verify ? ", verify" : "", x->index + 1, s->parallel);
+}

@@ -39,6 +39,10 @@
 
 /* How long a receiver waits for a header or the rest of a -P group. */
 #define TTCP_SETUP_TIMEOUT_MS	10000
+/* Keepalive, so a vanished peer ends a session instead of hanging it. */
+#define TTCP_KEEPALIVE_IDLE_S	30
+#define TTCP_KEEPALIVE_INTVL_S	5
+#define TTCP_KEEPALIVE_CNT	3
 /* How long a graceful close waits for the peer's EOF. */
 #define TTCP_CLOSE_TIMEOUT_MS	30000
 
@@ -193,6 +197,9 @@ void ticker_free(struct ticker *t);
  */
 int report_session(struct xfer **xs, int n, const struct session *s,
     struct ticker *t, const char *extra_error);
+
+/* -v: what a receiver learnt from a session header, on stderr. */
+void verbose_session(const struct xfer *x, const struct session *s);
 
 /* A failure before any transfer started (connect, listen). */
 void report_setup_error(const char *role, const char *msg);

@@ -62,7 +62,7 @@ for io in blocking epoll; do
 	    --io $io >"$T/t.out" 2>"$T/t.err" &
 	tpid=$!
 	PIDS+=("$tpid")
-	wait_line "$T/mid.err" 'session 0x' >/dev/null
+	wait_line "$T/mid.err" 'ttcp-r: session ' >/dev/null
 	kill -TERM "$RPID"
 	wait_rc "$RPID"
 	expect "$io mid-session signal: exit" "$RC" 1
@@ -80,7 +80,7 @@ for io in blocking epoll; do
 	    --io $io --json >"$T/t.out" 2>"$T/t.err" &
 	tpid=$!
 	PIDS+=("$tpid")
-	wait_line "$T/tsig.err" 'session 0x' >/dev/null
+	wait_line "$T/tsig.err" 'ttcp-r: session ' >/dev/null
 	kill -INT "$tpid"
 	wait_rc "$tpid"
 	expect "$io transmitter signal: exit" "$RC" 1

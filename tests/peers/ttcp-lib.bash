@@ -69,6 +69,10 @@ wait_port() {
 start_ttcp_r() {
 	local name=$1
 	shift
+	# Truncate here: a background job's redirections happen later, and
+	# the port of a previous run must not be read.
+	: >"$T/$name.out"
+	: >"$T/$name.err"
 	"$TTCP" -r -v -B 127.0.0.1 -p 0 "$@" >"$T/$name.out" \
 	    2>"$T/$name.err" &
 	RPID=$!
@@ -84,6 +88,8 @@ start_ttcp_r() {
 start_peer_r() {
 	local name=$1
 	shift
+	: >"$T/$name.out"
+	: >"$T/$name.err"
 	$PEER receive "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
