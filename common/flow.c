@@ -25,6 +25,15 @@
  *
  * Sides are indexed 0 (the source of the connection's first packet) and 1;
  * f->oi says which of them is the originator. Zeek may flip the roles.
+ *
+ * A self-connection (TCP simultaneous open of a socket with itself: a
+ * client whose ephemeral port is the port it connects to, on its own
+ * address) has one 4-tuple in both directions, so every segment is from
+ * side 0 and is also received by side 0. Zeek sees it the same way (every
+ * packet from the originator), and the emulation is left to do just that.
+ * Our own tracking reads each segment's ACK as acknowledging side 0's own
+ * sequence space, takes the SYN-ACK that repeats the SYN's number as its
+ * answer, and side 1 stays empty.
  */
 
 #define DEFAULT_GRACE_US	5000000	/* Zeek's tcp_close_delay */
@@ -111,6 +120,7 @@ struct flow {
 	bool z_partial;			/* Zeek's idea of partial */
 	uint8_t hlen;
 	bool first_close_fin;		/* the first FIN/RST was a FIN */
+	bool self;			/* one socket at both ends */
 	uint16_t port[2];
 	uint8_t addr[2][16];
 	uint32_t hist_seen;		/* Zeek's history mask */
@@ -180,7 +190,7 @@ static const char *const note_names[FLOW_NOTE_COUNT] = {
 	"orig-unacked", "resp-unacked", "rst-after-fin", "data-after-fin",
 	"rst-answers-data", "fin-retransmitted", "retransmitted", "keepalive",
 	"zero-window", "waited", "gap", "syn-retransmitted", "data-after-rst",
-	"data-beyond-fin", "idle-evicted"
+	"data-beyond-fin", "idle-evicted", "self-connect"
 };
 
 /* ------------------------------------------------------------------ */
@@ -352,6 +362,21 @@ heap_remove(struct flow_table *t, struct flow *f)
 }
 
 /*
+ * Only SYNs so far: the responder sent nothing, or a self-connection's
+ * socket never answered its own SYN.
+ */
+static bool
+syn_unanswered(const struct flow *f)
+{
+	const struct side *o = &f->s[f->oi], *r = &f->s[1 - f->oi];
+
+	if (f->self)
+		return f->s[0].sent_syn && !f->s[0].sent_synack &&
+		    f->s[0].st.packets == f->s[0].syns;
+	return o->sent_syn && !r->seen;
+}
+
+/*
  * The time this flow should be looked at again, NO_TIME for never; *idle
  * (may be NULL) says whether that time is the idle limit's.
  */
@@ -362,7 +387,7 @@ flow_deadline_why(const struct flow_table *t, const struct flow *f,
 	const struct side *o = &f->s[f->oi], *r = &f->s[1 - f->oi];
 	int64_t d = f->settle_at;
 
-	if (o->sent_syn && !r->seen && f->last_ts + SYN_GIVEUP_US < d)
+	if (syn_unanswered(f) && f->last_ts + SYN_GIVEUP_US < d)
 		d = f->last_ts + SYN_GIVEUP_US;
 	else if ((o->tries > 0 || r->tries > 0) &&
 	    f->last_ts + RUN_GIVEUP_US < d)
@@ -1238,6 +1263,8 @@ static void
 track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 {
 	struct side *s = &f->s[si], *q = &f->s[1 - si];
+	/* whose sequence space the ACK acknowledges: a self-connection's own */
+	struct side *rcv = f->self ? s : q;
 	uint8_t fl = p->flags;
 	uint32_t len = p->payload_len;
 	uint8_t mark = 0;
@@ -1253,6 +1280,8 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 		s->only_rst = false;
 
 	if (fl & PKT_SYN) {
+		bool had_synack = s->sent_synack;
+
 		if (!(fl & PKT_ACK))
 			s->sent_syn = true;
 		else
@@ -1261,7 +1290,9 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 		    s->syns == 0)) {
 			anchor(s, p->seq);
 		}
-		if (s->syns > 0 && p->seq == s->syn_seq) {
+		/* a self-connection's SYN-ACK answers its own SYN */
+		if (s->syns > 0 && p->seq == s->syn_seq &&
+		    !(f->self && (fl & PKT_ACK) && !had_synack)) {
 			f->notes |= FLOW_NOTE_SYN_RETRANSMITTED;
 			try = true;
 		}
@@ -1276,7 +1307,7 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 	e = b + len;
 
 	if (len > 0 && (fl & PKT_RST) == 0) {
-		if (q->fin_rel >= 0 && e > s->data_hi) {
+		if (!f->self && q->fin_rel >= 0 && e > s->data_hi) {
 			int64_t from = b > s->data_hi ? b : s->data_hi;
 
 			s->st.after_fin_bytes += (uint64_t)(e - from);
@@ -1351,22 +1382,24 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 
 	/* What this packet acknowledges of the peer's sequence space. */
 	if (fl & PKT_ACK) {
-		if (!q->anchored) {
-			anchor(q, p->ack - 1);
-			q->acked = 1;
-		} else {
-			int64_t a = rel64(q, p->ack);
+		struct side *k = rcv;
 
-			if (a > q->hi && !(fl & PKT_RST)) {
+		if (!k->anchored) {
+			anchor(k, p->ack - 1);
+			k->acked = 1;
+		} else {
+			int64_t a = rel64(k, p->ack);
+
+			if (a > k->hi && !(fl & PKT_RST)) {
 				/* acked what the capture never showed */
-				q->gap_bytes += a - q->hi;
+				k->gap_bytes += a - k->hi;
 				f->notes |= FLOW_NOTE_GAP;
-				q->hi = a;
-				if (q->fin_rel < 0 && a > q->data_hi)
-					q->data_hi = a;
+				k->hi = a;
+				if (k->fin_rel < 0 && a > k->data_hi)
+					k->data_hi = a;
 			}
-			if (a > q->acked && a <= q->hi)
-				q->acked = a;
+			if (a > k->acked && a <= k->hi)
+				k->acked = a;
 		}
 	}
 
@@ -1377,11 +1410,17 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 	}
 	s->last_win = p->window;
 
-	/* Waiting: the peer spoke, so its run of tries is over. */
-	q->tries = 0;
-	q->try_probes = 0;
-	q->run_start = -1;
-	q->run_rst = false;
+	/*
+	 * Waiting: the peer spoke, so its run of tries is over. A
+	 * self-connection is its own peer: any segment of it that is not a
+	 * try (its ACK of a probe, new data) or its giving-up RST ends the run.
+	 */
+	if (!f->self || (!try && !(fl & PKT_RST))) {
+		rcv->tries = 0;
+		rcv->try_probes = 0;
+		rcv->run_start = -1;
+		rcv->run_rst = false;
+	}
 	if (expects && s->run_start < 0)
 		s->run_start = p->ts_us;
 	if (try) {
@@ -1457,6 +1496,15 @@ side_of(const struct flow *f, int si)
 	return si == f->oi ? FLOW_SIDE_ORIG : FLOW_SIDE_RESP;
 }
 
+/* Sides in our own view: a self-connection's one socket is orig. */
+static enum flow_side
+our_side(const struct flow *f, int si)
+{
+	if (si >= 0 && f->self)
+		return FLOW_SIDE_ORIG;
+	return side_of(f, si);
+}
+
 static uint64_t
 unacked_bytes(const struct side *s)
 {
@@ -1484,7 +1532,9 @@ static void
 build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
     bool evicted)
 {
-	const struct side *o = &f->s[f->oi], *rs = &f->s[1 - f->oi];
+	/* a self-connection's one socket is orig, whatever Zeek's roles */
+	const struct side *o = &f->s[f->self ? 0 : f->oi];
+	const struct side *rs = &f->s[f->self ? 1 : 1 - f->oi];
 	int w = -1, i;
 
 	memset(r, 0, sizeof(*r));
@@ -1510,6 +1560,8 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 		r->notes |= FLOW_NOTE_RESP_UNACKED;
 	if (o->gap_bytes || rs->gap_bytes)
 		r->notes |= FLOW_NOTE_GAP;
+	if (f->self)
+		r->notes |= FLOW_NOTE_SELF_CONNECT;
 
 	/* Who was left waiting: the side whose tries went unanswered. */
 	for (i = 0; i < 2; i++)
@@ -1518,7 +1570,7 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 	if (w >= 0) {
 		const struct side *ws = &f->s[w];
 
-		r->waiter = side_of(f, w);
+		r->waiter = our_side(f, w);
 		r->wait_tries = ws->tries;
 		r->wait_us = ws->run_end - ws->run_start;
 		r->notes |= FLOW_NOTE_WAITED;
@@ -1529,8 +1581,13 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 	else if (o->st.after_fin_bytes > 0 && rs->fin_rel >= 0)
 		r->half_close = FLOW_SIDE_ORIG;
 
-	r->closed_by = side_of(f, f->first_close);
-	if (o->sent_syn && !o->sent_synack && !rs->seen) {
+	/*
+	 * A self-connection's FIN is sent and received by its one socket:
+	 * FIN both ways in one segment.
+	 */
+	r->closed_by = our_side(f, f->first_close);
+	if (o->sent_syn && !o->sent_synack && (f->self ? syn_unanswered(f) :
+	    !rs->seen)) {
 		r->teardown = FLOW_NO_ANSWER;
 	} else if (o->sent_syn && rs->seen && rs->only_rst &&
 	    !rs->sent_synack) {
@@ -1539,10 +1596,10 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 	} else if (w >= 0 && (f->s[w].tries >= 2 || (f->s[w].run_rst &&
 	    f->s[w].try_probes > 0))) {
 		r->teardown = FLOW_VANISHED;
-		r->closed_by = side_of(f, w);
+		r->closed_by = our_side(f, w);
 	} else if (f->first_rst >= 0) {
 		r->teardown = f->first_close_fin ? FLOW_FIN_RST : FLOW_RST;
-	} else if (o->fin_rel >= 0 && rs->fin_rel >= 0) {
+	} else if (o->fin_rel >= 0 && (f->self || rs->fin_rel >= 0)) {
 		r->teardown = FLOW_FIN;
 	} else {
 		r->teardown = FLOW_OPEN;
@@ -1569,8 +1626,8 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 			int from = st->from;
 
 			st->seq -= f->s[from].base;
-			st->ack -= f->s[1 - from].base;
-			st->from = (uint8_t)side_of(f, from);
+			st->ack -= f->s[f->self ? from : 1 - from].base;
+			st->from = (uint8_t)our_side(f, from);
 		}
 		r->steps = t->scratch;
 		r->nsteps = (size_t)k;
@@ -1688,6 +1745,8 @@ flow_new(struct flow_table *t, const struct pkt_tcp *p, uint64_t hash)
 	memcpy(f->addr[1], p->daddr, 16);
 	f->port[0] = p->sport;
 	f->port[1] = p->dport;
+	f->self = p->sport == p->dport &&
+	    memcmp(p->saddr, p->daddr, 16) == 0;
 	side_init(&f->s[0]);
 	side_init(&f->s[1]);
 	f->first_ts = f->last_ts = p->ts_us;
@@ -1768,7 +1827,12 @@ flow_table_add(struct flow_table *t, const struct pkt_tcp *p)
 	for (j = h & mask; (f = t->slots[j].f) != NULL; j = (j + 1) & mask)
 		if (t->slots[j].hash == h && flow_match(f, p, &si))
 			break;
-	if (f != NULL && attempt_over(f, si, p)) {
+	/*
+	 * Zeek's attempt timer would end a self-connection 5 s after its
+	 * SYN (its originator stays in SYN_SENT, its responder inactive);
+	 * it is one connection, kept whole (finrst.1 says so).
+	 */
+	if (f != NULL && !f->self && attempt_over(f, si, p)) {
 		flow_report_free(t, f, false);
 		f = NULL;
 	}
@@ -2341,6 +2405,9 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 
 #define NOTE(...) do { sb_printf(b, "%s", sep); sb_printf(b, __VA_ARGS__); \
 	sep = "; "; } while (0)
+	if (n & FLOW_NOTE_SELF_CONNECT)
+		NOTE("a socket connected to itself (orig is resp): it sent and"
+		    " received every segment");
 	if (r->partial)
 		NOTE("capture began mid-connection");
 	if (n & FLOW_NOTE_ORIG_UNACKED)
@@ -2350,7 +2417,9 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 		NOTE("%" PRIu64 " bytes from resp never acknowledged by orig"
 		    " (unacknowledged, not necessarily lost)", r->resp.unacked);
 	if (n & FLOW_NOTE_RST_AFTER_FIN) {
-		if (rst_side == fin_side)
+		if (n & FLOW_NOTE_SELF_CONNECT)
+			NOTE("orig sent RST after its own FIN");
+		else if (rst_side == fin_side)
 			NOTE("%s sent RST after its own FIN (%s read EOF"
 			    " first)", side_word(rst_side),
 			    other_word(rst_side));
@@ -2409,6 +2478,7 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 		NOTE("%s waited %" PRId64 ".%06" PRId64 "s for %s: %" PRIu32
 		    " %s unanswered%s", side_word(r->waiter),
 		    r->wait_us / 1000000, r->wait_us % 1000000,
+		    (n & FLOW_NOTE_SELF_CONNECT) ? "itself" :
 		    other_word(r->waiter), r->wait_tries,
 		    r->wait_tries == 1 ? "try" : "tries",
 		    r->teardown != FLOW_VANISHED ? "" :

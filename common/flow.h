@@ -33,7 +33,11 @@ enum flow_class {
 	FLOW_CLASS_COUNT
 };
 
-/* A side of a connection: orig sent the first SYN (or first packet). */
+/*
+ * A side of a connection: orig sent the first SYN (or first packet). A
+ * self-connection (one socket connected to itself: the same address and
+ * port at both ends) has one side: everything is orig's, resp is empty.
+ */
 enum flow_side {
 	FLOW_SIDE_NONE = 0,	/* "" / JSON null */
 	FLOW_SIDE_ORIG,		/* "orig" */
@@ -68,7 +72,8 @@ enum flow_note {
 	FLOW_NOTE_DATA_AFTER_RST = 1u << 12, /* "data-after-rst" */
 	FLOW_NOTE_DATA_BEYOND_FIN = 1u << 13, /* "data-beyond-fin": own FIN */
 	FLOW_NOTE_IDLE_EVICTED = 1u << 14,  /* "idle-evicted": idle limit hit */
-	FLOW_NOTE_COUNT = 15
+	FLOW_NOTE_SELF_CONNECT = 1u << 15,  /* "self-connect": one socket */
+	FLOW_NOTE_COUNT = 16
 };
 
 /* What one side did, as seen on the wire. */

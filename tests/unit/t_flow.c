@@ -733,6 +733,307 @@ test_ladder_and_json(void **state)
 	assert_int_equal(strlen(flow_line_header()) > 0, 1);
 }
 
+/* A segment of a socket connected to itself: 10.0.0.1:50004 at both ends. */
+static void
+self_raw(struct sim *s, uint8_t flags, uint32_t seq, uint32_t ack,
+    uint32_t len)
+{
+	struct pkt_tcp p;
+
+	memset(&p, 0, sizeof(p));
+	s->now += 10000;
+	p.ts_us = s->now;
+	p.family = AF_INET;
+	p.saddr[0] = p.daddr[0] = 10;
+	p.saddr[3] = p.daddr[3] = 1;
+	p.sport = p.dport = 50004;
+	p.seq = seq;
+	p.ack = (flags & PKT_ACK) ? ack : 0;
+	p.flags = flags;
+	p.window = (flags & PKT_RST) ? 0 : s->win;
+	p.wscale = -1;
+	p.payload_len = len;
+	p.captured_len = len;
+	assert_int_equal(flow_table_add(s->t, &p), 0);
+}
+
+/*
+ * Linux's simultaneous open of a socket with itself: its SYN arrives at
+ * itself, it answers with a SYN-ACK of the same number, which arrives at
+ * itself too, and it acknowledges that.
+ */
+static void
+self_handshake(struct sim *s, uint32_t isn)
+{
+	self_raw(s, PKT_SYN, isn, 0, 0);
+	self_raw(s, PKT_SYN | PKT_ACK, isn, isn + 1, 0);
+	self_raw(s, PKT_ACK, isn + 1, isn + 1, 0);
+}
+
+static void
+assert_self_tuple(const struct flow_result *r)
+{
+	assert_int_equal(r->orig_port, 50004);
+	assert_int_equal(r->resp_port, 50004);
+	assert_memory_equal(r->orig_addr, r->resp_addr, 16);
+	assert_int_equal(r->orig_addr[3], 1);
+	/* one socket: the responder side is empty */
+	assert_int_equal(r->resp.packets, 0);
+	assert_int_equal(r->resp.bytes, 0);
+	assert_int_equal(r->resp.unacked, 0);
+	assert_int_equal(r->half_close, FLOW_SIDE_NONE);
+	assert_false(r->partial);
+}
+
+static void
+test_self_connect_fin(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	uint32_t isn = 4096082021u;
+	char buf[512];
+
+	(void)state;
+	/* tcpfault run self-connect/naive: send 4, read them back, close */
+	sim_init(&s, 0, 0);
+	self_handshake(&s, isn);
+	self_raw(&s, PKT_ACK | PKT_PSH, isn + 1, isn + 1, 4);
+	self_raw(&s, PKT_ACK, isn + 5, isn + 5, 0);
+	self_raw(&s, PKT_FIN | PKT_ACK, isn + 5, isn + 5, 0);
+	self_raw(&s, PKT_ACK, isn + 6, isn + 6, 0);
+	/* its FIN, received by itself, is the end: settled by the grace */
+	flow_table_advance(s.t, s.now - 10000 + 2000000 - 1);
+	assert_int_equal(ngot, 0);
+	flow_table_advance(s.t, s.now - 10000 + 2000000);
+	assert_int_equal(ngot, 1);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(r);
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->notes, FLOW_NOTE_SELF_CONNECT);
+	assert_int_equal(r->waiter, FLOW_SIDE_NONE);
+	assert_int_equal(r->orig.packets, 7);
+	assert_int_equal(r->orig.bytes, 4);
+	assert_int_equal(r->orig.wire_bytes, 4);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->orig.retransmits, 0);
+	assert_int_equal(r->orig.keepalives, 0);
+	assert_int_equal(r->orig.fins, 1);
+	assert_int_equal(r->orig.rsts, 0);
+	assert_int_equal(r->orig.after_fin_bytes, 0);
+	/* Zeek: every packet is the originator's, the responder inactive */
+	assert_int_equal(r->conn_state, FLOW_SH);
+	assert_string_equal(r->history, "SADF");
+	assert_string_equal(ladders[0],
+	    "connection 1: 10.0.0.1:50004 -> 10.0.0.1:50004  fin, "
+	    "closed by orig\n"
+	    "        time  orig                  "
+	    "                              resp\n"
+	    "    0.000000  |-- S seq 0 win 1000 -"
+	    "--------------------------------->|\n"
+	    "    0.010000  |-- S. seq 0 ack 1 win"
+	    " 1000 --------------------------->|\n"
+	    "    0.020000  |-- . seq 1 ack 1 win "
+	    "1000 ---------------------------->|\n"
+	    "    0.030000  |-- P. seq 1 ack 1 len"
+	    " 4 win 1000 --------------------->|\n"
+	    "    0.040000  |-- . seq 5 ack 5 win "
+	    "1000 ---------------------------->|\n"
+	    "    0.050000  |-- F. seq 5 ack 5 win"
+	    " 1000 --------------------------->|\n"
+	    "    0.060000  |-- . seq 6 ack 6 win "
+	    "1000 ---------------------------->|\n");
+	flow_result_notes_text(r, buf, sizeof(buf));
+	assert_string_equal(buf, "a socket connected to itself (orig is "
+	    "resp): it sent and received every segment");
+}
+
+static void
+test_self_connect_rst_and_open(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	uint32_t isn = 0xfffffffeu;	/* and across the wrap */
+
+	(void)state;
+	/* Aborted (SO_LINGER 0) with 10 bytes it had not yet acknowledged */
+	sim_init(&s, 0, 0);
+	self_handshake(&s, isn);
+	self_raw(&s, PKT_ACK | PKT_PSH, isn + 1, isn + 1, 10);
+	self_raw(&s, PKT_RST | PKT_ACK, isn + 11, isn + 1, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(r);
+	assert_int_equal(r->teardown, FLOW_RST);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->orig.bytes, 10);
+	assert_int_equal(r->orig.unacked, 10);
+	assert_int_equal(r->orig.rsts, 1);
+	assert_int_equal(r->notes, FLOW_NOTE_SELF_CONNECT |
+	    FLOW_NOTE_ORIG_UNACKED);
+	/* Zeek: originator reset, responder inactive, not /^S[^HAFGIQ]*R/ */
+	assert_int_equal(r->conn_state, FLOW_OTH);
+	assert_string_equal(r->history, "SADR");
+
+	/*
+	 * Still open at the end: kept whole past Zeek's 5 s attempt delay
+	 * and the 64 s an unanswered SYN gets, since it answered itself.
+	 */
+	sim_init(&s, 0, 0);
+	self_handshake(&s, 77);
+	self_raw(&s, PKT_ACK | PKT_PSH, 78, 78, 3);
+	s.now += 6000000;
+	self_raw(&s, PKT_ACK, 81, 81, 0);
+	flow_table_advance(s.t, s.now + 100000000);
+	assert_int_equal(ngot, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(r);
+	assert_int_equal(r->teardown, FLOW_OPEN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_NONE);
+	assert_int_equal(r->orig.bytes, 3);
+	assert_int_equal(r->orig.unacked, 0);
+	assert_int_equal(r->orig.packets, 5);
+	assert_int_equal(r->notes, FLOW_NOTE_SELF_CONNECT);
+	assert_int_equal(r->conn_state, FLOW_S0);
+	assert_string_equal(r->history, "SAD");
+	assert_int_equal(r->last_ts_us - r->ts_us, 6040000);
+}
+
+static void
+test_self_connect_probes(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+	char buf[512];
+	int i;
+
+	(void)state;
+	/* Keepalive probes to itself, each answered by its own ACK */
+	sim_init(&s, 0, 0);
+	self_handshake(&s, 500);
+	for (i = 0; i < 3; i++) {
+		s.now += 1000000;
+		self_raw(&s, PKT_ACK, 500, 501, 0);	/* seq = snd_nxt - 1 */
+		self_raw(&s, PKT_ACK, 501, 501, 0);
+	}
+	self_raw(&s, PKT_FIN | PKT_ACK, 501, 501, 0);
+	self_raw(&s, PKT_ACK, 502, 502, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(r);
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->waiter, FLOW_SIDE_NONE);
+	assert_int_equal(r->orig.keepalives, 3);
+	assert_int_equal(r->notes, FLOW_NOTE_SELF_CONNECT |
+	    FLOW_NOTE_KEEPALIVE);
+	assert_int_equal(r->conn_state, FLOW_SH);
+	assert_string_equal(r->history, "SAF");
+
+	/* Its own segments stop arriving (a drop filter): it gives up */
+	sim_init(&s, 0, 0);
+	self_handshake(&s, 500);
+	for (i = 0; i < 3; i++) {
+		s.now += 1000000;
+		self_raw(&s, PKT_ACK, 500, 501, 0);
+	}
+	self_raw(&s, PKT_RST | PKT_ACK, 501, 501, 0);
+	done(&s);
+
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(r);
+	assert_int_equal(r->teardown, FLOW_VANISHED);
+	assert_int_equal(r->closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(r->waiter, FLOW_SIDE_ORIG);
+	assert_int_equal(r->wait_tries, 3);
+	/* from its first probe to its RST */
+	assert_int_equal(r->wait_us, 2 * 1010000 + 10000);
+	assert_int_equal(r->notes, FLOW_NOTE_SELF_CONNECT |
+	    FLOW_NOTE_KEEPALIVE | FLOW_NOTE_WAITED);
+	assert_int_equal(r->conn_state, FLOW_OTH);
+	assert_string_equal(r->history, "SAR");
+	flow_result_notes_text(r, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "orig waited 2.030000s for itself: 3 "
+	    "tries unanswered, then gave up with a RST"));
+}
+
+static void
+test_self_connect_syn_and_reuse(void **state)
+{
+	struct sim s;
+	int i;
+
+	(void)state;
+	/* Only its SYN, twice: it never answered itself */
+	sim_init(&s, 0, 0);
+	self_raw(&s, PKT_SYN, 9, 0, 0);
+	self_raw(&s, PKT_SYN, 9, 0, 0);
+	done(&s);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].teardown, FLOW_NO_ANSWER);
+	assert_int_equal(got[0].closed_by, FLOW_SIDE_NONE);
+	assert_int_equal(got[0].notes, FLOW_NOTE_SELF_CONNECT |
+	    FLOW_NOTE_SYN_RETRANSMITTED | FLOW_NOTE_WAITED);
+	assert_int_equal(got[0].conn_state, FLOW_S0);
+	assert_string_equal(got[0].history, "S");
+
+	/* Reset before its handshake's ACK: Zeek's RSTOS0 */
+	sim_init(&s, 0, 0);
+	self_raw(&s, PKT_SYN, 9, 0, 0);
+	self_raw(&s, PKT_SYN | PKT_ACK, 9, 10, 0);
+	self_raw(&s, PKT_RST | PKT_ACK, 10, 10, 0);
+	done(&s);
+	assert_int_equal(ngot, 1);
+	assert_self_tuple(&got[0]);
+	assert_int_equal(got[0].teardown, FLOW_RST);
+	assert_int_equal(got[0].closed_by, FLOW_SIDE_ORIG);
+	assert_int_equal(got[0].notes, FLOW_NOTE_SELF_CONNECT);
+	assert_int_equal(got[0].conn_state, FLOW_RSTOS0);
+	assert_string_equal(got[0].history, "SR");
+
+	/* Closed, then the same port connects to itself again */
+	sim_init(&s, 0, 0);
+	for (i = 0; i < 2; i++) {
+		uint32_t isn = i == 0 ? 1000 : 900000;
+
+		self_handshake(&s, isn);
+		self_raw(&s, PKT_FIN | PKT_ACK, isn + 1, isn + 1, 0);
+		self_raw(&s, PKT_ACK, isn + 2, isn + 2, 0);
+	}
+	assert_int_equal(ngot, 1);
+	done(&s);
+	assert_int_equal(ngot, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(got[i].id, (uint64_t)i + 1);
+		assert_self_tuple(&got[i]);
+		assert_int_equal(got[i].teardown, FLOW_FIN);
+		assert_int_equal(got[i].closed_by, FLOW_SIDE_ORIG);
+		assert_int_equal(got[i].notes, FLOW_NOTE_SELF_CONNECT);
+		assert_int_equal(got[i].orig.packets, 5);
+		assert_string_equal(got[i].history, "SAF");
+	}
+
+	/* One port at both ends but two addresses is no self-connection */
+	sim_init(&s, 10, 20);
+	s.port[ORIG] = s.port[RESP] = 7000;
+	handshake(&s);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_ACK, 0);
+	done(&s);
+	assert_int_equal(got[0].teardown, FLOW_FIN);
+	assert_int_equal(got[0].notes, 0);
+	assert_int_equal(got[0].resp.packets, 2);
+	assert_string_equal(got[0].history, "ShAFf");
+	assert_int_equal(got[0].conn_state, FLOW_SF);
+}
+
 static void
 test_json_text_reals(void **state)
 {
@@ -781,6 +1082,11 @@ test_names(void **state)
 	assert_int_equal(n, FLOW_NOTE_RST_AFTER_FIN);
 	assert_string_equal(flow_note_name(FLOW_NOTE_IDLE_EVICTED),
 	    "idle-evicted");
+	assert_string_equal(flow_note_name(FLOW_NOTE_SELF_CONNECT),
+	    "self-connect");
+	assert_int_equal(flow_note_parse("self-connect", &n), 0);
+	assert_int_equal(n, FLOW_NOTE_SELF_CONNECT);
+	assert_int_equal(FLOW_NOTE_SELF_CONNECT, 1u << (FLOW_NOTE_COUNT - 1));
 	assert_string_equal(flow_side_name(FLOW_SIDE_RESP), "resp");
 }
 
@@ -804,6 +1110,10 @@ main(void)
 		cmocka_unit_test(test_settled_by_silence),
 		cmocka_unit_test(test_partial_and_flip),
 		cmocka_unit_test(test_ladder_and_json),
+		cmocka_unit_test(test_self_connect_fin),
+		cmocka_unit_test(test_self_connect_rst_and_open),
+		cmocka_unit_test(test_self_connect_probes),
+		cmocka_unit_test(test_self_connect_syn_and_reuse),
 		cmocka_unit_test(test_json_text_reals),
 		cmocka_unit_test(test_names),
 	};
