@@ -160,6 +160,20 @@ selfconn_client(struct side *s)
 	side_fail(s, "no self-connection after 64 attempts");
 }
 
+/* Does the wire's connection carry this note? */
+static bool
+wire_note(json_t *w, const char *note)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(w, "notes"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), note)
+		    == 0)
+			return true;
+	return false;
+}
+
 static void
 selfconn_check(struct check *ck)
 {
@@ -196,6 +210,24 @@ selfconn_check(struct check *ck)
 		    json_object_get(w, "resp_p")) == SELFCONN_PORT,
 		    "wire: no connection from port %d to itself",
 		    SELFCONN_PORT);
+		if (w == NULL)
+			return;
+		/*
+		 * The socket closes (close(), or sock_connect on finding
+		 * itself): its one FIN is sent and received by itself.
+		 */
+		ck_wire_fin_acked(ck, SIDE_CLIENT);
+		ck_expect(ck, wire_note(w, "self-connect"), "wire: no "
+		    "self-connect note");
+		ck_expect(ck, ck->wire->client_fins == 1 &&
+		    ck->wire->client_rsts == 0, "wire: the socket sent %u "
+		    "FINs and %u RSTs, expected 1 FIN", ck->wire->client_fins,
+		    ck->wire->client_rsts);
+		ck_expect(ck, json_integer_value(json_object_get(w,
+		    "orig_bytes")) == (ck_variant(ck, "naive") ? 4 : 0),
+		    "wire: orig_bytes %lld, expected %d",
+		    (long long)json_integer_value(json_object_get(w,
+		    "orig_bytes")), ck_variant(ck, "naive") ? 4 : 0);
 	}
 }
 
@@ -203,10 +235,13 @@ static const struct case_variant selfconn_variants[] = {
 	{ "naive", "plain connect() until it succeeds",
 	    "refused a few times, then connect succeeds with local address "
 	    "= peer address (127.0.0.1:50004 both): the client reads back "
-	    "what it wrote" },
+	    "what it wrote; on the wire its SYN, its own SYN-ACK, the 4 "
+	    "bytes it acknowledges itself, one FIN: fin by the client, note "
+	    "self-connect" },
 	{ "detected", "teardown's sock_connect",
 	    "refused a few times, then the self-connection is detected, "
-	    "closed and reported: outcome self-connect" },
+	    "closed and reported: outcome self-connect; on the wire fin by "
+	    "the client, note self-connect" },
 	{ NULL, NULL, NULL }
 };
 
