@@ -83,7 +83,8 @@ finish(struct xfer *x, bool set_end)
 		x->retransmits = ti.retransmits;
 	close_graceful(x->fd, NULL, 0, TTCP_CLOSE_TIMEOUT_MS, NULL, NULL,
 	    &cr);
-	x->fd = -1;
+	/* The main thread reads fd to shut it down on a signal. */
+	__atomic_store_n(&x->fd, -1, __ATOMIC_RELEASE);
 	if (set_end && x->end_us == 0)
 		x->end_us = now_us();
 	if (cr.outcome != OUTCOME_OK)
@@ -102,7 +103,7 @@ abort_conn(struct xfer *x)
 
 	if (x->fd >= 0)
 		close_abort(x->fd, &cr);
-	x->fd = -1;
+	__atomic_store_n(&x->fd, -1, __ATOMIC_RELEASE);
 }
 
 /*
@@ -339,6 +340,22 @@ wait_or_signal(int fd, short events, int sfd, int64_t deadline_ms)
 }
 
 /*
+ * Make every worker return at once: shutdown() wakes a blocked send or
+ * recv. Only the main thread opens descriptors, so one a worker has just
+ * closed cannot be reused under us: at worst shutdown() fails (EBADF).
+ */
+static void
+stop_all(struct xfer **xs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = __atomic_load_n(&xs[i]->fd, __ATOMIC_ACQUIRE);
+
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
+}
+
+/*
  * Wait until every worker is done, printing interval reports. On a signal
  * the connections are shut down so the workers return at once. Returns 0,
  * or -2 when interrupted. Joins the workers either way.
@@ -359,14 +376,7 @@ wait_workers(struct xfer **xs, int n, int evfd, int sfd,
 		uint64_t cnt;
 
 		if (w == -2) {
-			/*
-			 * Only this thread opens descriptors, so a worker's
-			 * fd cannot have been reused under us.
-			 */
-			for (int i = 0; i < n; i++)
-				if (!__atomic_load_n(&xs[i]->done,
-				    __ATOMIC_ACQUIRE) && xs[i]->fd >= 0)
-					shutdown(xs[i]->fd, SHUT_RDWR);
+			stop_all(xs, n);
 			rc = -2;
 			next = -1;
 			/* The signal stays pending; stop polling it. */
@@ -529,7 +539,7 @@ serve_session(int lfd, int sfd, int evfd)
 	struct xfer *xs[TTCP_MAX_PARALLEL] = { NULL };
 	struct session first, s;
 	struct ticker tk;
-	char eb[ERRBUF_LEN];
+	char eb[ERRBUF_LEN], group_error[ERRBUF_LEN] = "";
 	int fd, n = 0, rc, status;
 	int64_t deadline;
 	bool interrupted = false;
@@ -575,12 +585,12 @@ serve_session(int lfd, int sfd, int evfd)
 			break;
 		}
 		if (rc == 0) {
-			xfer_fail(xs[0], "session 0x%08" PRIx32 ": only %d "
-			    "of %" PRIu32 " connections arrived", first.group,
-			    n, first.parallel);
-			for (int i = 0; i < n; i++)
-				if (xs[i]->fd >= 0)
-					shutdown(xs[i]->fd, SHUT_RDWR);
+			/* The workers own their xfers: say it for them. */
+			snprintf(group_error, sizeof(group_error),
+			    "session 0x%08" PRIx32 ": only %d of %" PRIu32
+			    " connections arrived", first.group, n,
+			    first.parallel);
+			stop_all(xs, n);
 			break;
 		}
 		if (rc < 0) {
@@ -608,14 +618,13 @@ serve_session(int lfd, int sfd, int evfd)
 		start_worker(x);
 	}
 	if (interrupted)
-		for (int i = 0; i < n; i++)
-			if (!__atomic_load_n(&xs[i]->done, __ATOMIC_ACQUIRE))
-				shutdown(xs[i]->fd, SHUT_RDWR);
+		stop_all(xs, n);
 	if (wait_workers(xs, n, evfd, sfd, &tk,
 	    side_prefix(xs[0]->data_sender)) == -2)
 		interrupted = true;
 	status = report_session(xs, n, &first, &tk,
-	    interrupted ? "interrupted by a signal" : NULL);
+	    interrupted ? "interrupted by a signal" :
+	    group_error[0] != '\0' ? group_error : NULL);
 	ticker_free(&tk);
 	for (int i = 0; i < n; i++)
 		xfer_free(xs[i]);

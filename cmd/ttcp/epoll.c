@@ -41,7 +41,7 @@ struct econn {
 struct esession {
 	struct evloop *loop;
 	bool receiver;
-	int lfd;		/* receiver: -1 while not accepting */
+	int lfd;		/* receiver: the listening socket, else -1 */
 	bool listening;
 	int sfd;
 	struct session first;	/* the group's parameters */
