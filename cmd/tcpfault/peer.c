@@ -76,15 +76,6 @@ struct peer {
 	uint8_t buf[65536];
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void
 list_behaviours(FILE *fp, const struct behaviour *b)
 {
@@ -118,28 +109,12 @@ fact(struct peer *p, const char *key, int64_t v)
 static int
 finish(struct peer *p, int status, const char *error)
 {
-	if (p->json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:O}", "mode", p->mode,
-		    "behaviour", p->behaviour, "peer", p->peer_name,
-		    "timeline", timeline_to_json(p->tl), "facts", p->facts);
-
-		if (o != NULL && error != NULL)
-			json_object_set_new(o, "error", json_string(error));
-		if (o == NULL || jsonl_write(stdout, o) == -1)
-			status = 1;
-	} else {
-		timeline_print(p->tl, stdout);
-		if (json_object_size(p->facts) > 0) {
-			char *t = json_dumps(p->facts, JSON_COMPACT |
-			    JSON_SORT_KEYS);
-
-			printf("facts: %s\n", t != NULL ? t : "");
-			free(t);
-		}
-		fflush(stdout);
-		if (error != NULL)
-			warnx("%s", error);
-	}
+	if (mode_report(json_pack("{s:s,s:s,s:s}", "mode", p->mode,
+	    "behaviour", p->behaviour, "peer", p->peer_name), p->tl,
+	    p->facts, error, p->json) == -1)
+		status = 1;
+	if (!p->json && error != NULL)
+		warnx("%s", error);
 	timeline_free(p->tl);
 	json_decref(p->facts);
 	return status;
@@ -153,7 +128,7 @@ send_bytes(struct peer *p, uint64_t total)
 	enum outcome o = OUTCOME_OK;
 	int e = 0;
 
-	while (done < total && !stop) {
+	while (done < total && !mode_stop) {
 		size_t len = total - done < sizeof(p->buf) ? total - done :
 		    sizeof(p->buf);
 		size_t n;
@@ -180,7 +155,7 @@ recv_to_end(struct peer *p, uint64_t max)
 	enum outcome o = OUTCOME_OK;
 	int e = 0;
 
-	while (!stop && (max == 0 || got < max)) {
+	while (!mode_stop && (max == 0 || got < max)) {
 		size_t want = sizeof(p->buf);
 		ssize_t n;
 
@@ -200,7 +175,7 @@ recv_to_end(struct peer *p, uint64_t max)
 		}
 		got += (uint64_t)n;
 	}
-	if (stop && o == OUTCOME_OK) {
+	if (mode_stop && o == OUTCOME_OK) {
 		o = OUTCOME_INTERRUPTED;
 		e = EINTR;
 	}
@@ -219,7 +194,7 @@ wait_unread(struct peer *p)
 
 	do
 		rc = sock_wait(p->fd, POLLIN, deadline);
-	while (rc == -1 && errno == EINTR && !stop);
+	while (rc == -1 && errno == EINTR && !mode_stop);
 	fact(p, "unread", sockopt_inq(p->fd));
 	ev(p, "wait-data", sockopt_inq(p->fd), rc == 1 ? OUTCOME_OK :
 	    OUTCOME_TIMEOUT, 0);
@@ -233,7 +208,7 @@ wait_state(struct peer *p, const char *want)
 	int64_t deadline = sock_now_ms() + p->wait_ms;
 	struct tcpinfo_snap snap;
 
-	while (!stop && sock_now_ms() < deadline &&
+	while (!mode_stop && sock_now_ms() < deadline &&
 	    sockopt_tcp_info(p->fd, &snap, NULL) == 0 &&
 	    strcmp(snap.state, want) != 0)
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
@@ -257,6 +232,17 @@ do_close(struct peer *p, enum close_how how)
 	fact(p, "close_unsent", (int64_t)r.unsent);
 }
 
+/* Read to the peer's EOF, send twice around the RST that answers, close. */
+static void
+send_after_eof(struct peer *p)
+{
+	recv_to_end(p, 0);
+	send_bytes(p, 100);
+	wait_state(p, "CLOSE");	/* the RST that answers it */
+	send_bytes(p, 100);
+	do_close(p, CLOSE_PLAIN);
+}
+
 static void
 exit_without_close(struct peer *p)
 {
@@ -274,7 +260,7 @@ vanish_and_hold(struct peer *p)
 	int64_t until = sock_now_ms() + p->hold_ms;
 
 	/* Wait for our data to be acknowledged first: no retransmission. */
-	while (sockopt_outq(p->fd) > 0 && !stop && sock_now_ms() < until)
+	while (sockopt_outq(p->fd) > 0 && !mode_stop && sock_now_ms() < until)
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	if (vanish_apply(VANISH_FILTER, p->fd, errbuf) == -1) {
 		ev(p, "vanish", -1, outcome_from_errno(errno), errno);
@@ -283,9 +269,9 @@ vanish_and_hold(struct peer *p)
 	ev(p, "vanish", -1, OUTCOME_OK, 0);
 	json_object_set_new(p->facts, "vanish_method",
 	    json_string(vanish_name(VANISH_FILTER)));
-	while (!stop && sock_now_ms() < until)
-		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
-	ev(p, "hold-ended", -1, stop ? OUTCOME_INTERRUPTED : OUTCOME_OK, 0);
+	mode_sleep_until(until);
+	ev(p, "hold-ended", -1, mode_stop ? OUTCOME_INTERRUPTED : OUTCOME_OK,
+	    0);
 	do_close(p, CLOSE_ABORT);
 	return finish(p, 0, NULL);
 }
@@ -342,7 +328,8 @@ client_kill(struct peer *p, const char *host, const char *port)
 		char line[ERRBUF_LEN + 8];
 		int blocked = 0;
 
-		while (!stop && in != NULL && fgets(line, sizeof(line), in)) {
+		while (!mode_stop && in != NULL &&
+		    fgets(line, sizeof(line), in)) {
 			if (line[0] == 'E') {
 				line[strcspn(line, "\n")] = '\0';
 				ev(p, "connect", -1, OUTCOME_REFUSED, 0);
@@ -387,7 +374,6 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		{ NULL, 0, NULL, 0 }
 	};
 	char errbuf[ERRBUF_LEN];
-	int64_t ms, n;
 	uint64_t v;
 	int ch;
 
@@ -407,24 +393,15 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 			p->bytes = v;
 			break;
 		case 'H':
-			if (num_parse_secs_ms(optarg, 86400000, "--hold", &ms,
-			    errbuf) == -1)
-				errx(2, "%s", errbuf);
-			p->hold_ms = (int)ms;
+			p->hold_ms = mode_opt_ms(optarg, "--hold");
 			break;
 		case 'w':
-			if (num_parse_secs_ms(optarg, 86400000, "--wait", &ms,
-			    errbuf) == -1)
-				errx(2, "%s", errbuf);
-			p->wait_ms = (int)ms;
+			p->wait_ms = mode_opt_ms(optarg, "--wait");
 			break;
 		case 'n':
 			if (count == NULL)
 				errx(2, "--count: only for the server");
-			if (num_parse_i64(optarg, 1, 1000000, "--count", &n,
-			    errbuf) == -1)
-				errx(2, "%s", errbuf);
-			*count = (int)n;
+			*count = mode_opt_count(optarg);
 			break;
 		case 'j':
 			p->json = true;
@@ -472,8 +449,7 @@ peer_new(const char *mode)
 	p->facts = json_object();
 	if (p->tl == NULL || p->facts == NULL)
 		err(1, "malloc");
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
+	mode_catch_stop();
 	return p;
 }
 
@@ -510,11 +486,7 @@ peer_client_main(int argc, char **argv)
 	if (strcmp(b, "exit-unread") == 0 || strcmp(b, "unread-close") == 0)
 		wait_unread(p);
 	if (strcmp(b, "send-after-close") == 0) {
-		recv_to_end(p, 0);
-		send_bytes(p, 100);
-		wait_state(p, "CLOSE");	/* the RST that answers it */
-		send_bytes(p, 100);
-		do_close(p, CLOSE_PLAIN);
+		send_after_eof(p);
 	} else {
 		send_bytes(p, p->bytes);
 		if (strcmp(b, "close") == 0 || strcmp(b, "unread-close") == 0)
@@ -569,11 +541,7 @@ serve_one(struct peer *p, int fd)
 		send_bytes(p, p->bytes);
 		do_close(p, CLOSE_GRACEFUL);
 	} else if (strcmp(b, "write-after-close") == 0) {
-		recv_to_end(p, 0);
-		send_bytes(p, 100);
-		wait_state(p, "CLOSE");	/* the RST that answers it */
-		send_bytes(p, 100);
-		do_close(p, CLOSE_PLAIN);
+		send_after_eof(p);
 	} else {
 		/* echo-blocking: the deadlock-prone blocking echo. */
 		uint64_t echoed = 0;
@@ -608,20 +576,14 @@ peer_server_main(int argc, char **argv)
 
 	parse_common(argc, argv, p, &addr, "--listen", server_behaviours,
 	    &count);
-	if (strchr(addr, ':') == NULL) {
-		snprintf(host, sizeof(host), "127.0.0.1");
-		snprintf(port, sizeof(port), "%s", addr);
-	} else if (addr_split(addr, host, sizeof(host), port, sizeof(port),
-	    errbuf) == -1) {
-		errx(2, "--listen: %s", errbuf);
-	}
+	mode_listen_split(addr, host, sizeof(host), port, sizeof(port));
 	lfd = sock_listen(host, port, NULL, errbuf);
 	if (lfd == -1)
 		errx(1, "%s", errbuf);
 	/* Scripts read the bound port from this line (port 0 picks one). */
 	fprintf(stderr, "tcpfault: server %s listening on %s:%u\n",
 	    p->behaviour, host, sock_local_port(lfd));
-	for (int i = 0; i < count && !stop; i++) {
+	for (int i = 0; i < count && !mode_stop; i++) {
 		enum outcome o;
 		int fd = sock_accept(lfd, 0, &o, errbuf);
 
@@ -638,7 +600,8 @@ peer_server_main(int argc, char **argv)
 		}
 		if (fd == -1) {
 			ev(p, "accept", -1, o, errno);
-			rc = finish(p, stop ? 0 : 1, stop ? NULL : errbuf);
+			rc = finish(p, mode_stop ? 0 : 1, mode_stop ? NULL :
+			    errbuf);
 			break;
 		}
 		ev(p, "accept", -1, OUTCOME_OK, 0);

@@ -4,12 +4,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -67,15 +65,6 @@ struct dir {
 	bool eof, shut;
 	const char *name;	/* "c>s" / "s>c" */
 };
-
-static volatile sig_atomic_t stop;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void
 list_faults(FILE *fp)
@@ -193,7 +182,6 @@ do_fault(struct relay *r)
 {
 	struct close_report rep;
 	char errbuf[ERRBUF_LEN];
-	int64_t until;
 
 	r->faulted = true;
 	fact_int(r->facts, "fault_at_bytes", (int64_t)relayed(r));
@@ -229,10 +217,8 @@ do_fault(struct relay *r)
 			timeline_add(r->tl, "vanish", (int64_t)relayed(r),
 			    OUTCOME_OK, 0);
 		}
-		until = sock_now_ms() + r->hold_ms;
-		while (!stop && sock_now_ms() < until)
-			nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
-		timeline_add(r->tl, "hold-ended", -1, stop ?
+		mode_sleep_until(sock_now_ms() + r->hold_ms);
+		timeline_add(r->tl, "hold-ended", -1, mode_stop ?
 		    OUTCOME_INTERRUPTED : OUTCOME_OK, 0);
 		close_abort(r->cfd, &rep);
 		close_abort(r->sfd, &rep);
@@ -310,7 +296,7 @@ relay_loop(struct relay *r)
 {
 	uint8_t chunk[65536];
 
-	while (r->cfd != -1 && !stop) {
+	while (r->cfd != -1 && !mode_stop) {
 		struct pollfd pfd[4];
 		int what[4], n = 0, timeout = -1;
 		int64_t now = sock_now_ms();
@@ -427,21 +413,9 @@ proxy_one(int cfd, const char *thost, const char *tport,
 			free(r.d[i].held);
 		}
 	}
-	if (json) {
-		json_t *obj = json_pack("{s:s,s:o,s:O}", "mode", "proxy",
-		    "timeline", timeline_to_json(r.tl), "facts", r.facts);
-
-		if (status != 0)
-			json_object_set_new(obj, "error", json_string(errbuf));
-		jsonl_write(stdout, obj);
-	} else {
-		char *t = json_dumps(r.facts, JSON_COMPACT | JSON_SORT_KEYS);
-
-		timeline_print(r.tl, stdout);
-		printf("facts: %s\n", t != NULL ? t : "");
-		free(t);
-		fflush(stdout);
-	}
+	/* r.facts always holds "client", so text mode prints its line. */
+	mode_report(json_pack("{s:s}", "mode", "proxy"), r.tl, r.facts,
+	    status != 0 ? errbuf : NULL, json);
 	if (status != 0)
 		warnx("connect to target %s port %s: %s", thost, tport,
 		    errbuf);
@@ -466,7 +440,6 @@ proxy_main(int argc, char **argv)
 	char errbuf[ERRBUF_LEN];
 	const char *listen_at = NULL, *target = NULL, *fault = NULL;
 	struct fault f = { 0 };
-	int64_t n, ms;
 	int count = 0, hold_ms = 60000, ch, lfd, rc = 0;
 	bool json = false;
 
@@ -483,16 +456,10 @@ proxy_main(int argc, char **argv)
 			fault = optarg;
 			break;
 		case 'n':
-			if (num_parse_i64(optarg, 1, 1000000, "--count", &n,
-			    errbuf) == -1)
-				errx(2, "%s", errbuf);
-			count = (int)n;
+			count = mode_opt_count(optarg);
 			break;
 		case 'H':
-			if (num_parse_secs_ms(optarg, 86400000, "--hold", &ms,
-			    errbuf) == -1)
-				errx(2, "%s", errbuf);
-			hold_ms = (int)ms;
+			hold_ms = mode_opt_ms(optarg, "--hold");
 			break;
 		case 'j':
 			json = true;
@@ -513,31 +480,25 @@ proxy_main(int argc, char **argv)
 		list_faults(stderr);
 		exit(2);
 	}
-	if (strchr(listen_at, ':') == NULL) {
-		snprintf(lhost, sizeof(lhost), "127.0.0.1");
-		snprintf(lport, sizeof(lport), "%s", listen_at);
-	} else if (addr_split(listen_at, lhost, sizeof(lhost), lport,
-	    sizeof(lport), errbuf) == -1) {
-		errx(2, "--listen: %s", errbuf);
-	}
+	mode_listen_split(listen_at, lhost, sizeof(lhost), lport,
+	    sizeof(lport));
 	if (addr_split(target, thost, sizeof(thost), tport, sizeof(tport),
 	    errbuf) == -1)
 		errx(2, "--target: %s", errbuf);
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
+	mode_catch_stop();
 	lfd = sock_listen(lhost, lport, NULL, errbuf);
 	if (lfd == -1)
 		errx(1, "%s", errbuf);
 	fprintf(stderr, "tcpfault: proxy listening on %s:%u, target %s, "
 	    "fault %s\n", lhost, sock_local_port(lfd), target, fault);
-	for (int i = 0; (count == 0 || i < count) && !stop; i++) {
+	for (int i = 0; (count == 0 || i < count) && !mode_stop; i++) {
 		enum outcome o;
 		int cfd = sock_accept(lfd, 0, &o, errbuf);
 
 		if (cfd == -1) {
-			if (!stop)
+			if (!mode_stop)
 				warnx("%s", errbuf);
-			rc = stop ? 0 : 1;
+			rc = mode_stop ? 0 : 1;
 			break;
 		}
 		rc = proxy_one(cfd, thost, tport, &f, hold_ms, json);

@@ -3,6 +3,7 @@
 #ifndef TCPFAULT_H
 #define TCPFAULT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -322,5 +323,27 @@ char *summarize_timeline(json_t *tl);
 int peer_client_main(int argc, char **argv);
 int peer_server_main(int argc, char **argv);
 int proxy_main(int argc, char **argv);
+
+/* modes.c: what the client, server and proxy modes share. */
+struct timeline;
+/* Set by SIGINT and SIGTERM once mode_catch_stop() has run. */
+extern volatile sig_atomic_t mode_stop;
+void mode_catch_stop(void);
+/* Sleep until until_ms (sock_now_ms's clock) or a stop signal. */
+void mode_sleep_until(int64_t until_ms);
+/* --hold/--wait SECS (up to a day) and --count N; exit 2 when bad. */
+int mode_opt_ms(const char *arg, const char *name);
+int mode_opt_count(const char *arg);
+/* --listen [HOST:]PORT, HOST 127.0.0.1 when left out; exit 2 when bad. */
+void mode_listen_split(const char *arg, char *host, size_t hostlen,
+    char *port, size_t portlen);
+/*
+ * The mode's report on stdout: with json, head (its own members; taken)
+ * plus "timeline", "facts" and "error" when not NULL as one JSON line;
+ * else the timeline, then a "facts:" line when there are facts. -1 when
+ * the JSON line could not be written.
+ */
+int mode_report(json_t *head, struct timeline *tl, json_t *facts,
+    const char *error, bool json);
 
 #endif
