@@ -148,6 +148,9 @@ expect "server reset: ops" "$(j "$T/s-reset.json" '[.timeline[].op] | join(",")'
 # ---- proxy mode ----------------------------------------------------------
 # proxy_start FAULT [ARGS]: a proxy in front of the current peer server.
 proxy_start() {
+	# The last proxy's files would answer wait_line and j before this
+	# one's shell has truncated them (a loaded machine): start clean.
+	rm -f "$T/proxy.json" "$T/proxy.err"
 	timeout 20 "$TCPFAULT" proxy --listen 0 --target "127.0.0.1:$PORT" \
 	    --count 1 --json --fault "$@" >"$T/proxy.json" 2>"$T/proxy.err" &
 	PIDS+=($!)
