@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ttcp's wire format: session headers, payload pattern and the receiver. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,13 @@ static const char pattern16[16] = "0123456789ABCDEF";
 /* 64 KiB of pattern plus 16 bytes, so any phase has a long run to compare. */
 #define PATTERN_BLOCK 65536
 static uint8_t pattern_block[PATTERN_BLOCK + 16];
-static bool pattern_ready;
+static pthread_once_t pattern_once = PTHREAD_ONCE_INIT;
+
+static void
+pattern_init(void)
+{
+	pattern_fill(pattern_block, sizeof(pattern_block));
+}
 
 size_t
 session_encode(const struct session *s, uint8_t *out)
@@ -104,10 +111,8 @@ pattern_mismatch(const uint8_t *p, size_t n, uint32_t phase)
 {
 	size_t done = 0;
 
-	if (!pattern_ready) {
-		pattern_fill(pattern_block, sizeof(pattern_block));
-		pattern_ready = true;
-	}
+	/* Receiving threads of one -P run share the block. */
+	pthread_once(&pattern_once, pattern_init);
 	phase %= 16;
 	while (done < n) {
 		size_t chunk = n - done;
