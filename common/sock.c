@@ -311,7 +311,16 @@ sock_listen(const char *host, const char *port,
 int
 sock_accept(int lfd, int timeout_ms, enum outcome *outcome, char *errbuf)
 {
+	return sock_accept_peer(lfd, timeout_ms, NULL, 0, outcome, errbuf);
+}
+
+int
+sock_accept_peer(int lfd, int timeout_ms, char *peer, size_t peerlen,
+    enum outcome *outcome, char *errbuf)
+{
 	int64_t deadline = sock_deadline(timeout_ms);
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	int fd, rc;
 
 	for (;;) {
@@ -323,8 +332,13 @@ sock_accept(int lfd, int timeout_ms, enum outcome *outcome, char *errbuf)
 			return -1;
 		}
 		if (rc == 1) {
-			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			sslen = sizeof(ss);
+			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+			    SOCK_CLOEXEC);
 			if (fd != -1) {
+				if (peer != NULL)
+					addr_format((struct sockaddr *)&ss,
+					    peer, peerlen);
 				set_outcome(outcome, OUTCOME_OK);
 				return fd;
 			}

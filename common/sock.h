@@ -62,6 +62,14 @@ int sock_listen(const char *host, const char *port,
  */
 int sock_accept(int lfd, int timeout_ms, enum outcome *outcome, char *errbuf);
 
+/*
+ * sock_accept that also formats the peer's address (as addr_format does,
+ * into peer of peerlen bytes) from what accept(2) returned: getpeername
+ * fails once a peer has already reset, accept's address does not.
+ */
+int sock_accept_peer(int lfd, int timeout_ms, char *peer, size_t peerlen,
+    enum outcome *outcome, char *errbuf);
+
 /* True when the connected socket's local address equals its peer's. */
 bool sock_is_self_connect(int fd);
 

@@ -669,6 +669,33 @@ test_signal_interrupts_waits(void **state)
 	disarm_alarm();
 }
 
+/* sock_accept_peer names the client even after it has reset. */
+static void
+test_accept_peer_after_reset(void **state)
+{
+	char port[8], eb[ERRBUF_LEN], peer[ADDR_STRLEN], want[ADDR_STRLEN];
+	struct linger l = { 1, 0 };
+	enum outcome oc;
+	int lfd, c, s;
+
+	(void)state;
+	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
+	assert_true(lfd >= 0);
+	port_str(lfd, port, sizeof(port));
+	c = sock_connect("127.0.0.1", port, NULL, &oc, eb);
+	assert_true(c >= 0);
+	sock_local_str(c, want, sizeof(want));
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
+	    0);
+	close(c);
+	s = sock_accept_peer(lfd, TEST_WAIT_MS, peer, sizeof(peer), &oc, eb);
+	assert_true(s >= 0);
+	assert_int_equal(oc, OUTCOME_OK);
+	assert_string_equal(peer, want);
+	close(s);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -691,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_wait_and_deadline),
 		cmocka_unit_test(test_connect_start_finish),
+		cmocka_unit_test(test_accept_peer_after_reset),
 		cmocka_unit_test(test_signal_interrupts_waits),
 	};
 
