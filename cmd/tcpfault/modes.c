@@ -26,8 +26,16 @@ on_stop(int sig)
 void
 mode_catch_stop(void)
 {
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
+	/*
+	 * No SA_RESTART: a blocking recv or accept must return EINTR so the
+	 * loops see mode_stop, instead of the kernel restarting the call and
+	 * Ctrl-C waiting for the peer.
+	 */
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 void

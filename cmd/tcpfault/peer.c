@@ -109,6 +109,12 @@ fact(struct peer *p, const char *key, int64_t v)
 static int
 finish(struct peer *p, int status, const char *error)
 {
+	/* Ctrl-C cut the behaviour short: say so in the status (130). */
+	if (mode_stop && status == 0) {
+		status = 130;
+		if (error == NULL)
+			error = "interrupted before the behaviour finished";
+	}
 	if (mode_report(json_pack("{s:s,s:s,s:s}", "mode", p->mode,
 	    "behaviour", p->behaviour, "peer", p->peer_name), p->tl,
 	    p->facts, error, p->json) == -1)
