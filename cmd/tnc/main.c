@@ -219,7 +219,7 @@ check_port(const char *s, const char *what, bool zero_ok)
 	int64_t v;
 
 	if (*s == '\0')
-		bad("%s: empty port", what);
+		bad("%s: empty", what);
 	if (s[0] < '0' || s[0] > '9')
 		return;
 	v = parse_i64(s, 0, 65535, what);
@@ -280,7 +280,8 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 	start_us = evloop_now_us();
 
-	while ((ch = getopt_long(argc, argv, "46hklp:q:s:uvw:", long_options,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -365,6 +366,20 @@ main(int argc, char *argv[])
 			cfg.buffer = parse_size(optarg, 4096, 1u << 30,
 			    "--buffer");
 			break;
+		case ':':
+			/* optopt is a long option's value for those. */
+			if (optopt > 0 && optopt < OPT_NODELAY)
+				warnx("-%c: needs an argument", optopt);
+			else
+				warnx("%s: needs an argument",
+				    argv[optind - 1]);
+			usage();
+		case '?':
+			if (optopt > 0 && optopt < OPT_NODELAY)
+				warnx("-%c: unknown option", optopt);
+			else
+				warnx("%s: unknown option", argv[optind - 1]);
+			usage();
 		case 'h':
 		case OPT_HELP:
 		default:

@@ -721,8 +721,6 @@ pair_connected(struct pair *p)
 
 	p->connecting = false;
 	p->last_active = sock_now_ms();
-	sock_peer_str(up->fd, p->rep.peer[SIDE_UPSTREAM],
-	    sizeof(p->rep.peer[SIDE_UPSTREAM]));
 	tnc_apply_sockopts(up->fd, p->rep.peer[SIDE_UPSTREAM]);
 	tnc_event("#%llu connected to upstream %s from %s",
 	    (unsigned long long)p->rep.id, p->rep.peer[SIDE_UPSTREAM],
@@ -840,14 +838,14 @@ static void
 on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 {
 	struct relay *r = arg;
-	char errbuf[ERRBUF_LEN];
+	char errbuf[ERRBUF_LEN], peer[ADDR_STRLEN];
 	enum outcome oc;
 	struct pair *p;
 	int fd, x;
 
 	/* 1 ms: a client that vanished between epoll and accept must not
 	   hold up the loop. */
-	fd = sock_accept(lfd, 1, &oc, errbuf);
+	fd = sock_accept_peer(lfd, 1, peer, sizeof(peer), &oc, errbuf);
 	if (fd == -1) {
 		if (oc == OUTCOME_TIMEOUT)
 			return;
@@ -892,8 +890,8 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	__atomic_add_fetch(&relay_totals.conns, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&relay_totals.active, 1, __ATOMIC_RELAXED);
 	sock_set_nonblock(fd, true);
-	sock_peer_str(fd, p->rep.peer[SIDE_CLIENT],
-	    sizeof(p->rep.peer[SIDE_CLIENT]));
+	snprintf(p->rep.peer[SIDE_CLIENT], sizeof(p->rep.peer[SIDE_CLIENT]),
+	    "%s", peer);
 	tnc_apply_sockopts(fd, p->rep.peer[SIDE_CLIENT]);
 	tnc_event("#%llu connection from %s", (unsigned long long)p->rep.id,
 	    p->rep.peer[SIDE_CLIENT]);

@@ -352,7 +352,7 @@ serve(struct tpair *p)
 }
 
 static struct tpair *
-tpair_new(int fd, uint64_t id)
+tpair_new(int fd, const char *peer, uint64_t id)
 {
 	struct tpair *p = calloc(1, sizeof(*p));
 
@@ -364,8 +364,8 @@ tpair_new(int fd, uint64_t id)
 	p->failed_side = -1;
 	p->quit_deadline = -1;
 	p->outcome = OUTCOME_OK;
-	sock_peer_str(fd, p->rep.peer[SIDE_CLIENT],
-	    sizeof(p->rep.peer[SIDE_CLIENT]));
+	snprintf(p->rep.peer[SIDE_CLIENT], sizeof(p->rep.peer[SIDE_CLIENT]),
+	    "%s", peer);
 	__atomic_add_fetch(&relay_totals.conns, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&relay_totals.active, 1, __ATOMIC_RELAXED);
 	tnc_apply_sockopts(fd, p->rep.peer[SIDE_CLIENT]);
@@ -410,7 +410,7 @@ signal_thread(void *arg)
 int
 relay_threads_run(int lfd, const struct addrinfo *up)
 {
-	char errbuf[ERRBUF_LEN];
+	char errbuf[ERRBUF_LEN], peer[ADDR_STRLEN];
 	static sigset_t set;
 	struct tpair *p;
 	enum outcome oc;
@@ -422,11 +422,11 @@ relay_threads_run(int lfd, const struct addrinfo *up)
 	pthread_attr_init(&thread_attr);
 	pthread_attr_setstacksize(&thread_attr, THREAD_STACK);
 	if (!cfg.keep) {
-		fd = sock_accept(lfd, 0, &oc, errbuf);
+		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
 		if (fd == -1)
 			errx(tnc_exit_for(oc), "%s", errbuf);
 		close(lfd);
-		if ((p = tpair_new(fd, ++id)) == NULL)
+		if ((p = tpair_new(fd, peer, ++id)) == NULL)
 			errx(TNC_EXIT_FAIL, "out of memory");
 		oc = serve(p);
 		tpair_free(p);
@@ -441,14 +441,14 @@ relay_threads_run(int lfd, const struct addrinfo *up)
 		pthread_detach(t);
 	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
-		fd = sock_accept(lfd, 0, &oc, errbuf);
+		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
 		if (fd == -1) {
 			warnx("%s", errbuf);
 			if (errno == EMFILE || errno == ENFILE)
 				usleep(100000);
 			continue;
 		}
-		if ((p = tpair_new(fd, ++id)) == NULL) {
+		if ((p = tpair_new(fd, peer, ++id)) == NULL) {
 			struct close_report rep;
 
 			close_abort(fd, &rep);

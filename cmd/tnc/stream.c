@@ -418,7 +418,8 @@ tnc_stream_listen(void)
 	tnc_event("listening on %s", sock_local_str(lfd, local,
 	    sizeof(local)));
 	for (;;) {
-		fd = sock_accept(lfd, 0, &oc, errbuf);
+		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc,
+		    errbuf);
 		if (fd == -1) {
 			if (!cfg.keep)
 				errx(tnc_exit_for(oc), "%s", errbuf);
@@ -427,7 +428,6 @@ tnc_stream_listen(void)
 		}
 		if (!cfg.keep)
 			close(lfd);
-		sock_peer_str(fd, peer, sizeof(peer));
 		tnc_apply_sockopts(fd, peer);
 		tnc_event("connection from %s on %s", peer,
 		    sock_local_str(fd, local, sizeof(local)));

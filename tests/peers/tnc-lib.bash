@@ -80,6 +80,10 @@ port_of() {
 start() {
 	local name=$1 in=$2
 	shift 2
+	# Truncate here, not in the background job: port_of must never
+	# read a previous run's "listening on" line.
+	: >"$T/$name.out"
+	: >"$T/$name.err"
 	if [ "$in" = - ]; then
 		"$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" &
 	else
@@ -127,6 +131,21 @@ try:
 except Exception as e:
     v = "<%s>" % type(e).__name__
 print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2"
+}
+
+# json_str STRING: STRING as a JSON string (trailing newlines kept).
+json_str() {
+	python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"
+}
+
+# jfield_json FILE KEY: the field JSON-encoded (strings keep "\r\n").
+jfield_json() {
+	python3 -c 'import json, sys
+try:
+    v = json.loads(open(sys.argv[1]).read())[sys.argv[2]]
+except Exception as e:
+    v = "<%s>" % type(e).__name__
+print(json.dumps(v, sort_keys=True))' "$1" "$2"
 }
 
 # free_port: a loopback port nobody listens on (bound, then released).

@@ -161,6 +161,33 @@ def cmd_blackhole(a):
     time.sleep(3600)
 
 
+def cmd_bound(a):
+    """A port bound but not listening: connects to it are refused."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print("listening on 127.0.0.1:%d" % s.getsockname()[1],
+          file=sys.stderr, flush=True)
+    time.sleep(3600)
+
+
+def cmd_flood(a):
+    """Send --bytes to the first client, however it ends; report how."""
+    ls = listen()
+    announce(ls)
+    c = accept_one(ls)
+    data = pattern(a.bytes, 3)
+    end = "ok"
+    try:
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        rest, end = read_to_end(c)
+    except (ConnectionResetError, BrokenPipeError) as e:
+        end = "reset" if isinstance(e, ConnectionResetError) else \
+            "broken-pipe"
+    c.close()
+    report(end=end)
+
+
 def cmd_echo(a):
     """Echo each connection (many at once) once it half-closed: all its
     bytes back, then FIN. Ends after --conns connections (0: never)."""
@@ -277,6 +304,9 @@ def main():
     p.add_argument("--fin", action="store_true")
     sub.add_parser("hold")
     sub.add_parser("blackhole")
+    sub.add_parser("bound")
+    p = sub.add_parser("flood")
+    p.add_argument("--bytes", type=int, default=10000000)
     p = sub.add_parser("echo")
     p.add_argument("--conns", type=int, default=0)
     p = sub.add_parser("many")

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Every exit status of tnc(1) with its stderr line: 0 after a graceful
+# exchange, 1 for run-time errors, 2 for usage, 3 refused, 4 the peer's
+# reset (with byte counts), 5 for the -q and -w deadlines (connect and
+# idle). And stdout closed early (tnc | head) is a clean exit 0, never a
+# SIGPIPE death.
+. "$SRC/tests/peers/tnc-lib.bash"
+
+A='127\.0\.0\.1'
+
+# 0: request out, FIN, reply in, the peer's EOF, exit 0, stderr empty.
+start_listening peer - $PEER collect --reply "pong" --fin
+printf ping | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
+expect "graceful: exit" $? 0
+expect "graceful: stdout" "$(cat "$T/c.out")" pong
+expect "graceful: stderr" "$(cat "$T/c.err")" ""
+wait_rc "$LAST_PID"
+expect "graceful: peer saw" "$(cat "$T/peer.out")" \
+    '{"data": "ping", "end": "eof"}'
+
+# 1: a name that does not resolve; a port already taken.
+timeout 10 "$TNC" nosuch.invalid 80 </dev/null >"$T/c.out" 2>"$T/c.err"
+expect "unresolvable: exit" $? 1
+expect_match "unresolvable: stderr" "$(cat "$T/c.err")" \
+    'tnc: connect to nosuch\.invalid port 80: .+'
+start_listening hold - $PEER hold
+hold=$LAST_PID
+timeout 10 "$TNC" -l 127.0.0.1 "$PORT" </dev/null >"$T/c.out" 2>"$T/c.err"
+expect "address in use: exit" $? 1
+expect "address in use: stderr" "$(cat "$T/c.err")" \
+    "tnc: listen on 127.0.0.1 port $PORT: Address already in use"
+kill "$hold"
+
+# 2: usage (the full set is in tnc-usage).
+timeout 5 "$TNC" -k 127.0.0.1 1 </dev/null 2>"$T/c.err"
+expect "usage: exit" $? 2
+expect "usage: stderr" "$(cat "$T/c.err")" "tnc: -k: only with -l"
+
+# 3: refused: a bound port nobody listens on answers the SYN with RST.
+start_listening bound - $PEER bound
+printf x | timeout 10 "$TNC" -v 127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
+expect "refused: exit" $? 3
+expect "refused: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+    "tnc: connect to 127.0.0.1 port $PORT: Connection refused"
+expect_match "refused: -v event" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9]+\.[0-9]{6}\] connect failed: refused'
+kill "$LAST_PID"
+
+# 4: the peer reads the request to its EOF, replies, then resets. The
+# reply, queued before the RST, still reaches stdout.
+start_listening peer - $PEER reset --reply partial
+printf hello | timeout 10 "$TNC" -v 127.0.0.1 "$PORT" >"$T/c.out" \
+    2>"$T/c.err"
+expect "reset: exit" $? 4
+expect "reset: stdout" "$(cat "$T/c.out")" partial
+expect "reset: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+    "tnc: 127.0.0.1:$PORT: receive: reset (ECONNRESET) after 7 bytes received, 5 bytes sent"
+expect_match "reset: -v FIN" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] stdin EOF -> FIN sent after 5 bytes'
+expect_match "reset: -v reset" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] receive: reset \(ECONNRESET\) after 7 bytes received, 5 bytes sent'
+wait_rc "$LAST_PID"
+expect "reset: peer saw" "$(cat "$T/peer.out")" \
+    '{"request": "hello", "request_end": "eof"}'
+
+# 4 again, as a listener: the client resets (--close abort) after its
+# request; the listener reports it with its counts.
+start_listening srv - "$TNC" -l -v 127.0.0.1 0
+srv=$LAST_PID
+mkfifo "$T/hold"
+exec 3<>"$T/hold"
+printf 'abc' | timeout 10 "$TNC" --close abort 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "client abort: exit" $? 0
+wait_rc "$srv"
+expect "listener sees reset: exit" "$RC" 4
+expect "listener sees reset: stdout" "$(cat "$T/srv.out")" abc
+expect_match "listener sees reset: stderr" "$(cat "$T/srv.err")" \
+    "tnc: $A:[0-9]+: receive: reset \(ECONNRESET\) after 3 bytes received, 0 bytes sent"
+
+# 5: -q: our FIN went out but the peer never closes: abort after -q.
+start_listening hold - $PEER hold
+hold=$LAST_PID
+printf hello | timeout 10 "$TNC" -q 0.3 127.0.0.1 "$PORT" >"$T/c.out" \
+    2>"$T/c.err"
+expect "-q: exit" $? 5
+expect "-q: stderr" "$(cat "$T/c.err")" \
+    "tnc: 127.0.0.1:$PORT: timeout -q after 0.300 s: connection aborted (RST) after 0 bytes received, 5 bytes sent"
+kill "$hold"
+
+# 5: -w idle: stdin stays open (a FIFO we hold) and nothing moves.
+start_listening hold - $PEER hold
+hold=$LAST_PID
+timeout 10 "$TNC" -w 0.3 127.0.0.1 "$PORT" <"$T/hold" >"$T/c.out" \
+    2>"$T/c.err"
+expect "-w idle: exit" $? 5
+expect "-w idle: stderr" "$(cat "$T/c.err")" \
+    "tnc: 127.0.0.1:$PORT: timeout -w idle after 0.300 s: connection aborted (RST) after 0 bytes received, 0 bytes sent"
+kill "$hold"
+
+# 5: -w connect: a listener whose accept queue is full drops our SYN.
+start_listening blackhole - $PEER blackhole
+timeout 10 "$TNC" -w 0.5 127.0.0.1 "$PORT" </dev/null >"$T/c.out" \
+    2>"$T/c.err"
+expect "-w connect: exit" $? 5
+expect "-w connect: stderr" "$(cat "$T/c.err")" \
+    "tnc: connect to 127.0.0.1 port $PORT: Connection timed out"
+kill "$LAST_PID"
+
+# stdout closed early: head takes 10 bytes and exits; tnc stops quietly
+# with 0 (not 141, SIGPIPE), and resets the sender it can no longer serve.
+start_listening flood - $PEER flood --bytes 20000000
+timeout 20 "$TNC" -v 127.0.0.1 "$PORT" <"$T/hold" 2>"$T/c.err" |
+    head -c 10 >"$T/c.out"
+st=("${PIPESTATUS[@]}")
+expect "stdout closed: tnc exit" "${st[0]}" 0
+expect "stdout closed: head got" "$(wc -c <"$T/c.out")" 10
+expect_match "stdout closed: -v" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] stdout closed -> RST sent after [0-9]+ bytes received, 0 bytes sent'
+expect "stdout closed: no other stderr" \
+    "$(grep -v '^tnc: \[' "$T/c.err")" ""
+wait_rc "$LAST_PID"
+expect_match "stdout closed: sender saw" "$(cat "$T/flood.out")" \
+    '\{"end": "(reset|broken-pipe)"\}'
+exec 3>&-
+
+finish
