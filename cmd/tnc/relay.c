@@ -131,6 +131,12 @@ relay_report_end(const struct relay_report *r, enum outcome o)
 	    "bytes upstream->client", (unsigned long long)r->id,
 	    outcome_name(o), (unsigned long long)r->bytes[0],
 	    (unsigned long long)r->bytes[1]);
+	if (cfg.verbose > 1 && (r->paused[0] || r->paused[1]))
+		tnc_event("#%llu backpressure: reading paused %llu times on "
+		    "the client, %llu times on upstream",
+		    (unsigned long long)r->id,
+		    (unsigned long long)r->paused[0],
+		    (unsigned long long)r->paused[1]);
 }
 
 void
@@ -484,6 +490,7 @@ splice_pump(struct pair *p, int i)
 			}
 		}
 		if (splice_pipe_room(src->pipe) == 0) {
+			p->rep.paused[i]++;
 			if (!moved)
 				break;
 			continue;
@@ -508,8 +515,10 @@ splice_pump(struct pair *p, int i)
 		 * reading again (a drain is pending while bytes are held),
 		 * so a full pipe never spins the loop.
 		 */
-		if (splice_pipe_len(src->pipe) > 0)
+		if (splice_pipe_len(src->pipe) > 0) {
 			src->blocked = true;
+			p->rep.paused[i]++;
+		}
 		if (!moved)
 			break;
 	}
@@ -649,6 +658,7 @@ conn_on_high_water(struct conn *c, size_t queued, void *arg)
 	struct side *sd = arg;
 	struct side *other = &sd->p->s[1 - sd->idx];
 
+	sd->p->rep.paused[other->idx]++;
 	if (other->c != NULL)
 		conn_pause_read(other->c);
 }

@@ -34,6 +34,8 @@ struct relay_report {
 	uint64_t id;
 	char peer[2][64];	/* addresses of the two sides */
 	uint64_t bytes[2];	/* read from each side */
+	uint64_t paused[2];	/* times reading a side stopped: the other
+				   side's queue was full (backpressure) */
 };
 
 const char *relay_side_name(int side);

@@ -39,7 +39,8 @@ struct dir_arg {
 };
 
 static const struct addrinfo *upstream;
-static pthread_attr_t thread_attr;
+static pthread_attr_t thread_attr;	/* joinable: the second direction */
+static pthread_attr_t detached_attr;	/* a connection's own thread */
 
 static int64_t
 now_ms(void)
@@ -437,9 +438,11 @@ relay_threads_run(int lfd, const struct addrinfo *up)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&t, &thread_attr, signal_thread, &set) == 0)
-		pthread_detach(t);
-	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_init(&detached_attr);
+	pthread_attr_setstacksize(&detached_attr, THREAD_STACK);
+	pthread_attr_setdetachstate(&detached_attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &detached_attr, signal_thread, &set) != 0)
+		warnx("no signal thread: SIGINT and SIGTERM will be ignored");
 	for (;;) {
 		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
 		if (fd == -1) {
@@ -454,7 +457,7 @@ relay_threads_run(int lfd, const struct addrinfo *up)
 			close_abort(fd, &rep);
 			continue;
 		}
-		if (pthread_create(&t, &thread_attr, serve_thread, p) != 0) {
+		if (pthread_create(&t, &detached_attr, serve_thread, p) != 0) {
 			struct close_report rep;
 
 			warnx("#%llu: no thread for the connection",

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# A fast sender and a slow reader (small reads, pauses) through the relay:
+# every byte arrives (SHA-256 at both ends), the relay stops reading the
+# sender when the reader's queue is full (-vv reports the pauses), and its
+# memory stays bounded: peak RSS (VmHWM) under 64 MB while 1 GiB passes.
+# The epoll engines move 1 GiB; a small --buffer and the threads engines
+# 256 MiB. TNC_SLOW_BYTES overrides the 1 GiB (sanitizer: 256 MiB).
+. "$SRC/tests/peers/tnc-lib.bash"
+
+command -v openssl >/dev/null || { echo "openssl not installed"; exit 77; }
+
+if [ -n "${TNC_SLOW_BYTES:-}" ]; then
+	N=$TNC_SLOW_BYTES
+elif sanitized; then
+	N=$((256 << 20))
+else
+	N=$((1 << 30))
+fi
+LIMIT_KB=$((64 * 1024))
+SMALL=$((256 << 20))
+[ "$SMALL" -gt "$N" ] && SMALL=$N
+echo "bytes: $N and $SMALL"
+declare -A WANT
+WANT[$N]=$(gen "$N" 5 | sha)
+WANT[$SMALL]=$(gen "$SMALL" 5 | sha)
+
+# slow LABEL BYTES PAUSES(yes|no) RELAY-OPTIONS...
+slow() {
+	local label=$1 n=$2 pauses=$3
+	shift 3
+	# 16 KiB reads, a 1 ms pause every 16 of them: at most 256 MB/s,
+	# in practice less (python's per-call cost), below the sender.
+	start_listening up - $PEER slowread --chunk 16384 --every 16 \
+	    --pause 0.001 --rcvbuf 65536
+	up=$LAST_PID
+	start_listening relay - "$TNC" -l -k -vv "$@" \
+	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
+	relay=$LAST_PID
+	gen "$n" 5 | timeout 600 "$TNC" 127.0.0.1 "$PORT" >/dev/null \
+	    2>"$T/c.err"
+	st=("${PIPESTATUS[@]}")
+	expect "$label: client exit" "${st[1]}" 0
+	wait_rc "$up" 600
+	expect "$label: reader exit" "$RC" 0
+	expect "$label: bytes read" "$(jfield "$T/up.out" bytes)" "$n"
+	expect "$label: sha256" "$(jfield "$T/up.out" sha256)" "${WANT[$n]}"
+	wait_line "$T/relay.err" '#1 closed'
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$relay/status")
+	echo "$label: relay peak RSS ${hwm} kB for $n bytes"
+	CHECKS=$((CHECKS + 1))
+	if [ -z "$hwm" ] || [ "$hwm" -ge "$LIMIT_KB" ]; then
+		fail "$label: relay peak RSS ${hwm:-?} kB, limit $LIMIT_KB kB"
+	fi
+	expect_match "$label: relay closed" "$(cat "$T/relay.err")" \
+	    "tnc: \[ *[0-9.]+\] #1 closed \(ok\): $n bytes client->upstream, 0 bytes upstream->client"
+	if [ "$pauses" = yes ]; then
+		expect_match "$label: reading the client paused" \
+		    "$(cat "$T/relay.err")" \
+		    "tnc: \[ *[0-9.]+\] #1 backpressure: reading paused [1-9][0-9]* times on the client, 0 times on upstream"
+	fi
+	kill "$relay"
+	wait_rc "$relay"
+}
+
+slow "epoll copy" "$N" yes
+slow "splice" "$N" yes --splice
+slow "epoll copy, --buffer 16k" "$SMALL" yes --buffer 16k
+slow "threads" "$SMALL" no --io threads
+slow "threads splice" "$SMALL" no --io threads --splice
+
+finish
