@@ -20,6 +20,7 @@
 #include "tnc.h"
 
 #define THREAD_STACK (128u << 10)
+#define QUIT_POLL_MS 50
 
 struct tpair {
 	struct relay_report rep;
@@ -112,31 +113,35 @@ static int
 wait_readable(struct tpair *p, int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int64_t first, now, last;
+	int64_t first, quit, now, wake;
 	int rc;
 
 	if (cfg.wait_ms <= 0 && cfg.quit_ms < 0)
 		return 1;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		last = p->last_active;
-		first = cfg.wait_ms > 0 ? last + cfg.wait_ms : -1;
-		if (p->quit_deadline >= 0 && (first < 0 ||
-		    p->quit_deadline < first))
-			first = p->quit_deadline;
+		quit = p->quit_deadline;
+		first = cfg.wait_ms > 0 ? p->last_active + cfg.wait_ms : -1;
 		pthread_mutex_unlock(&p->mu);
+		if (quit >= 0 && (first < 0 || quit < first))
+			first = quit;
 		if (aborting(p))
 			return 1;	/* the read decides */
-		if (first < 0)
-			return 1;
 		now = now_ms();
-		if (now >= first) {
-			pair_abort(p, -1, p->quit_deadline >= 0 &&
-			    now >= p->quit_deadline ? "-q" : "-w idle", 0,
-			    true);
+		if (first >= 0 && now >= first) {
+			pair_abort(p, -1, quit >= 0 && now >= quit ? "-q" :
+			    "-w idle", 0, true);
 			return 0;
 		}
-		rc = poll(&pfd, 1, (int)(first - now));
+		/* -q starts when the other direction half-closes, maybe
+		   while we wait here: look again soon. */
+		wake = first;
+		if (cfg.quit_ms >= 0 && quit < 0 &&
+		    (wake < 0 || wake > now + QUIT_POLL_MS))
+			wake = now + QUIT_POLL_MS;
+		if (wake < 0)
+			return 1;
+		rc = poll(&pfd, 1, (int)(wake - now));
 		if (rc > 0)
 			return 1;
 		if (rc < 0 && errno != EINTR)
