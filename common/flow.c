@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "flow.h"
+#include "names.h"
 
 /*
  * Two views of each connection are kept side by side:
@@ -199,22 +200,18 @@ static const char *const note_names[FLOW_NOTE_COUNT] = {
 const char *
 flow_class_name(enum flow_class c)
 {
-	if ((unsigned)c >= FLOW_CLASS_COUNT)
-		return "?";
-	return class_names[c];
+	return names_get(class_names, FLOW_CLASS_COUNT, c, "?");
 }
 
 int
 flow_class_parse(const char *name, enum flow_class *c)
 {
-	int i;
+	int i = names_find(class_names, FLOW_CLASS_COUNT, name);
 
-	for (i = 0; i < FLOW_CLASS_COUNT; i++)
-		if (strcmp(name, class_names[i]) == 0) {
-			*c = (enum flow_class)i;
-			return 0;
-		}
-	return -1;
+	if (i < 0)
+		return -1;
+	*c = (enum flow_class)i;
+	return 0;
 }
 
 const char *
@@ -233,22 +230,18 @@ flow_side_name(enum flow_side s)
 const char *
 flow_state_name(enum flow_state s)
 {
-	if ((unsigned)s >= FLOW_STATE_COUNT)
-		return "?";
-	return state_names[s];
+	return names_get(state_names, FLOW_STATE_COUNT, s, "?");
 }
 
 int
 flow_state_parse(const char *name, enum flow_state *s)
 {
-	int i;
+	int i = names_find(state_names, FLOW_STATE_COUNT, name);
 
-	for (i = 0; i < FLOW_STATE_COUNT; i++)
-		if (strcmp(name, state_names[i]) == 0) {
-			*s = (enum flow_state)i;
-			return 0;
-		}
-	return -1;
+	if (i < 0)
+		return -1;
+	*s = (enum flow_state)i;
+	return 0;
 }
 
 static int
@@ -273,14 +266,12 @@ flow_note_name(enum flow_note bit)
 int
 flow_note_parse(const char *name, enum flow_note *bit)
 {
-	int i;
+	int i = names_find(note_names, FLOW_NOTE_COUNT, name);
 
-	for (i = 0; i < FLOW_NOTE_COUNT; i++)
-		if (strcmp(name, note_names[i]) == 0) {
-			*bit = (enum flow_note)(1u << i);
-			return 0;
-		}
-	return -1;
+	if (i < 0)
+		return -1;
+	*bit = (enum flow_note)(1u << i);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
