@@ -63,6 +63,7 @@ struct pair {
 	int64_t quit_deadline;		/* -q after the first half-close */
 	enum outcome outcome;
 	bool ended;
+	struct pair *prev, *next;	/* every pair not yet freed */
 };
 
 struct relay {
@@ -73,6 +74,7 @@ struct relay {
 	uint64_t next_id;
 	int exit_status;
 	bool accept_paused;
+	struct pair *pairs;		/* list of pairs not yet freed */
 };
 
 static void pair_try_connect(struct pair *p);
@@ -172,13 +174,25 @@ relay_raise_nofile(void)
 /* ---- pair life ---- */
 
 static void
-pair_free_cb(struct evloop *loop, void *arg)
+pair_free(struct pair *p)
 {
-	struct pair *p = arg;
+	struct relay *r = p->r;
 
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		r->pairs = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
 	splice_pipe_free(p->s[0].pipe);
 	splice_pipe_free(p->s[1].pipe);
 	free(p);
+}
+
+static void
+pair_free_cb(struct evloop *loop, void *arg)
+{
+	pair_free(arg);
 }
 
 /*
@@ -884,6 +898,10 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 		return;
 	}
 	p->r = r;
+	p->next = r->pairs;
+	if (r->pairs != NULL)
+		r->pairs->prev = p;
+	r->pairs = p;
 	p->rep.id = ++r->next_id;
 	p->ai = r->up;
 	p->connecting = true;
@@ -921,6 +939,40 @@ on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 	evloop_stop(loop);
 }
 
+/*
+ * After the loop stopped: pairs still open (a -k relay told to stop)
+ * are reset, since they were not relayed to their end; then everything
+ * is freed.
+ */
+static void
+relay_epoll_free(struct relay *r)
+{
+	struct pair *p, *next;
+
+	for (p = r->pairs; p != NULL; p = p->next) {
+		if (p->ended)
+			continue;
+		p->resetting = true;
+		if (p->flush_timer != 0)
+			evloop_timer_cancel(r->loop, p->flush_timer);
+		if (p->deadline_timer != 0)
+			evloop_timer_cancel(r->loop, p->deadline_timer);
+		p->flush_timer = p->deadline_timer = 0;
+		p->ended = true;	/* no more reports or timers */
+		side_close_fd(&p->s[0], CLOSE_ABORT);
+		side_close_fd(&p->s[1], CLOSE_ABORT);
+	}
+	for (p = r->pairs; p != NULL; p = next) {
+		next = p->next;
+		pair_free(p);
+	}
+	if (r->lfd >= 0)
+		close(r->lfd);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	evloop_free(r->loop);
+}
+
 static int
 relay_epoll_run(int lfd, const struct addrinfo *up)
 {
@@ -947,7 +999,7 @@ relay_epoll_run(int lfd, const struct addrinfo *up)
 	if (evloop_run(r.loop) == -1)
 		err(TNC_EXIT_FAIL, "event loop");
 	relay_print_summary();
-	/* Open pairs are left to exit(): the kernel closes their fds. */
+	relay_epoll_free(&r);
 	return r.exit_status;
 }
 
