@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # An RST on either side of the relay reaches the other side, after the
-# bytes that preceded it, and is reported; a refused upstream becomes an
-# RST to the client. Every relay engine; exit codes 4 and 3; a -k relay
-# counts resets in its summary.
+# bytes that preceded it (also when the relay was holding data back), and
+# is reported; a refused upstream becomes an RST to the client. Every
+# relay engine; exit codes 4 and 3; a -k relay counts resets in its
+# summary.
 . "$SRC/tests/peers/tnc-lib.bash"
 
 A='127\.0\.0\.1:[0-9]+'
@@ -72,6 +73,43 @@ for mode in "${RELAY_MODES[@]}"; do
 	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
 	    "tnc: #1: upstream 127\.0\.0\.1:$up: refused; RST sent to client $A"
 	kill "$bound"
+
+	# An RST while the relay holds data back: the upstream fills the
+	# path to a client that reads nothing, then resets. The client,
+	# reading only afterwards, still gets every byte the upstream's
+	# kernel had acknowledged (the relay read it), then the reset.
+	rm -f "$T/marker"
+	start_listening up - $PEER floodrst --marker "$T/marker"
+	upid=$LAST_PID
+	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$PORT" \
+	    127.0.0.1 0
+	relay=$LAST_PID
+	timeout 30 $PEER lateread --port "$PORT" --marker "$T/marker" \
+	    >"$T/c.out"
+	wait_rc "$upid"
+	n=$(jfield "$T/up.out" delivered)
+	expect "$label backpressured upstream RST: client got" \
+	    "$(cat "$T/c.out")" \
+	    "{\"bytes\": $n, \"end\": \"reset\", \"pattern_ok\": true}"
+	wait_rc "$relay"
+	expect "$label backpressured upstream RST: relay exit" "$RC" 4
+
+	# The same the other way: the client floods a non-reading upstream.
+	rm -f "$T/marker"
+	start_listening up - $PEER lateread --marker "$T/marker"
+	upid=$LAST_PID
+	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$PORT" \
+	    127.0.0.1 0
+	relay=$LAST_PID
+	timeout 30 $PEER floodrst --port "$PORT" --marker "$T/marker" \
+	    >"$T/c.out"
+	wait_rc "$upid" 30
+	n=$(jfield "$T/c.out" delivered)
+	expect "$label backpressured client RST: upstream got" \
+	    "$(cat "$T/up.out")" \
+	    "{\"bytes\": $n, \"end\": \"reset\", \"pattern_ok\": true}"
+	wait_rc "$relay"
+	expect "$label backpressured client RST: relay exit" "$RC" 4
 done
 
 # A -k relay serves on after resets and sums them up when told to stop.

@@ -188,6 +188,64 @@ def cmd_flood(a):
     report(end=end)
 
 
+def fill_then_reset(c, marker):
+    """Send the pattern until the socket takes no more (twice, 0.2 s
+    apart, so every buffer on the way is full), then reset. Returns how
+    many bytes the other side's kernel acknowledged: sent minus what was
+    still queued here, which the RST throws away."""
+    import fcntl
+    import termios
+    data = pattern(1 << 20, 9)
+    sent = 0
+    c.setblocking(False)
+    for _ in range(2):
+        while True:
+            try:
+                n = c.send(data[sent % len(data):])
+            except BlockingIOError:
+                break
+            sent += n
+        time.sleep(0.2)
+    outq = struct.unpack("i", fcntl.ioctl(c, termios.TIOCOUTQ,
+                                          b"\0" * 4))[0]
+    rst_close(c)
+    if marker:
+        open(marker, "w").close()
+    return sent - outq
+
+
+def cmd_floodrst(a):
+    """Fill the path to a peer that does not read, then reset: as client
+    with --port, else as server."""
+    if a.port:
+        c = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
+    else:
+        ls = listen()
+        announce(ls)
+        c = accept_one(ls)
+    delivered = fill_then_reset(c, a.marker)
+    report(delivered=delivered)
+
+
+def cmd_lateread(a):
+    """Read nothing until the marker file exists, then everything to EOF
+    or reset, checked against the pattern: as client with --port, else
+    as server."""
+    if a.port:
+        c = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
+    else:
+        ls = listen()
+        announce(ls)
+        c = accept_one(ls)
+    deadline = time.time() + TIMEOUT
+    while not os.path.exists(a.marker) and time.time() < deadline:
+        time.sleep(0.01)
+    data, end = read_to_end(c)
+    want = pattern(1 << 20, 9)
+    ok = all(data[i:i + len(want)] == want[:len(data[i:i + len(want)])]
+             for i in range(0, len(data), len(want)))
+    report(bytes=len(data), end=end, pattern_ok=ok)
+
 def cmd_echo(a):
     """Echo each connection (many at once) once it half-closed: all its
     bytes back, then FIN. Ends after --conns connections (0: never)."""
@@ -305,6 +363,12 @@ def main():
     sub.add_parser("hold")
     sub.add_parser("blackhole")
     sub.add_parser("bound")
+    p = sub.add_parser("floodrst")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--marker", default="")
+    p = sub.add_parser("lateread")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--marker", required=True)
     p = sub.add_parser("flood")
     p.add_argument("--bytes", type=int, default=10000000)
     p = sub.add_parser("echo")
