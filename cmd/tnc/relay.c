@@ -290,6 +290,30 @@ flush_check(struct evloop *loop, void *arg)
 }
 
 /*
+ * Splice engine, side x failed while we sent to it: what it sent before
+ * its RST still sits in our receive queue. Take what the pipe has room
+ * for, to pass on before the RST (conn does the same for the copy
+ * engine).
+ */
+static void
+splice_read_rest(struct pair *p, int x)
+{
+	struct side *sx = &p->s[x];
+	char errbuf[ERRBUF_LEN];
+	ssize_t n;
+
+	if (sx->closed || sx->fd < 0 || sx->rd_eof || p->s[1 - x].closed)
+		return;
+	if (sx->pipe == NULL &&
+	    (sx->pipe = splice_pipe_new(cfg.buffer, errbuf)) == NULL)
+		return;
+	while ((n = splice_pipe_fill(sx->pipe, sx->fd)) > 0)
+		p->rep.bytes[x] += (uint64_t)n;
+	if (n == 0)
+		sx->rd_eof = true;
+}
+
+/*
  * Side x failed (its peer's RST, a timeout, ...): close it, deliver to the
  * other side what x sent before failing, then reset the other side too, so
  * the RST travels through the relay as it would have without it.
@@ -307,6 +331,8 @@ side_failed(struct pair *p, int x, const char *during, int err)
 	p->resetting = true;
 	if (sx->c != NULL)
 		p->rep.bytes[x] = conn_bytes_in(sx->c);
+	else
+		splice_read_rest(p, x);
 	p->outcome = relay_report_error(&p->rep, x, during, err);
 	side_close_fd(sx, CLOSE_ABORT);
 	if (sy->closed) {
@@ -701,9 +727,7 @@ conn_on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 	sd->closed = true;
 	switch (why) {
 	case CONN_END_PEER_EOF:
-		sd->c = c;	/* still valid inside on_close */
 		conn_side_eof(sd);
-		sd->c = NULL;
 		break;
 	case CONN_END_LOCAL_CLOSE:
 		break;

@@ -84,10 +84,12 @@ start() {
 	# read a previous run's "listening on" line.
 	: >"$T/$name.out"
 	: >"$T/$name.err"
+	# 3>&-: tests hold FIFOs open on fd 3; a child that inherited it
+	# would keep them open and its stdin would never see EOF.
 	if [ "$in" = - ]; then
-		"$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" &
+		"$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" 3>&- &
 	else
-		"$@" <"$in" >"$T/$name.out" 2>"$T/$name.err" &
+		"$@" <"$in" >"$T/$name.out" 2>"$T/$name.err" 3>&- &
 	fi
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")

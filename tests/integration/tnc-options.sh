@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The nc options and socket options doing what they say: -6 and -4, -s
+# and -p (the listener sees the source), --sndbuf/--rcvbuf (-vv shows
+# asked and given), --keepalive (ss shows the timer), --stats, -k serving
+# one connection after another, --close plain.
+. "$SRC/tests/peers/tnc-lib.bash"
+
+mkfifo "$T/hold"
+exec 3<>"$T/hold"
+
+# -6 over ::1, when the kernel has it.
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+	start srv - "$TNC" -6 -l -v ::1 0
+	srv=$LAST_PID
+	wait_line "$T/srv.err" 'listening on \[::1\]:[0-9]+'
+	p6=$(grep -Eo '\[::1\]:[0-9]+' "$T/srv.err" | head -n1 |
+	    sed 's/.*://')
+	printf six | timeout 10 "$TNC" -6 ::1 "$p6" >"$T/c.out" 2>"$T/c.err"
+	expect "-6: exit" $? 0
+	wait_rc "$srv"
+	expect "-6: listener exit" "$RC" 0
+	expect "-6: listener got" "$(cat "$T/srv.out")" six
+	expect_match "-6: listener saw" "$(cat "$T/srv.err")" \
+	    "tnc: \[ *[0-9.]+\] connection from \[::1\]:[0-9]+ on \[::1\]:$p6"
+else
+	echo "no ::1 on lo: -6 part skipped"
+fi
+timeout 5 "$TNC" -4 ::1 1 </dev/null >"$T/c.out" 2>"$T/c.err"
+expect "-4 with an IPv6 literal: exit" $? 1
+expect_match "-4 with an IPv6 literal: stderr" "$(cat "$T/c.err")" \
+    'tnc: connect to ::1 port 1: .+'
+
+# -s and -p: the listener names the source we asked for.
+src=$(free_port)
+start_listening srv - "$TNC" -l -v 127.0.0.1 0
+srv=$LAST_PID
+printf x | timeout 10 "$TNC" -s 127.0.0.1 -p "$src" 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "-s -p: exit" $? 0
+wait_rc "$srv"
+expect_match "-s -p: listener saw" "$(cat "$T/srv.err")" \
+    "tnc: \[ *[0-9.]+\] connection from 127\.0\.0\.1:$src on 127\.0\.0\.1:$PORT"
+
+# Socket options, --stats, -vv; the connection is held open (stdin is
+# our FIFO) while ss looks at it.
+printf 'pong' >"$T/pong"
+start_listening srv "$T/pong" "$TNC" -l -v 127.0.0.1 0
+srv=$LAST_PID
+start cli "$T/hold" "$TNC" -vv --stats --nodelay --sndbuf 64k \
+    --rcvbuf 64k --keepalive 30,5,3 --user-timeout 5000 127.0.0.1 "$PORT"
+cli=$LAST_PID
+wait_line "$T/cli.err" 'connected to'
+expect_match "buffers: -vv" "$(cat "$T/cli.err")" \
+    "tnc: \[ *[0-9.]+\] 127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf 131072 \(asked 65536\)"
+expect_match "keepalive: ss shows the timer" \
+    "$(ss -tnoH "( dport = :$PORT )")" \
+    '.*timer:\(keepalive,[0-9.]+(s|sec|min),0\).*'
+printf ping >&3
+wait_line "$T/srv.out" '^ping$'
+exec 3>&-
+wait_rc "$cli"
+expect "options: client exit" "$RC" 0
+expect "options: client got" "$(cat "$T/cli.out")" pong
+expect "--stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
+    "tnc: 127.0.0.1:$PORT: sent 4 bytes, received 4 bytes"
+wait_rc "$srv"
+expect "options: listener exit" "$RC" 0
+
+# -k: one connection after another; stdin goes to the first, the second
+# gets our FIN at once.
+printf 'first' >"$T/first"
+start_listening srv "$T/first" "$TNC" -l -k -v 127.0.0.1 0
+srv=$LAST_PID
+printf a | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c1.out" 2>/dev/null
+expect "-k: first exit" $? 0
+expect "-k: first got" "$(cat "$T/c1.out")" first
+printf b | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c2.out" 2>/dev/null
+expect "-k: second exit" $? 0
+expect "-k: second got" "$(cat "$T/c2.out")" ""
+wait_line "$T/srv.err" 'closed: 0 bytes sent, 1 bytes received'
+expect "-k: listener got" "$(cat "$T/srv.out")" ab
+expect "-k: connections" "$(grep -c 'connection from' "$T/srv.err")" 2
+kill "$srv"
+
+# --close plain: a bare close() after the request; nothing unread, so
+# the peer sees a FIN (eof), not a reset.
+start_listening peer - $PEER collect
+printf abc | timeout 10 "$TNC" -v --close plain 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "--close plain: exit" $? 0
+expect_match "--close plain: -v" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] stdin EOF -> close\(\) \(--close plain\) after 3 bytes sent, 0 received: FIN sent'
+wait_rc "$LAST_PID"
+expect "--close plain: peer saw" "$(cat "$T/peer.out")" \
+    '{"data": "abc", "end": "eof"}'
+
+finish
