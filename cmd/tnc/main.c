@@ -257,6 +257,9 @@ check_combinations(bool quit_set, bool io_set, bool close_set)
 		bad("--relay: only with -l");
 	if (cfg.relay && cfg.udp)
 		bad("--relay: TCP only, not with -u");
+	if (cfg.relay && close_set)
+		bad("--close: not with --relay, which passes on how each "
+		    "side closes");
 	if (cfg.splice && !cfg.relay)
 		bad("--splice: only with --relay");
 	if (io_set && !cfg.relay)

@@ -49,6 +49,8 @@ bad 'tnc: --relay: address "nocolon": missing '"':port'" \
 bad "tnc: --relay port: port 0 is only for listening" \
     -l --relay 127.0.0.1:0 5
 bad "tnc: --splice: only with --relay" -l --splice 5
+bad "tnc: --close: not with --relay, which passes on how each side closes" \
+    -l --relay a:1 --close abort 5
 bad "tnc: --io: only with --relay" --io threads host 1
 bad "tnc: --io: want threads or epoll: fork" -l --relay a:1 --io fork 5
 bad "tnc: -q: only with --close graceful" -q 1 --close abort host 1
