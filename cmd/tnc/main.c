@@ -34,19 +34,19 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "nodelay",		no_argument,		NULL, OPT_NODELAY },
-	{ "sndbuf",		required_argument,	NULL, OPT_SNDBUF },
-	{ "rcvbuf",		required_argument,	NULL, OPT_RCVBUF },
-	{ "keepalive",		required_argument,	NULL, OPT_KEEPALIVE },
-	{ "user-timeout",	required_argument,	NULL, OPT_USER_TIMEOUT },
-	{ "close",		required_argument,	NULL, OPT_CLOSE },
-	{ "stats",		no_argument,		NULL, OPT_STATS },
-	{ "relay",		required_argument,	NULL, OPT_RELAY },
-	{ "splice",		no_argument,		NULL, OPT_SPLICE },
-	{ "io",			required_argument,	NULL, OPT_IO },
-	{ "buffer",		required_argument,	NULL, OPT_BUFFER },
-	{ "help",		no_argument,		NULL, OPT_HELP },
-	{ NULL,			0,			NULL, 0 }
+	{ "nodelay",	no_argument,		NULL, OPT_NODELAY },
+	{ "sndbuf",	required_argument,	NULL, OPT_SNDBUF },
+	{ "rcvbuf",	required_argument,	NULL, OPT_RCVBUF },
+	{ "keepalive",	required_argument,	NULL, OPT_KEEPALIVE },
+	{ "user-timeout", required_argument,	NULL, OPT_USER_TIMEOUT },
+	{ "close",	required_argument,	NULL, OPT_CLOSE },
+	{ "stats",	no_argument,		NULL, OPT_STATS },
+	{ "relay",	required_argument,	NULL, OPT_RELAY },
+	{ "splice",	no_argument,		NULL, OPT_SPLICE },
+	{ "io",		required_argument,	NULL, OPT_IO },
+	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
+	{ "help",	no_argument,		NULL, OPT_HELP },
+	{ NULL,		0,			NULL, 0 }
 };
 
 static void __attribute__((noreturn))

@@ -60,7 +60,7 @@ struct pair {
 	int64_t deadline_at;		/* when deadline_timer fires */
 	int64_t last_active;		/* for -w */
 	int64_t connect_deadline;	/* -w while connecting */
-	int64_t quit_deadline;		/* -q after the first half-close */
+	int64_t quit_deadline;		/* -q after the 1st half-close */
 	enum outcome outcome;
 	bool ended;
 	struct pair *prev, *next;	/* every pair not yet freed */
@@ -480,7 +480,8 @@ side_watch(struct side *sd, unsigned want)
 		return;
 	}
 	if (!sd->watched) {
-		if (evloop_add(r->loop, sd->fd, want, splice_on_event, sd) == 0) {
+		if (evloop_add(r->loop, sd->fd, want, splice_on_event,
+		    sd) == 0) {
 			sd->watched = true;
 			sd->interest = want;
 		}
@@ -523,8 +524,8 @@ splice_pump(struct pair *p, int i)
 		if (src->pipe == NULL) {
 			src->pipe = splice_pipe_new(cfg.buffer, errbuf);
 			if (src->pipe == NULL) {
-				warnx("#%llu: %s", (unsigned long long)p->rep.id,
-				    errbuf);
+				warnx("#%llu: %s",
+				    (unsigned long long)p->rep.id, errbuf);
 				side_failed(p, i, "splice pipe", errno);
 				return false;
 			}

@@ -196,9 +196,9 @@ stdin_finished(struct session *s)
 	case CLOSE_PLAIN:
 		close_plain(s->fd, &rep);
 		tnc_event("stdin EOF -> close() (--close plain) after %llu "
-		    "bytes sent, %llu received: %s", (unsigned long long)s->sent,
-		    (unsigned long long)s->rcvd, rep.unread > 0 ?
-		    "input unread, RST sent" : "FIN sent");
+		    "bytes sent, %llu received: %s",
+		    (unsigned long long)s->sent, (unsigned long long)s->rcvd,
+		    rep.unread > 0 ? "input unread, RST sent" : "FIN sent");
 		break;
 	}
 	r = flush_stdout(s);
@@ -301,7 +301,8 @@ session_loop(struct session *s)
 		}
 		if (buf_len(s->toout) > 0) {
 			i_out = nfds;
-			p[nfds++] = (struct pollfd){ STDOUT_FILENO, POLLOUT, 0 };
+			p[nfds++] = (struct pollfd){ STDOUT_FILENO, POLLOUT,
+			    0 };
 		}
 
 		r = poll(p, nfds, poll_timeout(s));
