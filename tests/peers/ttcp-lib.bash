@@ -8,51 +8,7 @@ set -u
 : "${SRC:?SRC not set (run through ctest)}"
 TTCP=$BIN/ttcp
 PEER="python3 $SRC/tests/peers/ttcp_peer.py"
-T=$(mktemp -d)
-PIDS=()
-FAILS=0
-CHECKS=0
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	FAILS=$((FAILS + 1))
-}
-
-# expect LABEL ACTUAL EXPECTED
-expect() {
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" != "$3" ]; then
-		fail "$1: got [$2], expected [$3]"
-	fi
-}
-
-# expect_match LABEL ACTUAL EXTENDED-REGEX (whole string)
-expect_match() {
-	CHECKS=$((CHECKS + 1))
-	if ! printf '%s\n' "$2" | grep -Eqx -- "$3"; then
-		fail "$1: got [$2], expected to match [$3]"
-	fi
-}
-
-finish() {
-	echo "$CHECKS checks, $FAILS failures"
-	[ "$FAILS" -eq 0 ]
-	exit $?
-}
-
-# wait_line FILE REGEX: until a line matches, at most 5 s.
-wait_line() {
-	timeout 5 bash -c 'until grep -Eq -- "$2" "$1" 2>/dev/null; do
-		sleep 0.01; done' _ "$1" "$2"
-}
+. "$SRC/tests/peers/check-lib.bash"
 
 # wait_port FILE: the port of the "listening on 127.0.0.1:PORT" line
 # that starts FILE, once that whole line (newline included) is there.
@@ -98,24 +54,6 @@ start_peer_r() {
 		PORT=1
 		return 1
 	fi
-}
-
-# wait_rc PID: sets RC to its exit status, or 124 (after a kill) when it
-# has not ended within 10 s. Not in $(...): only this shell can wait.
-wait_rc() {
-	local pid=$1 i
-	for ((i = 0; i < 1000; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		RC=124
-		return
-	fi
-	wait "$pid"
-	RC=$?
 }
 
 # jget FILE [LINE] EXPR: a Python expression over the JSON object j read
@@ -176,8 +114,3 @@ PY
 	FAILS=$((FAILS + $2))
 }
 
-# free_port: a loopback port nobody listens on (bound, then released).
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
