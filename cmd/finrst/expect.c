@@ -449,15 +449,16 @@ parse_unary(struct parser *p, struct assertion *a)
 	return parse_atom(p, a);
 }
 
+/* LEFT (WORD RIGHT)*, left-associative, both sides parsed by sub. */
 static int
-parse_conj(struct parser *p, struct assertion *a)
+parse_binary(struct parser *p, struct assertion *a, const char *word,
+    enum node_kind op, int (*sub)(struct parser *, struct assertion *))
 {
-	int l = parse_unary(p, a), r, i;
+	int l = sub(p, a), r, i;
 
-	while (l >= 0 && p->tok == T_WORD && strcmp(p->text, "and") == 0) {
+	while (l >= 0 && p->tok == T_WORD && strcmp(p->text, word) == 0) {
 		next(p);
-		if ((r = parse_unary(p, a)) < 0 ||
-		    (i = new_node(p, a, N_AND)) < 0)
+		if ((r = sub(p, a)) < 0 || (i = new_node(p, a, op)) < 0)
 			return -1;
 		a->nodes[i].a = l;
 		a->nodes[i].b = r;
@@ -467,20 +468,15 @@ parse_conj(struct parser *p, struct assertion *a)
 }
 
 static int
+parse_conj(struct parser *p, struct assertion *a)
+{
+	return parse_binary(p, a, "and", N_AND, parse_unary);
+}
+
+static int
 parse_cond(struct parser *p, struct assertion *a)
 {
-	int l = parse_conj(p, a), r, i;
-
-	while (l >= 0 && p->tok == T_WORD && strcmp(p->text, "or") == 0) {
-		next(p);
-		if ((r = parse_conj(p, a)) < 0 ||
-		    (i = new_node(p, a, N_OR)) < 0)
-			return -1;
-		a->nodes[i].a = l;
-		a->nodes[i].b = r;
-		l = i;
-	}
-	return l;
+	return parse_binary(p, a, "or", N_OR, parse_conj);
 }
 
 static int
