@@ -108,6 +108,35 @@ expect "-w connect: stderr" "$(cat "$T/c.err")" \
     "tnc: connect to 127.0.0.1 port $PORT: Connection timed out"
 kill "$LAST_PID"
 
+# 5: the peer vanished (tcpfault's drop-all socket filter: its kernel
+# answers nothing). Idle, with stdin held open: three keepalive probes
+# (idle 1 s, interval 1 s, count 2) go unanswered and TCP gives up.
+start_listening gone - "$BIN/tcpfault" server vanish \
+    --listen 127.0.0.1:0 --bytes 0 --hold 30
+gone=$LAST_PID
+timeout 20 "$TNC" -v --keepalive 1,1,2 127.0.0.1 "$PORT" <"$T/hold" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "keepalive: exit" $? 5
+expect "keepalive: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+    "tnc: 127.0.0.1:$PORT: receive: timeout (ETIMEDOUT) after 0 bytes received, 0 bytes sent"
+expect_match "keepalive: -v event" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] receive: timeout \(ETIMEDOUT\) after 0 bytes received, 0 bytes sent'
+kill "$gone"
+
+# 5: the same vanished peer while we send: nothing is acknowledged, the
+# retransmissions run past --user-timeout and TCP gives up. Every byte
+# left our stdin (the kernel queued it), none was received.
+start_listening gone - "$BIN/tcpfault" server vanish \
+    --listen 127.0.0.1:0 --bytes 0 --hold 30
+gone=$LAST_PID
+head -c 100000 /dev/zero | timeout 20 "$TNC" --user-timeout 1000 \
+    127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
+expect "user-timeout: exit" $? 5
+expect "user-timeout: stderr" "$(cat "$T/c.err")" \
+    "tnc: 127.0.0.1:$PORT: receive: timeout (ETIMEDOUT) after 0 bytes received, 100000 bytes sent"
+expect "user-timeout: stdout" "$(wc -c <"$T/c.out")" 0
+kill "$gone"
+
 # stdout closed early: head takes 10 bytes and exits; tnc stops quietly
 # with 0 (not 141, SIGPIPE), and resets the sender it can no longer serve.
 start_listening flood - $PEER flood --bytes 20000000
