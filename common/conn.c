@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "conn.h"
@@ -11,8 +12,12 @@
 #include "frame.h"
 #include "sock.h"
 
-/* One recv's worth; also how far a relay can overshoot its high mark. */
-#define CONN_READ_CHUNK (64u * 1024)
+/*
+ * The first recv's size. Each recv that fills it doubles it, up to
+ * CONN_READ_MAX (conn.h): an idle or chatty connection keeps small
+ * buffers, a bulk one makes a quarter as many calls.
+ */
+#define CONN_READ_MIN (64u * 1024)
 /* Reads per readiness event, so one busy peer cannot starve the rest. */
 #define CONN_READS_PER_EVENT 16
 /* Reads after a send error, bounded in case the peer is still sending. */
@@ -54,6 +59,7 @@ struct conn {
 	bool timed_out;		/* the graceful close's deadline passed */
 	bool ended;		/* on_close called (or being called) */
 	int depth;		/* entries on the stack; free when 0 */
+	size_t read_chunk;	/* the next recv's size */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 };
@@ -102,7 +108,7 @@ conn_new(struct evloop *loop, int fd, const struct conn_callbacks *cb,
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->in = buf_new(CONN_READ_CHUNK)) == NULL ||
+	    (c->in = buf_new(CONN_READ_MIN)) == NULL ||
 	    (c->out = buf_new(0)) == NULL) {
 		errbuf_set(errbuf, "connection: out of memory");
 		goto fail;
@@ -112,6 +118,7 @@ conn_new(struct evloop *loop, int fd, const struct conn_callbacks *cb,
 	c->cb = *cb;
 	c->arg = arg;
 	c->frame_max = FRAME_MAX_DEFAULT;
+	c->read_chunk = CONN_READ_MIN;
 	c->high = SIZE_MAX;
 	c->low = 0;
 	c->watched = EV_READ;
@@ -271,9 +278,12 @@ read_some(struct conn *c, bool force, int max_reads)
 	for (i = 0; i < max_reads; i++) {
 		if (c->ended || c->peer_eof || (!force && !reading_wanted(c)))
 			break;
-		n = buf_read_fd(c->in, c->fd, CONN_READ_CHUNK);
+		n = buf_read_fd(c->in, c->fd, c->read_chunk);
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
+			if ((size_t)n == c->read_chunk &&
+			    c->read_chunk < CONN_READ_MAX)
+				c->read_chunk *= 2;
 			deliver(c);
 			continue;
 		}
@@ -431,12 +441,42 @@ out:
 	leave(c);
 }
 
+/*
+ * Send a then b with one sendmsg, without waiting. Returns how many bytes
+ * went; a hard error (not EAGAIN) sets c->send_err and sends nothing.
+ */
+static size_t
+send_direct(struct conn *c, const void *a, size_t alen, const void *b,
+    size_t blen)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)a, .iov_len = alen },
+		{ .iov_base = (void *)b, .iov_len = blen },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (alen + blen == 0)
+		return 0;
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->bytes_out += (uint64_t)n;
+		return (size_t)n;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		c->send_err = errno;
+	return 0;
+}
+
 /* Queue a and b (either may be empty) all or nothing, then try to send. */
 static int
 queue(struct conn *c, const void *a, size_t alen, const void *b,
     size_t blen)
 {
 	bool was_empty = buf_len(c->out) == 0;
+	size_t sent = 0;
 
 	if (c->ended || c->state != CONN_OPEN || c->send_err != 0) {
 		errno = EPIPE;
@@ -446,14 +486,24 @@ queue(struct conn *c, const void *a, size_t alen, const void *b,
 		errno = ENOMEM;
 		return -1;
 	}
-	buf_append(c->out, a, alen);
-	buf_append(c->out, b, blen);
 	enter(c);
-	/* Nothing was waiting for EV_WRITE: try now, saving a loop round. */
-	if (was_empty && flush(c) < 0) {
-		c->send_err = errno;
-		kick(c);
+	/*
+	 * Nothing queued: send straight from the caller's memory and keep
+	 * only what the socket did not take, saving a copy into c->out (a
+	 * relay's whole stream when the peer keeps up). A send error is
+	 * kept for progress(); the bytes stay queued, as if never tried.
+	 */
+	if (was_empty)
+		sent = send_direct(c, a, alen, b, blen);
+	if (sent < alen) {
+		buf_append(c->out, (const char *)a + sent, alen - sent);
+		buf_append(c->out, b, blen);
+	} else if (sent - alen < blen) {
+		buf_append(c->out, (const char *)b + (sent - alen),
+		    blen - (sent - alen));
 	}
+	if (c->send_err != 0)
+		kick(c);
 	if (!c->ended && !c->above_high && buf_len(c->out) >= c->high) {
 		c->above_high = true;
 		if (c->cb.on_high_water != NULL)

@@ -81,6 +81,12 @@ void conn_set_framing(struct conn *c, uint32_t max);
  */
 void conn_set_half_close(struct conn *c, bool on);
 
+/*
+ * The most one recv reads (bulk streams grow to it from 64 KiB): how far a
+ * relay's queue can rise past its high-water mark before reading pauses.
+ */
+#define CONN_READ_MAX (256u * 1024)
+
 /* High- and low-water marks for on_high_water / on_drain (bytes). */
 void conn_set_water_marks(struct conn *c, size_t high, size_t low);
 

@@ -22,8 +22,6 @@
 #include "sock.h"
 
 #define MIB (1024u * 1024)
-/* conn reads at most this much at a time (CONN_READ_CHUNK in conn.c). */
-#define READ_CHUNK (64u * 1024)
 
 /* ---- loopback plumbing ------------------------------------------------ */
 
@@ -912,7 +910,7 @@ test_high_water_relay(void **state)
 	assert_true(rl.highs >= 1);
 	assert_true(rl.drains >= 1);
 	assert_true(rl.max_queued >= RELAY_HIGH);
-	if (rl.max_queued >= RELAY_HIGH + READ_CHUNK)
+	if (rl.max_queued >= RELAY_HIGH + CONN_READ_MAX)
 		fail_msg("queue reached %zu", rl.max_queued);
 	close(go[0]);
 	close(go[1]);
