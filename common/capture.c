@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "errbuf.h"
+#include "pktdecode.h"
 
 struct capture {
 	pcap_t *pcap;
@@ -42,7 +43,7 @@ static void
 on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture *c = (struct capture *)(void *)user;
-	int64_t ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	int64_t ts_us = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec);
 
 	if (c->dump != NULL)
 		pcap_dump((u_char *)c->dump, h, bytes);

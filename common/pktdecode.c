@@ -641,6 +641,19 @@ pkt_status_name(enum pkt_status st)
 	return names[st];
 }
 
+int64_t
+pkt_ts_us(int64_t sec, int64_t usec)
+{
+	/* A quarter of the range: sums and differences of two stay exact. */
+	const int64_t lim = INT64_MAX / 4 / 1000000;
+
+	if (sec < 0)
+		return 0;
+	if (sec > lim)
+		return lim * 1000000;
+	return sec * 1000000 + (usec >= 0 ? usec % 1000000 : 0);
+}
+
 char *
 pkt_flags_str(uint8_t flags, char *buf)
 {

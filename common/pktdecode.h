@@ -65,6 +65,13 @@ struct pkt_tcp {
 enum pkt_status pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
     uint32_t caplen, struct pkt_tcp *out);
 
+/*
+ * A capture timestamp (seconds, microseconds) in microseconds, clamped to
+ * 0 .. about 73,000 years: a hostile pcapng can carry any 64-bit time, and
+ * the flow table adds and subtracts timestamps.
+ */
+int64_t pkt_ts_us(int64_t sec, int64_t usec);
+
 /* True when pkt_decode() knows linktype. */
 bool pkt_link_supported(int linktype);
 

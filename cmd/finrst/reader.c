@@ -112,8 +112,8 @@ read_one(struct pipe *pp, struct reader_input *in, struct batch **bp)
 		n++;
 		off += 16 + h->caplen;
 		st->frames++;
-		s = pkt_decode(dlt, (int64_t)h->ts.tv_sec * 1000000 +
-		    h->ts.tv_usec, data, h->caplen, &b->seg[b->n]);
+		s = pkt_decode(dlt, pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec),
+		    data, h->caplen, &b->seg[b->n]);
 		st->status[s]++;
 		if (s != PKT_TCP)
 			continue;

@@ -81,8 +81,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		t = new_table(data[size - 1]);
 		while (t && pcap_next_ex(p, &h, &pkt) == 1)
-			feed(t, pcap_datalink(p), (int64_t)h->ts.tv_sec *
-			    1000000 + h->ts.tv_usec, pkt, h->caplen);
+			feed(t, pcap_datalink(p),
+			    pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec), pkt,
+			    h->caplen);
 		pcap_close(p);
 	} else {
 		size_t off = 2;
