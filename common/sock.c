@@ -180,6 +180,14 @@ int
 sock_connect(const char *host, const char *port,
     const struct sock_opts *o, enum outcome *outcome, char *errbuf)
 {
+	return sock_connect_peer(host, port, o, NULL, 0, outcome, errbuf);
+}
+
+int
+sock_connect_peer(const char *host, const char *port,
+    const struct sock_opts *o, char *peer, size_t peerlen,
+    enum outcome *outcome, char *errbuf)
+{
 	struct addrinfo *res, *ai;
 	char why[ERRBUF_LEN], ip[INET6_ADDRSTRLEN];
 	int fd, rc, err = 0;
@@ -202,6 +210,8 @@ sock_connect(const char *host, const char *port,
 		}
 		rc = connect_wait(fd, o, errbuf);
 		if (rc == 0) {
+			if (peer != NULL)
+				addr_format(ai->ai_addr, peer, peerlen);
 			freeaddrinfo(res);
 			set_outcome(outcome, OUTCOME_OK);
 			return fd;

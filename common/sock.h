@@ -44,6 +44,15 @@ int sock_connect(const char *host, const char *port,
     const struct sock_opts *o, enum outcome *outcome, char *errbuf);
 
 /*
+ * sock_connect that also formats the address it connected to (as
+ * addr_format does, into peer of peerlen bytes): getpeername fails once
+ * a peer has already reset, the address we connected to does not.
+ */
+int sock_connect_peer(const char *host, const char *port,
+    const struct sock_opts *o, char *peer, size_t peerlen,
+    enum outcome *outcome, char *errbuf);
+
+/*
  * Listen on host:port (host NULL or "" = all addresses; port "0" picks a
  * free one) with SO_REUSEADDR and close-on-exec. Returns the fd or -1.
  * With no host and o->family ADDR_ANY one IPv6 socket on "::" with

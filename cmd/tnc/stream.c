@@ -393,12 +393,12 @@ tnc_stream_client(void)
 	enum outcome oc = OUTCOME_ERROR;
 	int fd;
 
-	fd = sock_connect(cfg.host, cfg.port, &o, &oc, errbuf);
+	fd = sock_connect_peer(cfg.host, cfg.port, &o, peer, sizeof(peer),
+	    &oc, errbuf);
 	if (fd == -1) {
 		tnc_event("connect failed: %s", outcome_name(oc));
 		errx(tnc_exit_for(oc), "%s", errbuf);
 	}
-	sock_peer_str(fd, peer, sizeof(peer));
 	tnc_apply_sockopts(fd, peer);
 	tnc_event("connected to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));

@@ -696,6 +696,44 @@ test_accept_peer_after_reset(void **state)
 	close(lfd);
 }
 
+/*
+ * sock_connect_peer names the server even after it has reset, when
+ * getpeername no longer can.
+ */
+static void
+test_connect_peer_after_reset(void **state)
+{
+	char port[8], eb[ERRBUF_LEN], peer[ADDR_STRLEN], want[ADDR_STRLEN];
+	char now[ADDR_STRLEN];
+	struct linger l = { 1, 0 };
+	struct pollfd pfd;
+	enum outcome oc;
+	int lfd, c, s;
+
+	(void)state;
+	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
+	assert_true(lfd >= 0);
+	port_str(lfd, port, sizeof(port));
+	snprintf(want, sizeof(want), "127.0.0.1:%s", port);
+	c = sock_connect_peer("127.0.0.1", port, NULL, peer, sizeof(peer),
+	    &oc, eb);
+	assert_true(c >= 0);
+	assert_int_equal(oc, OUTCOME_OK);
+	assert_string_equal(peer, want);
+	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
+	assert_true(s >= 0);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
+	    0);
+	close(s);
+	/* The RST has arrived: the socket is closed, its peer unknown. */
+	pfd = (struct pollfd){ .fd = c, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, TEST_WAIT_MS), 1);
+	assert_string_equal(sock_peer_str(c, now, sizeof(now)), "?");
+	assert_string_equal(peer, want);
+	close(c);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -719,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_wait_and_deadline),
 		cmocka_unit_test(test_connect_start_finish),
 		cmocka_unit_test(test_accept_peer_after_reset),
+		cmocka_unit_test(test_connect_peer_after_reset),
 		cmocka_unit_test(test_signal_interrupts_waits),
 	};
 
