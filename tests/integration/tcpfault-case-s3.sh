@@ -27,5 +27,7 @@ expect "server reads end" "$(q '[.observed.server[] | select(.op == "recv")][-1]
 expect "what arrived is intact" "$(q .facts.server.pattern_errors)" 0
 wire rst client
 expect "no FIN from the client" "$(q .wire.orig.fins)" 0
-tshark_agrees "client:R"
+# The client's RST may overtake data segments still in another CPU's
+# loopback backlog; those then reach a closed socket, which answers RST.
+tshark_agrees "client:R( server:R)?"
 finish
