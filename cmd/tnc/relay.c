@@ -142,6 +142,15 @@ relay_report_end(const struct relay_report *r, enum outcome o)
 }
 
 void
+relay_paused(struct relay_report *r, int side)
+{
+	if (r->paused[side]++ == 0 && cfg.verbose > 1)
+		tnc_event("#%llu backpressure: %s's queue is full, reading "
+		    "the %s paused", (unsigned long long)r->id,
+		    relay_side_name(1 - side), relay_side_name(side));
+}
+
+void
 relay_print_summary(void)
 {
 	const struct relay_totals *t = &relay_totals;
@@ -531,7 +540,7 @@ splice_pump(struct pair *p, int i)
 			}
 		}
 		if (splice_pipe_room(src->pipe) == 0) {
-			p->rep.paused[i]++;
+			relay_paused(&p->rep, i);
 			if (!moved)
 				break;
 			continue;
@@ -558,7 +567,7 @@ splice_pump(struct pair *p, int i)
 		 */
 		if (splice_pipe_len(src->pipe) > 0) {
 			src->blocked = true;
-			p->rep.paused[i]++;
+			relay_paused(&p->rep, i);
 		}
 		if (!moved)
 			break;
@@ -699,7 +708,7 @@ conn_on_high_water(struct conn *c, size_t queued, void *arg)
 	struct side *sd = arg;
 	struct side *other = &sd->p->s[1 - sd->idx];
 
-	sd->p->rep.paused[other->idx]++;
+	relay_paused(&sd->p->rep, other->idx);
 	if (other->c != NULL)
 		conn_pause_read(other->c);
 }

@@ -41,6 +41,12 @@ struct relay_report {
 const char *relay_side_name(int side);
 
 /*
+ * Reading side stopped because the other side's queue is full: count it;
+ * with -vv say so the first time, as it happens.
+ */
+void relay_paused(struct relay_report *r, int side);
+
+/*
  * A side failed (reset, timeout, ...): count it, say so (-v always; on
  * stderr too when the relay serves one connection) and return the
  * pair's outcome.

@@ -26,21 +26,36 @@ WANT[$N]=$(gen "$N" 5 | sha)
 WANT[$SMALL]=$(gen "$SMALL" 5 | sha)
 
 # slow LABEL BYTES PAUSES(yes|no) RELAY-OPTIONS...
+# With PAUSES=yes the reader reads nothing until the relay has said (-vv)
+# that it stopped reading the sender: the backpressure is then certain,
+# whatever the machine's load, not a race between sender and reader.
 slow() {
-	local label=$1 n=$2 pauses=$3
+	local label=$1 n=$2 pauses=$3 go=()
 	shift 3
+	rm -f "$T/go"
+	[ "$pauses" = yes ] && go=(--go "$T/go")
 	# 16 KiB reads, a 1 ms pause every 16 of them: at most 256 MB/s,
 	# in practice less (python's per-call cost), below the sender.
 	start_listening up - $PEER slowread --chunk 16384 --every 16 \
-	    --pause 0.001 --rcvbuf 65536
+	    --pause 0.001 --rcvbuf 65536 "${go[@]}"
 	up=$LAST_PID
 	start_listening relay - "$TNC" -l -k -vv "$@" \
 	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
 	relay=$LAST_PID
-	gen "$n" 5 | timeout 600 "$TNC" 127.0.0.1 "$PORT" >/dev/null \
-	    2>"$T/c.err"
-	st=("${PIPESTATUS[@]}")
-	expect "$label: client exit" "${st[1]}" 0
+	(
+		gen "$n" 5 | timeout 600 "$TNC" 127.0.0.1 "$PORT" >/dev/null \
+		    2>"$T/c.err"
+		echo "${PIPESTATUS[1]}" >"$T/c.rc"
+	) 3>&- &
+	sender=$!
+	if [ "$pauses" = yes ]; then
+		wait_line "$T/relay.err" \
+		    "#1 backpressure: upstream's queue is full, reading the client paused" ||
+		    fail "$label: no backpressure event: $(cat "$T/relay.err")"
+		touch "$T/go"
+	fi
+	wait "$sender"
+	expect "$label: client exit" "$(cat "$T/c.rc")" 0
 	wait_rc "$up" 600
 	expect "$label: reader exit" "$RC" 0
 	expect "$label: bytes read" "$(jfield "$T/up.out" bytes)" "$n"

@@ -333,6 +333,11 @@ def cmd_slowread(a):
     announce(ls)
     c = accept_one(ls)
     c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+    # --go FILE: read nothing until FILE exists (at most 60 s), so the
+    # test can first see the relay hold its sender back.
+    deadline = time.time() + 60
+    while a.go and not os.path.exists(a.go) and time.time() < deadline:
+        time.sleep(0.01)
     h = hashlib.sha256()
     n = reads = 0
     while True:
@@ -382,6 +387,7 @@ def main():
     p.add_argument("--every", type=int, default=256)
     p.add_argument("--pause", type=float, default=0.001)
     p.add_argument("--rcvbuf", type=int, default=65536)
+    p.add_argument("--go", default="")
     a = ap.parse_args()
     globals()["cmd_" + a.cmd](a)
 
