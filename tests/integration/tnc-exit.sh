@@ -108,12 +108,18 @@ expect "-w connect: stderr" "$(cat "$T/c.err")" \
     "tnc: connect to 127.0.0.1 port $PORT: Connection timed out"
 kill "$LAST_PID"
 
+# vanished_server: a tcpfault server that accepts, then answers nothing
+# (for 30 s); PORT is its port, $gone its pid.
+vanished_server() {
+	start_listening gone - "$BIN/tcpfault" server vanish \
+	    --listen 127.0.0.1:0 --bytes 0 --hold 30
+	gone=$LAST_PID
+}
+
 # 5: the peer vanished (tcpfault's drop-all socket filter: its kernel
 # answers nothing). Idle, with stdin held open: three keepalive probes
 # (idle 1 s, interval 1 s, count 2) go unanswered and TCP gives up.
-start_listening gone - "$BIN/tcpfault" server vanish \
-    --listen 127.0.0.1:0 --bytes 0 --hold 30
-gone=$LAST_PID
+vanished_server
 timeout 20 "$TNC" -v --keepalive 1,1,2 127.0.0.1 "$PORT" <"$T/hold" \
     >"$T/c.out" 2>"$T/c.err"
 expect "keepalive: exit" $? 5
@@ -126,9 +132,7 @@ kill "$gone"
 # 5: the same vanished peer while we send: nothing is acknowledged, the
 # retransmissions run past --user-timeout and TCP gives up. Every byte
 # left our stdin (the kernel queued it), none was received.
-start_listening gone - "$BIN/tcpfault" server vanish \
-    --listen 127.0.0.1:0 --bytes 0 --hold 30
-gone=$LAST_PID
+vanished_server
 head -c 100000 /dev/zero | timeout 20 "$TNC" --user-timeout 1000 \
     127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
 expect "user-timeout: exit" $? 5
