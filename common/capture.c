@@ -10,6 +10,7 @@
 
 #include <pcap/pcap.h>
 
+#include "clock.h"
 #include "capture.h"
 #include "errbuf.h"
 #include "pktdecode.h"
@@ -30,15 +31,6 @@ struct capture {
 	bool write_failed;
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -50,7 +42,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	if (c->fn != NULL)
 		c->fn(c->arg, c->linktype, ts_us, h->len, bytes, h->caplen);
 	atomic_fetch_add(&c->packets, 1);
-	atomic_store(&c->last_ms, mono_ms());
+	atomic_store(&c->last_ms, clock_mono_ms());
 }
 
 /* Dispatch until stop is set, then once more for what is still buffered. */
@@ -119,7 +111,7 @@ capture_open(const struct capture_opts *o, capture_fn *fn, void *arg,
 	c->fn = fn;
 	c->arg = arg;
 	c->fd = -1;
-	atomic_store(&c->last_ms, mono_ms());
+	atomic_store(&c->last_ms, clock_mono_ms());
 	c->pcap = pcap_create(iface, perr);
 	if (c->pcap == NULL) {
 		errbuf_set(errbuf, "capture on %s: %s", iface, perr);
@@ -187,7 +179,7 @@ capture_start(struct capture *c, char *errbuf)
 {
 	int rc;
 
-	atomic_store(&c->last_ms, mono_ms());
+	atomic_store(&c->last_ms, clock_mono_ms());
 	rc = pthread_create(&c->thread, NULL, capture_thread, c);
 	if (rc != 0) {
 		errno = rc;
@@ -201,14 +193,14 @@ capture_start(struct capture *c, char *errbuf)
 int
 capture_stop(struct capture *c, int quiet_ms, int max_ms, char *errbuf)
 {
-	int64_t start = mono_ms();
+	int64_t start = clock_mono_ms();
 	struct pcap_stat st;
 
 	if (c == NULL)
 		return 0;
 	if (c->started) {
 		for (;;) {
-			int64_t now = mono_ms();
+			int64_t now = clock_mono_ms();
 
 			if (now - atomic_load(&c->last_ms) >= quiet_ms ||
 			    now - start >= max_ms)

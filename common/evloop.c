@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "evloop.h"
 
@@ -49,15 +50,6 @@ struct evloop {
 	uint64_t next_id;
 	bool stopped;
 };
-
-uint64_t
-evloop_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 struct evloop *
 evloop_new(char *errbuf)
@@ -279,7 +271,7 @@ evloop_timer_add(struct evloop *loop, int ms, evloop_timer_fn *fn,
 		loop->heap_cap = n;
 	}
 	t = &loop->heap[loop->ntimers];
-	t->when_us = evloop_now_us() + (uint64_t)(ms > 0 ? ms : 0) * 1000u;
+	t->when_us = clock_mono_us() + (uint64_t)(ms > 0 ? ms : 0) * 1000u;
 	t->id = id = loop->next_id++;
 	t->fn = fn;
 	t->arg = arg;
@@ -307,7 +299,7 @@ next_timeout(const struct evloop *loop)
 
 	if (loop->ntimers == 0)
 		return -1;
-	now = evloop_now_us();
+	now = clock_mono_us();
 	if (loop->heap[0].when_us <= now)
 		return 0;
 	wait = (loop->heap[0].when_us - now + 999) / 1000;
@@ -321,7 +313,7 @@ next_timeout(const struct evloop *loop)
 static void
 run_timers(struct evloop *loop)
 {
-	uint64_t now = evloop_now_us(), first_new = loop->next_id;
+	uint64_t now = clock_mono_us(), first_new = loop->next_id;
 	struct timer t;
 
 	while (loop->ntimers > 0 && !loop->stopped &&

@@ -45,7 +45,4 @@ void evloop_timer_cancel(struct evloop *loop, uint64_t id);
 int evloop_run(struct evloop *loop);
 void evloop_stop(struct evloop *loop);
 
-/* Monotonic clock in microseconds and milliseconds. */
-uint64_t evloop_now_us(void);
-
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "sock.h"
 
@@ -60,18 +61,9 @@ sock_ignore_sigpipe(void)
 }
 
 int64_t
-sock_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
 sock_deadline(int timeout_ms)
 {
-	return timeout_ms <= 0 ? -1 : sock_now_ms() + timeout_ms;
+	return timeout_ms <= 0 ? -1 : clock_mono_ms() + timeout_ms;
 }
 
 int
@@ -83,7 +75,7 @@ sock_wait(int fd, short events, int64_t deadline)
 		int timeout = -1, rc;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - sock_now_ms();
+			int64_t left = deadline - clock_mono_ms();
 
 			if (left < 0)
 				left = 0;
@@ -94,7 +86,7 @@ sock_wait(int fd, short events, int64_t deadline)
 			return 1;
 		if (rc < 0)
 			return -1;
-		if (sock_now_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			errno = ETIMEDOUT;
 			return 0;
 		}

@@ -116,8 +116,6 @@ int sock_set_nonblock(int fd, bool on);
 /* Pending socket error (SO_ERROR), 0 for none. */
 int sock_error(int fd);
 
-/* Milliseconds on CLOCK_MONOTONIC, the clock every deadline uses. */
-int64_t sock_now_ms(void);
 
 /* The absolute deadline timeout_ms from now; -1 (never) if <= 0. */
 int64_t sock_deadline(int timeout_ms);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "evloop.h"
 #include "timeline.h"
 
@@ -27,7 +28,7 @@ timeline_new(const char *side, uint64_t epoch_us)
 		free(tl);
 		return NULL;
 	}
-	tl->epoch_us = epoch_us != 0 ? epoch_us : evloop_now_us();
+	tl->epoch_us = epoch_us != 0 ? epoch_us : clock_mono_us();
 	return tl;
 }
 
@@ -71,7 +72,7 @@ int
 timeline_add(struct timeline *tl, const char *op, int64_t bytes,
     enum outcome o, int err)
 {
-	return timeline_push(tl, (int64_t)(evloop_now_us() - tl->epoch_us),
+	return timeline_push(tl, (int64_t)(clock_mono_us() - tl->epoch_us),
 	    op, bytes, o, err);
 }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "numparse.h"
 #include "sock.h"
@@ -412,7 +413,7 @@ cmd_run(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (!opts.json)
 		out_table_header();
-	t0 = sock_now_ms();
+	t0 = clock_mono_ms();
 	for (int it = 0; it < opts.repeat; it++) {
 		for (size_t i = 0; i < nsel; i++) {
 			json_t *res = run_in_child(&sel[i], &opts, it);
@@ -467,7 +468,7 @@ cmd_run(int argc, char **argv)
 			printf(", %zu skipped", skipped);
 		if (unexpected > 0)
 			printf(", %zu UNEXPECTED", unexpected);
-		printf(" (%.1f s)\n", (double)(sock_now_ms() - t0) / 1000.0);
+		printf(" (%.1f s)\n", (double)(clock_mono_ms() - t0) / 1000.0);
 	} else if (unexpected > 0) {
 		fprintf(stderr, "tcpfault: %zu of %zu case runs did not behave "
 		    "as expected\n", unexpected, total);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "errbuf.h"
 #include "numparse.h"
@@ -41,7 +42,7 @@ mode_catch_stop(void)
 void
 mode_sleep_until(int64_t until_ms)
 {
-	while (!mode_stop && sock_now_ms() < until_ms)
+	while (!mode_stop && clock_mono_ms() < until_ms)
 		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 }
 

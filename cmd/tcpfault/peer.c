@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "close.h"
 #include "errbuf.h"
 #include "numparse.h"
@@ -211,10 +212,10 @@ wait_unread(struct peer *p)
 static void
 wait_state(struct peer *p, const char *want)
 {
-	int64_t deadline = sock_now_ms() + p->wait_ms;
+	int64_t deadline = clock_mono_ms() + p->wait_ms;
 	struct tcpinfo_snap snap;
 
-	while (!mode_stop && sock_now_ms() < deadline &&
+	while (!mode_stop && clock_mono_ms() < deadline &&
 	    sockopt_tcp_info(p->fd, &snap, NULL) == 0 &&
 	    strcmp(snap.state, want) != 0)
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
@@ -263,10 +264,10 @@ static int
 vanish_and_hold(struct peer *p)
 {
 	char errbuf[ERRBUF_LEN];
-	int64_t until = sock_now_ms() + p->hold_ms;
+	int64_t until = clock_mono_ms() + p->hold_ms;
 
 	/* Wait for our data to be acknowledged first: no retransmission. */
-	while (sockopt_outq(p->fd) > 0 && !mode_stop && sock_now_ms() < until)
+	while (sockopt_outq(p->fd) > 0 && !mode_stop && clock_mono_ms() < until)
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	if (vanish_apply(VANISH_FILTER, p->fd, errbuf) == -1) {
 		ev(p, "vanish", -1, outcome_from_errno(errno), errno);

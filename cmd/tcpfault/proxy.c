@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "close.h"
 #include "errbuf.h"
@@ -217,7 +218,7 @@ do_fault(struct relay *r)
 			timeline_add(r->tl, "vanish", (int64_t)relayed(r),
 			    OUTCOME_OK, 0);
 		}
-		mode_sleep_until(sock_now_ms() + r->hold_ms);
+		mode_sleep_until(clock_mono_ms() + r->hold_ms);
 		timeline_add(r->tl, "hold-ended", -1, mode_stop ?
 		    OUTCOME_INTERRUPTED : OUTCOME_OK, 0);
 		close_abort(r->cfd, &rep);
@@ -299,7 +300,7 @@ relay_loop(struct relay *r)
 	while (r->cfd != -1 && !mode_stop) {
 		struct pollfd pfd[4];
 		int what[4], n = 0, timeout = -1;
-		int64_t now = sock_now_ms();
+		int64_t now = clock_mono_ms();
 
 		for (int i = 0; i < 2; i++) {
 			struct dir *d = &r->d[i];
@@ -328,7 +329,7 @@ relay_loop(struct relay *r)
 				continue;
 			return;
 		}
-		now = sock_now_ms();
+		now = clock_mono_ms();
 		for (int k = 0; k < n; k++) {
 			struct dir *d = &r->d[what[k] % 2];
 			int rc;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "capture.h"
 #include "errbuf.h"
 #include "evloop.h"
@@ -130,7 +131,7 @@ run_event(struct run *r, enum side_id id, const char *op, int64_t bytes,
 	json_t *ev = json_object();
 
 	json_object_set_new(ev, "t_us",
-	    json_integer((json_int_t)(evloop_now_us() - r->epoch_us)));
+	    json_integer((json_int_t)(clock_mono_us() - r->epoch_us)));
 	json_object_set_new(ev, "op", json_string(op));
 	if (bytes >= 0)
 		json_object_set_new(ev, "bytes", json_integer(bytes));
@@ -284,10 +285,10 @@ blocked_in(pid_t pid)
 void
 run_kill_when_blocked(struct run *r, enum side_id id)
 {
-	int64_t deadline = sock_now_ms() + 2000;
+	int64_t deadline = clock_mono_ms() + 2000;
 	long nr = -1;
 
-	while (!r->ch[id].exited && sock_now_ms() < deadline && !interrupted) {
+	while (!r->ch[id].exited && clock_mono_ms() < deadline && !interrupted) {
 		nr = blocked_in(r->ch[id].pid);
 		if (nr >= 0)
 			break;
@@ -300,11 +301,11 @@ run_kill_when_blocked(struct run *r, enum side_id id)
 void
 run_watch_deadlock(struct run *r)
 {
-	int64_t deadline = sock_now_ms() + 8000;
+	int64_t deadline = clock_mono_ms() + 8000;
 	int prev[4] = { -1, -1, -1, -1 }, q[4] = { 0 }, stable = 0;
 	int fd[SIDE_COUNT] = { -1, -1 };
 
-	while (stable < 10 && sock_now_ms() < deadline && !interrupted) {
+	while (stable < 10 && clock_mono_ms() < deadline && !interrupted) {
 		bool same = true, full = true;
 
 		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
@@ -594,12 +595,12 @@ finished(const struct run *r)
 static void
 supervise(struct run *r)
 {
-	int64_t deadline = sock_now_ms() + r->fc->max_ms;
+	int64_t deadline = clock_mono_ms() + r->fc->max_ms;
 
 	while (!finished(r)) {
 		struct pollfd pfd[2 * SIDE_COUNT];
 		int what[2 * SIDE_COUNT], n = 0, rc;
-		int64_t left = deadline - sock_now_ms();
+		int64_t left = deadline - clock_mono_ms();
 
 		if (interrupted)
 			return;
@@ -649,14 +650,14 @@ supervise(struct run *r)
 static void
 release(struct run *r)
 {
-	int64_t deadline = sock_now_ms() + 2000;
+	int64_t deadline = clock_mono_ms() + 2000;
 
 	for (int i = 0; i < SIDE_COUNT; i++)
 		if (r->ch[i].pid > 0 && !r->ch[i].exited)
 			send(r->ch[i].ctl, "release", 7, MSG_NOSIGNAL);
 	for (int i = 0; i < SIDE_COUNT; i++) {
 		while (r->ch[i].pid > 0 && !r->ch[i].exited &&
-		    sock_now_ms() < deadline) {
+		    clock_mono_ms() < deadline) {
 			reap(r, (enum side_id)i, false);
 			if (!r->ch[i].exited)
 				nanosleep(&(struct timespec){ 0, 5000000 },
@@ -772,7 +773,7 @@ judge(struct run *r, int64_t started_ms)
 	    "wire_connections", w.connections,
 	    "pcap", r->cap != NULL && r->opts->pcap_dir != NULL ?
 	    r->pcap_path : NULL,
-	    "duration_ms", (json_int_t)(sock_now_ms() - started_ms));
+	    "duration_ms", (json_int_t)(clock_mono_ms() - started_ms));
 	free(reason);
 	json_decref(reason_parts);
 	json_decref(ck.diffs);
@@ -820,7 +821,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 {
 	struct capture_opts co = { .iface = "lo", .snaplen = SNAPLEN };
 	char errbuf[ERRBUF_LEN] = "", filter[64], port[16];
-	int64_t started_ms = sock_now_ms();
+	int64_t started_ms = clock_mono_ms();
 	enum capture_err why;
 	struct run r;
 	json_t *res;
@@ -870,7 +871,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	}
 	snprintf(port, sizeof(port), "%u", r.server_port);
 	snprintf(filter, sizeof(filter), "tcp port %u", r.server_port);
-	r.epoch_us = evloop_now_us();
+	r.epoch_us = clock_mono_us();
 	r.flows = flow_table_new(NULL, on_flow, &r);
 	if (opts->no_capture) {
 		snprintf(r.cap_why, sizeof(r.cap_why), "--no-capture");

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <netinet/tcp.h>
 
+#include "clock.h"
 #include "close.h"
 #include "errbuf.h"
 #include "sock.h"
@@ -447,10 +448,10 @@ static void
 poll_until(struct side *s, bool (*cond)(struct side *, const void *),
     const void *arg, const char *what)
 {
-	int64_t deadline = sock_now_ms() + SIDE_WAIT_MS;
+	int64_t deadline = clock_mono_ms() + SIDE_WAIT_MS;
 
 	while (!cond(s, arg)) {
-		if (sock_now_ms() > deadline)
+		if (clock_mono_ms() > deadline)
 			side_fail(s, "waited %d ms for %s", SIDE_WAIT_MS, what);
 		nanosleep(&(struct timespec){ 0, 2 * 1000000 }, NULL);
 	}
@@ -509,7 +510,7 @@ side_wait_outq_zero(struct side *s)
 void
 side_wait_outq_stable(struct side *s)
 {
-	int64_t deadline = sock_now_ms() + SIDE_WAIT_MS;
+	int64_t deadline = clock_mono_ms() + SIDE_WAIT_MS;
 	int last = -2, same = 0;
 
 	while (same < 5) {
@@ -522,7 +523,7 @@ side_wait_outq_stable(struct side *s)
 		else
 			same = 0;
 		last = q;
-		if (sock_now_ms() > deadline)
+		if (clock_mono_ms() > deadline)
 			side_fail(s, "the send queue kept changing for %d ms",
 			    SIDE_WAIT_MS);
 		nanosleep(&(struct timespec){ 0, 10 * 1000000 }, NULL);

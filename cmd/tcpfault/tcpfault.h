@@ -329,7 +329,7 @@ struct timeline;
 /* Set by SIGINT and SIGTERM once mode_catch_stop() has run. */
 extern volatile sig_atomic_t mode_stop;
 void mode_catch_stop(void);
-/* Sleep until until_ms (sock_now_ms's clock) or a stop signal. */
+/* Sleep until until_ms (clock_mono_ms's clock) or a stop signal. */
 void mode_sleep_until(int64_t until_ms);
 /* --hold/--wait SECS (up to a day) and --count N; exit 2 when bad. */
 int mode_opt_ms(const char *arg, const char *name);

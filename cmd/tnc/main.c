@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "evloop.h"
 #include "numparse.h"
@@ -81,7 +82,7 @@ bad(const char *fmt, ...)
 uint64_t
 tnc_elapsed_us(void)
 {
-	return evloop_now_us() - start_us;
+	return clock_mono_us() - start_us;
 }
 
 void
@@ -281,7 +282,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	sock_ignore_sigpipe();
-	start_us = evloop_now_us();
+	start_us = clock_mono_us();
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:", long_options,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "errbuf.h"
 #include "evloop.h"
@@ -290,7 +291,7 @@ flush_check(struct evloop *loop, void *arg)
 		return;
 	}
 	if (side_flushed(to, &p->s[1 - p->flush_to]) ||
-	    sock_now_ms() >= p->flush_deadline) {
+	    clock_mono_ms() >= p->flush_deadline) {
 		side_close_fd(to, CLOSE_ABORT);
 		pair_check_done(p);
 		return;
@@ -353,7 +354,7 @@ side_failed(struct pair *p, int x, const char *during, int err)
 		conn_pause_read(sy->c);
 	sy->rd_eof = true;
 	p->flush_to = 1 - x;
-	p->flush_deadline = sock_now_ms() + RELAY_RST_FLUSH_MS;
+	p->flush_deadline = clock_mono_ms() + RELAY_RST_FLUSH_MS;
 	pair_run(p);
 	if (!p->ended && p->flush_timer == 0)
 		flush_check(p->r->loop, p);
@@ -386,7 +387,7 @@ static void deadline_fire(struct evloop *loop, void *arg);
 static void
 arm_deadline(struct pair *p)
 {
-	int64_t now = sock_now_ms(), first = -1, t;
+	int64_t now = clock_mono_ms(), first = -1, t;
 
 	if (p->ended || p->resetting)
 		return;
@@ -415,7 +416,7 @@ static void
 deadline_fire(struct evloop *loop, void *arg)
 {
 	struct pair *p = arg;
-	int64_t now = sock_now_ms();
+	int64_t now = clock_mono_ms();
 
 	p->deadline_timer = 0;
 	if (p->ended || p->resetting)
@@ -446,7 +447,7 @@ half_closed(struct pair *p, int from)
 	    relay_side_name(1 - from), (unsigned long long)p->rep.bytes[from]);
 	if (cfg.quit_ms >= 0 && p->quit_deadline < 0 &&
 	    !(p->s[0].wr_shut && p->s[1].wr_shut)) {
-		p->quit_deadline = sock_now_ms() + cfg.quit_ms;
+		p->quit_deadline = clock_mono_ms() + cfg.quit_ms;
 		arm_deadline(p);
 	}
 }
@@ -548,7 +549,7 @@ splice_pump(struct pair *p, int i)
 		n = splice_pipe_fill(src->pipe, src->fd);
 		if (n > 0) {
 			p->rep.bytes[i] += (uint64_t)n;
-			p->last_active = sock_now_ms();
+			p->last_active = clock_mono_ms();
 			continue;
 		}
 		if (n == 0) {
@@ -669,7 +670,7 @@ conn_on_data(struct conn *c, const void *data, size_t len, void *arg)
 	struct side *other = &p->s[1 - sd->idx];
 
 	p->rep.bytes[sd->idx] += len;
-	p->last_active = sock_now_ms();
+	p->last_active = clock_mono_ms();
 	if (other->c != NULL && !p->resetting)
 		(void)conn_send(other->c, data, len);
 	return len;
@@ -778,7 +779,7 @@ pair_connected(struct pair *p)
 	int x;
 
 	p->connecting = false;
-	p->last_active = sock_now_ms();
+	p->last_active = clock_mono_ms();
 	tnc_apply_sockopts(up->fd, p->rep.peer[SIDE_UPSTREAM]);
 	tnc_event("#%llu connected to upstream %s from %s",
 	    (unsigned long long)p->rep.id, p->rep.peer[SIDE_UPSTREAM],
@@ -940,7 +941,7 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	p->ai = r->up;
 	p->connecting = true;
 	p->quit_deadline = -1;
-	p->connect_deadline = cfg.wait_ms > 0 ? sock_now_ms() + cfg.wait_ms
+	p->connect_deadline = cfg.wait_ms > 0 ? clock_mono_ms() + cfg.wait_ms
 	    : -1;
 	p->outcome = OUTCOME_OK;
 	for (x = 0; x < 2; x++) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "sock.h"
 #include "sockopt.h"
@@ -46,7 +47,7 @@ static pthread_attr_t detached_attr;	/* a connection's own thread */
 static int64_t
 now_ms(void)
 {
-	return sock_now_ms();
+	return clock_mono_ms();
 }
 
 /*

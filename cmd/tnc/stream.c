@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "close.h"
 #include "errbuf.h"
@@ -226,7 +227,7 @@ both_finished(struct session *s)
 static int
 poll_timeout(const struct session *s)
 {
-	int64_t now = sock_now_ms(), first = -1;
+	int64_t now = clock_mono_ms(), first = -1;
 
 	if (s->idle_deadline >= 0)
 		first = s->idle_deadline;
@@ -312,7 +313,7 @@ session_loop(struct session *s)
 			err(TNC_EXIT_FAIL, "poll");
 		}
 		if (r == 0) {
-			int64_t now = sock_now_ms();
+			int64_t now = clock_mono_ms();
 
 			if (s->quit_deadline >= 0 && now >= s->quit_deadline)
 				return end_with_deadline(s, "-q",

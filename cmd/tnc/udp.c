@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "sock.h"
 #include "tnc.h"
@@ -80,7 +81,7 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 		first = idle;
 		if (quit >= 0 && (first < 0 || quit < first))
 			first = quit;
-		now = sock_now_ms();
+		now = clock_mono_ms();
 		r = poll(p, nfds, first < 0 ? -1 :
 		    first <= now ? 0 : (int)(first - now));
 		if (r < 0) {
@@ -91,7 +92,7 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 		if (r == 0) {
 			tnc_event("%s deadline: done after %llu bytes sent, "
 			    "%llu received", quit >= 0 &&
-			    sock_now_ms() >= quit ? "-q" : "-w idle",
+			    clock_mono_ms() >= quit ? "-q" : "-w idle",
 			    (unsigned long long)c->sent,
 			    (unsigned long long)c->rcvd);
 			break;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "close.h"
 #include "sock.h"
 #include "ttcp.h"
@@ -86,7 +87,7 @@ finish(struct xfer *x, bool set_end)
 	/* The main thread reads fd to shut it down on a signal. */
 	__atomic_store_n(&x->fd, -1, __ATOMIC_RELEASE);
 	if (set_end && x->end_us == 0)
-		x->end_us = now_us();
+		x->end_us = clock_mono_us();
 	if (cr.outcome != OUTCOME_OK)
 		xfer_fail(x, "closing: %s before the peer's EOF (%" PRIu64
 		    " payload bytes done)", outcome_name(cr.outcome),
@@ -131,7 +132,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 	frame_put_be32(prefix, s->length);
 	pattern_fill(payload, s->length);
 	if (x->start_us == 0)
-		x->start_us = now_us();
+		x->start_us = clock_mono_us();
 
 	if (s->number == 0 && hdrlen > 0 &&
 	    sock_send_all(x->fd, hdr, hdrlen, &o) != hdrlen) {
@@ -150,7 +151,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 			len += hdrlen;
 		}
 		if (!stream)
-			t0 = now_ns();
+			t0 = clock_mono_ns();
 		if (sock_send_all(x->fd, p, len, &o) != len) {
 			xfer_fail(x, "sending message %" PRIu32 " of %" PRIu32
 			    ": %s (%" PRIu64 " payload bytes %s)", i + 1,
@@ -176,13 +177,13 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 				    (int32_t)frame_get_be32(ack), s->length);
 				goto out;
 			}
-			hist_add(x->rtt, now_ns() - t0);
+			hist_add(x->rtt, clock_mono_ns() - t0);
 		}
 		bytes += s->length;
 		xfer_set_progress(x, bytes, i + 1);
 	}
 	if (!stream)
-		x->end_us = now_us();
+		x->end_us = clock_mono_us();
 	free(base);
 	/* In stream mode the peer's EOF is its receipt of the last byte. */
 	finish(x, true);
@@ -215,7 +216,7 @@ recv_messages(struct xfer *x)
 		return;
 	}
 	if (x->start_us == 0)
-		x->start_us = now_us();
+		x->start_us = clock_mono_us();
 	while (!rx_done(rx)) {
 		uint64_t want = rx_want(rx);
 		size_t off = 0;
@@ -245,7 +246,7 @@ recv_messages(struct xfer *x)
 			if (st != RX_MESSAGE)
 				continue;
 			if (t_ack != 0)
-				hist_add(x->rtt, now_ns() - t_ack);
+				hist_add(x->rtt, clock_mono_ns() - t_ack);
 			if (sock_send_all(x->fd, ack, sizeof(ack), &o) !=
 			    sizeof(ack)) {
 				xfer_fail(x, "sending the ack of message %"
@@ -253,12 +254,12 @@ recv_messages(struct xfer *x)
 				    outcome_name(o));
 				goto out;
 			}
-			t_ack = rx_done(rx) ? 0 : now_ns();
+			t_ack = rx_done(rx) ? 0 : clock_mono_ns();
 		}
 		xfer_set_progress(x, rx->bytes, rx->msgs);
 	}
 	xfer_set_progress(x, rx->bytes, rx->msgs);
-	x->end_us = now_us();
+	x->end_us = clock_mono_us();
 	free(buf);
 	finish(x, false);
 	return;
@@ -321,7 +322,7 @@ wait_or_signal(int fd, short events, int sfd, int64_t deadline_ms)
 		int timeout = -1;
 
 		if (deadline_ms >= 0) {
-			int64_t left = deadline_ms - sock_now_ms();
+			int64_t left = deadline_ms - clock_mono_ms();
 
 			timeout = left < 0 ? 0 : (int)left;
 		}
@@ -365,7 +366,7 @@ wait_workers(struct xfer **xs, int n, int evfd, int sfd,
     struct ticker *tk, const char *prefix)
 {
 	int64_t next = cfg.interval_ms > 0 ?
-	    sock_now_ms() + cfg.interval_ms : -1;
+	    clock_mono_ms() + cfg.interval_ms : -1;
 	int left = 0, rc = 0;
 
 	for (int i = 0; i < n; i++)
@@ -451,7 +452,7 @@ run_transmit_blocking(void)
 			    "rcvbuf %d)\n", prefix, xs[i]->peer,
 			    xs[i]->snd.effective, xs[i]->rcv.effective);
 	}
-	ticker_init(&tk, now_us());
+	ticker_init(&tk, clock_mono_us());
 	for (int i = 0; i < n; i++) {
 		struct bio *b = xs[i]->io;
 
@@ -557,7 +558,7 @@ serve_session(int lfd, int sfd, int evfd)
 		fprintf(stderr, "ttcp-r: accepted %s\n", xs[0]->peer);
 	if (xfer_setup_socket(xs[0], eb) != 0)
 		warnx("%s", eb);
-	deadline = sock_now_ms() + TTCP_SETUP_TIMEOUT_MS;
+	deadline = clock_mono_ms() + TTCP_SETUP_TIMEOUT_MS;
 	rc = read_header(fd, sfd, deadline, &first, eb);
 	if (rc != 0) {
 		abort_conn(xs[0]);
@@ -571,7 +572,7 @@ serve_session(int lfd, int sfd, int evfd)
 		xfer_free(xs[0]);
 		return status;
 	}
-	ticker_init(&tk, now_us());
+	ticker_init(&tk, clock_mono_us());
 	xfer_begin(xs[0], &first, (first.flags & TTCP_FLAG_REVERSE) != 0);
 	xs[0]->start_us = tk.start_us;
 	verbose_session(xs[0], &first);
@@ -612,7 +613,7 @@ serve_session(int lfd, int sfd, int evfd)
 			continue;
 		}
 		xfer_begin(x, &s, (s.flags & TTCP_FLAG_REVERSE) != 0);
-		x->start_us = now_us();
+		x->start_us = clock_mono_us();
 		verbose_session(x, &s);
 		xs[n++] = x;
 		start_worker(x);

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "close.h"
 #include "conn.h"
 #include "evloop.h"
@@ -148,7 +149,7 @@ send_next_message(struct econn *ec)
 		len += ec->hdrlen;
 	}
 	ec->queued++;
-	ec->x.t_mark_ns = now_ns();
+	ec->x.t_mark_ns = clock_mono_ns();
 	if (conn_send(ec->c, p, len) != 0) {
 		char eb[ERRBUF_LEN];
 
@@ -214,12 +215,12 @@ sender_data(struct econn *ec, const uint8_t *p, size_t len)
 			fail_abort(ec, eb);
 			return len;
 		}
-		hist_add(x->rtt, now_ns() - x->t_mark_ns);
+		hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		xfer_set_progress(x, msgs * x->sess.length, msgs);
 		if (msgs < x->sess.number) {
 			send_next_message(ec);
 		} else {
-			x->end_us = now_us();
+			x->end_us = clock_mono_us();
 			begin_close(ec);
 		}
 		if (ec->c == NULL)
@@ -257,15 +258,15 @@ receiver_data(struct econn *ec, const uint8_t *p, size_t len)
 			continue;
 		uint8_t ack[TTCP_ACK_LEN];
 		if (x->t_mark_ns != 0)
-			hist_add(x->rtt, now_ns() - x->t_mark_ns);
+			hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		frame_put_be32(ack, x->sess.length);
 		if (conn_send(ec->c, ack, sizeof(ack)) != 0)
 			return len;	/* on_close tells why */
-		x->t_mark_ns = rx_done(rx) ? 0 : now_ns();
+		x->t_mark_ns = rx_done(rx) ? 0 : clock_mono_ns();
 	}
 	xfer_set_progress(x, rx->bytes, rx->msgs);
 	if (rx_done(rx) && !ec->closing) {
-		x->end_us = now_us();
+		x->end_us = clock_mono_us();
 		ec->extra += len - off;
 		begin_close(ec);
 		return len;
@@ -322,7 +323,7 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 	if (!es->have_first) {
 		es->first = s;
 		es->have_first = true;
-		ticker_init(&es->tk, now_us());
+		ticker_init(&es->tk, clock_mono_us());
 		es->ticking = true;
 		if (cfg.interval_ms > 0)
 			es->tick_timer = evloop_timer_add(es->loop,
@@ -338,7 +339,7 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 		return len;
 	}
 	verbose_session(&ec->x, &s);
-	ec->x.start_us = now_us();
+	ec->x.start_us = clock_mono_us();
 	start_transfer(ec);
 	return need;
 }
@@ -356,7 +357,7 @@ start_transfer(struct econn *ec)
 	} else {
 		if (ec->hdrlen > 0)
 			conn_send(ec->c, ec->first, ec->hdrlen);
-		ec->x.end_us = now_us();
+		ec->x.end_us = clock_mono_us();
 		begin_close(ec);
 	}
 }
@@ -444,7 +445,7 @@ on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 	}
 	/* Stream sender: the peer's EOF is its receipt of the last byte. */
 	if (x->end_us == 0)
-		x->end_us = now_us();
+		x->end_us = clock_mono_us();
 	x->done = true;
 	es->live--;
 	session_check_done(es);
@@ -827,7 +828,7 @@ run_transmit_epoll(void)
 			    "rcvbuf %d)\n", prefix, ec->x.peer,
 			    ec->x.snd.effective, ec->x.rcv.effective);
 	}
-	ticker_init(&es.tk, now_us());
+	ticker_init(&es.tk, clock_mono_us());
 	es.ticking = true;
 	for (int i = 0; i < es.n; i++) {
 		struct econn *ec = es.ec[i];

@@ -7,25 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "timeline.h"
 #include "ttcp.h"
 
 #define MIB (1024.0 * 1024.0)
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
-now_us(void)
-{
-	return now_ns() / 1000;
-}
 
 /*
  * Below HIST_SUB ns one bucket per nanosecond; above, HIST_SUB buckets per
@@ -110,7 +96,7 @@ xfer_fail(struct xfer *x, const char *fmt, ...)
 	va_end(ap);
 	x->failed = true;
 	if (x->end_us == 0)
-		x->end_us = now_us();
+		x->end_us = clock_mono_us();
 }
 
 void
@@ -158,7 +144,7 @@ ticker_free(struct ticker *t)
 void
 ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs, int n)
 {
-	uint64_t now = now_us(), bytes = 0, msgs = 0;
+	uint64_t now = clock_mono_us(), bytes = 0, msgs = 0;
 	double from, to, secs;
 
 	for (int i = 0; i < n; i++) {

@@ -114,9 +114,6 @@ void hist_merge(struct hist *dst, const struct hist *src);
 /* Value at quantile q (0..1) in nanoseconds; 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
 
-/* Monotonic microseconds and nanoseconds. */
-uint64_t now_us(void);
-uint64_t now_ns(void);
 
 /* One connection's transfer, shared by both I/O models. */
 struct xfer {

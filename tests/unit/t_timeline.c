@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "evloop.h"
 #include "timeline.h"
 
@@ -75,7 +76,7 @@ static void
 test_epoch_and_long_op(void **state)
 {
 	struct timeline *tl = timeline_new("server",
-	    evloop_now_us() - 5000000);
+	    clock_mono_us() - 5000000);
 
 	assert_non_null(tl);
 	assert_int_equal(timeline_add(tl, "an-operation-name-too-long-to-fit",
