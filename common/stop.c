@@ -59,19 +59,29 @@ stop_requested(void)
 	return stop_sig;
 }
 
+/* Ignore SIGPIPE and block the ending signals in the calling thread. */
+static int
+block_ending(bool hup, sigset_t *set, char *errbuf)
+{
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	ending_set(set, hup);
+	if ((rc = pthread_sigmask(SIG_BLOCK, set, NULL)) != 0) {
+		errbuf_set(errbuf, "block the stop signals: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 int
 stop_fd_open(bool hup, char *errbuf)
 {
 	sigset_t set;
-	int fd, rc;
+	int fd;
 
-	signal(SIGPIPE, SIG_IGN);
-
-	ending_set(&set, hup);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0) {
-		errbuf_set(errbuf, "block the stop signals: %s", strerror(rc));
+	if (block_ending(hup, &set, errbuf) == -1)
 		return -1;
-	}
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd == -1)
 		errbuf_set(errbuf, "signalfd: %s", strerror(errno));
@@ -95,15 +105,8 @@ int
 stop_block(char *errbuf)
 {
 	sigset_t set;
-	int rc;
 
-	signal(SIGPIPE, SIG_IGN);
-	ending_set(&set, false);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0) {
-		errbuf_set(errbuf, "block the stop signals: %s", strerror(rc));
-		return -1;
-	}
-	return 0;
+	return block_ending(false, &set, errbuf);
 }
 
 int
