@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "frame.h"
@@ -23,23 +24,50 @@ test_header_bytes(void **state)
 	assert_int_equal(frame_get_be32(h), 0xfffffffeu);
 }
 
+/*
+ * One frame_parse call: the bytes, the limit, the status it must return
+ * and, where the header says it, the length it must report.
+ */
+struct parse_case {
+	const char *in;
+	size_t len;
+	uint32_t max;
+	enum frame_status want;
+	bool check_n;
+	uint32_t n;
+};
+
+static void
+parse_cases(const struct parse_case *c, size_t ncases)
+{
+	for (size_t i = 0; i < ncases; i++) {
+		uint32_t n = 99;
+
+		assert_int_equal(frame_parse(c[i].in, c[i].len, c[i].max, &n),
+		    c[i].want);
+		if (c[i].check_n)
+			assert_int_equal(n, c[i].n);
+	}
+}
+
 static void
 test_parse_ok(void **state)
 {
-	uint32_t n = 99;
+	static const struct parse_case cases[] = {
+		{ "\0\0\0\5hello", 9, 100, FRAME_OK, true, 5 },
+		/* The start of the next frame after it does not matter. */
+		{ "\0\0\0\2hi\0\0", 8, 100, FRAME_OK, true, 2 },
+		{ "\0\0\0\0", 4, 100, FRAME_OK, true, 0 },
+	};
 
-	assert_int_equal(frame_parse("\0\0\0\5hello", 9, 100, &n), FRAME_OK);
-	assert_int_equal(n, 5);
-	/* The start of the next frame after it does not matter. */
-	assert_int_equal(frame_parse("\0\0\0\2hi\0\0", 8, 100, &n), FRAME_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(frame_parse("\0\0\0\0", 4, 100, &n), FRAME_OK);
-	assert_int_equal(n, 0);
+	parse_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
 test_parse_need_more(void **state)
 {
+	static const struct parse_case body = { "\0\0\0\5hell", 8, 100,
+	    FRAME_NEED_MORE, true, 5 };
 	uint32_t n = 99;
 	size_t len;
 
@@ -47,42 +75,36 @@ test_parse_need_more(void **state)
 		assert_int_equal(frame_parse("\0\0\0\5hello", len, 100, &n),
 		    FRAME_NEED_MORE);
 	assert_int_equal(n, 99);
-	assert_int_equal(frame_parse("\0\0\0\5hell", 8, 100, &n),
-	    FRAME_NEED_MORE);
-	assert_int_equal(n, 5);
+	parse_cases(&body, 1);
 }
 
 /* max itself is allowed, max + 1 is refused from the header alone. */
 static void
 test_parse_max_boundary(void **state)
 {
-	uint32_t n = 0;
+	static const struct parse_case cases[] = {
+		{ "\0\0\0\5hello", 9, 5, FRAME_OK, true, 5 },
+		{ "\0\0\0\6", 4, 5, FRAME_TOO_LONG, true, 6 },
+		{ "\x7f\xff\xff\xff", 4, FRAME_MAX_DEFAULT, FRAME_TOO_LONG, true,
+		    0x7fffffffu },
+		{ "\x04\0\0\0", 4, FRAME_MAX_DEFAULT, FRAME_NEED_MORE, true,
+		    FRAME_MAX_DEFAULT },
+		{ "\x04\0\0\1", 4, FRAME_MAX_DEFAULT, FRAME_TOO_LONG, false, 0 },
+	};
 
-	assert_int_equal(frame_parse("\0\0\0\5hello", 9, 5, &n), FRAME_OK);
-	assert_int_equal(n, 5);
-	assert_int_equal(frame_parse("\0\0\0\6", 4, 5, &n), FRAME_TOO_LONG);
-	assert_int_equal(n, 6);
-	assert_int_equal(frame_parse("\x7f\xff\xff\xff", 4, FRAME_MAX_DEFAULT,
-	    &n), FRAME_TOO_LONG);
-	assert_int_equal(n, 0x7fffffffu);
-	assert_int_equal(frame_parse("\x04\0\0\0", 4, FRAME_MAX_DEFAULT, &n),
-	    FRAME_NEED_MORE);
-	assert_int_equal(n, FRAME_MAX_DEFAULT);
-	assert_int_equal(frame_parse("\x04\0\0\1", 4, FRAME_MAX_DEFAULT, &n),
-	    FRAME_TOO_LONG);
+	parse_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
 test_parse_negative(void **state)
 {
-	uint32_t n = 0;
+	static const struct parse_case cases[] = {
+		{ "\x80\0\0\0", 4, 100, FRAME_NEGATIVE, true, 0x80000000u },
+		/* The sign check comes first, whatever max allows. */
+		{ "\xff\xff\xff\xff", 4, UINT32_MAX, FRAME_NEGATIVE, false, 0 },
+	};
 
-	assert_int_equal(frame_parse("\x80\0\0\0", 4, 100, &n),
-	    FRAME_NEGATIVE);
-	assert_int_equal(n, 0x80000000u);
-	/* The sign check comes first, whatever max allows. */
-	assert_int_equal(frame_parse("\xff\xff\xff\xff", 4, UINT32_MAX, &n),
-	    FRAME_NEGATIVE);
+	parse_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	assert_int_equal(frame_parse("\x80\0\0\0", 4, 100, NULL),
 	    FRAME_NEGATIVE);
 }
@@ -90,10 +112,17 @@ test_parse_negative(void **state)
 static void
 test_status_names(void **state)
 {
-	assert_string_equal(frame_status_name(FRAME_OK), "ok");
-	assert_string_equal(frame_status_name(FRAME_NEED_MORE), "need-more");
-	assert_string_equal(frame_status_name(FRAME_TOO_LONG), "too-long");
-	assert_string_equal(frame_status_name(FRAME_NEGATIVE), "negative");
+	static const struct {
+		enum frame_status st;
+		const char *name;
+	} names[] = {
+		{ FRAME_OK, "ok" }, { FRAME_NEED_MORE, "need-more" },
+		{ FRAME_TOO_LONG, "too-long" }, { FRAME_NEGATIVE, "negative" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_string_equal(frame_status_name(names[i].st),
+		    names[i].name);
 }
 
 int

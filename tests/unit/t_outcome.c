@@ -19,9 +19,8 @@ test_errno_mapping(void **state)
 		enum outcome o;
 		const char *name;
 	} cases[] = {
-		{ 0, OUTCOME_OK, "ok" },
+		{ 0, OUTCOME_OK, "ok" }, { ECONNRESET, OUTCOME_RESET, "reset" },
 		{ EPIPE, OUTCOME_BROKEN_PIPE, "broken-pipe" },
-		{ ECONNRESET, OUTCOME_RESET, "reset" },
 		{ ETIMEDOUT, OUTCOME_TIMEOUT, "timeout" },
 		{ ECONNREFUSED, OUTCOME_REFUSED, "refused" },
 		{ EHOSTUNREACH, OUTCOME_UNREACHABLE, "unreachable" },
