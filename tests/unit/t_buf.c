@@ -15,12 +15,21 @@
 
 #include "buf.h"
 
+/* A fresh buffer, or the test fails here. */
+static struct buf *
+new_buf(size_t hint)
+{
+	struct buf *b = buf_new(hint);
+
+	assert_non_null(b);
+	return b;
+}
+
 static void
 test_append_consume(void **state)
 {
-	struct buf *b = buf_new(0);
+	struct buf *b = new_buf(0);
 
-	assert_non_null(b);
 	assert_int_equal(buf_len(b), 0);
 	assert_int_equal(buf_append(b, "hello", 5), 0);
 	assert_int_equal(buf_append(b, " world", 6), 0);
@@ -40,10 +49,9 @@ static void
 test_grow_keeps_bytes(void **state)
 {
 	unsigned char chunk[7], want[1001];
-	struct buf *b = buf_new(4);
+	struct buf *b = new_buf(4);
 	size_t i, j;
 
-	assert_non_null(b);
 	for (i = 0; i < 1001; i++)
 		want[i] = (unsigned char)(i * 31 + 7);
 	for (i = 0; i < 1001; i += 7) {
@@ -63,10 +71,9 @@ test_grow_keeps_bytes(void **state)
 static void
 test_compacts_in_place(void **state)
 {
-	struct buf *b = buf_new(16);
+	struct buf *b = new_buf(16);
 	const void *base;
 
-	assert_non_null(b);
 	base = buf_data(b);
 	assert_int_equal(buf_append(b, "0123456789ab", 12), 0);
 	buf_consume(b, 10);
@@ -82,10 +89,9 @@ test_compacts_in_place(void **state)
 static void
 test_reserve_then_append(void **state)
 {
-	struct buf *b = buf_new(0);
+	struct buf *b = new_buf(0);
 	const void *p;
 
-	assert_non_null(b);
 	assert_int_equal(buf_append(b, "abc", 3), 0);
 	assert_int_equal(buf_reserve(b, 100), 0);
 	p = buf_data(b);
@@ -100,10 +106,9 @@ test_reserve_then_append(void **state)
 static void
 test_read_fd_into_tail(void **state)
 {
-	struct buf *b = buf_new(0);
+	struct buf *b = new_buf(0);
 	int p[2];
 
-	assert_non_null(b);
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 	assert_int_equal(buf_append(b, "xy", 2), 0);
 	assert_int_equal(write(p[1], "abcdef", 6), 6);
@@ -127,11 +132,10 @@ test_read_fd_into_tail(void **state)
 static void
 test_send_fd(void **state)
 {
-	struct buf *b = buf_new(0);
+	struct buf *b = new_buf(0);
 	char got[8];
 	int sv[2];
 
-	assert_non_null(b);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(buf_send_fd(b, sv[0]), 0);
 	assert_int_equal(buf_append(b, "12345678", 8), 0);
@@ -147,8 +151,8 @@ test_send_fd(void **state)
 	assert_int_equal(buf_send_fd(b, sv[0]), -1);
 	assert_int_equal(errno, EPIPE);
 	assert_int_equal(buf_len(b), 2);
-	close(sv[0]);
 	buf_free(b);
+	close(sv[0]);
 }
 
 int

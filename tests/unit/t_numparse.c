@@ -17,13 +17,49 @@ struct bad {
 	const char *msg;
 };
 
+/* The option each reject table is for, parsed as its tool does. */
+static int
+parse_w_whole(const char *in, int64_t *out, char *eb)
+{
+	return num_parse_i64(in, 0, 3600, "-w", out, eb);
+}
+
+static int
+parse_b_size(const char *in, int64_t *out, char *eb)
+{
+	uint64_t v = (uint64_t)*out;
+	int rc = num_parse_size(in, 64 << 20, "-b", &v, eb);
+
+	*out = (int64_t)v;
+	return rc;
+}
+
+static int
+parse_w_secs(const char *in, int64_t *out, char *eb)
+{
+	return num_parse_secs_ms(in, 3600000, "-w", out, eb);
+}
+
+static void
+expect_rejects(const struct bad *cases, size_t ncases,
+    int (*parse)(const char *, int64_t *, char *))
+{
+	for (size_t i = 0; i < ncases; i++) {
+		char eb[ERRBUF_LEN] = "";
+		int64_t v = 42;
+
+		assert_int_equal(parse(cases[i].in, &v, eb), -1);
+		assert_string_equal(eb, cases[i].msg);
+		assert_int_equal(v, 42);
+	}
+}
+
 static void
 test_i64_accepts(void **state)
 {
 	char eb[ERRBUF_LEN] = "";
 	int64_t v = 0;
 
-	(void)state;
 	assert_int_equal(num_parse_i64("0", 0, 10, "-w", &v, eb), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(num_parse_i64("3600", 0, 3600, "-w", &v, eb), 0);
@@ -45,30 +81,20 @@ test_i64_rejects(void **state)
 	static const struct bad cases[] = {
 		{ "99999", "-w: too large: 99999" },
 		{ "-1", "-w: too small: -1" },
+		{ "99999999999999999999", "-w: too large: 99999999999999999999" },
+		{ "-99999999999999999999",
+		    "-w: too small: -99999999999999999999" },
 		{ "", "-w: empty number" },
 		{ "12x", "-w: not a number: 12x" },
 		{ "abc", "-w: not a number: abc" },
 		{ " 5", "-w: not a number:  5" },
 		{ "+5", "-w: not a number: +5" },
-		{ "5 ", "-w: not a number: 5 " },
-		{ "-", "-w: not a number: -" },
 		{ "0x10", "-w: not a number: 0x10" },
 		{ "1.5", "-w: not a number: 1.5" },
-		{ "99999999999999999999", "-w: too large: 99999999999999999999" },
-		{ "-99999999999999999999",
-		    "-w: too small: -99999999999999999999" },
+		{ "5 ", "-w: not a number: 5 " }, { "-", "-w: not a number: -" },
 	};
 
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char eb[ERRBUF_LEN] = "";
-		int64_t v = 42;
-
-		assert_int_equal(num_parse_i64(cases[i].in, 0, 3600, "-w", &v,
-		    eb), -1);
-		assert_string_equal(eb, cases[i].msg);
-		assert_int_equal(v, 42);
-	}
+	expect_rejects(cases, sizeof(cases) / sizeof(cases[0]), parse_w_whole);
 }
 
 static void
@@ -77,7 +103,6 @@ test_i64_null_and_unnamed(void **state)
 	char eb[ERRBUF_LEN] = "";
 	int64_t v = 7;
 
-	(void)state;
 	assert_int_equal(num_parse_i64(NULL, 0, 10, "-w", &v, eb), -1);
 	assert_string_equal(eb, "-w: empty number");
 	assert_int_equal(num_parse_i64("11", 0, 10, NULL, &v, eb), -1);
@@ -99,7 +124,6 @@ test_size_suffixes(void **state)
 		{ "1g", 1073741824 }, { "4G", 4294967296ULL },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char eb[ERRBUF_LEN] = "";
 		uint64_t v = 1;
@@ -125,16 +149,7 @@ test_size_rejects(void **state)
 		{ "99999999999999999999", "-b: too large: 99999999999999999999" },
 	};
 
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char eb[ERRBUF_LEN] = "";
-		uint64_t v = 42;
-
-		assert_int_equal(num_parse_size(cases[i].in, 64 << 20, "-b", &v,
-		    eb), -1);
-		assert_string_equal(eb, cases[i].msg);
-		assert_true(v == 42);
-	}
+	expect_rejects(cases, sizeof(cases) / sizeof(cases[0]), parse_b_size);
 }
 
 static void
@@ -143,7 +158,6 @@ test_size_overflow_with_suffix(void **state)
 	char eb[ERRBUF_LEN] = "";
 	uint64_t v = 42;
 
-	(void)state;
 	/* 2^34 * 2^30 does not fit in 64 bits: must not wrap round. */
 	assert_int_equal(num_parse_size("17179869184g", UINT64_MAX, "-n", &v,
 	    eb), -1);
@@ -167,7 +181,6 @@ test_secs_ms(void **state)
 		{ "3600.000", 3600000 },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char eb[ERRBUF_LEN] = "";
 		int64_t v = -1;
@@ -194,16 +207,7 @@ test_secs_rejects(void **state)
 		    "99999999999999999999999" },
 	};
 
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char eb[ERRBUF_LEN] = "";
-		int64_t v = 42;
-
-		assert_int_equal(num_parse_secs_ms(cases[i].in, 3600000, "-w",
-		    &v, eb), -1);
-		assert_string_equal(eb, cases[i].msg);
-		assert_int_equal(v, 42);
-	}
+	expect_rejects(cases, sizeof(cases) / sizeof(cases[0]), parse_w_secs);
 }
 
 static void
@@ -212,7 +216,6 @@ test_secs_huge_max(void **state)
 	char eb[ERRBUF_LEN] = "";
 	int64_t v = 0;
 
-	(void)state;
 	/* With no practical maximum, a long number must not overflow. */
 	assert_int_equal(num_parse_secs_ms("9223372036854775807.999",
 	    INT64_MAX, "-t", &v, eb), -1);
