@@ -135,25 +135,21 @@ test_self_connect(void **state)
 static void
 test_pair_addresses_and_flags(void **state)
 {
-	char a[ADDR_STRLEN], b[ADDR_STRLEN], eb[ERRBUF_LEN], port[8];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], port[8];
 	struct sock_opts o = { .timeout_ms = TEST_WAIT_MS };
 	enum outcome oc;
 	int lfd, c, s;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
+	lfd = lo_listen(NULL, port, sizeof(port));
 	assert_true(has_flag(lfd, F_GETFD, FD_CLOEXEC));
-	port_str(lfd, port, sizeof(port));
 	assert_true(sock_local_port(lfd) > 0);
 	snprintf(b, sizeof(b), "127.0.0.1:%s", port);
 	assert_string_equal(sock_local_str(lfd, a, sizeof(a)), b);
 
-	c = sock_connect("127.0.0.1", port, &o, &oc, eb);
-	assert_true(c >= 0);
+	c = lo_connect("127.0.0.1", port, &o, &oc);
 	assert_int_equal(oc, OUTCOME_OK);
-	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s >= 0);
+	s = lo_accept(lfd, &oc);
 	assert_int_equal(oc, OUTCOME_OK);
 	/* Close-on-exec everywhere; the timeout left the fd blocking. */
 	assert_true(has_flag(c, F_GETFD, FD_CLOEXEC));
@@ -169,9 +165,7 @@ test_pair_addresses_and_flags(void **state)
 	assert_string_equal(sock_peer_str(lfd, a, sizeof(a)), "?");
 	assert_string_equal(sock_local_str(-1, a, sizeof(a)), "?");
 	assert_int_equal(sock_local_port(-1), 0);
-	close(c);
-	close(s);
-	close(lfd);
+	close_fds(c, s, lfd, -1);
 }
 
 static void
@@ -183,21 +177,17 @@ test_connect_nonblock_option(void **state)
 	int lfd, c;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", &o, eb);
-	assert_true(lfd >= 0);
+	lfd = lo_listen(&o, port, sizeof(port));
 	assert_true(has_flag(lfd, F_GETFL, O_NONBLOCK));
-	port_str(lfd, port, sizeof(port));
 	/* Connected (not "in progress") and left non-blocking. */
-	c = sock_connect("127.0.0.1", port, &o, &oc, eb);
-	assert_true(c >= 0);
+	c = lo_connect("127.0.0.1", port, &o, &oc);
 	assert_int_equal(oc, OUTCOME_OK);
 	assert_true(has_flag(c, F_GETFL, O_NONBLOCK));
 	assert_string_equal(sock_peer_str(c, eb, sizeof(eb)) + 10, port);
 	assert_int_equal(sock_set_nonblock(c, false), 0);
 	assert_false(has_flag(c, F_GETFL, O_NONBLOCK));
 	assert_int_equal(sock_set_nonblock(-1, true), -1);
-	close(c);
-	close(lfd);
+	close_fds(c, lfd, -1);
 }
 
 static void
@@ -211,17 +201,12 @@ test_connect_source_port(void **state)
 	(void)state;
 	hold = bound_not_listening(SOCK_STREAM, src, sizeof(src));
 	close(hold);
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
-	port_str(lfd, port, sizeof(port));
-	c = sock_connect("127.0.0.1", port, &o, &oc, eb);
-	assert_true(c >= 0);
-	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s >= 0);
+	lfd = lo_listen(NULL, port, sizeof(port));
+	c = lo_connect("127.0.0.1", port, &o, &oc);
+	s = lo_accept(lfd, &oc);
 	snprintf(want, sizeof(want), "127.0.0.1:%s", src);
 	assert_string_equal(sock_peer_str(s, a, sizeof(a)), want);
-	close(c);
-	close(s);
+	close_fds(c, s, -1);
 
 	/* A source address we do not have cannot be bound. */
 	o.src_host = "192.0.2.1";
@@ -240,9 +225,7 @@ test_listen_in_use(void **state)
 	int lfd, again;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
-	port_str(lfd, port, sizeof(port));
+	lfd = lo_listen(NULL, port, sizeof(port));
 	again = sock_listen("127.0.0.1", port, NULL, eb);
 	assert_int_equal(again, -1);
 	assert_int_equal(errno, EADDRINUSE);
@@ -296,31 +279,23 @@ test_listen_dual_stack(void **state)
 	snprintf(want, sizeof(want), "[::]:%s", port);
 	assert_string_equal(sock_local_str(lfd, a, sizeof(a)), want);
 
-	c4 = sock_connect("127.0.0.1", port, NULL, &oc, eb);
-	assert_true(c4 >= 0);
-	s4 = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s4 >= 0);
+	c4 = lo_connect("127.0.0.1", port, NULL, &oc);
+	s4 = lo_accept(lfd, &oc);
 	assert_string_equal(sock_peer_str(s4, a, sizeof(a)),
 	    sock_local_str(c4, want, sizeof(want)));
-	c6 = sock_connect("::1", port, NULL, &oc, eb);
-	assert_true(c6 >= 0);
-	s6 = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s6 >= 0);
+	c6 = lo_connect("::1", port, NULL, &oc);
+	s6 = lo_accept(lfd, &oc);
 	assert_string_equal(sock_peer_str(s6, a, sizeof(a)),
 	    sock_local_str(c6, want, sizeof(want)));
 	assert_int_equal(strncmp(a, "[::1]:", 6), 0);
-	close(c4);
-	close(s4);
-	close(c6);
-	close(s6);
-	close(lfd);
+	close_fds(c4, s4, c6, s6, lfd, -1);
 }
 
 static void
 test_listen_explicit_v6_only(void **state)
 {
-	char eb[ERRBUF_LEN], port[8];
 	struct sock_opts v6 = { .family = ADDR_V6 };
+	char eb[ERRBUF_LEN], port[8];
 	enum outcome oc;
 	int lfd, c;
 
@@ -339,11 +314,9 @@ test_listen_explicit_v6_only(void **state)
 	assert_true(lfd >= 0);
 	assert_int_equal(v6only(lfd), 1);
 	port_str(lfd, port, sizeof(port));
-	c = sock_connect("::1", port, NULL, &oc, eb);
-	assert_true(c >= 0);
+	c = lo_connect("::1", port, NULL, &oc);
 	assert_int_equal(oc, OUTCOME_OK);
-	close(c);
-	close(lfd);
+	close_fds(c, lfd, -1);
 }
 
 static void
@@ -460,8 +433,8 @@ test_send_all_nonblocking_bulk(void **state)
 static void
 test_send_after_peer_closed(void **state)
 {
-	char buf[4];
 	enum outcome oc = OUTCOME_ERROR;
+	char buf[4];
 	int c, s;
 
 	(void)state;
@@ -506,35 +479,30 @@ static void
 test_udp(void **state)
 {
 	struct sock_opts udp = { .type = SOCK_DGRAM, .family = ADDR_V4 };
-	char eb[ERRBUF_LEN], port[8], buf[16];
+	char port[8], buf[16];
 	enum outcome oc = OUTCOME_ERROR;
 	int lfd, c, acc = -1, hold;
 	socklen_t len = sizeof(acc);
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", &udp, eb);
-	assert_true(lfd >= 0);
+	lfd = lo_listen(&udp, port, sizeof(port));
 	/* Bound only: a datagram socket does not listen. */
 	assert_int_equal(getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
 	    &len), 0);
 	assert_int_equal(acc, 0);
-	port_str(lfd, port, sizeof(port));
-	c = sock_connect("127.0.0.1", port, &udp, &oc, eb);
-	assert_true(c >= 0);
+	c = lo_connect("127.0.0.1", port, &udp, &oc);
 	assert_int_equal(oc, OUTCOME_OK);
 	assert_int_equal(sock_send_all(c, "datagram", 8, &oc), 8);
 	assert_int_equal(sock_recv_timeout(lfd, buf, sizeof(buf),
 	    TEST_WAIT_MS, &oc), 8);
 	assert_memory_equal(buf, "datagram", 8);
-	close(c);
-	close(lfd);
+	close_fds(c, lfd, -1);
 
 	/* To a bound port nobody reads from: ICMP port unreachable, which a
 	   connected UDP socket reports as ECONNREFUSED. */
 	hold = bound_not_listening(SOCK_DGRAM, port, sizeof(port));
 	close(hold);
-	c = sock_connect("127.0.0.1", port, &udp, &oc, eb);
-	assert_true(c >= 0);
+	c = lo_connect("127.0.0.1", port, &udp, &oc);
 	assert_int_equal(sock_send_all(c, "x", 1, &oc), 1);
 	assert_int_equal(sock_recv_timeout(c, buf, sizeof(buf), TEST_WAIT_MS,
 	    &oc), -1);
@@ -573,9 +541,7 @@ test_connect_start_finish(void **state)
 	int lfd, fd, s, hold;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
-	port_str(lfd, port, sizeof(port));
+	lfd = lo_listen(NULL, port, sizeof(port));
 	ai = addr_resolve("127.0.0.1", port, ADDR_V4, false, eb);
 	assert_non_null(ai);
 	fd = sock_connect_start(ai, NULL, &oc, eb);
@@ -587,11 +553,8 @@ test_connect_start_finish(void **state)
 	    1);
 	assert_int_equal(sock_connect_finish(fd, &oc, eb), 0);
 	assert_int_equal(oc, OUTCOME_OK);
-	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s >= 0);
-	close(s);
-	close(fd);
-	close(lfd);
+	s = lo_accept(lfd, &oc);
+	close_fds(s, fd, lfd, -1);
 	freeaddrinfo(ai);
 
 	/* Refused: writable, then finish reports it; the fd stays open. */
@@ -607,8 +570,7 @@ test_connect_start_finish(void **state)
 	assert_int_equal(oc, OUTCOME_REFUSED);
 	assert_string_equal(eb, "connect: Connection refused");
 	assert_true(fcntl(fd, F_GETFD) >= 0);
-	close(fd);
-	close(hold);
+	close_fds(fd, hold, -1);
 	freeaddrinfo(ai);
 }
 
@@ -657,11 +619,9 @@ test_signal_interrupts_waits(void **state)
 	assert_int_equal(errno, EINTR);
 	assert_int_equal(oc, OUTCOME_INTERRUPTED);
 	disarm_alarm();
-	close(c);
-	close(s);
+	close_fds(c, s, -1);
 
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
+	lfd = lo_listen(NULL, NULL, 0);
 	arm_alarm();
 	assert_int_equal(sock_accept(lfd, 60000, &oc, eb), -1);
 	assert_int_equal(oc, OUTCOME_INTERRUPTED);
@@ -680,11 +640,8 @@ test_accept_peer_after_reset(void **state)
 	int lfd, c, s;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
-	port_str(lfd, port, sizeof(port));
-	c = sock_connect("127.0.0.1", port, NULL, &oc, eb);
-	assert_true(c >= 0);
+	lfd = lo_listen(NULL, port, sizeof(port));
+	c = lo_connect("127.0.0.1", port, NULL, &oc);
 	sock_local_str(c, want, sizeof(want));
 	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
 	    0);
@@ -693,8 +650,7 @@ test_accept_peer_after_reset(void **state)
 	assert_true(s >= 0);
 	assert_int_equal(oc, OUTCOME_OK);
 	assert_string_equal(peer, want);
-	close(s);
-	close(lfd);
+	close_fds(s, lfd, -1);
 }
 
 /*
@@ -712,17 +668,14 @@ test_connect_peer_after_reset(void **state)
 	int lfd, c, s;
 
 	(void)state;
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	assert_true(lfd >= 0);
-	port_str(lfd, port, sizeof(port));
+	lfd = lo_listen(NULL, port, sizeof(port));
 	snprintf(want, sizeof(want), "127.0.0.1:%s", port);
 	c = sock_connect_peer("127.0.0.1", port, NULL, peer, sizeof(peer),
 	    &oc, eb);
 	assert_true(c >= 0);
 	assert_int_equal(oc, OUTCOME_OK);
 	assert_string_equal(peer, want);
-	s = sock_accept(lfd, TEST_WAIT_MS, &oc, eb);
-	assert_true(s >= 0);
+	s = lo_accept(lfd, &oc);
 	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
 	    0);
 	close(s);
@@ -731,8 +684,7 @@ test_connect_peer_after_reset(void **state)
 	assert_int_equal(poll(&pfd, 1, TEST_WAIT_MS), 1);
 	assert_string_equal(sock_peer_str(c, now, sizeof(now)), "?");
 	assert_string_equal(peer, want);
-	close(c);
-	close(lfd);
+	close_fds(c, lfd, -1);
 }
 
 int
