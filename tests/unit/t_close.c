@@ -70,6 +70,7 @@ sink_collect(void *arg, const void *data, size_t len)
 enum peer_end { PEER_CLOSE, PEER_STAY_OPEN, PEER_ABORT };
 
 struct peer {
+	pthread_t thread;
 	int fd;
 	const char *reply;
 	enum peer_end end;
@@ -100,6 +101,23 @@ peer_main(void *arg)
 	return NULL;
 }
 
+/* A connected pair whose far end runs peer_main; returns our end. */
+static int
+peer_start(struct peer *p)
+{
+	int c;
+
+	assert_int_equal(tcp_pair(&c, &p->fd), 0);
+	assert_int_equal(pthread_create(&p->thread, NULL, peer_main, p), 0);
+	return c;
+}
+
+static void
+peer_join(struct peer *p)
+{
+	assert_int_equal(pthread_join(p->thread, NULL), 0);
+}
+
 static void
 test_graceful_delivers_32mib(void **state)
 {
@@ -108,20 +126,17 @@ test_graceful_delivers_32mib(void **state)
 	struct peer peer = { .reply = "bye!", .end = PEER_CLOSE };
 	struct close_report r;
 	struct sink sk = { .len = 0 };
-	pthread_t t;
 	int c;
 
-	(void)state;
 	assert_non_null(data);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (unsigned char)(i ^ (i >> 8) ^ (i >> 19));
-	assert_int_equal(tcp_pair(&c, &peer.fd), 0);
-	assert_int_equal(pthread_create(&t, NULL, peer_main, &peer), 0);
+	c = peer_start(&peer);
 	errno = EDOM;
 	assert_int_equal(close_graceful(c, data, len, 6 * TEST_WAIT_MS,
 	    sink_collect, &sk, &r), 0);
 	assert_int_equal(errno, EDOM);	/* untouched on success */
-	assert_int_equal(pthread_join(t, NULL), 0);
+	peer_join(&peer);
 
 	/* Every byte arrived, in order, and then the EOF. */
 	assert_true(peer.got == len);
@@ -145,17 +160,14 @@ test_graceful_delivers_32mib(void **state)
 static void
 test_graceful_nothing_pending(void **state)
 {
-	struct peer peer = { .end = PEER_CLOSE };
 	struct close_report r;
-	pthread_t t;
+	struct peer peer = { .end = PEER_CLOSE };
 	int c;
 
-	(void)state;
-	assert_int_equal(tcp_pair(&c, &peer.fd), 0);
-	assert_int_equal(pthread_create(&t, NULL, peer_main, &peer), 0);
+	c = peer_start(&peer);
 	assert_int_equal(close_graceful(c, NULL, 0, TEST_WAIT_MS, NULL, NULL,
 	    &r), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
+	peer_join(&peer);
 	assert_true(peer.got == 0);
 	assert_int_equal(peer.oc, OUTCOME_EOF);
 	assert_true(r.flushed == 0 && r.drained == 0);
@@ -176,7 +188,6 @@ test_graceful_deadline_peer_never_closes(void **state)
 	enum outcome oc;
 	int c, s;
 
-	(void)state;
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(close_graceful(c, "abc", 3, 100, NULL, NULL, &r),
 	    -1);
@@ -219,7 +230,6 @@ test_graceful_deadline_peer_never_reads(void **state)
 	size_t n;
 	int c, s;
 
-	(void)state;
 	assert_non_null(data);
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(sockopt_bufsizes(c, 8192, 0, NULL, NULL, eb), 0);
@@ -250,16 +260,13 @@ test_graceful_peer_resets_while_draining(void **state)
 {
 	struct peer peer = { .end = PEER_ABORT };
 	struct close_report r;
-	pthread_t t;
 	int c;
 
-	(void)state;
-	assert_int_equal(tcp_pair(&c, &peer.fd), 0);
-	assert_int_equal(pthread_create(&t, NULL, peer_main, &peer), 0);
+	c = peer_start(&peer);
 	assert_int_equal(close_graceful(c, "hello", 5, 6 * TEST_WAIT_MS, NULL,
 	    NULL, &r), -1);
 	assert_int_equal(errno, ECONNRESET);
-	assert_int_equal(pthread_join(t, NULL), 0);
+	peer_join(&peer);
 	assert_true(peer.got == 5);
 	assert_int_equal(r.outcome, OUTCOME_RESET);
 	assert_int_equal(r.err, ECONNRESET);
@@ -275,7 +282,6 @@ test_graceful_after_reset(void **state)
 	struct close_report r;
 	int c, s;
 
-	(void)state;
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(close_abort(s, NULL), 0);
 	wait_hangup(c);
@@ -295,7 +301,6 @@ test_abort(void **state)
 	enum outcome oc;
 	int c, s;
 
-	(void)state;
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(sock_send_all(c, "queued!", 7, &oc), 7);
 	wait_readable(s);
@@ -331,7 +336,6 @@ test_plain_with_unread_input_resets(void **state)
 	enum outcome oc;
 	int c, s;
 
-	(void)state;
 	memset(data, 'u', sizeof(data));
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	/* One small send on loopback arrives as one segment. */
@@ -354,12 +358,11 @@ test_plain_with_unread_input_resets(void **state)
 static void
 test_plain_clean_sends_fin(void **state)
 {
-	char buf[16];
 	struct close_report r;
+	char buf[16];
 	enum outcome oc;
 	int c, s;
 
-	(void)state;
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(sock_send_all(c, "last", 4, &oc), 4);
 	assert_int_equal(close_plain(c, &r), 0);
@@ -376,7 +379,6 @@ test_bad_fd(void **state)
 {
 	struct close_report r;
 
-	(void)state;
 	assert_int_equal(close_plain(-1, &r), -1);
 	assert_int_equal(errno, EBADF);
 	assert_int_equal(r.err, EBADF);
@@ -399,7 +401,6 @@ test_how_names(void **state)
 	static const char *const names[] = { "graceful", "abort", "plain" };
 	enum close_how how = CLOSE_PLAIN;
 
-	(void)state;
 	for (int i = 0; i < 3; i++) {
 		assert_string_equal(close_how_name((enum close_how)i),
 		    names[i]);
@@ -431,17 +432,16 @@ test_graceful_survives_signal(void **state)
 	struct close_report r;
 	int c, s;
 
-	(void)state;
 	assert_int_equal(tcp_pair(&c, &s), 0);
 	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
 	assert_int_equal(close_graceful(c, "sig", 3, 300, NULL, NULL, &r),
 	    -1);
-	signal(SIGALRM, SIG_DFL);
 	assert_int_equal(r.outcome, OUTCOME_TIMEOUT);
 	assert_int_equal(r.err, ETIMEDOUT);
 	assert_true(r.aborted);
 	assert_true(r.flushed == 3);
+	signal(SIGALRM, SIG_DFL);
 	close(s);
 }
 
