@@ -17,6 +17,7 @@
 
 #include "capture.h"
 #include "errbuf.h"
+#include "loopback.h"
 #include "pktdecode.h"
 #include "sock.h"
 
@@ -36,7 +37,6 @@ count(void *arg, int linktype, int64_t ts_us, uint32_t len,
 	struct seen *s = arg;
 	struct pkt_tcp seg;
 
-	(void)len;
 	s->packets++;
 	if (pkt_decode(linktype, ts_us, frame, caplen, &seg) != PKT_TCP)
 		return;
@@ -52,15 +52,13 @@ count(void *arg, int linktype, int64_t ts_us, uint32_t len,
 static void
 exchange(int lfd)
 {
-	char errbuf[ERRBUF_LEN], port[16], buf[1000];
+	char port[16], buf[1000];
 	enum outcome o;
 	int c, a;
 
-	snprintf(port, sizeof(port), "%u", sock_local_port(lfd));
-	c = sock_connect("127.0.0.1", port, NULL, &o, errbuf);
-	assert_true(c >= 0);
-	a = sock_accept(lfd, 2000, &o, errbuf);
-	assert_true(a >= 0);
+	port_str(lfd, port, sizeof(port));
+	c = lo_connect("127.0.0.1", port, NULL, &o);
+	a = lo_accept(lfd, &o);
 	memset(buf, 'x', sizeof(buf));
 	assert_int_equal(sock_send_all(c, buf, sizeof(buf), &o), sizeof(buf));
 	assert_int_equal(sock_recv_all(a, buf, sizeof(buf), &o), sizeof(buf));
