@@ -11,13 +11,19 @@
 #include "errbuf.h"
 #include "numparse.h"
 
+/* Each good input must parse to exactly want. */
+struct good {
+	const char *in;
+	int64_t want;
+};
+
 /* Each bad input must fail, say exactly this, and leave *out alone. */
 struct bad {
 	const char *in;
 	const char *msg;
 };
 
-/* The option each reject table is for, parsed as its tool does. */
+/* The option each table is for, parsed as its tool does. */
 static int
 parse_w_whole(const char *in, int64_t *out, char *eb)
 {
@@ -25,19 +31,44 @@ parse_w_whole(const char *in, int64_t *out, char *eb)
 }
 
 static int
-parse_b_size(const char *in, int64_t *out, char *eb)
+parse_b_max(const char *in, uint64_t max, int64_t *out, char *eb)
 {
 	uint64_t v = (uint64_t)*out;
-	int rc = num_parse_size(in, 64 << 20, "-b", &v, eb);
+	int rc = num_parse_size(in, max, "-b", &v, eb);
 
 	*out = (int64_t)v;
 	return rc;
 }
 
 static int
+parse_b_size(const char *in, int64_t *out, char *eb)
+{
+	return parse_b_max(in, 64 << 20, out, eb);
+}
+
+static int
+parse_b_any(const char *in, int64_t *out, char *eb)
+{
+	return parse_b_max(in, UINT64_MAX, out, eb);
+}
+
+static int
 parse_w_secs(const char *in, int64_t *out, char *eb)
 {
 	return num_parse_secs_ms(in, 3600000, "-w", out, eb);
+}
+
+static void
+expect_accepts(const struct good *cases, size_t ncases,
+    int (*parse)(const char *, int64_t *, char *))
+{
+	for (size_t i = 0; i < ncases; i++) {
+		char eb[ERRBUF_LEN] = "";
+		int64_t v = -1;
+
+		assert_int_equal(parse(cases[i].in, &v, eb), 0);
+		assert_int_equal(v, cases[i].want);
+	}
 }
 
 static void
@@ -84,14 +115,14 @@ test_i64_rejects(void **state)
 		{ "99999999999999999999", "-w: too large: 99999999999999999999" },
 		{ "-99999999999999999999",
 		    "-w: too small: -99999999999999999999" },
-		{ "", "-w: empty number" },
 		{ "12x", "-w: not a number: 12x" },
 		{ "abc", "-w: not a number: abc" },
 		{ " 5", "-w: not a number:  5" },
-		{ "+5", "-w: not a number: +5" },
+		{ "5 ", "-w: not a number: 5 " },
 		{ "0x10", "-w: not a number: 0x10" },
 		{ "1.5", "-w: not a number: 1.5" },
-		{ "5 ", "-w: not a number: 5 " }, { "-", "-w: not a number: -" },
+		{ "+5", "-w: not a number: +5" },
+		{ "", "-w: empty number" }, { "-", "-w: not a number: -" },
 	};
 
 	expect_rejects(cases, sizeof(cases) / sizeof(cases[0]), parse_w_whole);
@@ -115,31 +146,20 @@ test_i64_null_and_unnamed(void **state)
 static void
 test_size_suffixes(void **state)
 {
-	static const struct {
-		const char *in;
-		uint64_t want;
-	} cases[] = {
+	static const struct good cases[] = {
 		{ "0", 0 }, { "512", 512 }, { "64k", 65536 }, { "64K", 65536 },
 		{ "1m", 1048576 }, { "32M", 33554432 },
 		{ "1g", 1073741824 }, { "4G", 4294967296ULL },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char eb[ERRBUF_LEN] = "";
-		uint64_t v = 1;
-
-		assert_int_equal(num_parse_size(cases[i].in, UINT64_MAX, "-b",
-		    &v, eb), 0);
-		assert_true(v == cases[i].want);
-	}
+	expect_accepts(cases, sizeof(cases) / sizeof(cases[0]), parse_b_any);
 }
 
 static void
 test_size_rejects(void **state)
 {
 	static const struct bad cases[] = {
-		{ "", "-b: empty number" },
-		{ "k", "-b: not a number: k" },
+		{ "", "-b: empty number" }, { "k", "-b: not a number: k" },
 		{ "-1", "-b: not a number: -1" },
 		{ "64kb", "-b: not a size: 64kb" },
 		{ "64x", "-b: not a size: 64x" },
@@ -172,23 +192,13 @@ test_size_overflow_with_suffix(void **state)
 static void
 test_secs_ms(void **state)
 {
-	static const struct {
-		const char *in;
-		int64_t want;
-	} cases[] = {
+	static const struct good cases[] = {
 		{ "0", 0 }, { "2", 2000 }, { "2.5", 2500 }, { "0.001", 1 },
 		{ ".25", 250 }, { "1.05", 1050 }, { "3600", 3600000 },
 		{ "3600.000", 3600000 },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char eb[ERRBUF_LEN] = "";
-		int64_t v = -1;
-
-		assert_int_equal(num_parse_secs_ms(cases[i].in, 3600000, "-w",
-		    &v, eb), 0);
-		assert_int_equal(v, cases[i].want);
-	}
+	expect_accepts(cases, sizeof(cases) / sizeof(cases[0]), parse_w_secs);
 }
 
 static void
