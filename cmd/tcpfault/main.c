@@ -15,6 +15,7 @@
 #include "errbuf.h"
 #include "numparse.h"
 #include "sock.h"
+#include "stop.h"
 #include "tcpfault.h"
 #include "timeline.h"
 
@@ -23,7 +24,6 @@ struct selection {
 	const struct case_variant *var;
 };
 
-static volatile sig_atomic_t got_signal;
 static pid_t runner_pid = -1;
 
 static void
@@ -184,10 +184,11 @@ cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+/* A stop signal is passed on to the runner, which reaps its sides. */
 static void
-on_signal(int sig)
+stop_runner(int sig)
 {
-	got_signal = sig;
+	(void)sig;
 	if (runner_pid > 0)
 		kill(runner_pid, SIGTERM);
 }
@@ -258,7 +259,8 @@ run_in_child(const struct selection *sel, const struct run_opts *opts,
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	runner_pid = -1;
-	if (got_signal || (WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
+	if (stop_requested() != 0 ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
 		free(text);
 		fprintf(stderr, "tcpfault: interrupted; every side was "
 		    "reaped\n");
@@ -409,8 +411,8 @@ cmd_run(int argc, char **argv)
 	if (any_vanish)
 		opts.vanish = vanish_choose(opts.vanish, opts.vanish_why,
 		    sizeof(opts.vanish_why));
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (stop_catch(stop_runner, errbuf) == -1)
+		errx(1, "%s", errbuf);
 	if (!opts.json)
 		out_table_header();
 	t0 = clock_mono_ms();

@@ -12,31 +12,22 @@
 #include "errbuf.h"
 #include "numparse.h"
 #include "sock.h"
+#include "stop.h"
 #include "tcpfault.h"
 #include "timeline.h"
-
-volatile sig_atomic_t mode_stop;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	mode_stop = 1;
-}
 
 void
 mode_catch_stop(void)
 {
-	/*
-	 * No SA_RESTART: a blocking recv or accept must return EINTR so the
-	 * loops see mode_stop, instead of the kernel restarting the call and
-	 * Ctrl-C waiting for the peer.
-	 */
-	struct sigaction sa = { .sa_handler = on_stop };
+	char errbuf[ERRBUF_LEN];
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * stop_catch sets no SA_RESTART: a blocking recv or accept returns
+	 * EINTR so the loops see the stop, instead of the kernel restarting
+	 * the call and Ctrl-C waiting for the peer.
+	 */
+	if (stop_catch(NULL, errbuf) == -1)
+		errx(1, "%s", errbuf);
 }
 
 void

@@ -24,6 +24,7 @@
 #include "pktdecode.h"
 #include "sock.h"
 #include "sockopt.h"
+#include "stop.h"
 #include "tcpfault.h"
 
 #define QUIET_MS	250	/* capture ends after this much silence */
@@ -75,21 +76,6 @@ struct run {
 	size_t nsegs, capsegs;
 	json_t *diffs;			/* the runner's own findings */
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-bool
-run_interrupted(void)
-{
-	return interrupted != 0;
-}
 
 pid_t
 run_child_pid(const struct run *r, enum side_id id)
@@ -288,7 +274,8 @@ run_kill_when_blocked(struct run *r, enum side_id id)
 	int64_t deadline = clock_mono_ms() + 2000;
 	long nr = -1;
 
-	while (!r->ch[id].exited && clock_mono_ms() < deadline && !interrupted) {
+	while (!r->ch[id].exited && clock_mono_ms() < deadline &&
+	    stop_requested() == 0) {
 		nr = blocked_in(r->ch[id].pid);
 		if (nr >= 0)
 			break;
@@ -305,7 +292,8 @@ run_watch_deadlock(struct run *r)
 	int prev[4] = { -1, -1, -1, -1 }, q[4] = { 0 }, stable = 0;
 	int fd[SIDE_COUNT] = { -1, -1 };
 
-	while (stable < 10 && clock_mono_ms() < deadline && !interrupted) {
+	while (stable < 10 && clock_mono_ms() < deadline &&
+	    stop_requested() == 0) {
 		bool same = true, full = true;
 
 		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
@@ -602,7 +590,7 @@ supervise(struct run *r)
 		int what[2 * SIDE_COUNT], n = 0, rc;
 		int64_t left = deadline - clock_mono_ms();
 
-		if (interrupted)
+		if (stop_requested() != 0)
 			return;
 		if (left <= 0) {
 			diff(r, "the run did not finish within %d ms",
@@ -827,8 +815,10 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	json_t *res;
 	int lfd = -1;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/* The runner only notes a stop: main's hook (kill us) is not ours. */
+	if (stop_catch(NULL, errbuf) == -1)
+		return json_pack("{s:s,s:s,s:s}", "case", fc->id, "verdict",
+		    "unexpected", "reason", errbuf);
 	memset(&r, 0, sizeof(r));
 	r.fc = fc;
 	r.var = var;
@@ -894,7 +884,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 		r.cap = NULL;
 	}
 	supervise(&r);
-	if (interrupted) {
+	if (stop_requested() != 0) {
 		kill_all(&r);
 		capture_close(r.cap);
 		run_free(&r);

@@ -589,11 +589,7 @@ side_exit_without_close(struct side *s)
 void
 side_mark_time(struct side *s, const char *key)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	side_fact_int(s, key, (int64_t)ts.tv_sec * 1000000 +
-	    ts.tv_nsec / 1000);
+	side_fact_int(s, key, clock_wall_us());
 }
 
 void

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "outcome.h"
+#include "stop.h"
 
 /* Index of a side in every per-side array. */
 enum side_id { SIDE_CLIENT = 0, SIDE_SERVER = 1, SIDE_COUNT = 2 };
@@ -238,7 +239,6 @@ void run_kill_when_blocked(struct run *r, enum side_id id);
  * them as facts, then kill both sides.
  */
 void run_watch_deadlock(struct run *r);
-bool run_interrupted(void);
 
 /* check.c: predicates over what the sides and the wire showed. */
 struct wire_view {
@@ -326,9 +326,12 @@ int proxy_main(int argc, char **argv);
 
 /* modes.c: what the client, server and proxy modes share. */
 struct timeline;
-/* Set by SIGINT and SIGTERM once mode_catch_stop() has run. */
-extern volatile sig_atomic_t mode_stop;
+/*
+ * Catch SIGINT and SIGTERM (common/stop); mode_stop is true once one came.
+ * Exits 1 when the handlers cannot be set.
+ */
 void mode_catch_stop(void);
+#define mode_stop (stop_requested() != 0)
 /* Sleep until until_ms (clock_mono_ms's clock) or a stop signal. */
 void mode_sleep_until(int64_t until_ms);
 /* --hold/--wait SECS (up to a day) and --count N; exit 2 when bad. */
