@@ -12,7 +12,7 @@
 /* ---- C1: the server has closed; the client sends --------------------- */
 
 static void
-c1_server(struct side *s)
+c1_server(struct case_side *s)
 {
 	side_accept(s);
 	side_close_plain(s);
@@ -20,7 +20,7 @@ c1_server(struct side *s)
 }
 
 static void
-c1_client(struct side *s)
+c1_client(struct case_side *s)
 {
 	side_connect(s);
 	side_send_after_peer_close(s, POKE_BYTES, false);
@@ -29,9 +29,9 @@ c1_client(struct side *s)
 static void
 c1_check(struct check *ck)
 {
-	ck_send_after_close(ck, SIDE_CLIENT, POKE_BYTES);
-	ck_reads_end(ck, SIDE_CLIENT, "eof", NULL);
-	ck_wire_rst_after_fin(ck, SIDE_SERVER);
+	ck_send_after_close(ck, ROLE_CLIENT, POKE_BYTES);
+	ck_reads_end(ck, ROLE_CLIENT, "eof", NULL);
+	ck_wire_rst_after_fin(ck, ROLE_SERVER);
 }
 
 static const struct case_variant one_variant_c1[] = {
@@ -65,7 +65,7 @@ const struct fault_case case_c1 = {
 /* ---- C2: the server sends then closes; the client sends, then reads -- */
 
 static void
-c2_server(struct side *s)
+c2_server(struct case_side *s)
 {
 	side_accept(s);
 	if (side_is(s, "all-sent")) {
@@ -82,7 +82,7 @@ c2_server(struct side *s)
 }
 
 static void
-c2_client(struct side *s)
+c2_client(struct case_side *s)
 {
 	if (side_is(s, "all-sent")) {
 		side_connect(s);
@@ -103,24 +103,24 @@ c2_client(struct side *s)
 static void
 c2_check(struct check *ck)
 {
-	json_t *poke = ck_event(ck, SIDE_CLIENT, "send", 0);
+	json_t *poke = ck_event(ck, ROLE_CLIENT, "send", 0);
 
 	ck_expect(ck, poke != NULL && strcmp(ck_outcome(poke), "ok") == 0,
 	    "client: its one send failed");
-	ck_pattern_intact(ck, SIDE_CLIENT);
+	ck_pattern_intact(ck, ROLE_CLIENT);
 	if (ck_variant(ck, "all-sent")) {
-		ck_read_all(ck, SIDE_CLIENT);
-		ck_reads_end(ck, SIDE_CLIENT, "eof", "the RST does not "
+		ck_read_all(ck, ROLE_CLIENT);
+		ck_reads_end(ck, ROLE_CLIENT, "eof", "the RST does not "
 		    "destroy queued data");
 		ck_wire(ck, "fin-rst", "server");
 		return;
 	}
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unsent", 0) > 0,
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unsent", 0) > 0,
 	    "server: nothing was unsent at close, so its FIN was on the "
 	    "wire (this is the all-sent variant)");
-	ck_read_part(ck, SIDE_CLIENT);
-	ck_reads_end(ck, SIDE_CLIENT, "reset", NULL);
-	ck_wire_rst_only(ck, SIDE_SERVER);
+	ck_read_part(ck, ROLE_CLIENT);
+	ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
+	ck_wire_rst_only(ck, ROLE_SERVER);
 }
 
 static const struct case_variant c2_variants[] = {
@@ -164,7 +164,7 @@ const struct fault_case case_c2 = {
 /* ---- C3: the server closes with unread data -------------------------- */
 
 static void
-c3_client(struct side *s)
+c3_client(struct case_side *s)
 {
 	side_connect(s);
 	side_send(s, REQUEST_BYTES, 0);
@@ -176,7 +176,7 @@ c3_client(struct side *s)
 }
 
 static void
-c3_server(struct side *s)
+c3_server(struct case_side *s)
 {
 	side_accept(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
@@ -191,16 +191,16 @@ c3_server(struct side *s)
 static void
 c3_check(struct check *ck)
 {
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unread", 0) ==
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unread", 0) ==
 	    REQUEST_BYTES, "server: %lld bytes unread at close, expected %u",
-	    (long long)ck_fact_int(ck, SIDE_SERVER, "close_unread", 0),
+	    (long long)ck_fact_int(ck, ROLE_SERVER, "close_unread", 0),
 	    REQUEST_BYTES);
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unsent", 0) > 0,
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unsent", 0) > 0,
 	    "server: nothing was unsent at close");
-	ck_read_part(ck, SIDE_CLIENT);
-	ck_reads_end(ck, SIDE_CLIENT, "reset", NULL);
-	ck_pattern_intact(ck, SIDE_CLIENT);
-	ck_wire_rst_only(ck, SIDE_SERVER);
+	ck_read_part(ck, ROLE_CLIENT);
+	ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
+	ck_pattern_intact(ck, ROLE_CLIENT);
+	ck_wire_rst_only(ck, ROLE_SERVER);
 }
 
 static const struct case_variant one_variant_c3[] = {

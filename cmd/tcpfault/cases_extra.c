@@ -22,7 +22,7 @@
 /* ---- newbie-close ---------------------------------------------------- */
 
 static void
-newbie_client(struct side *s)
+newbie_client(struct case_side *s)
 {
 	side_connect(s);
 	/* A request and a second, pipelined one the server never reads. */
@@ -35,7 +35,7 @@ newbie_client(struct side *s)
 }
 
 static void
-newbie_server(struct side *s)
+newbie_server(struct case_side *s)
 {
 	side_accept(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
@@ -54,28 +54,28 @@ newbie_server(struct side *s)
 static void
 newbie_check(struct check *ck)
 {
-	int64_t sent = ck_sum(ck, SIDE_SERVER, "send", "ok");
-	int64_t got = ck_sum(ck, SIDE_CLIENT, "recv", "ok");
+	int64_t sent = ck_sum(ck, ROLE_SERVER, "send", "ok");
+	int64_t got = ck_sum(ck, ROLE_CLIENT, "recv", "ok");
 
 	ck_expect(ck, sent == STREAM_BYTES, "server: its sends took %lld of "
 	    "%u bytes", (long long)sent, STREAM_BYTES);
-	ck_pattern_intact(ck, SIDE_CLIENT);
+	ck_pattern_intact(ck, ROLE_CLIENT);
 	if (ck_variant(ck, "close")) {
-		ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_unread", 0)
+		ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unread", 0)
 		    == REQUEST_BYTES, "server: %lld bytes unread at close, "
-		    "expected %u", (long long)ck_fact_int(ck, SIDE_SERVER,
+		    "expected %u", (long long)ck_fact_int(ck, ROLE_SERVER,
 		    "close_unread", 0), REQUEST_BYTES);
 		ck_expect(ck, got < sent, "client: got all %lld bytes; "
 		    "expected the tail to be lost", (long long)got);
-		ck_reads_end(ck, SIDE_CLIENT, "reset", NULL);
+		ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
 		ck_wire(ck, "rst", "server");
 		return;
 	}
-	ck_read_all(ck, SIDE_CLIENT);
-	ck_reads_end(ck, SIDE_CLIENT, "eof", NULL);
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "close_drained", 0) ==
+	ck_read_all(ck, ROLE_CLIENT);
+	ck_reads_end(ck, ROLE_CLIENT, "eof", NULL);
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_drained", 0) ==
 	    REQUEST_BYTES, "server: the graceful close drained %lld bytes, "
-	    "expected the unread %u", (long long)ck_fact_int(ck, SIDE_SERVER,
+	    "expected the unread %u", (long long)ck_fact_int(ck, ROLE_SERVER,
 	    "close_drained", 0), REQUEST_BYTES);
 	ck_wire(ck, "fin", "server");
 }
@@ -113,7 +113,7 @@ const struct fault_case case_newbie = {
 /* ---- self-connect ---------------------------------------------------- */
 
 static void
-selfconn_client(struct side *s)
+selfconn_client(struct case_side *s)
 {
 	char port[16], errbuf[ERRBUF_LEN];
 	struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -178,19 +178,19 @@ wire_note(json_t *w, const char *note)
 static void
 selfconn_check(struct check *ck)
 {
-	int refused = ck_count(ck, SIDE_CLIENT, "connect", "refused");
-	json_t *last = ck_event(ck, SIDE_CLIENT, "connect", -1);
+	int refused = ck_count(ck, ROLE_CLIENT, "connect", "refused");
+	json_t *last = ck_event(ck, ROLE_CLIENT, "connect", -1);
 
 	if (ck_variant(ck, "naive")) {
-		json_t *rd = ck_event(ck, SIDE_CLIENT, "recv", 0);
+		json_t *rd = ck_event(ck, ROLE_CLIENT, "recv", 0);
 
 		ck_expect(ck, last != NULL && strcmp(ck_outcome(last), "ok")
 		    == 0, "client: connect never succeeded");
-		ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "self_connect", 0)
+		ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "self_connect", 0)
 		    == 1, "client: the connection is not to itself");
-		ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "local_port", 0) ==
+		ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "local_port", 0) ==
 		    SELFCONN_PORT, "client: local port %lld, expected %d",
-		    (long long)ck_fact_int(ck, SIDE_CLIENT, "local_port", 0),
+		    (long long)ck_fact_int(ck, ROLE_CLIENT, "local_port", 0),
 		    SELFCONN_PORT);
 		ck_expect(ck, rd != NULL && ck_bytes(rd) == 4, "client: did "
 		    "not read back its own 4 bytes");
@@ -217,7 +217,7 @@ selfconn_check(struct check *ck)
 		 * The socket closes (close(), or sock_connect on finding
 		 * itself): its one FIN is sent and received by itself.
 		 */
-		ck_wire_fin_acked(ck, SIDE_CLIENT);
+		ck_wire_fin_acked(ck, ROLE_CLIENT);
 		ck_expect(ck, wire_note(w, "self-connect"), "wire: no "
 		    "self-connect note");
 		ck_expect(ck, ck->wire->client_fins == 1 &&
@@ -291,7 +291,7 @@ cmp_i64(const void *a, const void *b)
  * all; the count and the latencies become facts named with prefix.
  */
 static void
-nagle_rounds(struct side *s, const char *prefix)
+nagle_rounds(struct case_side *s, const char *prefix)
 {
 	int64_t lat[NAGLE_ROUNDS];
 	char buf[NAGLE_PART], key[64];
@@ -323,7 +323,7 @@ nagle_rounds(struct side *s, const char *prefix)
 }
 
 static void
-nagle_client(struct side *s)
+nagle_client(struct case_side *s)
 {
 	side_connect(s);
 	if (side_is(s, "nodelay")) {
@@ -341,7 +341,7 @@ nagle_client(struct side *s)
 }
 
 static void
-nagle_server(struct side *s)
+nagle_server(struct case_side *s)
 {
 	char req[2 * NAGLE_PART], rsp[NAGLE_PART];
 	uint64_t in = 0, out = 0;
@@ -370,8 +370,8 @@ nagle_server(struct side *s)
 static void
 nagle_check(struct check *ck)
 {
-	int64_t med = ck_fact_int(ck, SIDE_CLIENT, "latency_us_median", -1);
-	int64_t ref = ck_fact_int(ck, SIDE_CLIENT,
+	int64_t med = ck_fact_int(ck, ROLE_CLIENT, "latency_us_median", -1);
+	int64_t ref = ck_fact_int(ck, ROLE_CLIENT,
 	    "reference_latency_us_median", -1);
 
 	ck_expect(ck, med >= 0, "client: no latency measured");
@@ -439,7 +439,7 @@ const struct fault_case case_nagle = {
 #define ECHO_BUF	(128 * 1024)
 
 static void
-echo_client(struct side *s)
+echo_client(struct case_side *s)
 {
 	side_connect(s);
 	side_bufsizes(s, ECHO_BUF, ECHO_BUF);
@@ -451,7 +451,7 @@ echo_client(struct side *s)
 }
 
 static void
-echo_server(struct side *s)
+echo_server(struct case_side *s)
 {
 	char buf[65536];
 	enum outcome o;
@@ -474,9 +474,9 @@ echo_server(struct side *s)
 }
 
 static void
-echo_hook(struct run *r, enum side_id from, const char *token)
+echo_hook(struct run *r, enum case_role from, const char *token)
 {
-	if (from == SIDE_CLIENT && strcmp(token, "sending") == 0)
+	if (from == ROLE_CLIENT && strcmp(token, "sending") == 0)
 		run_watch_deadlock(r);
 }
 
@@ -486,23 +486,24 @@ echo_check(struct check *ck)
 	static const char *const q[] = { "stuck_send_queue",
 	    "stuck_recv_queue" };
 
-	for (int i = 0; i < SIDE_COUNT; i++)
-		ck_expect(ck, ck_fact_int(ck, (enum side_id)i, "inspect_errno",
-		    0) == 0, "could not borrow the %s's socket to read its "
-		    "queues (pidfd_getfd: %s)", side_name((enum side_id)i),
-		    strerror((int)ck_fact_int(ck, (enum side_id)i,
+	for (int i = 0; i < ROLE_COUNT; i++)
+		ck_expect(ck, ck_fact_int(ck, (enum case_role)i,
+		    "inspect_errno", 0) == 0, "could not borrow the %s's "
+		    "socket to read its queues (pidfd_getfd: %s)",
+		    role_name((enum case_role)i),
+		    strerror((int)ck_fact_int(ck, (enum case_role)i,
 		    "inspect_errno", 0)));
-	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "stuck", 0) == 1,
+	ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "stuck", 0) == 1,
 	    "the queues kept moving: no deadlock");
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		for (int k = 0; k < 2; k++)
-			ck_expect(ck, ck_fact_int(ck, (enum side_id)i, q[k], 0)
-			    > 0, "%s: %s is empty, expected full",
-			    side_name((enum side_id)i), q[k]);
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "bytes_received", 0) <
+			ck_expect(ck, ck_fact_int(ck, (enum case_role)i, q[k],
+			    0) > 0, "%s: %s is empty, expected full",
+			    role_name((enum case_role)i), q[k]);
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "bytes_received", 0) <
 	    ECHO_REQUEST, "server: received the whole request");
-	ck_expect(ck, ck_event(ck, SIDE_CLIENT, "killed", 0) != NULL &&
-	    ck_event(ck, SIDE_SERVER, "killed", 0) != NULL,
+	ck_expect(ck, ck_event(ck, ROLE_CLIENT, "killed", 0) != NULL &&
+	    ck_event(ck, ROLE_SERVER, "killed", 0) != NULL,
 	    "both sides should have been stuck until killed");
 	ck_wire(ck, "rst", "client");
 }
@@ -557,7 +558,7 @@ read_sysctl(const char *path)
 }
 
 static void
-sockbuf_client(struct side *s)
+sockbuf_client(struct case_side *s)
 {
 	static const struct { int opt; const char *set, *get; } o[] = {
 		{ SO_SNDBUF, "set-sndbuf", "get-sndbuf" },
@@ -591,7 +592,7 @@ sockbuf_client(struct side *s)
 }
 
 static void
-sockbuf_server(struct side *s)
+sockbuf_server(struct case_side *s)
 {
 	side_accept(s);
 	side_recv_to_end(s, 0, false, NULL);
@@ -605,14 +606,14 @@ sockbuf_check(struct check *ck)
 	static const char *const maxes[] = { "wmem_max", "rmem_max" };
 
 	for (int k = 0; k < 2; k++) {
-		int64_t max = ck_fact_int(ck, SIDE_CLIENT, maxes[k], -1);
+		int64_t max = ck_fact_int(ck, ROLE_CLIENT, maxes[k], -1);
 		char set[16], get[16];
 
 		snprintf(set, sizeof(set), "set-%s", names[k]);
 		snprintf(get, sizeof(get), "get-%s", names[k]);
 		for (int i = 0; i < 4; i++) {
-			json_t *rq = ck_event(ck, SIDE_CLIENT, set, i);
-			json_t *ef = ck_event(ck, SIDE_CLIENT, get, i + 1);
+			json_t *rq = ck_event(ck, ROLE_CLIENT, set, i);
+			json_t *ef = ck_event(ck, ROLE_CLIENT, get, i + 1);
 			int64_t req, eff, want;
 
 			if (rq == NULL || ef == NULL) {
@@ -670,7 +671,7 @@ const struct fault_case case_sockbuf = {
 /* ---- shut-rd --------------------------------------------------------- */
 
 static void
-shutrd_server(struct side *s)
+shutrd_server(struct case_side *s)
 {
 	enum outcome o;
 
@@ -687,7 +688,7 @@ shutrd_server(struct side *s)
 }
 
 static void
-shutrd_client(struct side *s)
+shutrd_client(struct case_side *s)
 {
 	side_connect(s);
 	side_wait(s, "shut");
@@ -701,23 +702,23 @@ shutrd_client(struct side *s)
 static void
 shutrd_check(struct check *ck)
 {
-	json_t *first = ck_event(ck, SIDE_SERVER, "recv", 0);
-	json_t *reply = ck_event(ck, SIDE_SERVER, "send", 0);
+	json_t *first = ck_event(ck, ROLE_SERVER, "recv", 0);
+	json_t *reply = ck_event(ck, ROLE_SERVER, "send", 0);
 
 	ck_expect(ck, first != NULL && strcmp(ck_outcome(first), "eof") == 0,
 	    "server: recv after SHUT_RD ended %s, expected eof at once",
 	    first != NULL ? ck_outcome(first) : "never");
-	ck_expect(ck, ck_fact_int(ck, SIDE_SERVER, "inq_after_shut_rd", 0) ==
+	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "inq_after_shut_rd", 0) ==
 	    4096, "server: %lld bytes queued after SHUT_RD, expected 4096",
-	    (long long)ck_fact_int(ck, SIDE_SERVER, "inq_after_shut_rd", 0));
-	ck_expect(ck, ck_sum(ck, SIDE_SERVER, "recv", "ok") == 4096,
+	    (long long)ck_fact_int(ck, ROLE_SERVER, "inq_after_shut_rd", 0));
+	ck_expect(ck, ck_sum(ck, ROLE_SERVER, "recv", "ok") == 4096,
 	    "server: read %lld of the client's 4096 later bytes",
-	    (long long)ck_sum(ck, SIDE_SERVER, "recv", "ok"));
+	    (long long)ck_sum(ck, ROLE_SERVER, "recv", "ok"));
 	ck_expect(ck, reply != NULL && strcmp(ck_outcome(reply), "ok") == 0,
 	    "server: could not send after SHUT_RD");
-	ck_expect(ck, ck_sum(ck, SIDE_CLIENT, "recv", "ok") == 100,
+	ck_expect(ck, ck_sum(ck, ROLE_CLIENT, "recv", "ok") == 100,
 	    "client: read %lld bytes of the 100-byte reply",
-	    (long long)ck_sum(ck, SIDE_CLIENT, "recv", "ok"));
+	    (long long)ck_sum(ck, ROLE_CLIENT, "recv", "ok"));
 	if (ck_have_wire(ck))
 		ck_expect(ck, ck->wire->server_before_client_data == 0,
 		    "wire: the server sent %u segments on SHUT_RD",

@@ -17,7 +17,7 @@
 /* ---- S1: the client vanishes ------------------------------------------ */
 
 static void
-s1_client(struct side *s)
+s1_client(struct case_side *s)
 {
 	side_connect(s);
 	side_send(s, REQUEST_BYTES, 0);
@@ -29,7 +29,7 @@ s1_client(struct side *s)
 }
 
 static void
-s1_server(struct side *s)
+s1_server(struct case_side *s)
 {
 	enum outcome o;
 
@@ -59,9 +59,9 @@ static void
 s1_check(struct check *ck)
 {
 	const struct wire_view *w = ck->wire;
-	json_t *van = ck_event(ck, SIDE_CLIENT, "vanish", 0);
-	json_t *rd = ck_event(ck, SIDE_SERVER, "recv", -1);
-	json_t *req = ck_event(ck, SIDE_SERVER, "recv", 0);
+	json_t *van = ck_event(ck, ROLE_CLIENT, "vanish", 0);
+	json_t *rd = ck_event(ck, ROLE_SERVER, "recv", -1);
+	json_t *req = ck_event(ck, ROLE_SERVER, "recv", 0);
 	int64_t waited;
 
 	ck_expect(ck, van != NULL && strcmp(ck_outcome(van), "ok") == 0,
@@ -75,17 +75,17 @@ s1_check(struct check *ck)
 		/* A peer that still answers is not vanished. */
 		ck_expect(ck, w->client_after_mark == 0, "wire: the vanished "
 		    "client still sent %u segments (%s)", w->client_after_mark,
-		    ck_fact_str(ck, SIDE_CLIENT, "vanish_method"));
+		    ck_fact_str(ck, ROLE_CLIENT, "vanish_method"));
 	}
 	if (ck_variant(ck, "idle")) {
 		ck_expect(ck, strcmp(ck_outcome(rd), "timeout") == 0 &&
 		    ck_errno(rd) == 0, "server: recv ended %s (errno %d) "
 		    "before our %d ms deadline, expected nothing at all",
 		    ck_outcome(rd), ck_errno(rd), S1_IDLE_WAIT_MS);
-		ck_expect(ck, strcmp(ck_fact_str(ck, SIDE_SERVER,
+		ck_expect(ck, strcmp(ck_fact_str(ck, ROLE_SERVER,
 		    "state_after"), "ESTABLISHED") == 0, "server: state %s "
 		    "after the wait, expected ESTABLISHED",
-		    ck_fact_str(ck, SIDE_SERVER, "state_after"));
+		    ck_fact_str(ck, ROLE_SERVER, "state_after"));
 		ck_wire(ck, "open", NULL);
 		if (ck_have_wire(ck))
 			ck_expect(ck, w->server_after_mark == 0, "wire: the "
@@ -114,7 +114,7 @@ s1_check(struct check *ck)
 			    "last probe");
 		}
 	} else {
-		json_t *snd = ck_event(ck, SIDE_SERVER, "send", 0);
+		json_t *snd = ck_event(ck, ROLE_SERVER, "send", 0);
 
 		ck_expect(ck, snd != NULL && ck_bytes(snd) == 65536,
 		    "server: the send of 65536 bytes was not accepted");
@@ -185,7 +185,7 @@ const struct fault_case case_s1 = {
 /* ---- S2: the client sends, then close() ------------------------------ */
 
 static void
-s2_client(struct side *s)
+s2_client(struct case_side *s)
 {
 	side_connect(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
@@ -195,7 +195,7 @@ s2_client(struct side *s)
 }
 
 static void
-s2_server(struct side *s)
+s2_server(struct case_side *s)
 {
 	side_accept(s);
 	side_wait(s, "closed");
@@ -206,16 +206,16 @@ s2_server(struct side *s)
 static void
 s2_check(struct check *ck)
 {
-	int64_t sent = ck_sum(ck, SIDE_CLIENT, "send", "ok");
+	int64_t sent = ck_sum(ck, ROLE_CLIENT, "send", "ok");
 
 	ck_expect(ck, sent == STREAM_BYTES, "client: sent %lld of %u bytes",
 	    (long long)sent, STREAM_BYTES);
-	ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "close_unsent", 0) > 0,
+	ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "close_unsent", 0) > 0,
 	    "client: nothing was still queued when close() returned");
-	ck_read_all(ck, SIDE_SERVER);
-	ck_reads_end(ck, SIDE_SERVER, "eof", NULL);
-	ck_pattern_intact(ck, SIDE_SERVER);
-	ck_wire_fin_acked(ck, SIDE_CLIENT);
+	ck_read_all(ck, ROLE_SERVER);
+	ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+	ck_pattern_intact(ck, ROLE_SERVER);
+	ck_wire_fin_acked(ck, ROLE_CLIENT);
 }
 
 static const struct case_variant one_variant_s2[] = {
@@ -248,7 +248,7 @@ const struct fault_case case_s2 = {
 /* ---- S3 and S4: the client exits without close() / is killed --------- */
 
 static void
-greet_if_unread(struct side *s, bool server)
+greet_if_unread(struct case_side *s, bool server)
 {
 	if (!side_is(s, "unread"))
 		return;
@@ -262,7 +262,7 @@ greet_if_unread(struct side *s, bool server)
 }
 
 static void
-s3_client(struct side *s)
+s3_client(struct case_side *s)
 {
 	side_connect(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
@@ -272,7 +272,7 @@ s3_client(struct side *s)
 }
 
 static void
-s34_server(struct side *s)
+s34_server(struct case_side *s)
 {
 	side_accept(s);
 	greet_if_unread(s, true);
@@ -282,7 +282,7 @@ s34_server(struct side *s)
 }
 
 static void
-s4_client(struct side *s)
+s4_client(struct case_side *s)
 {
 	side_connect(s);
 	greet_if_unread(s, false);
@@ -299,10 +299,10 @@ s4_client(struct side *s)
 }
 
 static void
-s4_hook(struct run *r, enum side_id from, const char *token)
+s4_hook(struct run *r, enum case_role from, const char *token)
 {
-	if (from == SIDE_CLIENT && strcmp(token, "send-blocked") == 0)
-		run_kill_when_blocked(r, SIDE_CLIENT);
+	if (from == ROLE_CLIENT && strcmp(token, "send-blocked") == 0)
+		run_kill_when_blocked(r, ROLE_CLIENT);
 }
 
 /* The rule of S3 and S4: FIN and every byte, or RST and a lost tail. */
@@ -310,31 +310,31 @@ static void
 s34_check(struct check *ck, bool killed)
 {
 	if (killed) {
-		json_t *k = ck_event(ck, SIDE_CLIENT, "killed", 0);
+		json_t *k = ck_event(ck, ROLE_CLIENT, "killed", 0);
 
 		ck_expect(ck, k != NULL && ck_bytes(k) == 9, "client: was "
 		    "not killed by SIGKILL");
 	} else {
-		ck_expect(ck, ck_event(ck, SIDE_CLIENT, "exit", 0) != NULL,
+		ck_expect(ck, ck_event(ck, ROLE_CLIENT, "exit", 0) != NULL,
 		    "client: did not exit");
-		ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT, "exit_unsent", 0) >
+		ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "exit_unsent", 0) >
 		    0, "client: nothing was unsent at exit");
 	}
-	ck_pattern_intact(ck, SIDE_SERVER);
+	ck_pattern_intact(ck, ROLE_SERVER);
 	if (ck_variant(ck, "no-unread")) {
-		ck_read_all(ck, SIDE_SERVER);
-		ck_reads_end(ck, SIDE_SERVER, "eof", NULL);
-		ck_wire_fin_acked(ck, SIDE_CLIENT);
+		ck_read_all(ck, ROLE_SERVER);
+		ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+		ck_wire_fin_acked(ck, ROLE_CLIENT);
 	} else {
 		if (!killed)
-			ck_expect(ck, ck_fact_int(ck, SIDE_CLIENT,
+			ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT,
 			    "exit_unread", 0) == GREETING_BYTES, "client: "
 			    "%lld bytes unread at exit, expected %u",
-			    (long long)ck_fact_int(ck, SIDE_CLIENT,
+			    (long long)ck_fact_int(ck, ROLE_CLIENT,
 			    "exit_unread", 0), GREETING_BYTES);
-		ck_read_part(ck, SIDE_SERVER);
-		ck_reads_end(ck, SIDE_SERVER, "reset", NULL);
-		ck_wire_rst_only(ck, SIDE_CLIENT);
+		ck_read_part(ck, ROLE_SERVER);
+		ck_reads_end(ck, ROLE_SERVER, "reset", NULL);
+		ck_wire_rst_only(ck, ROLE_CLIENT);
 	}
 }
 
@@ -420,7 +420,7 @@ const struct fault_case case_s4 = {
 /* ---- S5: the client closed; the server writes before noticing -------- */
 
 static void
-s5_client(struct side *s)
+s5_client(struct case_side *s)
 {
 	side_connect(s);
 	side_send(s, REQUEST_BYTES, 0);
@@ -430,7 +430,7 @@ s5_client(struct side *s)
 }
 
 static void
-s5_server(struct side *s)
+s5_server(struct case_side *s)
 {
 	side_accept(s);
 	side_send_after_peer_close(s, REQUEST_BYTES, true);
@@ -439,16 +439,16 @@ s5_server(struct side *s)
 static void
 s5_check(struct check *ck)
 {
-	int64_t got = ck_sum(ck, SIDE_SERVER, "recv", "ok");
+	int64_t got = ck_sum(ck, ROLE_SERVER, "recv", "ok");
 
-	ck_send_after_close(ck, SIDE_SERVER, REQUEST_BYTES);
+	ck_send_after_close(ck, ROLE_SERVER, REQUEST_BYTES);
 	ck_expect(ck, got == REQUEST_BYTES, "server: read %lld queued "
 	    "bytes, expected %u", (long long)got, REQUEST_BYTES);
-	ck_reads_end(ck, SIDE_SERVER, "eof", "never reset: the RST came "
+	ck_reads_end(ck, ROLE_SERVER, "eof", "never reset: the RST came "
 	    "after the FIN");
-	ck_expect(ck, ck_count(ck, SIDE_SERVER, "recv", "reset") == 0,
+	ck_expect(ck, ck_count(ck, ROLE_SERVER, "recv", "reset") == 0,
 	    "server: a read failed reset");
-	ck_wire_rst_after_fin(ck, SIDE_CLIENT);
+	ck_wire_rst_after_fin(ck, ROLE_CLIENT);
 }
 
 static const struct case_variant one_variant_s5[] = {

@@ -64,7 +64,7 @@ ev_is(json_t *ev, const char *op, const char *outcome)
 }
 
 int64_t
-ck_sum(const struct check *ck, enum side_id id, const char *op,
+ck_sum(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
 	int64_t sum = 0;
@@ -78,7 +78,7 @@ ck_sum(const struct check *ck, enum side_id id, const char *op,
 }
 
 int
-ck_count(const struct check *ck, enum side_id id, const char *op,
+ck_count(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
 	int n = 0;
@@ -92,7 +92,7 @@ ck_count(const struct check *ck, enum side_id id, const char *op,
 }
 
 json_t *
-ck_event(const struct check *ck, enum side_id id, const char *op, int n)
+ck_event(const struct check *ck, enum case_role id, const char *op, int n)
 {
 	json_t *ev, *last = NULL;
 	size_t i;
@@ -109,7 +109,7 @@ ck_event(const struct check *ck, enum side_id id, const char *op, int n)
 }
 
 int64_t
-ck_fact_int(const struct check *ck, enum side_id id, const char *key,
+ck_fact_int(const struct check *ck, enum case_role id, const char *key,
     int64_t dflt)
 {
 	json_t *v = json_object_get(ck->facts[id], key);
@@ -118,7 +118,7 @@ ck_fact_int(const struct check *ck, enum side_id id, const char *key,
 }
 
 const char *
-ck_fact_str(const struct check *ck, enum side_id id, const char *key)
+ck_fact_str(const struct check *ck, enum case_role id, const char *key)
 {
 	const char *s = json_string_value(json_object_get(ck->facts[id], key));
 
@@ -151,106 +151,106 @@ ck_wire(struct check *ck, const char *teardown, const char *closed_by)
 }
 
 void
-ck_reads_end(struct check *ck, enum side_id id, const char *want,
+ck_reads_end(struct check *ck, enum case_role id, const char *want,
     const char *note)
 {
 	json_t *end = ck_event(ck, id, "recv", -1);
 	const char *how = end != NULL ? ck_outcome(end) : "never";
 
 	ck_expect(ck, strcmp(how, want) == 0, "%s: reads ended %s, expected "
-	    "%s%s%s%s", side_name(id), how, want, note != NULL ? " (" : "",
+	    "%s%s%s%s", role_name(id), how, want, note != NULL ? " (" : "",
 	    note != NULL ? note : "", note != NULL ? ")" : "");
 }
 
 void
-ck_pattern_intact(struct check *ck, enum side_id id)
+ck_pattern_intact(struct check *ck, enum case_role id)
 {
 	int64_t bad = ck_fact_int(ck, id, "pattern_errors", 0);
 
 	ck_expect(ck, bad == 0, "%s: %lld bytes differ from what was sent",
-	    side_name(id), (long long)bad);
+	    role_name(id), (long long)bad);
 }
 
-static enum side_id
-peer_of(enum side_id id)
+static enum case_role
+peer_of(enum case_role id)
 {
-	return id == SIDE_CLIENT ? SIDE_SERVER : SIDE_CLIENT;
+	return id == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
 }
 
 void
-ck_read_all(struct check *ck, enum side_id reader)
+ck_read_all(struct check *ck, enum case_role reader)
 {
 	int64_t sent = ck_sum(ck, peer_of(reader), "send", "ok");
 	int64_t got = ck_sum(ck, reader, "recv", "ok");
 
 	ck_expect(ck, got == sent, "%s: read %lld of the %s's %lld bytes, "
-	    "expected all", side_name(reader), (long long)got,
-	    side_name(peer_of(reader)), (long long)sent);
+	    "expected all", role_name(reader), (long long)got,
+	    role_name(peer_of(reader)), (long long)sent);
 }
 
 void
-ck_read_part(struct check *ck, enum side_id reader)
+ck_read_part(struct check *ck, enum case_role reader)
 {
 	int64_t sent = ck_sum(ck, peer_of(reader), "send", "ok");
 	int64_t got = ck_sum(ck, reader, "recv", "ok");
 
 	ck_expect(ck, got > 0 && got < sent, "%s: read %lld of the %s's %lld "
-	    "bytes, expected some but not all", side_name(reader),
-	    (long long)got, side_name(peer_of(reader)), (long long)sent);
+	    "bytes, expected some but not all", role_name(reader),
+	    (long long)got, role_name(peer_of(reader)), (long long)sent);
 }
 
 void
-ck_send_after_close(struct check *ck, enum side_id id, int64_t len)
+ck_send_after_close(struct check *ck, enum case_role id, int64_t len)
 {
 	json_t *s1 = ck_event(ck, id, "send", 0);
 	json_t *s2 = ck_event(ck, id, "send", 1);
 
 	ck_expect(ck, s1 != NULL && strcmp(ck_outcome(s1), "ok") == 0 &&
 	    ck_bytes(s1) == len, "%s: the first send after the %s's close "
-	    "was not accepted (%s)", side_name(id), side_name(peer_of(id)),
+	    "was not accepted (%s)", role_name(id), role_name(peer_of(id)),
 	    s1 != NULL ? ck_outcome(s1) : "none");
 	ck_expect(ck, s2 != NULL && strcmp(ck_outcome(s2), "broken-pipe") ==
 	    0, "%s: the second send ended %s, expected broken-pipe",
-	    side_name(id), s2 != NULL ? ck_outcome(s2) : "never");
+	    role_name(id), s2 != NULL ? ck_outcome(s2) : "never");
 }
 
 void
-ck_wire_fin_acked(struct check *ck, enum side_id by)
+ck_wire_fin_acked(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint64_t unacked = by == SIDE_CLIENT ? w->client_unacked :
+	uint64_t unacked = by == ROLE_CLIENT ? w->client_unacked :
 	    w->server_unacked;
 
-	ck_wire(ck, "fin", side_name(by));
+	ck_wire(ck, "fin", role_name(by));
 	if (w->have)
 		ck_expect(ck, unacked == 0, "wire: %llu %s bytes "
 		    "unacknowledged", (unsigned long long)unacked,
-		    side_name(by));
+		    role_name(by));
 }
 
 void
-ck_wire_rst_only(struct check *ck, enum side_id by)
+ck_wire_rst_only(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint32_t fins = by == SIDE_CLIENT ? w->client_fins : w->server_fins;
+	uint32_t fins = by == ROLE_CLIENT ? w->client_fins : w->server_fins;
 
-	ck_wire(ck, "rst", side_name(by));
+	ck_wire(ck, "rst", role_name(by));
 	if (w->have)
 		ck_expect(ck, fins == 0, "wire: the %s sent a FIN, expected "
-		    "its RST alone", side_name(by));
+		    "its RST alone", role_name(by));
 }
 
 void
-ck_wire_rst_after_fin(struct check *ck, enum side_id by)
+ck_wire_rst_after_fin(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	bool client = by == SIDE_CLIENT;
+	bool client = by == ROLE_CLIENT;
 	uint32_t rsts = client ? w->client_rsts : w->server_rsts;
 	int64_t fin_ts = client ? w->client_fin_ts : w->server_fin_ts;
 	int64_t rst_ts = client ? w->client_rst_ts : w->server_rst_ts;
 
-	ck_wire(ck, "fin-rst", side_name(by));
+	ck_wire(ck, "fin-rst", role_name(by));
 	if (w->have)
 		ck_expect(ck, rsts >= 1 && fin_ts >= 0 && rst_ts > fin_ts,
-		    "wire: no RST from the %s after its FIN", side_name(by));
+		    "wire: no RST from the %s after its FIN", role_name(by));
 }

@@ -62,7 +62,7 @@ struct run {
 	const struct fault_case *fc;
 	const struct case_variant *var;
 	const struct run_opts *opts;
-	struct child ch[SIDE_COUNT];
+	struct child ch[ROLE_COUNT];
 	uint64_t epoch_us;
 	unsigned server_port;
 	enum vanish_method vanish;
@@ -78,13 +78,13 @@ struct run {
 };
 
 pid_t
-run_child_pid(const struct run *r, enum side_id id)
+run_child_pid(const struct run *r, enum case_role id)
 {
 	return r->ch[id].exited ? -1 : r->ch[id].pid;
 }
 
 int
-run_child_fd(const struct run *r, enum side_id id)
+run_child_fd(const struct run *r, enum case_role id)
 {
 	json_t *fd = json_object_get(r->ch[id].facts, "fd");
 
@@ -111,7 +111,7 @@ diff(struct run *r, const char *fmt, ...)
 }
 
 void
-run_event(struct run *r, enum side_id id, const char *op, int64_t bytes,
+run_event(struct run *r, enum case_role id, const char *op, int64_t bytes,
     enum outcome o, int err)
 {
 	json_t *ev = json_object();
@@ -128,13 +128,13 @@ run_event(struct run *r, enum side_id id, const char *op, int64_t bytes,
 }
 
 void
-run_fact_int(struct run *r, enum side_id id, const char *key, int64_t v)
+run_fact_int(struct run *r, enum case_role id, const char *key, int64_t v)
 {
 	json_object_set_new(r->ch[id].facts, key, json_integer(v));
 }
 
 void
-run_send(struct run *r, enum side_id to, const char *token)
+run_send(struct run *r, enum case_role to, const char *token)
 {
 	struct child *c = &r->ch[to];
 
@@ -144,7 +144,7 @@ run_send(struct run *r, enum side_id to, const char *token)
 
 /* One message from a side. */
 static void
-handle_msg(struct run *r, enum side_id id, const char *text)
+handle_msg(struct run *r, enum case_role id, const char *text)
 {
 	struct child *c = &r->ch[id];
 	json_error_t jerr;
@@ -162,7 +162,7 @@ handle_msg(struct run *r, enum side_id id, const char *text)
 
 		if (r->fc->hook != NULL)
 			r->fc->hook(r, id, token);
-		run_send(r, id == SIDE_CLIENT ? SIDE_SERVER : SIDE_CLIENT,
+		run_send(r, id == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT,
 		    token);
 	} else if (json_object_get(msg, "done") != NULL) {
 		c->done = true;
@@ -177,7 +177,7 @@ handle_msg(struct run *r, enum side_id id, const char *text)
 
 /* Read every message queued from a side (block: wait for one first). */
 static void
-drain_ctl(struct run *r, enum side_id id, bool block)
+drain_ctl(struct run *r, enum case_role id, bool block)
 {
 	struct child *c = &r->ch[id];
 	char buf[8192];
@@ -196,7 +196,7 @@ drain_ctl(struct run *r, enum side_id id, bool block)
 
 /* A side ended: read what it still said, record how it ended, tell the other. */
 static void
-reap(struct run *r, enum side_id id, bool wait)
+reap(struct run *r, enum case_role id, bool wait)
 {
 	struct child *c = &r->ch[id];
 	int status;
@@ -222,12 +222,12 @@ reap(struct run *r, enum side_id id, bool wait)
 	if (c->pidfd != -1)
 		close(c->pidfd);
 	c->pidfd = -1;
-	run_send(r, id == SIDE_CLIENT ? SIDE_SERVER : SIDE_CLIENT,
+	run_send(r, id == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT,
 	    "peer-exited");
 }
 
 void
-run_kill(struct run *r, enum side_id id)
+run_kill(struct run *r, enum case_role id)
 {
 	struct child *c = &r->ch[id];
 
@@ -269,7 +269,7 @@ blocked_in(pid_t pid)
 }
 
 void
-run_kill_when_blocked(struct run *r, enum side_id id)
+run_kill_when_blocked(struct run *r, enum case_role id)
 {
 	int64_t deadline = clock_mono_ms() + 2000;
 	long nr = -1;
@@ -290,25 +290,25 @@ run_watch_deadlock(struct run *r)
 {
 	int64_t deadline = clock_mono_ms() + 8000;
 	int prev[4] = { -1, -1, -1, -1 }, q[4] = { 0 }, stable = 0;
-	int fd[SIDE_COUNT] = { -1, -1 };
+	int fd[ROLE_COUNT] = { -1, -1 };
 
 	while (stable < 10 && clock_mono_ms() < deadline &&
 	    stop_requested() == 0) {
 		bool same = true, full = true;
 
 		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
-		for (int i = 0; i < SIDE_COUNT; i++) {
-			drain_ctl(r, (enum side_id)i, false);
+		for (int i = 0; i < ROLE_COUNT; i++) {
+			drain_ctl(r, (enum case_role)i, false);
 			if (fd[i] == -1)
-				fd[i] = run_child_fd(r, (enum side_id)i);
+				fd[i] = run_child_fd(r, (enum case_role)i);
 			if (fd[i] == -1 && errno != 0 && json_object_get(
 			    r->ch[i].facts, "fd") != NULL)
-				run_fact_int(r, (enum side_id)i,
+				run_fact_int(r, (enum case_role)i,
 				    "inspect_errno", errno);
 		}
-		if (fd[SIDE_CLIENT] == -1 || fd[SIDE_SERVER] == -1)
+		if (fd[ROLE_CLIENT] == -1 || fd[ROLE_SERVER] == -1)
 			continue;
-		for (int i = 0; i < SIDE_COUNT; i++) {
+		for (int i = 0; i < ROLE_COUNT; i++) {
 			q[2 * i] = sockopt_outq(fd[i]);
 			q[2 * i + 1] = sockopt_inq(fd[i]);
 		}
@@ -319,50 +319,50 @@ run_watch_deadlock(struct run *r)
 		}
 		stable = same && full ? stable + 1 : 0;
 	}
-	for (int i = 0; i < SIDE_COUNT; i++) {
+	for (int i = 0; i < ROLE_COUNT; i++) {
 		struct tcpinfo_snap snap;
 
 		if (fd[i] == -1)
 			continue;
 		if (sockopt_tcp_info(fd[i], &snap, NULL) == 0) {
-			run_fact_int(r, (enum side_id)i, "stuck_send_queue",
+			run_fact_int(r, (enum case_role)i, "stuck_send_queue",
 			    snap.send_queue);
-			run_fact_int(r, (enum side_id)i, "stuck_recv_queue",
+			run_fact_int(r, (enum case_role)i, "stuck_recv_queue",
 			    snap.recv_queue);
-			run_fact_int(r, (enum side_id)i, "bytes_received",
+			run_fact_int(r, (enum case_role)i, "bytes_received",
 			    (int64_t)snap.bytes_received);
-			run_fact_int(r, (enum side_id)i, "bytes_acked",
+			run_fact_int(r, (enum case_role)i, "bytes_acked",
 			    (int64_t)snap.bytes_acked);
 		}
 		/* Our borrowed copy must not keep the socket alive. */
 		close(fd[i]);
 	}
-	run_fact_int(r, SIDE_CLIENT, "stuck", stable >= 10);
+	run_fact_int(r, ROLE_CLIENT, "stuck", stable >= 10);
 	/*
 	 * Stop both first, then kill the client and reap it before killing
 	 * the server: the client's RST reaches a server that cannot run, so
 	 * the teardown is the client's alone (deterministic).
 	 */
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		if (!r->ch[i].exited)
 			kill(r->ch[i].pid, SIGSTOP);
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		if (!r->ch[i].exited) {
 			r->ch[i].killing = true;
 			kill(r->ch[i].pid, SIGKILL);
-			reap(r, (enum side_id)i, true);
+			reap(r, (enum case_role)i, true);
 		}
-	for (int i = 0; i < SIDE_COUNT; i++)
-		reap(r, (enum side_id)i, true);
+	for (int i = 0; i < ROLE_COUNT; i++)
+		reap(r, (enum case_role)i, true);
 }
 
 static void
 kill_all(struct run *r)
 {
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		if (r->ch[i].pid > 0 && !r->ch[i].exited) {
 			kill(r->ch[i].pid, SIGKILL);
-			reap(r, (enum side_id)i, true);
+			reap(r, (enum case_role)i, true);
 		}
 }
 
@@ -422,7 +422,7 @@ side_of(const struct flowrec *fr, enum flow_side fs, unsigned client_port)
 static void
 build_wire(struct run *r, struct wire_view *w)
 {
-	json_t *cp = json_object_get(r->ch[SIDE_CLIENT].facts, "local_port");
+	json_t *cp = json_object_get(r->ch[ROLE_CLIENT].facts, "local_port");
 	unsigned client_port = cp != NULL ? (unsigned)json_integer_value(cp) :
 	    0;
 
@@ -476,7 +476,7 @@ build_wire(struct run *r, struct wire_view *w)
 		w->closed_by = "";
 	}
 	/* A mark (vanish, shut-rd) in capture time. */
-	for (int i = 0; i < SIDE_COUNT && mark < 0; i++) {
+	for (int i = 0; i < ROLE_COUNT && mark < 0; i++) {
 		if ((m = json_object_get(r->ch[i].facts, "vanish_real_us")) ||
 		    (m = json_object_get(r->ch[i].facts, "mark_real_us")))
 			mark = json_integer_value(m);
@@ -522,7 +522,7 @@ build_wire(struct run *r, struct wire_view *w)
 
 /* Fork one side. Returns 0, or -1 with errbuf set. */
 static int
-spawn(struct run *r, enum side_id id, int listen_fd, const char *host,
+spawn(struct run *r, enum case_role id, int listen_fd, const char *host,
     const char *port, char *errbuf)
 {
 	struct child *c = &r->ch[id];
@@ -543,7 +543,7 @@ spawn(struct run *r, enum side_id id, int listen_fd, const char *host,
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		for (int i = 0; i < SIDE_COUNT; i++)
+		for (int i = 0; i < ROLE_COUNT; i++)
 			if (r->ch[i].ctl != -1)
 				close(r->ch[i].ctl);
 		memset(&env, 0, sizeof(env));
@@ -555,7 +555,7 @@ spawn(struct run *r, enum side_id id, int listen_fd, const char *host,
 		env.ctl = sv[1];
 		env.epoch_us = r->epoch_us;
 		env.listen_fd = -1;
-		if (id == SIDE_SERVER)
+		if (id == ROLE_SERVER)
 			env.listen_fd = listen_fd;
 		else if (listen_fd != -1)
 			close(listen_fd);
@@ -573,7 +573,7 @@ spawn(struct run *r, enum side_id id, int listen_fd, const char *host,
 static bool
 finished(const struct run *r)
 {
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		if (!r->ch[i].exited && !r->ch[i].done && !r->ch[i].failed)
 			return false;
 	return true;
@@ -586,8 +586,8 @@ supervise(struct run *r)
 	int64_t deadline = clock_mono_ms() + r->fc->max_ms;
 
 	while (!finished(r)) {
-		struct pollfd pfd[2 * SIDE_COUNT];
-		int what[2 * SIDE_COUNT], n = 0, rc;
+		struct pollfd pfd[2 * ROLE_COUNT];
+		int what[2 * ROLE_COUNT], n = 0, rc;
 		int64_t left = deadline - clock_mono_ms();
 
 		if (stop_requested() != 0)
@@ -598,7 +598,7 @@ supervise(struct run *r)
 			kill_all(r);
 			return;
 		}
-		for (int i = 0; i < SIDE_COUNT; i++) {
+		for (int i = 0; i < ROLE_COUNT; i++) {
 			if (r->ch[i].exited)
 				continue;
 			pfd[n] = (struct pollfd){ .fd = r->ch[i].ctl,
@@ -607,7 +607,7 @@ supervise(struct run *r)
 			if (r->ch[i].pidfd != -1) {
 				pfd[n] = (struct pollfd){ .fd = r->ch[i].pidfd,
 				    .events = POLLIN };
-				what[n++] = i + SIDE_COUNT;
+				what[n++] = i + ROLE_COUNT;
 			}
 		}
 		rc = poll(pfd, (nfds_t)n, left > 100 ? 100 : (int)left);
@@ -616,17 +616,17 @@ supervise(struct run *r)
 		for (int k = 0; rc > 0 && k < n; k++) {
 			if (pfd[k].revents == 0)
 				continue;
-			if (what[k] < SIDE_COUNT)
-				drain_ctl(r, (enum side_id)what[k], false);
+			if (what[k] < ROLE_COUNT)
+				drain_ctl(r, (enum case_role)what[k], false);
 			else
-				reap(r, (enum side_id)(what[k] - SIDE_COUNT),
+				reap(r, (enum case_role)(what[k] - ROLE_COUNT),
 				    false);
 		}
 		/* Without pidfds, notice exits by polling. */
-		for (int i = 0; i < SIDE_COUNT; i++)
+		for (int i = 0; i < ROLE_COUNT; i++)
 			if (r->ch[i].pidfd == -1 && !r->ch[i].exited)
-				reap(r, (enum side_id)i, false);
-		for (int i = 0; i < SIDE_COUNT; i++)
+				reap(r, (enum case_role)i, false);
+		for (int i = 0; i < ROLE_COUNT; i++)
 			if (r->ch[i].failed) {
 				kill_all(r);
 				return;
@@ -640,13 +640,13 @@ release(struct run *r)
 {
 	int64_t deadline = clock_mono_ms() + 2000;
 
-	for (int i = 0; i < SIDE_COUNT; i++)
+	for (int i = 0; i < ROLE_COUNT; i++)
 		if (r->ch[i].pid > 0 && !r->ch[i].exited)
 			send(r->ch[i].ctl, "release", 7, MSG_NOSIGNAL);
-	for (int i = 0; i < SIDE_COUNT; i++) {
+	for (int i = 0; i < ROLE_COUNT; i++) {
 		while (r->ch[i].pid > 0 && !r->ch[i].exited &&
 		    clock_mono_ms() < deadline) {
-			reap(r, (enum side_id)i, false);
+			reap(r, (enum case_role)i, false);
 			if (!r->ch[i].exited)
 				nanosleep(&(struct timespec){ 0, 5000000 },
 				    NULL);
@@ -710,15 +710,15 @@ judge(struct run *r, int64_t started_ms)
 	ck.var = r->var;
 	ck.wire = &w;
 	ck.diffs = json_array();
-	for (i = 0; i < SIDE_COUNT; i++) {
+	for (i = 0; i < ROLE_COUNT; i++) {
 		ck.tl[i] = r->ch[i].events;
 		ck.facts[i] = r->ch[i].facts;
 	}
 	json_array_extend(ck.diffs, r->diffs);
-	for (i = 0; i < SIDE_COUNT; i++)
+	for (i = 0; i < ROLE_COUNT; i++)
 		if (r->ch[i].failed)
 			ck_expect(&ck, false, "%s failed: %s",
-			    side_name((enum side_id)i), r->ch[i].error);
+			    role_name((enum case_role)i), r->ch[i].error);
 	if (json_array_size(ck.diffs) == 0)
 		r->fc->check(&ck);
 	verdict = json_array_size(ck.diffs) == 0 ? "expected" : "unexpected";
@@ -753,10 +753,10 @@ judge(struct run *r, int64_t started_ms)
 	    "verdict", verdict,
 	    "reason", reason != NULL ? reason : "",
 	    "expected", r->var->expect,
-	    "observed", "client", r->ch[SIDE_CLIENT].events,
-	    "server", r->ch[SIDE_SERVER].events,
-	    "facts", "client", r->ch[SIDE_CLIENT].facts,
-	    "server", r->ch[SIDE_SERVER].facts,
+	    "observed", "client", r->ch[ROLE_CLIENT].events,
+	    "server", r->ch[ROLE_SERVER].events,
+	    "facts", "client", r->ch[ROLE_CLIENT].facts,
+	    "server", r->ch[ROLE_SERVER].facts,
 	    "wire", w.json,
 	    "wire_connections", w.connections,
 	    "pcap", r->cap != NULL && r->opts->pcap_dir != NULL ?
@@ -786,7 +786,7 @@ judge(struct run *r, int64_t started_ms)
 static void
 run_free(struct run *r)
 {
-	for (int i = 0; i < SIDE_COUNT; i++) {
+	for (int i = 0; i < ROLE_COUNT; i++) {
 		json_decref(r->ch[i].events);
 		json_decref(r->ch[i].facts);
 		if (r->ch[i].ctl != -1)
@@ -824,7 +824,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	r.var = var;
 	r.opts = opts;
 	r.diffs = json_array();
-	for (int i = 0; i < SIDE_COUNT; i++) {
+	for (int i = 0; i < ROLE_COUNT; i++) {
 		r.ch[i].ctl = r.ch[i].pidfd = -1;
 		r.ch[i].events = json_array();
 		r.ch[i].facts = json_object();
@@ -873,8 +873,8 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 		}
 		r.cap = capture_open(&co, on_packet, &r, &why, r.cap_why);
 	}
-	if (spawn(&r, SIDE_CLIENT, lfd, "127.0.0.1", port, errbuf) == -1 ||
-	    spawn(&r, SIDE_SERVER, lfd, "127.0.0.1", port, errbuf) == -1)
+	if (spawn(&r, ROLE_CLIENT, lfd, "127.0.0.1", port, errbuf) == -1 ||
+	    spawn(&r, ROLE_SERVER, lfd, "127.0.0.1", port, errbuf) == -1)
 		diff(&r, "%s", errbuf);
 	if (lfd != -1)
 		close(lfd);

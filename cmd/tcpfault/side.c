@@ -27,7 +27,7 @@
 #define MAX_TOKENS 16
 #define CHUNK (64 * 1024)
 
-struct side {
+struct case_side {
 	struct side_env *env;
 	struct timeline *tl;
 	int fd;
@@ -38,26 +38,26 @@ struct side {
 };
 
 const char *
-side_name(enum side_id id)
+role_name(enum case_role id)
 {
-	return id == SIDE_CLIENT ? "client" : "server";
+	return id == ROLE_CLIENT ? "client" : "server";
 }
 
 bool
-side_is(const struct side *s, const char *variant)
+side_is(const struct case_side *s, const char *variant)
 {
 	return strcmp(s->env->var->name, variant) == 0;
 }
 
 int
-side_fd(const struct side *s)
+side_fd(const struct case_side *s)
 {
 	return s->fd;
 }
 
 /* One JSON message to the runner; a lost runner ends this process. */
 static void
-ctl_send(struct side *s, json_t *msg)
+ctl_send(struct case_side *s, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
 
@@ -70,7 +70,7 @@ ctl_send(struct side *s, json_t *msg)
 }
 
 void
-side_event(struct side *s, const char *op, int64_t bytes, enum outcome o,
+side_event(struct case_side *s, const char *op, int64_t bytes, enum outcome o,
     int err)
 {
 	json_t *arr, *ev;
@@ -88,26 +88,26 @@ side_event(struct side *s, const char *op, int64_t bytes, enum outcome o,
 }
 
 void
-side_fact_int(struct side *s, const char *key, int64_t v)
+side_fact_int(struct case_side *s, const char *key, int64_t v)
 {
 	ctl_send(s, json_pack("{s:s,s:I}", "fact", key, "value",
 	    (json_int_t)v));
 }
 
 void
-side_fact_str(struct side *s, const char *key, const char *v)
+side_fact_str(struct case_side *s, const char *key, const char *v)
 {
 	ctl_send(s, json_pack("{s:s,s:s}", "fact", key, "value", v));
 }
 
 void
-side_signal(struct side *s, const char *token)
+side_signal(struct case_side *s, const char *token)
 {
 	ctl_send(s, json_pack("{s:s}", "sync", token));
 }
 
 void
-side_fail(struct side *s, const char *fmt, ...)
+side_fail(struct case_side *s, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -120,14 +120,14 @@ side_fail(struct side *s, const char *fmt, ...)
 }
 
 void
-side_errx(struct side *s, const char *what)
+side_errx(struct case_side *s, const char *what)
 {
 	side_fail(s, "%s: %s", what, strerror(errno));
 }
 
 /* Take a token that arrived earlier, if it is there. */
 static bool
-token_take(struct side *s, const char *token)
+token_take(struct case_side *s, const char *token)
 {
 	for (int i = 0; i < MAX_TOKENS; i++) {
 		if (s->tokens[i] != NULL && strcmp(s->tokens[i], token) == 0) {
@@ -140,7 +140,7 @@ token_take(struct side *s, const char *token)
 }
 
 static void
-token_keep(struct side *s, const char *token)
+token_keep(struct case_side *s, const char *token)
 {
 	for (int i = 0; i < MAX_TOKENS; i++) {
 		if (s->tokens[i] == NULL) {
@@ -151,7 +151,7 @@ token_keep(struct side *s, const char *token)
 }
 
 void
-side_wait(struct side *s, const char *token)
+side_wait(struct case_side *s, const char *token)
 {
 	int64_t deadline = sock_deadline(SIDE_WAIT_MS);
 	char buf[256];
@@ -183,14 +183,14 @@ side_wait(struct side *s, const char *token)
 }
 
 void
-side_event_rc(struct side *s, const char *op, int64_t bytes, int rc)
+side_event_rc(struct case_side *s, const char *op, int64_t bytes, int rc)
 {
 	side_event(s, op, bytes, rc == 0 ? OUTCOME_OK :
 	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
 }
 
 void
-side_adopt_fd(struct side *s, int fd)
+side_adopt_fd(struct case_side *s, int fd)
 {
 	s->fd = fd;
 	side_fact_int(s, "local_port", sock_local_port(fd));
@@ -200,7 +200,7 @@ side_adopt_fd(struct side *s, int fd)
 
 /* Record how a connect or accept ended; fail the side, or adopt fd. */
 static void
-record_open(struct side *s, const char *op, int fd, enum outcome o,
+record_open(struct case_side *s, const char *op, int fd, enum outcome o,
     const char *errbuf)
 {
 	side_event(s, op, -1, fd == -1 ? o : OUTCOME_OK, fd == -1 ? errno : 0);
@@ -210,7 +210,7 @@ record_open(struct side *s, const char *op, int fd, enum outcome o,
 }
 
 void
-side_connect(struct side *s)
+side_connect(struct case_side *s)
 {
 	char errbuf[ERRBUF_LEN];
 	enum outcome o;
@@ -225,7 +225,7 @@ side_connect(struct side *s)
  * every later one already honour it (a tiny receive window).
  */
 void
-side_connect_rcvbuf(struct side *s, int rcvbuf)
+side_connect_rcvbuf(struct case_side *s, int rcvbuf)
 {
 	char errbuf[ERRBUF_LEN];
 	struct addrinfo *ai;
@@ -256,7 +256,7 @@ side_connect_rcvbuf(struct side *s, int rcvbuf)
 }
 
 void
-side_accept(struct side *s)
+side_accept(struct case_side *s)
 {
 	char errbuf[ERRBUF_LEN];
 	enum outcome o;
@@ -269,7 +269,7 @@ side_accept(struct side *s)
 }
 
 int64_t
-side_send(struct side *s, size_t len, int flags)
+side_send(struct case_side *s, size_t len, int flags)
 {
 	ssize_t n;
 
@@ -293,7 +293,7 @@ side_send(struct side *s, size_t len, int flags)
  * all is sent or a send fails (*o and *err say why; OUTCOME_OK else).
  */
 static uint64_t
-send_pattern(struct side *s, uint64_t total, int flags, enum outcome *o,
+send_pattern(struct case_side *s, uint64_t total, int flags, enum outcome *o,
     int *err)
 {
 	uint64_t done = 0;
@@ -320,7 +320,7 @@ send_pattern(struct side *s, uint64_t total, int flags, enum outcome *o,
 }
 
 uint64_t
-side_send_stream(struct side *s, uint64_t total)
+side_send_stream(struct case_side *s, uint64_t total)
 {
 	enum outcome o;
 	int err;
@@ -333,7 +333,7 @@ side_send_stream(struct side *s, uint64_t total)
 }
 
 uint64_t
-side_send_until_full(struct side *s, uint64_t total)
+side_send_until_full(struct case_side *s, uint64_t total)
 {
 	enum outcome o;
 	int err;
@@ -347,7 +347,7 @@ side_send_until_full(struct side *s, uint64_t total)
 }
 
 uint64_t
-side_recv_to_end(struct side *s, uint64_t max, bool verify,
+side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end)
 {
 	uint64_t got = 0, bad = 0;
@@ -394,7 +394,7 @@ side_recv_to_end(struct side *s, uint64_t max, bool verify,
 }
 
 uint64_t
-side_recv_exact(struct side *s, size_t len)
+side_recv_exact(struct case_side *s, size_t len)
 {
 	enum outcome o;
 	size_t n;
@@ -409,7 +409,7 @@ side_recv_exact(struct side *s, size_t len)
 }
 
 ssize_t
-side_recv_once(struct side *s, size_t len, int timeout_ms, enum outcome *o)
+side_recv_once(struct case_side *s, size_t len, int timeout_ms, enum outcome *o)
 {
 	int64_t deadline = sock_deadline(timeout_ms);
 	ssize_t n;
@@ -445,7 +445,7 @@ side_recv_once(struct side *s, size_t len, int timeout_ms, enum outcome *o)
 
 /* Poll cond every 2 ms until it holds; fail the side after SIDE_WAIT_MS. */
 static void
-poll_until(struct side *s, bool (*cond)(struct side *, const void *),
+poll_until(struct case_side *s, bool (*cond)(struct case_side *, const void *),
     const void *arg, const char *what)
 {
 	int64_t deadline = clock_mono_ms() + SIDE_WAIT_MS;
@@ -458,7 +458,7 @@ poll_until(struct side *s, bool (*cond)(struct side *, const void *),
 }
 
 static bool
-state_is(struct side *s, const void *arg)
+state_is(struct case_side *s, const void *arg)
 {
 	struct tcpinfo_snap snap;
 
@@ -467,7 +467,7 @@ state_is(struct side *s, const void *arg)
 }
 
 void
-side_wait_state(struct side *s, const char *state)
+side_wait_state(struct case_side *s, const char *state)
 {
 	char what[64];
 
@@ -476,13 +476,13 @@ side_wait_state(struct side *s, const char *state)
 }
 
 static bool
-inq_at_least(struct side *s, const void *arg)
+inq_at_least(struct case_side *s, const void *arg)
 {
 	return sockopt_inq(s->fd) >= *(const int *)arg;
 }
 
 void
-side_wait_inq(struct side *s, int bytes)
+side_wait_inq(struct case_side *s, int bytes)
 {
 	char what[64];
 
@@ -491,13 +491,13 @@ side_wait_inq(struct side *s, int bytes)
 }
 
 static bool
-outq_zero(struct side *s, const void *arg)
+outq_zero(struct case_side *s, const void *arg)
 {
 	return sockopt_outq(s->fd) == 0;
 }
 
 void
-side_wait_outq_zero(struct side *s)
+side_wait_outq_zero(struct case_side *s)
 {
 	poll_until(s, outq_zero, NULL,
 	    "the peer to acknowledge everything sent");
@@ -508,7 +508,7 @@ side_wait_outq_zero(struct side *s)
  * more will move until it reads. Five equal samples 10 ms apart.
  */
 void
-side_wait_outq_stable(struct side *s)
+side_wait_outq_stable(struct case_side *s)
 {
 	int64_t deadline = clock_mono_ms() + SIDE_WAIT_MS;
 	int last = -2, same = 0;
@@ -531,7 +531,7 @@ side_wait_outq_stable(struct side *s)
 }
 
 static void
-record_close(struct side *s, const char *op, int rc,
+record_close(struct case_side *s, const char *op, int rc,
     const struct close_report *r)
 {
 	side_event(s, op, -1, r->outcome, r->err);
@@ -544,7 +544,7 @@ record_close(struct side *s, const char *op, int rc,
 }
 
 void
-side_close_plain(struct side *s)
+side_close_plain(struct case_side *s)
 {
 	struct close_report r;
 	int rc = close_plain(s->fd, &r);
@@ -553,7 +553,7 @@ side_close_plain(struct side *s)
 }
 
 void
-side_close_abort(struct side *s)
+side_close_abort(struct case_side *s)
 {
 	struct close_report r;
 	int rc = close_abort(s->fd, &r);
@@ -562,7 +562,7 @@ side_close_abort(struct side *s)
 }
 
 void
-side_close_graceful(struct side *s)
+side_close_graceful(struct case_side *s)
 {
 	struct close_report r;
 	int rc = close_graceful(s->fd, NULL, 0, SIDE_WAIT_MS, NULL, NULL, &r);
@@ -571,13 +571,13 @@ side_close_graceful(struct side *s)
 }
 
 void
-side_shutdown_wr(struct side *s)
+side_shutdown_wr(struct case_side *s)
 {
 	side_event_rc(s, "shutdown-wr", -1, shutdown(s->fd, SHUT_WR));
 }
 
 void
-side_exit_without_close(struct side *s)
+side_exit_without_close(struct case_side *s)
 {
 	side_fact_int(s, "exit_unread", sockopt_inq(s->fd));
 	side_fact_int(s, "exit_unsent", sockopt_outq(s->fd));
@@ -587,13 +587,13 @@ side_exit_without_close(struct side *s)
 }
 
 void
-side_mark_time(struct side *s, const char *key)
+side_mark_time(struct case_side *s, const char *key)
 {
 	side_fact_int(s, key, clock_wall_us());
 }
 
 void
-side_vanish(struct side *s)
+side_vanish(struct case_side *s)
 {
 	char errbuf[ERRBUF_LEN];
 
@@ -608,7 +608,7 @@ side_vanish(struct side *s)
 }
 
 void
-side_send_after_peer_close(struct side *s, size_t len, bool verify)
+side_send_after_peer_close(struct case_side *s, size_t len, bool verify)
 {
 	side_wait(s, "closed");
 	side_wait_state(s, "CLOSE_WAIT");	/* the FIN is here */
@@ -620,7 +620,7 @@ side_send_after_peer_close(struct side *s, size_t len, bool verify)
 }
 
 void
-side_setsockopt_int(struct side *s, int level, int name, int v,
+side_setsockopt_int(struct case_side *s, int level, int name, int v,
     const char *what)
 {
 	if (setsockopt(s->fd, level, name, &v, sizeof(v)) == -1)
@@ -628,7 +628,7 @@ side_setsockopt_int(struct side *s, int level, int name, int v,
 }
 
 void
-side_keepalive(struct side *s, int idle, int intvl, int cnt)
+side_keepalive(struct case_side *s, int idle, int intvl, int cnt)
 {
 	char errbuf[ERRBUF_LEN];
 
@@ -638,7 +638,7 @@ side_keepalive(struct side *s, int idle, int intvl, int cnt)
 }
 
 void
-side_user_timeout(struct side *s, unsigned ms)
+side_user_timeout(struct case_side *s, unsigned ms)
 {
 	char errbuf[ERRBUF_LEN];
 
@@ -648,7 +648,7 @@ side_user_timeout(struct side *s, unsigned ms)
 }
 
 void
-side_bufsizes(struct side *s, int snd, int rcv)
+side_bufsizes(struct case_side *s, int snd, int rcv)
 {
 	struct bufsize bs, br;
 	char errbuf[ERRBUF_LEN];
@@ -664,7 +664,7 @@ side_bufsizes(struct side *s, int snd, int rcv)
 void
 side_main(struct side_env *env)
 {
-	struct side *s = calloc(1, sizeof(*s));
+	struct case_side *s = calloc(1, sizeof(*s));
 	side_script_fn *fn;
 
 	if (s == NULL)
@@ -674,10 +674,10 @@ side_main(struct side_env *env)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	s->env = env;
 	s->fd = -1;
-	s->tl = timeline_new(side_name(env->id), env->epoch_us);
+	s->tl = timeline_new(role_name(env->id), env->epoch_us);
 	if (s->tl == NULL)
 		_exit(3);
-	fn = env->id == SIDE_CLIENT ? env->fc->client : env->fc->server;
+	fn = env->id == ROLE_CLIENT ? env->fc->client : env->fc->server;
 	if (fn != NULL)
 		fn(s);
 	ctl_send(s, json_pack("{s:b}", "done", 1));

@@ -15,7 +15,7 @@
 #include "stop.h"
 
 /* Index of a side in every per-side array. */
-enum side_id { SIDE_CLIENT = 0, SIDE_SERVER = 1, SIDE_COUNT = 2 };
+enum case_role { ROLE_CLIENT = 0, ROLE_SERVER = 1, ROLE_COUNT = 2 };
 
 /* How a side vanishes (cable pulled): no FIN, no RST, no ACK. */
 enum vanish_method {
@@ -36,7 +36,7 @@ struct run_opts {
 	char vanish_why[256];		/* why VANISH_NONE */
 };
 
-struct side;
+struct case_side;
 struct check;
 struct run;
 
@@ -51,10 +51,10 @@ struct case_variant {
 #define CASE_NETNS	0x02	/* always runs in a private netns (root) */
 #define CASE_NO_LISTEN	0x04	/* no listener: the client plays alone */
 
-typedef void side_script_fn(struct side *s);
+typedef void side_script_fn(struct case_side *s);
 typedef void case_check_fn(struct check *ck);
 /* The runner got token from side `from`; may act (kill, inspect). */
-typedef void case_hook_fn(struct run *r, enum side_id from,
+typedef void case_hook_fn(struct run *r, enum case_role from,
     const char *token);
 
 struct fault_case {
@@ -104,7 +104,7 @@ size_t case_variant_count(const struct fault_case *fc);
 
 /* side.c: helpers a side script calls (in its own process). */
 struct side_env {
-	enum side_id id;
+	enum case_role id;
 	const struct fault_case *fc;
 	const struct case_variant *var;
 	const struct run_opts *opts;
@@ -116,79 +116,79 @@ struct side_env {
 	uint64_t epoch_us;	/* CLOCK_MONOTONIC microseconds */
 };
 
-const char *side_name(enum side_id id);
+const char *role_name(enum case_role id);
 void side_main(struct side_env *env) __attribute__((noreturn));
 
-bool side_is(const struct side *s, const char *variant);
-int side_fd(const struct side *s);
+bool side_is(const struct case_side *s, const char *variant);
+int side_fd(const struct case_side *s);
 
-void side_event(struct side *s, const char *op, int64_t bytes,
+void side_event(struct case_side *s, const char *op, int64_t bytes,
     enum outcome o, int err);
 /* side_event for a call that returned rc: 0 is ok, else errno says why. */
-void side_event_rc(struct side *s, const char *op, int64_t bytes, int rc);
-void side_fact_int(struct side *s, const char *key, int64_t v);
-void side_fact_str(struct side *s, const char *key, const char *v);
-void side_signal(struct side *s, const char *token);
+void side_event_rc(struct case_side *s, const char *op, int64_t bytes, int rc);
+void side_fact_int(struct case_side *s, const char *key, int64_t v);
+void side_fact_str(struct case_side *s, const char *key, const char *v);
+void side_signal(struct case_side *s, const char *token);
 /*
  * Now on CLOCK_REALTIME, the clock the capture stamps packets with, as fact
  * key: the moment the wire is judged from (a vanish, a shutdown).
  */
-void side_mark_time(struct side *s, const char *key);
-void side_wait(struct side *s, const char *token);
-void side_fail(struct side *s, const char *fmt, ...)
+void side_mark_time(struct case_side *s, const char *key);
+void side_wait(struct case_side *s, const char *token);
+void side_fail(struct case_side *s, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
-void side_errx(struct side *s, const char *what)
+void side_errx(struct case_side *s, const char *what)
     __attribute__((noreturn));
 
 /* Connect to the run's listener / accept from it; records, passes the fd. */
-void side_connect(struct side *s);
-void side_accept(struct side *s);
-void side_connect_rcvbuf(struct side *s, int rcvbuf);
-void side_adopt_fd(struct side *s, int fd);
+void side_connect(struct case_side *s);
+void side_accept(struct case_side *s);
+void side_connect_rcvbuf(struct case_side *s, int rcvbuf);
+void side_adopt_fd(struct case_side *s, int fd);
 
 /* Sends of the pattern stream, recorded as one event each. */
-int64_t side_send(struct side *s, size_t len, int flags);
+int64_t side_send(struct case_side *s, size_t len, int flags);
 /* Send total bytes, blocking, as one aggregated event; returns sent. */
-uint64_t side_send_stream(struct side *s, uint64_t total);
+uint64_t side_send_stream(struct case_side *s, uint64_t total);
 /* Non-blocking sends until the socket takes no more or total is sent. */
-uint64_t side_send_until_full(struct side *s, uint64_t total);
+uint64_t side_send_until_full(struct case_side *s, uint64_t total);
 /*
  * Read until EOF or an error (or max bytes, 0 = no limit): one "recv"
  * event with the bytes, then one with the terminal outcome. verify checks
  * the pattern from offset 0.
  */
-uint64_t side_recv_to_end(struct side *s, uint64_t max, bool verify,
+uint64_t side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end);
 /* Read exactly len bytes (e.g. a request), one event. */
-uint64_t side_recv_exact(struct side *s, size_t len);
+uint64_t side_recv_exact(struct case_side *s, size_t len);
 /* One recv() call with a deadline, recorded (our deadline: timeout, 0). */
-ssize_t side_recv_once(struct side *s, size_t len, int timeout_ms,
+ssize_t side_recv_once(struct case_side *s, size_t len, int timeout_ms,
     enum outcome *o);
 
 /* Poll TCP_INFO / queues until a condition holds, or fail the side. */
-void side_wait_state(struct side *s, const char *state);
-void side_wait_inq(struct side *s, int bytes);
-void side_wait_outq_zero(struct side *s);
-void side_wait_outq_stable(struct side *s);
+void side_wait_state(struct case_side *s, const char *state);
+void side_wait_inq(struct case_side *s, int bytes);
+void side_wait_outq_zero(struct case_side *s);
+void side_wait_outq_stable(struct case_side *s);
 
-void side_close_plain(struct side *s);
-void side_close_abort(struct side *s);
-void side_close_graceful(struct side *s);
-void side_shutdown_wr(struct side *s);
-void side_exit_without_close(struct side *s) __attribute__((noreturn));
-void side_vanish(struct side *s);
+void side_close_plain(struct case_side *s);
+void side_close_abort(struct case_side *s);
+void side_close_graceful(struct case_side *s);
+void side_shutdown_wr(struct case_side *s);
+void side_exit_without_close(struct case_side *s) __attribute__((noreturn));
+void side_vanish(struct case_side *s);
 /*
  * The peer closes (token "closed"): once its FIN is here send len bytes
  * (accepted, answered by RST), once the RST is here send again (EPIPE),
  * then read to the end and close. C1's client and S5's server.
  */
-void side_send_after_peer_close(struct side *s, size_t len, bool verify);
+void side_send_after_peer_close(struct case_side *s, size_t len, bool verify);
 
-void side_setsockopt_int(struct side *s, int level, int name, int v,
+void side_setsockopt_int(struct case_side *s, int level, int name, int v,
     const char *what);
-void side_keepalive(struct side *s, int idle, int intvl, int cnt);
-void side_user_timeout(struct side *s, unsigned ms);
-void side_bufsizes(struct side *s, int snd, int rcv);
+void side_keepalive(struct case_side *s, int idle, int intvl, int cnt);
+void side_user_timeout(struct case_side *s, unsigned ms);
+void side_bufsizes(struct case_side *s, int snd, int rcv);
 
 /* Pattern byte at stream offset off. */
 static inline uint8_t
@@ -224,16 +224,16 @@ int netns_enter(char *errbuf);
 /* run.c: the runner (one process per case run). */
 json_t *run_one(const struct fault_case *fc, const struct case_variant *var,
     const struct run_opts *opts, int iter);
-pid_t run_child_pid(const struct run *r, enum side_id id);
-int run_child_fd(const struct run *r, enum side_id id);
-void run_event(struct run *r, enum side_id id, const char *op,
+pid_t run_child_pid(const struct run *r, enum case_role id);
+int run_child_fd(const struct run *r, enum case_role id);
+void run_event(struct run *r, enum case_role id, const char *op,
     int64_t bytes, enum outcome o, int err);
-void run_fact_int(struct run *r, enum side_id id, const char *key,
+void run_fact_int(struct run *r, enum case_role id, const char *key,
     int64_t v);
-void run_send(struct run *r, enum side_id to, const char *token);
-void run_kill(struct run *r, enum side_id id);
+void run_send(struct run *r, enum case_role to, const char *token);
+void run_kill(struct run *r, enum case_role id);
 /* Kill side id once it sleeps inside a system call (blocked in send). */
-void run_kill_when_blocked(struct run *r, enum side_id id);
+void run_kill_when_blocked(struct run *r, enum case_role id);
 /*
  * Watch both sides' queues until none of them moves (a deadlock), record
  * them as facts, then kill both sides.
@@ -265,8 +265,8 @@ struct wire_view {
 struct check {
 	const struct fault_case *fc;
 	const struct case_variant *var;
-	json_t *tl[SIDE_COUNT];		/* event arrays */
-	json_t *facts[SIDE_COUNT];	/* objects */
+	json_t *tl[ROLE_COUNT];		/* event arrays */
+	json_t *facts[ROLE_COUNT];	/* objects */
 	const struct wire_view *wire;
 	json_t *diffs;			/* strings: what differed */
 };
@@ -275,43 +275,43 @@ void ck_expect(struct check *ck, bool cond, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool ck_variant(const struct check *ck, const char *name);
 /* Sum of bytes of op events with outcome (NULL: any). */
-int64_t ck_sum(const struct check *ck, enum side_id id, const char *op,
+int64_t ck_sum(const struct check *ck, enum case_role id, const char *op,
     const char *outcome);
 /* The n-th (0-based; -1 = last) event with op, or NULL. */
-json_t *ck_event(const struct check *ck, enum side_id id, const char *op,
+json_t *ck_event(const struct check *ck, enum case_role id, const char *op,
     int n);
-int ck_count(const struct check *ck, enum side_id id, const char *op,
+int ck_count(const struct check *ck, enum case_role id, const char *op,
     const char *outcome);
 const char *ck_outcome(json_t *ev);
 int64_t ck_bytes(json_t *ev);
 int64_t ck_t(json_t *ev);
 int ck_errno(json_t *ev);
-int64_t ck_fact_int(const struct check *ck, enum side_id id,
+int64_t ck_fact_int(const struct check *ck, enum case_role id,
     const char *key, int64_t dflt);
-const char *ck_fact_str(const struct check *ck, enum side_id id,
+const char *ck_fact_str(const struct check *ck, enum case_role id,
     const char *key);
 
 /* Predicates more than one case states. */
 /* Side id's reads ended with want ("eof", "reset"); note says why. */
-void ck_reads_end(struct check *ck, enum side_id id, const char *want,
+void ck_reads_end(struct check *ck, enum case_role id, const char *want,
     const char *note);
 /* Every byte side id read (side_recv_to_end with verify) is the pattern. */
-void ck_pattern_intact(struct check *ck, enum side_id id);
+void ck_pattern_intact(struct check *ck, enum case_role id);
 /* Reader read everything / some but not all of what its peer's sends took. */
-void ck_read_all(struct check *ck, enum side_id reader);
-void ck_read_part(struct check *ck, enum side_id reader);
+void ck_read_all(struct check *ck, enum case_role reader);
+void ck_read_part(struct check *ck, enum case_role reader);
 /* After the peer's close: len bytes accepted once, then broken-pipe. */
-void ck_send_after_close(struct check *ck, enum side_id id, int64_t len);
+void ck_send_after_close(struct check *ck, enum case_role id, int64_t len);
 
 /* Wire predicates, skipped (not failed) when there is no capture. */
 void ck_wire(struct check *ck, const char *teardown, const char *closed_by);
 bool ck_have_wire(const struct check *ck);
 /* Teardown fin by `by`, and every byte it sent was acknowledged. */
-void ck_wire_fin_acked(struct check *ck, enum side_id by);
+void ck_wire_fin_acked(struct check *ck, enum case_role by);
 /* Teardown rst by `by`, which sent no FIN at all: an abort. */
-void ck_wire_rst_only(struct check *ck, enum side_id by);
+void ck_wire_rst_only(struct check *ck, enum case_role by);
 /* Teardown fin-rst by `by`: its kernel's RST came after its FIN. */
-void ck_wire_rst_after_fin(struct check *ck, enum side_id by);
+void ck_wire_rst_after_fin(struct check *ck, enum case_role by);
 
 /* output.c */
 void out_table_header(void);
