@@ -19,8 +19,9 @@
 #include "numparse.h"
 #include "sock.h"
 #include "sockopt.h"
+#include "player.h"
+#include "stop.h"
 #include "tcpfault.h"
-#include "timeline.h"
 
 struct behaviour {
 	const char *name;
@@ -66,14 +67,12 @@ static const struct behaviour server_behaviours[] = {
 struct peer {
 	const char *mode;	/* "client" or "server" */
 	const char *behaviour;
-	struct timeline *tl;
-	json_t *facts;
+	struct player *pl;	/* of the connection being played */
 	char peer_name[ADDR_STRLEN];
 	uint64_t bytes;
 	int hold_ms;
 	int wait_ms;
 	bool json;
-	int fd;
 	uint8_t buf[65536];
 };
 
@@ -94,169 +93,39 @@ known(const struct behaviour *b, const char *name)
 	return false;
 }
 
-static void
-ev(struct peer *p, const char *op, int64_t bytes, enum outcome o, int e)
-{
-	timeline_add(p->tl, op, bytes, o, e);
-}
-
-static void
-fact(struct peer *p, const char *key, int64_t v)
-{
-	json_object_set_new(p->facts, key, json_integer(v));
-}
-
 /* Print the timeline (or the JSON object) and return the exit status. */
 static int
 finish(struct peer *p, int status, const char *error)
 {
 	/* Ctrl-C cut the behaviour short: say so in the status (130). */
-	if (mode_stop && status == 0) {
+	if (stop_requested() != 0 && status == 0) {
 		status = 130;
 		if (error == NULL)
 			error = "interrupted before the behaviour finished";
 	}
 	if (mode_report(json_pack("{s:s,s:s,s:s}", "mode", p->mode,
-	    "behaviour", p->behaviour, "peer", p->peer_name), p->tl,
-	    p->facts, error, p->json) == -1)
+	    "behaviour", p->behaviour, "peer", p->peer_name),
+	    player_timeline(p->pl), player_facts(p->pl), error,
+	    p->json) == -1)
 		status = 1;
 	if (!p->json && error != NULL)
 		warnx("%s", error);
-	timeline_free(p->tl);
-	json_decref(p->facts);
+	player_free(p->pl);
+	p->pl = NULL;
 	return status;
-}
-
-/* Send p->bytes of the pattern, recorded as one event. */
-static uint64_t
-send_bytes(struct peer *p, uint64_t total)
-{
-	uint64_t done = 0;
-	enum outcome o = OUTCOME_OK;
-	int e = 0;
-
-	while (done < total && !mode_stop) {
-		size_t len = total - done < sizeof(p->buf) ? total - done :
-		    sizeof(p->buf);
-		size_t n;
-
-		pattern_fill(p->buf, len, done);
-		n = sock_send_all(p->fd, p->buf, len, &o);
-		done += n;
-		if (o != OUTCOME_OK) {
-			e = errno;
-			break;
-		}
-	}
-	ev(p, "send", (int64_t)done, OUTCOME_OK, 0);
-	if (o != OUTCOME_OK)
-		ev(p, "send", 0, o, e);
-	return done;
-}
-
-/* Read until EOF/error (or max bytes when max > 0): two events. */
-static uint64_t
-recv_to_end(struct peer *p, uint64_t max)
-{
-	uint64_t got = 0;
-	enum outcome o = OUTCOME_OK;
-	int e = 0;
-
-	while (!mode_stop && (max == 0 || got < max)) {
-		size_t want = sizeof(p->buf);
-		ssize_t n;
-
-		if (max > 0 && max - got < want)
-			want = max - got;
-		n = recv(p->fd, p->buf, want, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0) {
-			o = OUTCOME_EOF;
-			break;
-		}
-		if (n == -1) {
-			e = errno;
-			o = outcome_from_errno(e);
-			break;
-		}
-		got += (uint64_t)n;
-	}
-	if (mode_stop && o == OUTCOME_OK) {
-		o = OUTCOME_INTERRUPTED;
-		e = EINTR;
-	}
-	ev(p, "recv", (int64_t)got, OUTCOME_OK, 0);
-	if (o != OUTCOME_OK || max == 0)
-		ev(p, "recv", 0, o, e);
-	return got;
-}
-
-/* Wait (without reading) until the peer's bytes are in our queue. */
-static int
-wait_unread(struct peer *p)
-{
-	int64_t deadline = sock_deadline(p->wait_ms);
-	int rc;
-
-	do
-		rc = sock_wait(p->fd, POLLIN, deadline);
-	while (rc == -1 && errno == EINTR && !mode_stop);
-	fact(p, "unread", sockopt_inq(p->fd));
-	ev(p, "wait-data", sockopt_inq(p->fd), rc == 1 ? OUTCOME_OK :
-	    OUTCOME_TIMEOUT, 0);
-	return rc == 1 ? 0 : -1;
-}
-
-/* Poll TCP_INFO until the state is want (e.g. CLOSE: an RST came). */
-static void
-wait_state(struct peer *p, const char *want)
-{
-	int64_t deadline = clock_mono_ms() + p->wait_ms;
-	struct tcpinfo_snap snap;
-
-	while (!mode_stop && clock_mono_ms() < deadline &&
-	    sockopt_tcp_info(p->fd, &snap, NULL) == 0 &&
-	    strcmp(snap.state, want) != 0)
-		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
-}
-
-static void
-do_close(struct peer *p, enum close_how how)
-{
-	struct close_report r;
-
-	if (how == CLOSE_PLAIN)
-		close_plain(p->fd, &r);
-	else if (how == CLOSE_ABORT)
-		close_abort(p->fd, &r);
-	else
-		close_graceful(p->fd, NULL, 0, p->wait_ms, NULL, NULL, &r);
-	p->fd = -1;
-	ev(p, how == CLOSE_ABORT ? "abort" : how == CLOSE_PLAIN ? "close" :
-	    "close-graceful", -1, r.outcome, r.err);
-	fact(p, "close_unread", (int64_t)r.unread);
-	fact(p, "close_unsent", (int64_t)r.unsent);
 }
 
 /* Read to the peer's EOF, send twice around the RST that answers, close. */
 static void
 send_after_eof(struct peer *p)
 {
-	recv_to_end(p, 0);
-	send_bytes(p, 100);
-	wait_state(p, "CLOSE");	/* the RST that answers it */
-	send_bytes(p, 100);
-	do_close(p, CLOSE_PLAIN);
-}
+	struct close_report r;
 
-static void
-exit_without_close(struct peer *p)
-{
-	fact(p, "exit_unread", sockopt_inq(p->fd));
-	fact(p, "exit_unsent", sockopt_outq(p->fd));
-	ev(p, "exit", -1, OUTCOME_OK, 0);
-	/* The descriptor stays open: process exit closes it. */
+	player_recv_to_end(p->pl, 0, PLAYER_COUNT_EMPTY, NULL);
+	player_send_stream(p->pl, 100);
+	player_wait_state(p->pl, "CLOSE", p->wait_ms);	/* the answering RST */
+	player_send_stream(p->pl, 100);
+	player_close(p->pl, CLOSE_PLAIN, &r);
 }
 
 /* Vanish for --hold ms (or until Ctrl-C), then abort. */
@@ -265,21 +134,16 @@ vanish_and_hold(struct peer *p)
 {
 	char errbuf[ERRBUF_LEN];
 	int64_t until = clock_mono_ms() + p->hold_ms;
+	struct close_report r;
 
 	/* Wait for our data to be acknowledged first: no retransmission. */
-	while (sockopt_outq(p->fd) > 0 && !mode_stop && clock_mono_ms() < until)
-		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
-	if (vanish_apply(VANISH_FILTER, p->fd, errbuf) == -1) {
-		ev(p, "vanish", -1, outcome_from_errno(errno), errno);
+	player_wait_outq_zero(p->pl, p->hold_ms);
+	if (player_vanish(p->pl, VANISH_FILTER, errbuf) == -1)
 		return finish(p, 1, errbuf);
-	}
-	ev(p, "vanish", -1, OUTCOME_OK, 0);
-	json_object_set_new(p->facts, "vanish_method",
-	    json_string(vanish_name(VANISH_FILTER)));
 	mode_sleep_until(until);
-	ev(p, "hold-ended", -1, mode_stop ? OUTCOME_INTERRUPTED : OUTCOME_OK,
-	    0);
-	do_close(p, CLOSE_ABORT);
+	player_event(p->pl, "hold-ended", -1, stop_requested() != 0 ?
+	    OUTCOME_INTERRUPTED : OUTCOME_OK, 0);
+	player_close(p->pl, CLOSE_ABORT, &r);
 	return finish(p, 0, NULL);
 }
 
@@ -311,7 +175,7 @@ client_kill(struct peer *p, const char *host, const char *port)
 		for (;;) {
 			ssize_t n;
 
-			pattern_fill(p->buf, sizeof(p->buf), off);
+			player_pattern_fill(p->buf, sizeof(p->buf), off);
 			n = send(fd, p->buf, sizeof(p->buf),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n > 0) {
@@ -335,18 +199,20 @@ client_kill(struct peer *p, const char *host, const char *port)
 		char line[ERRBUF_LEN + 8];
 		int blocked = 0;
 
-		while (!mode_stop && in != NULL &&
+		while (stop_requested() == 0 && in != NULL &&
 		    fgets(line, sizeof(line), in)) {
 			if (line[0] == 'E') {
 				line[strcspn(line, "\n")] = '\0';
-				ev(p, "connect", -1, OUTCOME_REFUSED, 0);
+				player_event(p->pl, "connect", -1,
+				    OUTCOME_REFUSED, 0);
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
 				fclose(in);
 				return finish(p, 1, line + 2);
 			}
 			if (line[0] == 'C')
-				ev(p, "connect", -1, OUTCOME_OK, 0);
+				player_event(p->pl, "connect", -1,
+				    OUTCOME_OK, 0);
 			if (line[0] == 'A')
 				accepted = strtoull(line + 2, NULL, 10);
 			/* Blocked twice in a row: the queues are full. */
@@ -355,11 +221,11 @@ client_kill(struct peer *p, const char *host, const char *port)
 			    blocked >= 2 || line[0] == 'X')
 				break;
 		}
-		ev(p, "send", (int64_t)accepted, OUTCOME_OK, 0);
+		player_event(p->pl, "send", (int64_t)accepted, OUTCOME_OK, 0);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		ev(p, "killed", SIGKILL, OUTCOME_INTERRUPTED, 0);
-		fact(p, "accepted", (int64_t)accepted);
+		player_event(p->pl, "killed", SIGKILL, OUTCOME_INTERRUPTED, 0);
+		player_fact_int(p->pl, "accepted", (int64_t)accepted);
 		if (in != NULL)
 			fclose(in);
 	}
@@ -451,13 +317,17 @@ peer_new(const char *mode)
 	p->bytes = 65536;
 	p->hold_ms = 60000;
 	p->wait_ms = 10000;
-	p->fd = -1;
-	p->tl = timeline_new(mode, 0);
-	p->facts = json_object();
-	if (p->tl == NULL || p->facts == NULL)
-		err(1, "malloc");
 	mode_catch_stop();
 	return p;
+}
+
+/* A player for the next connection, its timeline counting from now. */
+static void
+peer_play(struct peer *p)
+{
+	p->pl = player_new(p->mode, 0, p->wait_ms, NULL);
+	if (p->pl == NULL)
+		err(1, "malloc");
 }
 
 int
@@ -466,7 +336,7 @@ peer_client_main(int argc, char **argv)
 	struct peer *p = peer_new("client");
 	char host[256], port[32], errbuf[ERRBUF_LEN];
 	const char *addr = NULL, *b;
-	enum outcome o;
+	struct close_report r;
 	int rc;
 
 	parse_common(argc, argv, p, &addr, "--connect", client_behaviours,
@@ -476,36 +346,34 @@ peer_client_main(int argc, char **argv)
 		errx(2, "--connect: %s", errbuf);
 	b = p->behaviour;
 	snprintf(p->peer_name, sizeof(p->peer_name), "%s", addr);
+	peer_play(p);
 	if (strcmp(b, "kill") == 0) {
 		rc = client_kill(p, host, port);
 		free(p);
 		return rc;
 	}
-	p->fd = sock_connect(host, port, NULL, &o, errbuf);
-	ev(p, "connect", -1, p->fd == -1 ? o : OUTCOME_OK,
-	    p->fd == -1 ? errno : 0);
-	if (p->fd == -1) {
+	if (player_connect(p->pl, host, port, errbuf) == -1) {
 		rc = finish(p, 1, errbuf);
 		free(p);
 		return rc;
 	}
 	rc = 0;
 	if (strcmp(b, "exit-unread") == 0 || strcmp(b, "unread-close") == 0)
-		wait_unread(p);
+		player_wait_data(p->pl);
 	if (strcmp(b, "send-after-close") == 0) {
 		send_after_eof(p);
 	} else {
-		send_bytes(p, p->bytes);
+		player_send_stream(p->pl, p->bytes);
 		if (strcmp(b, "close") == 0 || strcmp(b, "unread-close") == 0)
-			do_close(p, CLOSE_PLAIN);
+			player_close(p->pl, CLOSE_PLAIN, &r);
 		else if (strcmp(b, "reset") == 0)
-			do_close(p, CLOSE_ABORT);
+			player_close(p->pl, CLOSE_ABORT, &r);
 		else if (strcmp(b, "half-close") == 0)
-			do_close(p, CLOSE_GRACEFUL);
+			player_close(p->pl, CLOSE_GRACEFUL, &r);
 		else if (strcmp(b, "vanish") == 0)
 			rc = -1;
 		else
-			exit_without_close(p);
+			player_leave_open(p->pl);
 	}
 	if (rc == -1)
 		rc = vanish_and_hold(p);
@@ -516,59 +384,48 @@ peer_client_main(int argc, char **argv)
 }
 
 static int
-serve_one(struct peer *p, int fd)
+serve_one(struct peer *p)
 {
 	const char *b = p->behaviour;
 	char name[ADDR_STRLEN];
+	struct close_report r;
+	enum outcome o;
+	uint64_t echoed;
 
-	p->fd = fd;
 	snprintf(p->peer_name, sizeof(p->peer_name), "%s",
-	    sock_peer_str(fd, name, sizeof(name)));
+	    sock_peer_str(player_fd(p->pl), name, sizeof(name)));
 	if (strcmp(b, "close") == 0) {
-		do_close(p, CLOSE_PLAIN);
+		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "send-close") == 0) {
-		send_bytes(p, p->bytes);
-		do_close(p, CLOSE_PLAIN);
+		player_send_stream(p->pl, p->bytes);
+		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "close-unread") == 0) {
-		wait_unread(p);
-		send_bytes(p, p->bytes);
-		do_close(p, CLOSE_PLAIN);
+		player_wait_data(p->pl);
+		player_send_stream(p->pl, p->bytes);
+		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "reset") == 0) {
 		if (p->bytes > 0)
-			recv_to_end(p, p->bytes);
-		do_close(p, CLOSE_ABORT);
+			player_recv_to_end(p->pl, p->bytes,
+			    PLAYER_COUNT_EMPTY, NULL);
+		player_close(p->pl, CLOSE_ABORT, &r);
 	} else if (strcmp(b, "vanish") == 0) {
 		if (p->bytes > 0)
-			recv_to_end(p, p->bytes);
+			player_recv_to_end(p->pl, p->bytes,
+			    PLAYER_COUNT_EMPTY, NULL);
 		return vanish_and_hold(p);
 	} else if (strcmp(b, "exit") == 0) {
-		send_bytes(p, p->bytes);
-		exit_without_close(p);
+		player_send_stream(p->pl, p->bytes);
+		player_leave_open(p->pl);
 	} else if (strcmp(b, "half-close") == 0) {
-		send_bytes(p, p->bytes);
-		do_close(p, CLOSE_GRACEFUL);
+		player_send_stream(p->pl, p->bytes);
+		player_close(p->pl, CLOSE_GRACEFUL, &r);
 	} else if (strcmp(b, "write-after-close") == 0) {
 		send_after_eof(p);
 	} else {
 		/* echo-blocking: the deadlock-prone blocking echo. */
-		uint64_t echoed = 0;
-		enum outcome o = OUTCOME_EOF;
-
-		for (;;) {
-			ssize_t n = recv(p->fd, p->buf, sizeof(p->buf), 0);
-
-			if (n <= 0) {
-				o = n == 0 ? OUTCOME_EOF :
-				    outcome_from_errno(errno);
-				break;
-			}
-			if (sock_send_all(p->fd, p->buf, (size_t)n, &o) !=
-			    (size_t)n)
-				break;
-			echoed += (uint64_t)n;
-		}
-		ev(p, "echo", (int64_t)echoed, o, 0);
-		do_close(p, CLOSE_PLAIN);
+		echoed = player_echo(p->pl, &o);
+		player_event(p->pl, "echo", (int64_t)echoed, o, 0);
+		player_close(p->pl, CLOSE_PLAIN, &r);
 	}
 	return finish(p, 0, NULL);
 }
@@ -590,29 +447,16 @@ peer_server_main(int argc, char **argv)
 	/* Scripts read the bound port from this line (port 0 picks one). */
 	fprintf(stderr, "tcpfault: server %s listening on %s:%u\n",
 	    p->behaviour, host, sock_local_port(lfd));
-	for (int i = 0; i < count && !mode_stop; i++) {
-		enum outcome o;
-		int fd = sock_accept(lfd, 0, &o, errbuf);
+	for (int i = 0; i < count && stop_requested() == 0; i++) {
+		peer_play(p);
+		if (player_accept(p->pl, lfd, 0, errbuf) == -1) {
+			bool stopped = stop_requested() != 0;
 
-		if (i > 0) {
-			struct peer *np = peer_new("server");
-
-			np->behaviour = p->behaviour;
-			np->bytes = p->bytes;
-			np->hold_ms = p->hold_ms;
-			np->wait_ms = p->wait_ms;
-			np->json = p->json;
-			free(p);
-			p = np;
-		}
-		if (fd == -1) {
-			ev(p, "accept", -1, o, errno);
-			rc = finish(p, mode_stop ? 0 : 1, mode_stop ? NULL :
+			rc = finish(p, stopped ? 0 : 1, stopped ? NULL :
 			    errbuf);
 			break;
 		}
-		ev(p, "accept", -1, OUTCOME_OK, 0);
-		rc = serve_one(p, fd);
+		rc = serve_one(p);
 		if (strcmp(p->behaviour, "exit") == 0)
 			break;
 	}

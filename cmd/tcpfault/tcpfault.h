@@ -13,17 +13,10 @@
 
 #include "outcome.h"
 #include "stop.h"
+#include "vanish.h"
 
 /* Index of a side in every per-side array. */
 enum case_role { ROLE_CLIENT = 0, ROLE_SERVER = 1, ROLE_COUNT = 2 };
-
-/* How a side vanishes (cable pulled): no FIN, no RST, no ACK. */
-enum vanish_method {
-	VANISH_AUTO = 0,	/* choose the best one allowed here */
-	VANISH_FILTER,		/* drop-all classic BPF on the socket */
-	VANISH_NFT,		/* nftables drop in a private netns (root) */
-	VANISH_NONE		/* nothing is allowed: skip */
-};
 
 /* Options of `tcpfault run`, shared read-only with every runner. */
 struct run_opts {
@@ -165,6 +158,9 @@ uint64_t side_recv_exact(struct case_side *s, size_t len);
 ssize_t side_recv_once(struct case_side *s, size_t len, int timeout_ms,
     enum outcome *o);
 
+/* Blocking echo until EOF or an error; returns the bytes echoed. */
+uint64_t side_echo(struct case_side *s);
+
 /* Poll TCP_INFO / queues until a condition holds, or fail the side. */
 void side_wait_state(struct case_side *s, const char *state);
 void side_wait_inq(struct case_side *s, int bytes);
@@ -189,37 +185,6 @@ void side_setsockopt_int(struct case_side *s, int level, int name, int v,
 void side_keepalive(struct case_side *s, int idle, int intvl, int cnt);
 void side_user_timeout(struct case_side *s, unsigned ms);
 void side_bufsizes(struct case_side *s, int snd, int rcv);
-
-/* Pattern byte at stream offset off. */
-static inline uint8_t
-pattern_byte(uint64_t off)
-{
-	return (uint8_t)(off % 251);
-}
-
-/* The len pattern bytes from stream offset off, into buf. */
-static inline void
-pattern_fill(uint8_t *buf, size_t len, uint64_t off)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern_byte(off + i);
-}
-
-/* vanish.c */
-const char *vanish_name(enum vanish_method m);
-int vanish_parse(const char *name, enum vanish_method *m);
-/* 0 when m can be used here, else -1 with why filled. */
-int vanish_probe(enum vanish_method m, char *why, size_t len);
-/*
- * The method to use for a requested one (AUTO: the best allowed), or
- * VANISH_NONE with why filled.
- */
-enum vanish_method vanish_choose(enum vanish_method want, char *why,
-    size_t len);
-/* Make fd's connection vanish. Returns -1 with errbuf set. */
-int vanish_apply(enum vanish_method m, int fd, char *errbuf);
-/* Enter a private network namespace with lo up. -1 with errbuf set. */
-int netns_enter(char *errbuf);
 
 /* run.c: the runner (one process per case run). */
 json_t *run_one(const struct fault_case *fc, const struct case_variant *var,
