@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tcpfault.h"
+#include "cases.h"
 
 const struct fault_case *const fault_cases[] = {
 	&case_s1, &case_s2, &case_s3, &case_s4, &case_s5,
@@ -22,12 +22,8 @@ case_find(const char *id)
 	return NULL;
 }
 
-size_t
-case_variant_count(const struct fault_case *fc)
+const char *
+role_name(enum case_role id)
 {
-	size_t n = 0;
-
-	while (fc->variants[n].name != NULL)
-		n++;
-	return n;
+	return id == ROLE_CLIENT ? "client" : "server";
 }

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tcpfault.h"
+#include "cases.h"
+#include "check.h"
+#include "side.h"
 
 #define RESPONSE_BYTES	65536u
 #define POKE_BYTES	100u	/* the client's one packet */

@@ -12,12 +12,15 @@
 
 #include <arpa/inet.h>
 
+#include "cases.h"
+#include "check.h"
 #include "clock.h"
 #include "errbuf.h"
 #include "evloop.h"
+#include "run.h"
+#include "side.h"
 #include "sock.h"
 #include "sockopt.h"
-#include "tcpfault.h"
 
 /* ---- newbie-close ---------------------------------------------------- */
 

@@ -4,8 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cases.h"
+#include "check.h"
+#include "run.h"
+#include "side.h"
 #include "sockopt.h"
-#include "tcpfault.h"
+
+/* Keepalive and user timeout used by S1 (run --all stays short). */
+#define S1_IDLE_WAIT_MS	2000
+#define S1_KA_IDLE	1
+#define S1_KA_INTVL	1
+#define S1_KA_CNT	2
+#define S1_USER_TIMEOUT	4000
 
 /*
  * Every case has two scripts (one per side, each in its own process), a

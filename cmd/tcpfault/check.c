@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tcpfault.h"
+#include "check.h"
 
 void
 ck_expect(struct check *ck, bool cond, const char *fmt, ...)

@@ -11,13 +11,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "clock.h"
 #include "errbuf.h"
 #include "numparse.h"
+#include "output.h"
+#include "peer.h"
+#include "proxy.h"
+#include "run.h"
 #include "sock.h"
 #include "stop.h"
-#include "tcpfault.h"
 #include "timeline.h"
+#include "vanish.h"
 
 struct selection {
 	const struct fault_case *fc;

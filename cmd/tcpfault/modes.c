@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "addr.h"
+#include "clock.h"
 #include "errbuf.h"
+#include "modes.h"
 #include "numparse.h"
 #include "sock.h"
 #include "stop.h"
-#include "tcpfault.h"
 #include "timeline.h"
 
 void
@@ -33,7 +33,7 @@ mode_catch_stop(void)
 void
 mode_sleep_until(int64_t until_ms)
 {
-	while (!mode_stop && clock_mono_ms() < until_ms)
+	while (stop_requested() == 0 && clock_mono_ms() < until_ms)
 		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 }
 

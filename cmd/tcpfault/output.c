@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpfault.h"
+#include "output.h"
 #include "timeline.h"
 
 /*
@@ -12,7 +12,7 @@
  * they matter, and the outcome when it is not ok. Set-up noise (socket
  * options) is left out; -v prints the full timelines.
  */
-char *
+static char *
 summarize_timeline(json_t *tl)
 {
 	static const char *const quiet[] = { "keepalive", "user-timeout",

@@ -16,12 +16,14 @@
 #include "clock.h"
 #include "close.h"
 #include "errbuf.h"
+#include "modes.h"
 #include "numparse.h"
+#include "peer.h"
+#include "player.h"
 #include "sock.h"
 #include "sockopt.h"
-#include "player.h"
 #include "stop.h"
-#include "tcpfault.h"
+#include "vanish.h"
 
 struct behaviour {
 	const char *name;

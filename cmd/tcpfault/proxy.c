@@ -17,7 +17,9 @@
 #include "numparse.h"
 #include "sock.h"
 #include "sockopt.h"
-#include "tcpfault.h"
+#include "modes.h"
+#include "proxy.h"
+#include "vanish.h"
 #include "timeline.h"
 
 enum fault_kind {

@@ -25,7 +25,10 @@
 #include "sock.h"
 #include "sockopt.h"
 #include "stop.h"
-#include "tcpfault.h"
+#include "check.h"
+#include "run.h"
+#include "side.h"
+#include "vanish.h"
 
 #define QUIET_MS	250	/* capture ends after this much silence */
 #define QUIET_MAX_MS	3000
@@ -77,13 +80,7 @@ struct run {
 	json_t *diffs;			/* the runner's own findings */
 };
 
-pid_t
-run_child_pid(const struct run *r, enum case_role id)
-{
-	return r->ch[id].exited ? -1 : r->ch[id].pid;
-}
-
-int
+static int
 run_child_fd(const struct run *r, enum case_role id)
 {
 	json_t *fd = json_object_get(r->ch[id].facts, "fd");
@@ -110,7 +107,7 @@ diff(struct run *r, const char *fmt, ...)
 	json_array_append_new(r->diffs, json_string(msg));
 }
 
-void
+static void
 run_event(struct run *r, enum case_role id, const char *op, int64_t bytes,
     enum outcome o, int err)
 {
@@ -127,13 +124,13 @@ run_event(struct run *r, enum case_role id, const char *op, int64_t bytes,
 	json_array_append_new(r->ch[id].events, ev);
 }
 
-void
+static void
 run_fact_int(struct run *r, enum case_role id, const char *key, int64_t v)
 {
 	json_object_set_new(r->ch[id].facts, key, json_integer(v));
 }
 
-void
+static void
 run_send(struct run *r, enum case_role to, const char *token)
 {
 	struct child *c = &r->ch[to];
@@ -226,7 +223,7 @@ reap(struct run *r, enum case_role id, bool wait)
 	    "peer-exited");
 }
 
-void
+static void
 run_kill(struct run *r, enum case_role id)
 {
 	struct child *c = &r->ch[id];
@@ -550,7 +547,6 @@ spawn(struct run *r, enum case_role id, int listen_fd, const char *host,
 		env.id = id;
 		env.fc = r->fc;
 		env.var = r->var;
-		env.opts = r->opts;
 		env.vanish = r->vanish;
 		env.ctl = sv[1];
 		env.epoch_us = r->epoch_us;

@@ -18,8 +18,8 @@
 #include "close.h"
 #include "errbuf.h"
 #include "player.h"
+#include "side.h"
 #include "sock.h"
-#include "tcpfault.h"
 
 #define MAX_TOKENS 16
 
@@ -28,12 +28,6 @@ struct case_side {
 	struct player *pl;
 	char *tokens[MAX_TOKENS];	/* arrived before anyone waited */
 };
-
-const char *
-role_name(enum case_role id)
-{
-	return id == ROLE_CLIENT ? "client" : "server";
-}
 
 bool
 side_is(const struct case_side *s, const char *variant)

@@ -18,7 +18,7 @@
 
 #include "errbuf.h"
 #include "sock.h"
-#include "tcpfault.h"
+#include "vanish.h"
 
 /*
  * Three ways were considered. (1) A classic BPF socket filter that returns
