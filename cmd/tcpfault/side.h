@@ -64,26 +64,16 @@ void side_accept(struct case_side *s);
 void side_connect_rcvbuf(struct case_side *s, int rcvbuf);
 void side_adopt_fd(struct case_side *s, int fd);
 
-/* Sends of the pattern stream, recorded as one event each. */
+/* The player's sends and reads of the same names (player.h). */
 int64_t side_send(struct case_side *s, size_t len, int flags);
-/* Send total bytes, blocking, as one aggregated event; returns sent. */
 uint64_t side_send_stream(struct case_side *s, uint64_t total);
-/* Non-blocking sends until the socket takes no more or total is sent. */
 uint64_t side_send_until_full(struct case_side *s, uint64_t total);
-/*
- * Read until EOF or an error (or max bytes, 0 = no limit): one "recv"
- * event with the bytes, then one with the terminal outcome. verify checks
- * the pattern from offset 0.
- */
+/* verify: PLAYER_VERIFY, the pattern checked from offset 0. */
 uint64_t side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end);
-/* Read exactly len bytes (e.g. a request), one event. */
 uint64_t side_recv_exact(struct case_side *s, size_t len);
-/* One recv() call with a deadline, recorded (our deadline: timeout, 0). */
 ssize_t side_recv_once(struct case_side *s, size_t len, int timeout_ms,
     enum outcome *o);
-
-/* Blocking echo until EOF or an error; returns the bytes echoed. */
 uint64_t side_echo(struct case_side *s);
 
 /* Poll TCP_INFO / queues until a condition holds, or fail the side. */
@@ -92,11 +82,13 @@ void side_wait_inq(struct case_side *s, int bytes);
 void side_wait_outq_zero(struct case_side *s);
 void side_wait_outq_stable(struct case_side *s);
 
+/* close_drained too after a graceful close; exit: _exit(0), fd open. */
 void side_close_plain(struct case_side *s);
 void side_close_abort(struct case_side *s);
 void side_close_graceful(struct case_side *s);
 void side_shutdown_wr(struct case_side *s);
 void side_exit_without_close(struct case_side *s) __attribute__((noreturn));
+/* With the run's method; the fact vanish_real_us marks the moment. */
 void side_vanish(struct case_side *s);
 /*
  * The peer closes (token "closed"): once its FIN is here send len bytes
