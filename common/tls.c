@@ -382,6 +382,36 @@ settle(struct tls_conn *c, int rc, int sys_errno, bool eof_ok,
 	return -1;
 }
 
+/*
+ * A pump may poll and call again after the end. Say the same again rather
+ * than ask OpenSSL, whose answer changes once the socket's error has been
+ * consumed (a read after ECONNRESET returns 0). A peer's close_notify or
+ * FIN is 0 for a read (eof_ok); the rest is -1.
+ */
+static ssize_t
+repeat_end(const struct tls_conn *c, bool eof_ok, const char *what,
+    char *errbuf)
+{
+	bool eof = c->ending == TLS_END_CLOSE_NOTIFY ||
+	    c->ending == TLS_END_TRUNCATED;
+
+	if (eof && eof_ok)
+		return 0;
+	errbuf_set(errbuf, "%s: the session has ended (%s)", what,
+	    tls_ending_name(c->ending));
+	errno = c->ending == TLS_END_RESET ? ECONNRESET : EPROTO;
+	return -1;
+}
+
+/* 0 would read as the end of the stream, so a 0-byte call is refused. */
+static ssize_t
+bad_len(const char *what, char *errbuf)
+{
+	errbuf_set(errbuf, "%s: length 0", what);
+	errno = EINVAL;
+	return -1;
+}
+
 int
 tls_handshake_step(struct tls_conn *c, char *errbuf)
 {
@@ -429,6 +459,10 @@ tls_read(struct tls_conn *c, void *buf, size_t len, char *errbuf)
 	size_t n = 0;
 	int rc;
 
+	if (c->ending != TLS_END_NONE)
+		return repeat_end(c, true, "TLS read", errbuf);
+	if (len == 0)
+		return bad_len("TLS read", errbuf);
 	call_start();
 	rc = SSL_read_ex(c->ssl, buf, len, &n);
 	if (rc == 1)
@@ -442,6 +476,10 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, char *errbuf)
 	size_t n = 0;
 	int rc;
 
+	if (c->failed)
+		return repeat_end(c, false, "TLS write", errbuf);
+	if (len == 0)
+		return bad_len("TLS write", errbuf);
 	call_start();
 	rc = SSL_write_ex(c->ssl, buf, len, &n);
 	if (rc == 1)
@@ -457,11 +495,8 @@ tls_close_notify(struct tls_conn *c, char *errbuf)
 	/* Once the alert is out, SSL_shutdown would wait for the peer's. */
 	if (c->notify_sent)
 		return 0;
-	if (c->failed) {
-		errbuf_set(errbuf, "TLS close_notify: the session failed");
-		errno = EPROTO;
-		return -1;
-	}
+	if (c->failed)
+		return (int)repeat_end(c, false, "TLS close_notify", errbuf);
 	call_start();
 	rc = SSL_shutdown(c->ssl);
 	if (rc >= 0) {

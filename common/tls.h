@@ -98,18 +98,21 @@ int tls_handshake_step(struct tls_conn *c, char *errbuf);
 int tls_handshake(struct tls_conn *c, int timeout_ms, char *errbuf);
 
 /*
- * Read up to len bytes of application data. Returns > 0 bytes; 0 when
- * the peer ended the stream (close-notify or truncated: see
+ * Read up to len (> 0) bytes of application data. Returns > 0 bytes; 0
+ * when the peer ended the stream (close-notify or truncated: see
  * tls_conn_ending); TLS_WANT_READ / TLS_WANT_WRITE; or -1 with errbuf
- * and errno (reset: ECONNRESET, alert, error). OpenSSL buffers whole
- * records, so keep reading until TLS_WANT_READ before polling again.
+ * and errno (ECONNRESET for reset, EPROTO for alert and TLS errors).
+ * OpenSSL buffers whole records, so keep reading until TLS_WANT_READ
+ * before polling again. Once ended, every call returns the same again.
  */
 ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, char *errbuf);
 
 /*
- * Write up to len bytes; partial writes happen. Returns > 0 bytes
+ * Write up to len (> 0) bytes; partial writes happen. Returns > 0 bytes
  * written, TLS_WANT_READ / TLS_WANT_WRITE (then call again with at least
  * the same bytes; the buffer may move), or -1 with errbuf and errno.
+ * After the peer's close_notify we may still write (half-close); after
+ * truncated, reset, alert or error OpenSSL sends nothing more: -1.
  */
 ssize_t tls_write(struct tls_conn *c, const void *buf, size_t len,
     char *errbuf);
@@ -118,7 +121,9 @@ ssize_t tls_write(struct tls_conn *c, const void *buf, size_t len,
  * Send our close_notify, without waiting for the peer's (we may still
  * read after it: RFC 8446 section 6.1). Then the caller shuts down the
  * TCP write side (shutdown(fd, SHUT_WR)) so the FIN follows it. Returns
- * 0 once it is sent, TLS_WANT_WRITE / TLS_WANT_READ, or -1 with errbuf.
+ * 0 once it is sent (again 0 if called again), TLS_WANT_WRITE /
+ * TLS_WANT_READ, or -1 with errbuf: before the handshake completed, or
+ * after truncated, reset, alert or error, when only the FIN is left.
  */
 int tls_close_notify(struct tls_conn *c, char *errbuf);
 

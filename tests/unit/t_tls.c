@@ -304,7 +304,7 @@ static const struct tls_opts trusting = { .role = TLS_CLIENT,
 static void
 expect_ending(enum srv_act act, ssize_t rc, enum tls_ending want, int err)
 {
-	char eb[ERRBUF_LEN] = "";
+	char eb[ERRBUF_LEN] = "", msg[ERRBUF_LEN];
 	struct tls_ctx *ctx;
 	struct tls_conn *c;
 	struct srv s;
@@ -318,6 +318,24 @@ expect_ending(enum srv_act act, ssize_t rc, enum tls_ending want, int err)
 	if (rc == -1)
 		assert_int_equal(errno, err);
 	assert_int_equal(tls_conn_ending(c), want);
+	/* Reading again says the same; the first ending stays the fact. */
+	assert_int_equal(read_to_end(c, eb), rc);
+	assert_int_equal(tls_conn_ending(c), want);
+	if (want == TLS_END_CLOSE_NOTIFY) {
+		/* Half-close: we may still write, then end our side. */
+		assert_int_equal(tls_write(c, "x", 1, eb), 1);
+		assert_true(close_notify_fin(c, eb));
+	} else {
+		/* OpenSSL treats the end as fatal: nothing more goes out. */
+		snprintf(msg, sizeof(msg),
+		    "TLS write: the session has ended (%s)",
+		    tls_ending_name(want));
+		assert_int_equal(tls_write(c, "x", 1, eb), -1);
+		assert_int_equal(errno,
+		    want == TLS_END_RESET ? ECONNRESET : EPROTO);
+		assert_string_equal(eb, msg);
+		assert_int_equal(tls_close_notify(c, eb), -1);
+	}
 	finish(&s, c, ctx);
 	assert_int_equal(s.hs_rc, 0);
 }
@@ -528,11 +546,11 @@ test_ctx_errors(void **state)
 	tls_ctx_free(ctx);
 }
 
-/* The handshake deadline holds when the server never answers. */
+/* Bad lengths; the handshake deadline when the server never answers. */
 static void
 test_handshake_timeout(void **state)
 {
-	char eb[ERRBUF_LEN] = "";
+	char eb[ERRBUF_LEN] = "", buf[1];
 	struct tls_ctx *ctx = tls_ctx_new(&trusting, eb);
 	struct tls_conn *c;
 	int fd, s;
@@ -541,6 +559,11 @@ test_handshake_timeout(void **state)
 	assert_int_equal(tcp_pair(&fd, &s), 0);
 	c = tls_conn_new(ctx, fd, "localhost", eb);
 	assert_non_null(c);
+	/* 0 bytes would read as the end of the stream: refused. */
+	assert_int_equal(tls_read(c, buf, 0, eb), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(tls_write(c, buf, 0, eb), -1);
+	assert_string_equal(eb, "TLS write: length 0");
 	assert_int_equal(tls_handshake(c, 50, eb), -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	assert_string_equal(eb, "TLS handshake: timed out after 50 ms");
