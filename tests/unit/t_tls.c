@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for tls.c: a client and a server thread over loopback TCP. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -573,6 +577,219 @@ test_handshake_timeout(void **state)
 	close_fds(fd, s, -1);
 }
 
+/*
+ * Interop with the openssl(1) tools, run as child processes. Each wait is
+ * on something the child prints or sends, never on time: s_server binds
+ * port 0 itself and prints "ACCEPT 127.0.0.1:PORT"; s_client is told to
+ * end only after its data has arrived, so its handshake is over.
+ */
+struct child {
+	pid_t pid;
+	int in;		/* its stdin, ours to write and close */
+	int out;	/* its stdout and stderr, or -1 */
+};
+
+/* Start openssl with args; false when the pipes or fork fail. */
+static bool
+spawn(struct child *ch, char *const argv[], bool capture)
+{
+	int in[2], out[2] = { -1, -1 };
+
+	if (pipe2(in, O_CLOEXEC) == -1)
+		return false;
+	if (capture && pipe2(out, O_CLOEXEC) == -1)
+		return false;
+	ch->pid = fork();
+	if (ch->pid == -1)
+		return false;
+	if (ch->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* A failed assert must not leave s_server waiting forever. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(in[0], 0);
+		dup2(capture ? out[1] : null, 1);
+		dup2(capture ? out[1] : null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	ch->in = in[1];
+	if (capture)
+		close(out[1]);
+	ch->out = out[0];
+	return true;
+}
+
+/* Close our ends of its pipes and reap the child. */
+static void
+reap(struct child *ch)
+{
+	if (ch->in != -1)
+		close(ch->in);
+	waitpid(ch->pid, NULL, 0);
+	if (ch->out != -1)
+		close(ch->out);
+}
+
+/*
+ * Append the child's output to buf (NUL-terminated) until it holds a
+ * whole line containing pat, or until EOF when pat is NULL. False on
+ * deadline, on EOF first, or when buf is full.
+ */
+static bool
+read_until(int fd, char *buf, size_t cap, size_t *len, const char *pat)
+{
+	int64_t deadline = sock_deadline(TEST_WAIT_MS);
+	const char *hit;
+	ssize_t n;
+
+	for (;;) {
+		buf[*len] = '\0';
+		if (pat != NULL && (hit = strstr(buf, pat)) != NULL &&
+		    strchr(hit, '\n') != NULL)
+			return true;
+		if (*len + 1 >= cap || sock_wait(fd, POLLIN, deadline) != 1)
+			return false;
+		n = read(fd, buf + *len, cap - 1 - *len);
+		if (n == 0)
+			return pat == NULL;
+		if (n < 0 && errno != EINTR)
+			return false;
+		if (n > 0)
+			*len += (size_t)n;
+	}
+}
+
+static bool
+have_openssl(void)
+{
+	return system("openssl version >/dev/null 2>&1") == 0;
+}
+
+/*
+ * Our verifying client against s_server: it prints what we sent, takes
+ * our close_notify ("DONE"), and answers with its own before its FIN.
+ */
+static void
+test_interop_s_server(void **state)
+{
+	char *argv[] = { "openssl", "s_server", "-accept", "127.0.0.1:0",
+	    "-cert", cert_path, "-key", key_path, "-naccept", "1", NULL };
+	char out[16384], eb[ERRBUF_LEN] = "", *p, port[8];
+	struct tls_ctx *ctx;
+	struct tls_conn *c;
+	struct child ch;
+	enum outcome oc;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (!have_openssl())
+		skip();
+	assert_true(spawn(&ch, argv, true));
+	assert_true(read_until(ch.out, out, sizeof(out), &len,
+	    "ACCEPT 127.0.0.1:"));
+	p = strstr(out, "ACCEPT 127.0.0.1:") + strlen("ACCEPT 127.0.0.1:");
+	snprintf(port, sizeof(port), "%.*s", (int)strcspn(p, "\r\n"), p);
+
+	fd = lo_connect("127.0.0.1", port, NULL, &oc);
+	ctx = tls_ctx_new(&trusting, eb);
+	assert_non_null(ctx);
+	c = tls_conn_new(ctx, fd, "localhost", eb);
+	assert_non_null(c);
+	if (tls_handshake(c, TEST_WAIT_MS, eb) != 0)
+		fail_msg("%s", eb);
+	while ((n = tls_write(c, "hello s_server\n", 15, eb)) < 0)
+		assert_true(wait_want(fd, n));
+	assert_int_equal(n, 15);
+	assert_true(close_notify_fin(c, eb));
+	assert_int_equal(read_to_end(c, eb), 0);
+	assert_int_equal(tls_conn_ending(c), TLS_END_CLOSE_NOTIFY);
+	tls_conn_free(c);
+	tls_ctx_free(ctx);
+	close(fd);
+
+	assert_true(read_until(ch.out, out, sizeof(out), &len, NULL));
+	reap(&ch);
+	if (strstr(out, "hello s_server\nDONE") == NULL)
+		fail_msg("s_server printed:\n%s", out);
+}
+
+/*
+ * Our server against s_client, which ends either by its own close
+ * (close_notify, then FIN: s_client does both on stdin EOF) or by being
+ * killed (the kernel's FIN alone). Either way only once its line has
+ * arrived, so the handshake is complete and nothing is left unread.
+ */
+static void
+s_client_ends(bool killed, enum tls_ending want)
+{
+	const struct tls_opts o = { .role = TLS_SERVER,
+	    .cert_file = cert_path, .key_file = key_path };
+	const char line[] = "hello from s_client\n";
+	char connect[32], eb[ERRBUF_LEN] = "", buf[256], port[8];
+	char *argv[] = { "openssl", "s_client", "-connect", connect,
+	    "-servername", "localhost", "-verify_hostname", "localhost",
+	    "-CAfile", cert_path, "-verify_return_error", "-quiet",
+	    "-no_ign_eof", NULL };
+	struct tls_ctx *ctx;
+	struct tls_conn *c;
+	struct child ch;
+	enum outcome oc;
+	size_t got = 0;
+	ssize_t n;
+	int lfd, fd;
+
+	if (!have_openssl())
+		skip();
+	lfd = lo_listen(NULL, port, sizeof(port));
+	snprintf(connect, sizeof(connect), "127.0.0.1:%s", port);
+	assert_true(spawn(&ch, argv, false));
+	assert_int_equal(write(ch.in, line, strlen(line)),
+	    (ssize_t)strlen(line));
+	fd = lo_accept(lfd, &oc);
+	close(lfd);
+	ctx = tls_ctx_new(&o, eb);
+	assert_non_null(ctx);
+	c = tls_conn_new(ctx, fd, NULL, eb);
+	assert_non_null(c);
+	if (tls_handshake(c, TEST_WAIT_MS, eb) != 0)
+		fail_msg("%s", eb);
+	while (got < strlen(line)) {
+		n = tls_read(c, buf + got, sizeof(buf) - got, eb);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			assert_true(wait_want(fd, n));
+	}
+	assert_memory_equal(buf, line, strlen(line));
+	if (killed) {
+		kill(ch.pid, SIGKILL);
+	} else {
+		close(ch.in);
+		ch.in = -1;
+	}
+	assert_int_equal(read_to_end(c, eb), 0);
+	assert_int_equal(tls_conn_ending(c), want);
+	tls_conn_free(c);
+	tls_ctx_free(ctx);
+	close(fd);
+	reap(&ch);
+}
+
+static void
+test_interop_s_client_close_notify(void **state)
+{
+	s_client_ends(false, TLS_END_CLOSE_NOTIFY);
+}
+
+static void
+test_interop_s_client_killed(void **state)
+{
+	s_client_ends(true, TLS_END_TRUNCATED);
+}
+
 static void
 test_ending_names(void **state)
 {
@@ -607,6 +824,9 @@ main(void)
 		cmocka_unit_test(test_ctx_errors),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_ending_names),
+		cmocka_unit_test(test_interop_s_server),
+		cmocka_unit_test(test_interop_s_client_close_notify),
+		cmocka_unit_test(test_interop_s_client_killed),
 	};
 
 	sock_ignore_sigpipe();
