@@ -36,8 +36,9 @@ struct tls_opts {
 	bool no_verify;		/* client: accept any server certificate */
 	const char *ca_file;	/* client: PEM trust anchors instead of the
 				   system store */
-	const char *cert_file;	/* server (required): PEM certificate chain */
-	const char *key_file;	/* server (required): PEM private key */
+	const char *cert_file;	/* PEM certificate chain: a server's
+				   (required), or a client's to present */
+	const char *key_file;	/* its PEM private key */
 };
 
 /*
