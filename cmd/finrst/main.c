@@ -21,6 +21,7 @@
 #include "errbuf.h"
 #include "expect.h"
 #include "flow.h"
+#include "flow_out.h"
 #include "numparse.h"
 #include "pktdecode.h"
 #include "reader.h"
@@ -100,31 +101,6 @@ out_json(json_t *o)
 		out_check();
 }
 
-static json_t *
-steps_json(const struct flow_result *r)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < r->nsteps; i++) {
-		const struct flow_step *s = &r->steps[i];
-		char fl[10];
-
-		json_array_append_new(arr, json_pack(
-		    "{s:I, s:s, s:s, s:I, s:I, s:I, s:i, s:s}",
-		    "t_us", (json_int_t)(s->ts_us - r->ts_us),
-		    "from", flow_side_name((enum flow_side)s->from),
-		    "flags", pkt_flags_str(s->flags, fl),
-		    "seq", (json_int_t)s->seq,
-		    "ack", (json_int_t)s->ack,
-		    "len", (json_int_t)s->len,
-		    "win", (int)s->window,
-		    "mark", (s->mark & FLOW_STEP_RETRANSMIT) ? "again" :
-		    (s->mark & FLOW_STEP_KEEPALIVE) ? "probe" : ""));
-	}
-	return arr;
-}
-
 static void
 on_report(const struct flow_result *r, void *arg)
 {
@@ -140,7 +116,7 @@ on_report(const struct flow_result *r, void *arg)
 
 		if (o == NULL)
 			errx(1, "out of memory");
-		json_object_set_new(o, "ladder", steps_json(r));
+		json_object_set_new(o, "ladder", flow_result_ladder_json(r));
 		out_json(o);
 		return;
 	}

@@ -21,6 +21,7 @@
 #include "errbuf.h"
 #include "evloop.h"
 #include "flow.h"
+#include "flow_out.h"
 #include "pktdecode.h"
 #include "sock.h"
 #include "sockopt.h"

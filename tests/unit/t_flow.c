@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "flow.h"
+#include "flow_out.h"
 
 #define ORIG 0
 #define RESP 1
