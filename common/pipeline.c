@@ -138,6 +138,14 @@ pipeline_advance(struct pipeline *pl, int64_t now_us)
 /* ------------------------------------------------------------------ */
 /* capture files */
 
+void
+pipeline_file_close(struct pipeline_file *f)
+{
+	if (f->p != NULL)
+		pcap_close(f->p);
+	f->p = NULL;
+}
+
 int
 pipeline_file_open(struct pipeline_file *f, const char *path,
     const char *filter, enum pipeline_file_err *why, char *errbuf)
@@ -160,6 +168,7 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
 		*why = PIPELINE_FILE_LINK;
 		errbuf_set(errbuf, "%s: link type %d (%s) is not supported",
 		    path, f->linktype, pipeline_link_name(f->linktype));
+		pipeline_file_close(f);
 		return -1;
 	}
 	if (filter != NULL) {
@@ -169,6 +178,7 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
 		    PCAP_NETMASK_UNKNOWN) < 0) {
 			*why = PIPELINE_FILE_FILTER;
 			errbuf_set(errbuf, "%s", pcap_geterr(f->p));
+			pipeline_file_close(f);
 			return -1;
 		}
 		if (pcap_setfilter(f->p, &prog) < 0) {
@@ -176,20 +186,13 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
 			errbuf_set(errbuf, "%s: filter: %s", path,
 			    pcap_geterr(f->p));
 			pcap_freecode(&prog);
+			pipeline_file_close(f);
 			return -1;
 		}
 		pcap_freecode(&prog);
 	}
 	*why = PIPELINE_FILE_OK;
 	return 0;
-}
-
-void
-pipeline_file_close(struct pipeline_file *f)
-{
-	if (f->p != NULL)
-		pcap_close(f->p);
-	f->p = NULL;
 }
 
 /*

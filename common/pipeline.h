@@ -82,7 +82,7 @@ struct pipeline_file {
  * reason (PIPELINE_FILE_*) and errbuf set: "PATH: why", except that for
  * PIPELINE_FILE_FILTER errbuf holds libpcap's message alone (the caller
  * knows its option's name), and for PIPELINE_FILE_LINK "PATH: link type
- * N (NAME) is not supported".
+ * N (NAME) is not supported". A file that fails is left closed.
  */
 int pipeline_file_open(struct pipeline_file *f, const char *path,
     const char *filter, enum pipeline_file_err *why, char *errbuf);
