@@ -626,11 +626,14 @@ flow_table_add(struct flow_table *t, const struct pkt_tcp *p)
 	 * SYN (its originator stays in SYN_SENT, its responder inactive);
 	 * it is one connection, kept whole (finrst.1 says so).
 	 */
-	if (f != NULL && !f->self && flow_zeek_attempt_over(f, si, p)) {
+	/* (the cheap tests first: most packets are neither) */
+	if (f != NULL && !f->self && p->ts_us >= f->attempt_at &&
+	    flow_zeek_attempt_over(f, si, p)) {
 		flow_report_free(t, f, false);
 		f = NULL;
 	}
-	if (f != NULL && flow_zeek_is_reuse(f, si, p)) {
+	if (f != NULL && (p->flags & PKT_SYN) &&
+	    flow_zeek_is_reuse(f, si, p)) {
 		flow_report_free(t, f, false);
 		f = NULL;
 	}

@@ -132,62 +132,7 @@ flow_index_schedule(struct flow_index *t, struct flow *f, int64_t d)
 }
 
 /* ------------------------------------------------------------------ */
-/* the hash table */
-
-static uint64_t
-load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* One endpoint folded to 64 bits: the address's halves and the port. */
-static inline uint64_t
-endpoint_key(const uint8_t *a, uint16_t port)
-{
-	return (load64(a) ^ (load64(a + 8) * 0x9e3779b97f4a7c15ull)) +
-	    ((uint64_t)port << 48 | port);
-}
-
-/* Direction-independent: the endpoints are combined symmetrically, then
- * mixed well (murmur3's finalizer): linear probing needs good low bits. */
-static inline uint64_t
-flow_index_hash(const struct pkt_tcp *p)
-{
-	uint64_t ka = endpoint_key(p->saddr, p->sport);
-	uint64_t kb = endpoint_key(p->daddr, p->dport);
-	uint64_t x = (ka + kb) ^ ((ka ^ kb) << 21 | (ka ^ kb) >> 43) ^
-	    p->family;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static inline int
-flow_match(const struct flow *f, const struct pkt_tcp *p, int *from)
-{
-	if (f->family != p->family)
-		return 0;
-	if (f->port[0] == p->sport && f->port[1] == p->dport &&
-	    memcmp(f->addr[0], p->saddr, 16) == 0 &&
-	    memcmp(f->addr[1], p->daddr, 16) == 0) {
-		*from = 0;
-		return 1;
-	}
-	if (f->port[1] == p->sport && f->port[0] == p->dport &&
-	    memcmp(f->addr[1], p->saddr, 16) == 0 &&
-	    memcmp(f->addr[0], p->daddr, 16) == 0) {
-		*from = 1;
-		return 1;
-	}
-	return 0;
-}
+/* the hash table (lookups: flow_index.h) */
 
 /* Room for one more entry: the slots stay at most half full. */
 int
@@ -274,21 +219,6 @@ flow_index_remove(struct flow_index *t, struct flow *f)
 		t->tail = f->prev;
 	t->count--;
 	flow_index_unschedule(t, f);
-}
-
-struct flow *
-flow_index_find(const struct flow_index *t, const struct pkt_tcp *p,
-    uint64_t *hash, int *from)
-{
-	uint64_t h = flow_index_hash(p);
-	size_t j, mask = t->nslots - 1;
-	struct flow *f;
-
-	*hash = h;
-	for (j = h & mask; (f = t->slots[j].f) != NULL; j = (j + 1) & mask)
-		if (t->slots[j].hash == h && flow_match(f, p, from))
-			return f;
-	return NULL;
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "flow_impl.h"
 #include "pktdecode.h"
@@ -39,13 +40,83 @@ int flow_index_init(struct flow_index *ix);
 /* Frees the index's own memory, not the flows it still holds. */
 void flow_index_free(struct flow_index *ix);
 
+/* Lookups are inline: they run once per packet, in flow_table_add(). */
+static inline uint64_t
+flow_index_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* One endpoint folded to 64 bits: the address's halves and the port. */
+static inline uint64_t
+flow_index_endpoint_key(const uint8_t *a, uint16_t port)
+{
+	return (flow_index_load64(a) ^
+	    (flow_index_load64(a + 8) * 0x9e3779b97f4a7c15ull)) +
+	    ((uint64_t)port << 48 | port);
+}
+
+/* Direction-independent: the endpoints are combined symmetrically, then
+ * mixed well (murmur3's finalizer): linear probing needs good low bits. */
+static inline uint64_t
+flow_index_hash(const struct pkt_tcp *p)
+{
+	uint64_t ka = flow_index_endpoint_key(p->saddr, p->sport);
+	uint64_t kb = flow_index_endpoint_key(p->daddr, p->dport);
+	uint64_t x = (ka + kb) ^ ((ka ^ kb) << 21 | (ka ^ kb) >> 43) ^
+	    p->family;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline int
+flow_index_match(const struct flow *f, const struct pkt_tcp *p, int *from)
+{
+	if (f->family != p->family)
+		return 0;
+	if (f->port[0] == p->sport && f->port[1] == p->dport &&
+	    memcmp(f->addr[0], p->saddr, 16) == 0 &&
+	    memcmp(f->addr[1], p->daddr, 16) == 0) {
+		*from = 0;
+		return 1;
+	}
+	if (f->port[1] == p->sport && f->port[0] == p->dport &&
+	    memcmp(f->addr[1], p->saddr, 16) == 0 &&
+	    memcmp(f->addr[0], p->daddr, 16) == 0) {
+		*from = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The open flow p belongs to, or NULL; *from is the side index p was sent
  * by (0: the flow's first sender) and *hash the 4-tuple's hash, for
  * flow_index_insert() when there is none.
  */
-struct flow *flow_index_find(const struct flow_index *ix,
-    const struct pkt_tcp *p, uint64_t *hash, int *from);
+static inline struct flow *
+flow_index_find(const struct flow_index *t, const struct pkt_tcp *p,
+    uint64_t *hash, int *from)
+{
+	uint64_t h = flow_index_hash(p);
+	size_t j, mask = t->nslots - 1;
+	struct flow *f;
+
+	*hash = h;
+	for (j = h & mask; (f = t->slots[j].f) != NULL; j = (j + 1) & mask)
+		if (t->slots[j].hash == h && flow_index_match(f, p, from))
+			return f;
+	return NULL;
+}
+
 
 /* Make room for one more flow. Returns -1 on ENOMEM. */
 int flow_index_reserve(struct flow_index *ix);
