@@ -278,6 +278,11 @@ jb_u64(struct jbuf *b, uint64_t v)
 	char t[24];
 	int i = (int)sizeof(t);
 
+	if (v < 10 && b->need + 1 < b->len) {
+		/* most counters are one digit: no copy through memcpy */
+		b->buf[b->need++] = (char)('0' + v);
+		return;
+	}
 	do {
 		t[--i] = (char)('0' + v % 10);
 		v /= 10;
