@@ -27,7 +27,7 @@ struct pipeline {
 	pipeline_seg_fn *seg_fn;
 	void *seg_arg;
 	struct pipeline_stats st;
-	pthread_mutex_t lock;	/* live capture: capture thread vs. caller */
+	pthread_mutex_t lock;	/* live: capture thread vs. caller */
 	int64_t last_ts;	/* files: latest segment time seen */
 	bool have_ts;
 	bool failed;		/* the table ran out of memory */
