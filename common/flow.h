@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "pktdecode.h"
 
 /*
@@ -107,6 +105,9 @@ struct flow_step {
 #define FLOW_STEP_KEEPALIVE	0x02
 #define FLOW_STEP_ZERO_WINDOW	0x04
 
+/* The ladder's first steps are the handshake; the last packets follow. */
+#define FLOW_LADDER_HEAD 4
+
 #define FLOW_HISTORY_MAX 64
 
 /* One connection, as the report callback sees it (valid during the call). */
@@ -185,7 +186,10 @@ const struct flow_summary *flow_table_summary(const struct flow_table *t);
 
 void flow_table_free(struct flow_table *t);
 
-/* Stable names, and their parsers (-1 when the name is unknown). */
+/*
+ * Stable names (flow_names.c), and their parsers (-1 when the name is
+ * unknown).
+ */
 const char *flow_class_name(enum flow_class c);
 int flow_class_parse(const char *name, enum flow_class *c);
 const char *flow_side_name(enum flow_side s);
@@ -193,45 +197,5 @@ const char *flow_state_name(enum flow_state s);
 int flow_state_parse(const char *name, enum flow_state *s);
 const char *flow_note_name(enum flow_note bit);
 int flow_note_parse(const char *name, enum flow_note *bit);
-
-/*
- * The finrst --json object of one connection (tcpfault's "wire"): the
- * fields documented in finrst.1. NULL on ENOMEM.
- */
-json_t *flow_result_json(const struct flow_result *r);
-
-/*
- * The same object as compact JSON text: exactly the bytes json_dumps()
- * gives for flow_result_json() with JSON_COMPACT | JSON_REAL_PRECISION(15),
- * written without allocating, for tools that print thousands.
- * snprintf-style: returns the length it needed (buf NUL-terminated when
- * len > 0).
- */
-int flow_result_json_text(const struct flow_result *r, char *buf,
-    size_t len);
-
-/* The finrst summary object ("type":"summary", counts by class, ...). */
-json_t *flow_summary_json(const struct flow_summary *s);
-
-/*
- * One aligned table line for r (no newline), snprintf-style: returns the
- * length it needed. flow_line_header() gives the matching header line.
- */
-int flow_result_line(const struct flow_result *r, char *buf, size_t len);
-const char *flow_line_header(void);
-
-/*
- * The notes of r as short sentences, "; "-separated ("resp never
- * acknowledged 120 bytes from orig (unacknowledged, not lost)"),
- * snprintf-style. Empty when r has no notes.
- */
-int flow_result_notes_text(const struct flow_result *r, char *buf,
-    size_t len);
-
-/*
- * A text sequence diagram of r's kept steps (handshake and last packets),
- * malloc'd, lines ending in '\n'. NULL on ENOMEM.
- */
-char *flow_result_ladder(const struct flow_result *r);
 
 #endif

@@ -4,26 +4,25 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <pcap/pcap.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "errbuf.h"
 #include "expect.h"
 #include "flow.h"
+#include "flow_out.h"
 #include "numparse.h"
 #include "pktdecode.h"
-#include "reader.h"
+#include "pipeline.h"
+#include "stop.h"
 #include "timeline.h"
 
 #define EXIT_EXPECT	1
@@ -32,7 +31,8 @@
 
 #define DEFAULT_LADDER	8
 
-static struct config {
+/* The options, parsed once in main() and read-only below it. */
+struct config {
 	bool json;
 	bool quiet;
 	bool verbose;
@@ -42,26 +42,20 @@ static struct config {
 	int64_t grace_ms;	/* -1: the library's default */
 	int64_t idle_ms;
 	int snaplen;
-	struct expect **expects;
+	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
-} cfg = { .grace_ms = -1 };
+};
 
-/* Everything the report callback needs. */
-static struct run {
-	struct flow_table *table;
-	uint64_t pkt_status[PKT_STATUS_COUNT];
-	uint64_t frames;
+/* One run: what the report callback and the summary need. */
+struct run {
+	const struct config *cfg;
+	struct pipeline *pl;
 	bool header_done;
 	bool out_failed;
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
-	pthread_mutex_t lock;	/* live capture: thread vs. main */
 	atomic_bool stop;	/* stdout is gone: stop reading */
-	int64_t last_ts;	/* latest segment time seen */
-	bool have_ts;
-} run = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static volatile sig_atomic_t stop_signal;
+};
 
 static void
 usage(void)
@@ -81,70 +75,46 @@ usage(void)
  * capture flushes every line; reading files, stdio's buffer does.
  */
 static void
-out_check(void)
+out_check(struct run *run)
 {
-	if (!run.out_failed && (ferror(stdout) ||
-	    (cfg.iface != NULL && fflush(stdout) == EOF))) {
-		run.out_failed = true;
-		atomic_store(&run.stop, true);
+	if (!run->out_failed && (ferror(stdout) ||
+	    (run->cfg->iface != NULL && fflush(stdout) == EOF))) {
+		run->out_failed = true;
+		atomic_store(&run->stop, true);
 		if (errno != EPIPE)
 			warn("stdout");
 	}
 }
 
 static void
-out_json(json_t *o)
+out_json(struct run *run, json_t *o)
 {
 	if (jsonl_write_opts(stdout, o, JSON_REAL_PRECISION(15),
-	    cfg.iface != NULL) < 0)
-		out_check();
-}
-
-static json_t *
-steps_json(const struct flow_result *r)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < r->nsteps; i++) {
-		const struct flow_step *s = &r->steps[i];
-		char fl[10];
-
-		json_array_append_new(arr, json_pack(
-		    "{s:I, s:s, s:s, s:I, s:I, s:I, s:i, s:s}",
-		    "t_us", (json_int_t)(s->ts_us - r->ts_us),
-		    "from", flow_side_name((enum flow_side)s->from),
-		    "flags", pkt_flags_str(s->flags, fl),
-		    "seq", (json_int_t)s->seq,
-		    "ack", (json_int_t)s->ack,
-		    "len", (json_int_t)s->len,
-		    "win", (int)s->window,
-		    "mark", (s->mark & FLOW_STEP_RETRANSMIT) ? "again" :
-		    (s->mark & FLOW_STEP_KEEPALIVE) ? "probe" : ""));
-	}
-	return arr;
+	    run->cfg->iface != NULL) < 0)
+		out_check(run);
 }
 
 static void
 on_report(const struct flow_result *r, void *arg)
 {
+	struct run *run = arg;
+	const struct config *cfg = run->cfg;
 	size_t i;
 
-	(void)arg;
-	for (i = 0; i < cfg.nexpects; i++)
-		expect_feed(cfg.expects[i], r);
-	if (cfg.quiet || run.out_failed)
+	for (i = 0; i < cfg->nexpects; i++)
+		expect_feed(cfg->expects[i], r);
+	if (cfg->quiet || run->out_failed)
 		return;
-	if (cfg.json && cfg.ladder) {
+	if (cfg->json && cfg->ladder) {
 		json_t *o = flow_result_json(r);
 
 		if (o == NULL)
 			errx(1, "out of memory");
-		json_object_set_new(o, "ladder", steps_json(r));
-		out_json(o);
+		json_object_set_new(o, "ladder", flow_result_ladder_json(r));
+		out_json(run, o);
 		return;
 	}
-	if (cfg.json) {
+	if (cfg->json) {
 		/* the same bytes as jansson's, without building the tree */
 		char buf[4096];
 		int n = flow_result_json_text(r, buf, sizeof(buf) - 1);
@@ -154,19 +124,19 @@ on_report(const struct flow_result *r, void *arg)
 
 			if (o == NULL)
 				errx(1, "out of memory");
-			out_json(o);
+			out_json(run, o);
 			return;
 		}
 		buf[n] = '\n';
 		if (fwrite(buf, 1, (size_t)n + 1, stdout) != (size_t)n + 1)
-			out_check();
-		else if (cfg.iface != NULL)
-			out_check();
+			out_check(run);
+		else if (cfg->iface != NULL)
+			out_check(run);
 		return;
 	}
-	if (!run.header_done) {
+	if (!run->header_done) {
 		printf("%s\n", flow_line_header());
-		run.header_done = true;
+		run->header_done = true;
 	}
 	{
 		char line[1024];
@@ -184,7 +154,7 @@ on_report(const struct flow_result *r, void *arg)
 			printf("%s\n", line);
 		}
 	}
-	if (cfg.ladder) {
+	if (cfg->ladder) {
 		char *l = flow_result_ladder(r);
 
 		if (l == NULL)
@@ -192,70 +162,51 @@ on_report(const struct flow_result *r, void *arg)
 		printf("%s\n", l);
 		free(l);
 	}
-	out_check();
+	out_check(run);
 }
 
 static void
-feed_frame(int linktype, int64_t ts_us, const uint8_t *frame,
-    uint32_t caplen)
-{
-	struct pkt_tcp seg;
-	enum pkt_status st;
-
-	run.frames++;
-	st = pkt_decode(linktype, ts_us, frame, caplen, &seg);
-	run.pkt_status[st]++;
-	if (st == PKT_TCP && flow_table_add(run.table, &seg) < 0)
-		errx(1, "out of memory tracking connections");
-}
+set_error(struct run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-set_error(const char *fmt, ...)
+set_error(struct run *run, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (run.error[0])
+	if (run->error[0])
 		return;
 	va_start(ap, fmt);
-	vsnprintf(run.error, sizeof(run.error), fmt, ap);
+	vsnprintf(run->error, sizeof(run->error), fmt, ap);
 	va_end(ap);
 }
 
-static const char *
-link_name(int dlt)
-{
-	const char *n = pcap_datalink_val_to_name(dlt);
-
-	return n ? n : "unknown";
-}
-
 static void
-print_summary(const struct flow_summary *s, int exit_code,
-    const char *expect_report)
+print_summary(struct run *run, int exit_code, const char *expect_report)
 {
+	const struct config *cfg = run->cfg;
+	const struct flow_summary *s = pipeline_summary(run->pl);
+	const struct pipeline_stats *ps = pipeline_stats(run->pl);
 	size_t i;
 	uint64_t unacked = s->with_note[0] + s->with_note[1];
 
-	if (cfg.json) {
+	if (cfg->json) {
 		json_t *o = flow_summary_json(s), *pk;
 
 		if (o == NULL)
 			errx(1, "out of memory");
-		pk = json_pack("{s:I}", "frames", (json_int_t)run.frames);
+		pk = json_pack("{s:I}", "frames", (json_int_t)ps->frames);
 		for (i = 0; pk && i < PKT_STATUS_COUNT; i++)
 			json_object_set_new(pk, pkt_status_name(
 			    (enum pkt_status)i), json_integer(
-			    (json_int_t)run.pkt_status[i]));
+			    (json_int_t)ps->status[i]));
 		json_object_set_new(o, "packets", pk);
-		json_object_set_new(o, "files", json_incref(run.files));
-		if (cfg.nexpects) {
+		json_object_set_new(o, "files", json_incref(run->files));
+		if (cfg->nexpects) {
 			json_t *ex = json_array();
 
-			for (i = 0; ex && i < cfg.nexpects; i++) {
-				json_t *one = expect_json(cfg.expects[i]);
+			for (i = 0; ex && i < cfg->nexpects; i++) {
+				json_t *one = expect_json(cfg->expects[i]);
 
 				json_array_extend(ex, one);
 				json_decref(one);
@@ -263,17 +214,17 @@ print_summary(const struct flow_summary *s, int exit_code,
 			json_object_set_new(o, "expect", ex);
 		}
 		json_object_set_new(o, "exit", json_integer(exit_code));
-		if (run.error[0])
+		if (run->error[0])
 			json_object_set_new(o, "error",
-			    json_string(run.error));
-		out_json(o);
+			    json_string(run->error));
+		out_json(run, o);
 		if (fflush(stdout) == EOF)
-			out_check();
+			out_check(run);
 		return;
 	}
-	if (run.out_failed)
+	if (run->out_failed)
 		return;
-	if (!cfg.quiet && run.header_done && !cfg.ladder)
+	if (!cfg->quiet && run->header_done && !cfg->ladder)
 		printf("\n");
 	printf("%" PRIu64 " connection%s:", s->connections,
 	    s->connections == 1 ? "" : "s");
@@ -286,19 +237,19 @@ print_summary(const struct flow_summary *s, int exit_code,
 	    s->closed_by_orig, s->closed_by_resp);
 	printf("%" PRIu64 " frames: %" PRIu64 " TCP, %" PRIu64 " not TCP, %"
 	    PRIu64 " not IP, %" PRIu64 " fragments, %" PRIu64 " truncated, %"
-	    PRIu64 " malformed\n", run.frames, run.pkt_status[PKT_TCP],
-	    run.pkt_status[PKT_NOT_TCP], run.pkt_status[PKT_NOT_IP],
-	    run.pkt_status[PKT_FRAGMENT], run.pkt_status[PKT_TRUNCATED],
-	    run.pkt_status[PKT_MALFORMED]);
+	    PRIu64 " malformed\n", ps->frames, ps->status[PKT_TCP],
+	    ps->status[PKT_NOT_TCP], ps->status[PKT_NOT_IP],
+	    ps->status[PKT_FRAGMENT], ps->status[PKT_TRUNCATED],
+	    ps->status[PKT_MALFORMED]);
 	if (unacked)
 		printf("unacknowledged bytes are not necessarily lost (the"
 		    " receiver may still read them); data an application"
 		    " never sent is not on the wire at all\n");
-	if (expect_report == NULL && cfg.nexpects)
-		printf("all %zu expectation%s held\n", cfg.nexpects,
-		    cfg.nexpects == 1 ? "" : "s");
-	if (fflush(stdout) == EOF && !run.out_failed) {
-		run.out_failed = true;
+	if (expect_report == NULL && cfg->nexpects)
+		printf("all %zu expectation%s held\n", cfg->nexpects,
+		    cfg->nexpects == 1 ? "" : "s");
+	if (fflush(stdout) == EOF && !run->out_failed) {
+		run->out_failed = true;
 		if (errno != EPIPE)
 			warn("stdout");
 	}
@@ -306,17 +257,18 @@ print_summary(const struct flow_summary *s, int exit_code,
 
 /* Evaluate expectations, print the summary; returns the exit code. */
 static int
-finish(int code)
+finish(struct run *run, int code)
 {
+	const struct config *cfg = run->cfg;
 	char *report = NULL, *all = NULL;
 	size_t i, len = 0;
 	bool ok = true;
 
-	flow_table_flush(run.table);
-	for (i = 0; i < cfg.nexpects; i++) {
+	pipeline_flush(run->pl);
+	for (i = 0; i < cfg->nexpects; i++) {
 		char *r = NULL;
 
-		if (!expect_finish(cfg.expects[i], &r))
+		if (!expect_finish(cfg->expects[i], &r))
 			ok = false;
 		if (r) {
 			size_t n = strlen(r);
@@ -333,7 +285,7 @@ finish(int code)
 	report = all;
 	if (!ok && code == 0)
 		code = EXIT_EXPECT;
-	print_summary(flow_table_summary(run.table), code, report);
+	print_summary(run, code, report);
 	if (report) {
 		/* one line per broken assertion, on stderr for CI logs */
 		char *line = report, *nl;
@@ -348,176 +300,125 @@ finish(int code)
 	return code;
 }
 
-/* A clock step back by more than this starts another capture. */
-#define NEW_CAPTURE_US 1000000
-
+/* -v: say which file is being read, as it starts (the reading thread). */
 static void
-on_segment(const struct pkt_tcp *seg, void *arg)
+on_file(const struct pipeline_file *f, void *arg)
 {
 	(void)arg;
-	/*
-	 * Files given out of time order (or unrelated captures) are separate
-	 * captures: end the earlier one rather than clamp the later one's
-	 * packets to its clock. Small steps back (reordered capture queues)
-	 * stay in one capture.
-	 */
-	if (run.have_ts && seg->ts_us + NEW_CAPTURE_US < run.last_ts) {
-		flow_table_flush(run.table);
-		run.last_ts = seg->ts_us;
-	} else if (!run.have_ts || seg->ts_us > run.last_ts) {
-		run.last_ts = seg->ts_us;
-	}
-	run.have_ts = true;
-	if (flow_table_add(run.table, seg) < 0)
-		errx(1, "out of memory tracking connections");
+	fprintf(stderr, "finrst: reading %s (%s)\n", f->path,
+	    pipeline_link_name(f->linktype));
 }
 
 static int
-run_files(int argc, char **argv)
+run_files(struct run *run, int argc, char **argv)
 {
-	struct reader_input *in = calloc((size_t)argc, sizeof(*in));
-	struct reader_stats st;
-	char perr[PCAP_ERRBUF_SIZE];
+	const struct config *cfg = run->cfg;
+	struct pipeline_file *in = calloc((size_t)argc, sizeof(*in));
+	char ebuf[ERRBUF_LEN];
+	enum pipeline_file_err why;
 	int i, code = 0, rc;
 
 	if (in == NULL)
 		err(1, "calloc");
 	/* Open everything first: a missing file fails before any output. */
 	for (i = 0; i < argc; i++) {
-		int dlt;
-
-		in[i].path = argv[i];
-		in[i].p = pcap_open_offline(argv[i], perr);
-		if (in[i].p == NULL) {
-			if (strcmp(argv[i], "-") != 0 && access(argv[i],
-			    R_OK) < 0)
-				warn("%s", argv[i]);
-			else
-				warnx("%s: %s", argv[i], perr);
+		if (pipeline_file_open(&in[i], argv[i], cfg->filter, &why,
+		    ebuf) == 0)
+			continue;
+		switch (why) {
+		case PIPELINE_FILE_LINK:
+			warnx("%s: finrst reads Ethernet, Linux cooked (SLL,"
+			    " SLL2), BSD loopback/NULL and raw IP captures",
+			    ebuf);
 			exit(EXIT_INPUT);
-		}
-		dlt = pcap_datalink(in[i].p);
-		if (!pkt_link_supported(dlt)) {
-			warnx("%s: link type %d (%s) is not supported: finrst"
-			    " reads Ethernet, Linux cooked (SLL, SLL2), BSD"
-			    " loopback/NULL and raw IP captures", argv[i],
-			    dlt, link_name(dlt));
+		case PIPELINE_FILE_FILTER:
+			warnx("-f: %s", ebuf);
+			exit(EXIT_USAGE);
+		default:
+			warnx("%s", ebuf);
 			exit(EXIT_INPUT);
-		}
-		if (cfg.filter) {
-			struct bpf_program prog;
-
-			if (pcap_compile(in[i].p, &prog, cfg.filter, 1,
-			    PCAP_NETMASK_UNKNOWN) < 0) {
-				warnx("-f: %s", pcap_geterr(in[i].p));
-				exit(EXIT_USAGE);
-			}
-			if (pcap_setfilter(in[i].p, &prog) < 0) {
-				warnx("%s: filter: %s", argv[i],
-				    pcap_geterr(in[i].p));
-				exit(EXIT_INPUT);
-			}
-			pcap_freecode(&prog);
 		}
 	}
-	memset(&st, 0, sizeof(st));
-	st.files = run.files;
-	rc = reader_run(in, argc, cfg.verbose, on_segment, NULL, &run.stop,
-	    &st);
+	rc = pipeline_read_files(run->pl, in, argc,
+	    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+	if (pipeline_failed(run->pl))
+		errx(1, "out of memory tracking connections");
 	if (rc == -2)
 		errx(1, "out of memory");
-	run.frames = st.frames;
-	memcpy(run.pkt_status, st.status, sizeof(run.pkt_status));
+	for (i = 0; i < argc; i++)
+		if (in[i].ended)
+			json_array_append_new(run->files, json_pack(
+			    "{s:s, s:s, s:I}", "path", in[i].path, "link",
+			    pipeline_link_name(in[i].linktype), "packets",
+			    (json_int_t)in[i].packets));
 	if (rc < 0) {
-		set_error("%s", st.error);
+		set_error(run, "%s", pipeline_error(run->pl));
 		code = EXIT_INPUT;
 	}
-	code = finish(code);
+	code = finish(run, code);
 	if (code == EXIT_INPUT)
-		warnx("%s", run.error);
+		warnx("%s", run->error);
 	for (i = 0; i < argc; i++)
-		if (in[i].p)
-			pcap_close(in[i].p);
+		pipeline_file_close(&in[i]);
 	free(in);
-	return run.out_failed && code == 0 ? 1 : code;
-}
-
-static void
-live_frame(void *arg, int linktype, int64_t ts_us, uint32_t len,
-    const uint8_t *frame, uint32_t caplen)
-{
-	(void)arg;
-	(void)len;
-	pthread_mutex_lock(&run.lock);
-	feed_frame(linktype, ts_us, frame, caplen);
-	pthread_mutex_unlock(&run.lock);
-}
-
-static void
-on_signal(int sig)
-{
-	stop_signal = sig;
+	return run->out_failed && code == 0 ? 1 : code;
 }
 
 static int
-run_live(void)
+run_live(struct run *run)
 {
+	const struct config *cfg = run->cfg;
 	struct capture_opts o = {
-		.iface = cfg.iface, .filter = cfg.filter,
-		.snaplen = cfg.snaplen,
+		.iface = cfg->iface, .filter = cfg->filter,
+		.snaplen = cfg->snaplen,
 	};
-	struct sigaction sa;
 	char ebuf[ERRBUF_LEN];
 	enum capture_err why;
 	struct capture *c;
 	int code;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	c = capture_open(&o, live_frame, NULL, &why, ebuf);
+	if (stop_catch(NULL, ebuf) < 0)
+		errx(1, "%s", ebuf);
+	c = pipeline_capture_open(run->pl, &o, &why, ebuf);
 	if (c == NULL) {
 		warnx("%s", ebuf);	/* "capture on IFACE: why" */
 		return why == CAPTURE_ERR_FILTER ? EXIT_USAGE : EXIT_INPUT;
 	}
 	if (!pkt_link_supported(capture_linktype(c))) {
-		warnx("%s: link type %d (%s) is not supported", cfg.iface,
-		    capture_linktype(c), link_name(capture_linktype(c)));
+		warnx("%s: link type %d (%s) is not supported", cfg->iface,
+		    capture_linktype(c),
+		    pipeline_link_name(capture_linktype(c)));
 		capture_close(c);
 		return EXIT_INPUT;
 	}
 	if (capture_start(c, ebuf) < 0) {
-		warnx("%s: %s", cfg.iface, ebuf);
+		warnx("%s: %s", cfg->iface, ebuf);
 		capture_close(c);
 		return EXIT_INPUT;
 	}
-	json_array_append_new(run.files, json_pack("{s:s, s:s}", "interface",
-	    cfg.iface, "link", link_name(capture_linktype(c))));
-	if (cfg.verbose) {
+	json_array_append_new(run->files, json_pack("{s:s, s:s}",
+	    "interface", cfg->iface, "link",
+	    pipeline_link_name(capture_linktype(c))));
+	if (cfg->verbose) {
 		fprintf(stderr, "finrst: capturing on %s (%s)%s%s\n",
-		    cfg.iface, link_name(capture_linktype(c)),
-		    cfg.filter ? ", filter: " : "",
-		    cfg.filter ? cfg.filter : "");
+		    cfg->iface, pipeline_link_name(capture_linktype(c)),
+		    cfg->filter ? ", filter: " : "",
+		    cfg->filter ? cfg->filter : "");
 		fflush(stderr);
 	}
-	while (!stop_signal && !run.out_failed) {
-		struct timeval tv;
+	while (!stop_requested() && !run->out_failed) {
 		struct timespec nap = { 0, 200 * 1000 * 1000 };
 
 		nanosleep(&nap, NULL);
-		gettimeofday(&tv, NULL);
+		if (pipeline_failed(run->pl))
+			errx(1, "out of memory tracking connections");
 		/* Settle connections whose grace ran out while quiet. */
-		pthread_mutex_lock(&run.lock);
-		flow_table_advance(run.table, (int64_t)tv.tv_sec * 1000000 +
-		    tv.tv_usec);
-		pthread_mutex_unlock(&run.lock);
+		pipeline_advance(run->pl, clock_wall_us());
 	}
 	capture_stop(c, 0, 0, ebuf);
 	capture_close(c);
-	code = finish(0);
-	return run.out_failed && code == 0 ? 1 : code;
+	code = finish(run, 0);
+	return run->out_failed && code == 0 ? 1 : code;
 }
 
 int
@@ -537,6 +438,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct config cfg = { .grace_ms = -1 };
+	struct run run = { .cfg = &cfg };
 	char ebuf[ERRBUF_LEN];
 	struct flow_config fc;
 	int ch, code;
@@ -642,16 +545,16 @@ main(int argc, char **argv)
 	fc.grace_us = cfg.grace_ms < 0 ? -1 : cfg.grace_ms * 1000;
 	fc.idle_us = cfg.idle_ms * 1000;
 	fc.ladder = cfg.ladder;
-	run.table = flow_table_new(&fc, on_report, NULL);
+	run.pl = pipeline_new(&fc, on_report, &run);
 	run.files = json_array();
-	if (run.table == NULL || run.files == NULL)
+	if (run.pl == NULL || run.files == NULL)
 		errx(1, "out of memory");
 	if (cfg.iface != NULL)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 
-	code = cfg.iface ? run_live() : run_files(argc, argv);
+	code = cfg.iface ? run_live(&run) : run_files(&run, argc, argv);
 
-	flow_table_free(run.table);
+	pipeline_free(run.pl);
 	json_decref(run.files);
 	while (cfg.nexpects > 0)
 		expect_free(cfg.expects[--cfg.nexpects]);

@@ -21,6 +21,8 @@
 #include "errbuf.h"
 #include "evloop.h"
 #include "flow.h"
+#include "flow_out.h"
+#include "pipeline.h"
 #include "pktdecode.h"
 #include "sock.h"
 #include "sockopt.h"
@@ -72,7 +74,7 @@ struct run {
 	struct capture *cap;
 	char cap_why[ERRBUF_LEN];
 	char pcap_path[PATH_MAX];
-	struct flow_table *flows;
+	struct pipeline *flows;
 	struct flowrec *recs;
 	size_t nrecs;
 	struct seg *segs;
@@ -363,18 +365,12 @@ kill_all(struct run *r)
 		}
 }
 
-/* Capture thread: decode, classify, and keep the per-side evidence. */
+/* Capture thread, after the classifier: keep the per-side evidence. */
 static void
-on_packet(void *arg, int linktype, int64_t ts_us, uint32_t len,
-    const uint8_t *frame, uint32_t caplen)
+on_segment(const struct pkt_tcp *seg, void *arg)
 {
 	struct run *r = arg;
-	struct pkt_tcp seg;
 
-	(void)len;
-	if (pkt_decode(linktype, ts_us, frame, caplen, &seg) != PKT_TCP)
-		return;
-	flow_table_add(r->flows, &seg);
 	if (r->nsegs == r->capsegs) {
 		size_t ncap = r->capsegs ? r->capsegs * 2 : 1024;
 		struct seg *ns = realloc(r->segs, ncap * sizeof(*ns));
@@ -384,9 +380,9 @@ on_packet(void *arg, int linktype, int64_t ts_us, uint32_t len,
 		r->segs = ns;
 		r->capsegs = ncap;
 	}
-	r->segs[r->nsegs++] = (struct seg){ .ts_us = ts_us,
-	    .sport = seg.sport, .dport = seg.dport, .flags = seg.flags,
-	    .len = seg.payload_len };
+	r->segs[r->nsegs++] = (struct seg){ .ts_us = seg->ts_us,
+	    .sport = seg->sport, .dport = seg->dport, .flags = seg->flags,
+	    .len = seg->payload_len };
 }
 
 static void
@@ -795,8 +791,7 @@ run_free(struct run *r)
 	free(r->recs);
 	free(r->segs);
 	json_decref(r->diffs);
-	if (r->flows != NULL)
-		flow_table_free(r->flows);
+	pipeline_free(r->flows);
 }
 
 json_t *
@@ -858,7 +853,9 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	snprintf(port, sizeof(port), "%u", r.server_port);
 	snprintf(filter, sizeof(filter), "tcp port %u", r.server_port);
 	r.epoch_us = clock_mono_us();
-	r.flows = flow_table_new(NULL, on_flow, &r);
+	r.flows = pipeline_new(NULL, on_flow, &r);
+	if (r.flows != NULL)
+		pipeline_on_segment(r.flows, on_segment, &r);
 	if (opts->no_capture) {
 		snprintf(r.cap_why, sizeof(r.cap_why), "--no-capture");
 	} else {
@@ -867,7 +864,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 			pcap_name(&r, iter);
 			co.pcap_path = r.pcap_path;
 		}
-		r.cap = capture_open(&co, on_packet, &r, &why, r.cap_why);
+		r.cap = pipeline_capture_open(r.flows, &co, &why, r.cap_why);
 	}
 	if (spawn(&r, ROLE_CLIENT, lfd, "127.0.0.1", port, errbuf) == -1 ||
 	    spawn(&r, ROLE_SERVER, lfd, "127.0.0.1", port, errbuf) == -1)
@@ -890,7 +887,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 	    errbuf) == -1)
 		diff(&r, "%s", errbuf);
 	release(&r);
-	flow_table_flush(r.flows);
+	pipeline_flush(r.flows);
 	res = judge(&r, started_ms);
 	capture_close(r.cap);
 	r.cap = NULL;

@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 
 #include "flow.h"
+#include "flow_out.h"
 #include "pktdecode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include "flow.h"
+#include "flow_out.h"
+#include "flow_json_check.h"
 
 #define ORIG 0
 #define RESP 1
@@ -20,28 +22,6 @@
 static struct flow_result got[MAX_RESULTS];
 static char ladders[MAX_RESULTS][4096];
 static int ngot;
-
-/* The fast JSON text is byte for byte what jansson dumps. */
-static void
-check_json_text(const struct flow_result *r)
-{
-	json_t *j = flow_result_json(r);
-	char *want, text[2048], tiny[16];
-	int n;
-
-	assert_non_null(j);
-	want = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	assert_non_null(want);
-	n = flow_result_json_text(r, text, sizeof(text));
-	assert_string_equal(text, want);
-	assert_int_equal(n, (int)strlen(want));
-	/* a short buffer: truncated, terminated, the full length returned */
-	assert_int_equal(flow_result_json_text(r, tiny, sizeof(tiny)), n);
-	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
-	assert_memory_equal(tiny, want, sizeof(tiny) - 1);
-	free(want);
-	json_decref(j);
-}
 
 static void
 collect(const struct flow_result *r, void *arg)
@@ -1035,34 +1015,6 @@ test_self_connect_syn_and_reuse(void **state)
 }
 
 static void
-test_json_text_reals(void **state)
-{
-	static const int64_t durations[] = { 0, 1, 5, 10, 30, 99, 100, 150,
-	    1910, 999999, 999999999999999LL, 1000000000000000LL,
-	    1000000, 3000000, 1234567891, 86400000000LL * 400 };
-	struct flow_result r;
-	size_t i;
-
-	(void)state;
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET6;
-	r.orig_addr[15] = 1;
-	r.resp_addr[0] = 0xfe;
-	r.resp_addr[1] = 0x80;
-	r.teardown = FLOW_VANISHED;
-	r.closed_by = FLOW_SIDE_RESP;
-	r.waiter = FLOW_SIDE_RESP;
-	r.notes = ~0u >> (32 - FLOW_NOTE_COUNT);
-	r.partial = true;
-	r.ts_us = -1;	/* before the epoch: still a valid time */
-	r.orig.packets = UINT64_MAX >> 1;
-	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
-		r.last_ts_us = r.ts_us + durations[i];
-		check_json_text(&r);
-	}
-}
-
-static void
 test_names(void **state)
 {
 	enum flow_class c;
@@ -1114,7 +1066,6 @@ main(void)
 		cmocka_unit_test(test_self_connect_rst_and_open),
 		cmocka_unit_test(test_self_connect_probes),
 		cmocka_unit_test(test_self_connect_syn_and_reuse),
-		cmocka_unit_test(test_json_text_reals),
 		cmocka_unit_test(test_names),
 	};
 

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The packet->flow pipeline: capture or files, decode, classify, report. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "pipeline.h"
+
+/* A clock step back by more than this starts another capture. */
+#define NEW_CAPTURE_US	1000000
+
+/*
+ * From files, segments travel in batches through a small ring: one lock
+ * round trip per few hundred packets, and at most NBATCH * BATCH decoded
+ * segments in memory whatever the capture's size.
+ */
+#define BATCH	512
+#define NBATCH	8
+
+struct pipeline {
+	struct flow_table *table;
+	pipeline_seg_fn *seg_fn;
+	void *seg_arg;
+	struct pipeline_stats st;
+	pthread_mutex_t lock;	/* live: capture thread vs. caller */
+	int64_t last_ts;	/* files: latest segment time seen */
+	bool have_ts;
+	bool failed;		/* the table ran out of memory */
+	char error[512];	/* where a capture file broke */
+};
+
+struct batch {
+	int n;
+	struct pkt_tcp seg[BATCH];
+};
+
+/* Reading files: the reading thread produces, the caller's consumes. */
+struct reading {
+	struct pipeline *pl;
+	struct pipeline_file *in;
+	int nin;
+	pipeline_file_fn *on_file;
+	void *arg;
+	bool threaded;		/* false: no second thread, take turns */
+	atomic_bool *stop;
+	int rc;
+
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty, not_full;
+	struct batch *ring;
+	int head, count;	/* consumer's next batch, batches ready */
+	bool done;
+};
+
+const char *
+pipeline_link_name(int linktype)
+{
+	const char *n = pcap_datalink_val_to_name(linktype);
+
+	return n ? n : "unknown";
+}
+
+struct pipeline *
+pipeline_new(const struct flow_config *fc, flow_report_fn report, void *arg)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (pl == NULL)
+		return NULL;
+	pl->table = flow_table_new(fc, report, arg);
+	if (pl->table == NULL) {
+		free(pl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&pl->lock, NULL);
+	return pl;
+}
+
+void
+pipeline_on_segment(struct pipeline *pl, pipeline_seg_fn *fn, void *arg)
+{
+	pl->seg_fn = fn;
+	pl->seg_arg = arg;
+}
+
+/* One segment into the table, then to the caller's hook. */
+static void
+classify(struct pipeline *pl, const struct pkt_tcp *seg)
+{
+	if (flow_table_add(pl->table, seg) < 0)
+		pl->failed = true;
+	if (pl->seg_fn != NULL)
+		pl->seg_fn(seg, pl->seg_arg);
+}
+
+/* ------------------------------------------------------------------ */
+/* live capture */
+
+static void
+live_frame(void *arg, int linktype, int64_t ts_us, uint32_t len,
+    const uint8_t *frame, uint32_t caplen)
+{
+	struct pipeline *pl = arg;
+	struct pkt_tcp seg;
+	enum pkt_status s;
+
+	(void)len;
+	pthread_mutex_lock(&pl->lock);
+	pl->st.frames++;
+	s = pkt_decode(linktype, ts_us, frame, caplen, &seg);
+	pl->st.status[s]++;
+	if (s == PKT_TCP)
+		classify(pl, &seg);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+struct capture *
+pipeline_capture_open(struct pipeline *pl, const struct capture_opts *o,
+    enum capture_err *why, char *errbuf)
+{
+	return capture_open(o, live_frame, pl, why, errbuf);
+}
+
+void
+pipeline_advance(struct pipeline *pl, int64_t now_us)
+{
+	pthread_mutex_lock(&pl->lock);
+	flow_table_advance(pl->table, now_us);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* capture files */
+
+void
+pipeline_file_close(struct pipeline_file *f)
+{
+	if (f->p != NULL)
+		pcap_close(f->p);
+	f->p = NULL;
+}
+
+int
+pipeline_file_open(struct pipeline_file *f, const char *path,
+    const char *filter, enum pipeline_file_err *why, char *errbuf)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->p = pcap_open_offline(path, perr);
+	if (f->p == NULL) {
+		*why = PIPELINE_FILE_OPEN;
+		if (strcmp(path, "-") != 0 && access(path, R_OK) < 0)
+			errbuf_set(errbuf, "%s: %s", path, strerror(errno));
+		else
+			errbuf_set(errbuf, "%s: %s", path, perr);
+		return -1;
+	}
+	f->linktype = pcap_datalink(f->p);
+	if (!pkt_link_supported(f->linktype)) {
+		*why = PIPELINE_FILE_LINK;
+		errbuf_set(errbuf, "%s: link type %d (%s) is not supported",
+		    path, f->linktype, pipeline_link_name(f->linktype));
+		pipeline_file_close(f);
+		return -1;
+	}
+	if (filter != NULL) {
+		struct bpf_program prog;
+
+		if (pcap_compile(f->p, &prog, filter, 1,
+		    PCAP_NETMASK_UNKNOWN) < 0) {
+			*why = PIPELINE_FILE_FILTER;
+			errbuf_set(errbuf, "%s", pcap_geterr(f->p));
+			pipeline_file_close(f);
+			return -1;
+		}
+		if (pcap_setfilter(f->p, &prog) < 0) {
+			*why = PIPELINE_FILE_SETFILTER;
+			errbuf_set(errbuf, "%s: filter: %s", path,
+			    pcap_geterr(f->p));
+			pcap_freecode(&prog);
+			pipeline_file_close(f);
+			return -1;
+		}
+		pcap_freecode(&prog);
+	}
+	*why = PIPELINE_FILE_OK;
+	return 0;
+}
+
+/*
+ * Files given out of time order (or unrelated captures) are separate
+ * captures: end the earlier one rather than clamp the later one's packets
+ * to its clock. Small steps back (reordered capture queues) stay in one
+ * capture.
+ */
+static void
+classify_file_seg(struct reading *rd, const struct pkt_tcp *seg)
+{
+	struct pipeline *pl = rd->pl;
+
+	if (pl->have_ts && seg->ts_us + NEW_CAPTURE_US < pl->last_ts) {
+		flow_table_flush(pl->table);
+		pl->last_ts = seg->ts_us;
+	} else if (!pl->have_ts || seg->ts_us > pl->last_ts) {
+		pl->last_ts = seg->ts_us;
+	}
+	pl->have_ts = true;
+	classify(pl, seg);
+	if (pl->failed)
+		atomic_store(rd->stop, true);
+}
+
+/* The producer owns ring[(head + count) % NBATCH] until it publishes it. */
+static struct batch *
+slot_wait(struct reading *rd)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&rd->lock);
+	while (rd->count == NBATCH && !atomic_load(rd->stop))
+		pthread_cond_wait(&rd->not_full, &rd->lock);
+	b = atomic_load(rd->stop) ? NULL :
+	    &rd->ring[(rd->head + rd->count) % NBATCH];
+	pthread_mutex_unlock(&rd->lock);
+	if (b)
+		b->n = 0;
+	return b;
+}
+
+static void
+consume(struct reading *rd, const struct batch *b)
+{
+	int i;
+
+	for (i = 0; i < b->n && !atomic_load(rd->stop); i++)
+		classify_file_seg(rd, &b->seg[i]);
+}
+
+static void
+publish(struct reading *rd, bool done)
+{
+	pthread_mutex_lock(&rd->lock);
+	if (!done)
+		rd->count++;
+	else
+		rd->done = true;
+	pthread_cond_signal(&rd->not_empty);
+	pthread_mutex_unlock(&rd->lock);
+}
+
+/* One capture to its end. Returns 0, or -1 when it broke. Classic pcap
+ * offsets are counted (16-byte record header plus the captured bytes);
+ * pcapng blocks are not visible through libpcap, so its file position at
+ * the failure is given instead. */
+static int
+read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
+{
+	struct pipeline_stats *st = &rd->pl->st;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int dlt = in->linktype, rc;
+	bool classic = pcap_major_version(in->p) == 2;
+	uint64_t n = 0, off = 24;
+
+	if (rd->on_file != NULL)
+		rd->on_file(in, rd->arg);
+	for (;;) {
+		struct batch *b = *bp;
+		enum pkt_status s;
+
+		rc = pcap_next_ex(in->p, &h, &data);
+		if (rc != 1)
+			break;
+		n++;
+		off += 16 + h->caplen;
+		st->frames++;
+		s = pkt_decode(dlt, pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec),
+		    data, h->caplen, &b->seg[b->n]);
+		st->status[s]++;
+		if (s != PKT_TCP)
+			continue;
+		b->seg[b->n].payload = NULL;
+		if (++b->n < BATCH)
+			continue;
+		if (!rd->threaded) {
+			consume(rd, b);
+			b->n = 0;
+			if (atomic_load(rd->stop))
+				return 0;
+			continue;
+		}
+		publish(rd, false);
+		if ((*bp = slot_wait(rd)) == NULL)
+			return 0;
+	}
+	in->packets = n;
+	in->ended = true;
+	if (rc == -1 || rc == 0) {
+		char where[64] = "";
+		FILE *fp = pcap_file(in->p);
+		long pos = fp && !classic ? ftell(fp) : -1;
+
+		if (classic)
+			snprintf(where, sizeof(where), " (byte offset %" PRIu64
+			    ")", off);
+		else if (pos >= 0)
+			snprintf(where, sizeof(where),
+			    " (near byte offset %ld)", pos);
+		snprintf(rd->pl->error, sizeof(rd->pl->error), "%s: broken at"
+		    " packet %" PRIu64 "%s: %s", in->path, n + 1, where,
+		    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+produce(void *arg)
+{
+	struct reading *rd = arg;
+	struct batch *b = rd->threaded ? slot_wait(rd) : &rd->ring[0];
+	int i;
+
+	if (b != NULL && !rd->threaded)
+		b->n = 0;
+	for (i = 0; b != NULL && i < rd->nin; i++) {
+		if (read_one(rd, &rd->in[i], &b) < 0) {
+			rd->rc = -1;
+			break;
+		}
+	}
+	if (!rd->threaded) {
+		if (b != NULL)
+			consume(rd, b);
+		return NULL;
+	}
+	if (b != NULL && b->n > 0)
+		publish(rd, false);
+	publish(rd, true);
+	return NULL;
+}
+
+int
+pipeline_read_files(struct pipeline *pl, struct pipeline_file *files, int n,
+    pipeline_file_fn *on_file, void *arg, atomic_bool *stop)
+{
+	struct reading rd = {
+		.pl = pl, .in = files, .nin = n, .on_file = on_file,
+		.arg = arg, .stop = stop, .threaded = true,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.not_empty = PTHREAD_COND_INITIALIZER,
+		.not_full = PTHREAD_COND_INITIALIZER,
+	};
+	pthread_t th;
+
+	rd.ring = malloc(NBATCH * sizeof(*rd.ring));
+	if (rd.ring == NULL)
+		return -2;
+	if (pthread_create(&th, NULL, produce, &rd) != 0) {
+		/* no second thread: read and classify in turn, same result */
+		rd.threaded = false;
+		produce(&rd);
+	} else {
+		for (;;) {
+			struct batch *b;
+
+			pthread_mutex_lock(&rd.lock);
+			while (rd.count == 0 && !rd.done)
+				pthread_cond_wait(&rd.not_empty, &rd.lock);
+			if (rd.count == 0 && rd.done) {
+				pthread_mutex_unlock(&rd.lock);
+				break;
+			}
+			b = &rd.ring[rd.head];
+			pthread_mutex_unlock(&rd.lock);
+			consume(&rd, b);
+			pthread_mutex_lock(&rd.lock);
+			rd.head = (rd.head + 1) % NBATCH;
+			rd.count--;
+			pthread_cond_signal(&rd.not_full);
+			pthread_mutex_unlock(&rd.lock);
+		}
+		pthread_join(th, NULL);
+	}
+	free(rd.ring);
+	return pl->failed ? -2 : rd.rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* either */
+
+void
+pipeline_flush(struct pipeline *pl)
+{
+	pthread_mutex_lock(&pl->lock);
+	flow_table_flush(pl->table);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+const struct pipeline_stats *
+pipeline_stats(const struct pipeline *pl)
+{
+	return &pl->st;
+}
+
+const struct flow_summary *
+pipeline_summary(const struct pipeline *pl)
+{
+	return flow_table_summary(pl->table);
+}
+
+const char *
+pipeline_error(const struct pipeline *pl)
+{
+	return pl->error;
+}
+
+bool
+pipeline_failed(const struct pipeline *pl)
+{
+	return pl->failed;
+}
+
+void
+pipeline_free(struct pipeline *pl)
+{
+	if (pl == NULL)
+		return;
+	flow_table_free(pl->table);
+	pthread_mutex_destroy(&pl->lock);
+	free(pl);
+}
