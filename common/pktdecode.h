@@ -58,9 +58,12 @@ struct pkt_tcp {
  * Decode one frame of libpcap link type linktype (DLT_EN10MB with 802.1Q,
  * 802.1ad/QinQ and MPLS, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
  * DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), IPv4 with options and IPv6 with
- * extension headers. Every read is bounds-checked against caplen. Returns
- * PKT_TCP with *out filled, or the reason the frame is not a TCP segment
- * (out is then unspecified). Never allocates.
+ * extension headers. Every field is read through a bounds-checked
+ * accessor: nothing past frame + caplen is ever read, and a frame cut
+ * inside its headers is PKT_TRUNCATED (PKT_NOT_TCP or PKT_NOT_IP where a
+ * tunnel or LLC/SNAP header is recognised by its length; a cut TCP option
+ * is simply absent). Returns PKT_TCP with *out filled, or the reason the
+ * frame is not a TCP segment (out is then unspecified). Never allocates.
  */
 enum pkt_status pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
     uint32_t caplen, struct pkt_tcp *out);

@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Shared by tests/integration/finrst-live-*.sh: run a scripted loopback
 # exchange under capture, then check finrst's JSON for one connection.
-# Needs BIN and BUILD (set by ctest). Skips (77) without root.
+# Needs BIN, BUILD and SRC (set by ctest). Skips (77) without root.
+. "$SRC/tests/lib/testlib.bash"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: capturing on lo needs root"
 	exit 77
 fi
 tcpscript=$BUILD/tests/finrst-tcpscript
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$T
 fail=0
 
 # capture NAME [tcpscript options and steps]: writes $work/NAME.pcap
@@ -36,9 +36,26 @@ field() {
 	    tr -d '"'
 }
 
+# expect_fields LABEL JSONLINE KEY=VALUE...: the line's members have them
+expect_fields() {
+	local label=$1 line=$2 kv k v got
+	shift 2
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		got=$(field "$line" "$k")
+		if [ "$got" = "$v" ]; then
+			echo "ok   $label$k=$v"
+		else
+			echo "FAIL $label$k is '$got', expected '$v'"
+			fail=1
+		fi
+	done
+}
+
 # expect_conn NAME ID KEY=VALUE...: connection ID of NAME.pcap has them
 expect_conn() {
-	local name=$1 id=$2 line kv k v got
+	local name=$1 id=$2 line
 	shift 2
 	line=$("$BIN/finrst" --json "$work/$name.pcap" |
 	    grep "\"type\":\"connection\",\"id\":$id,")
@@ -48,17 +65,7 @@ expect_conn() {
 		fail=1
 		return
 	fi
-	for kv in "$@"; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		got=$(field "$line" "$k")
-		if [ "$got" = "$v" ]; then
-			echo "ok   $name #$id: $k=$v"
-		else
-			echo "FAIL $name #$id: $k is '$got', expected '$v'"
-			fail=1
-		fi
-	done
+	expect_fields "$name #$id: " "$line" "$@"
 }
 
 # expect_count NAME N: NAME.pcap holds N connections

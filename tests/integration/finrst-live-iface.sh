@@ -9,7 +9,7 @@ port=$("$tcpscript" -n | sed -n 's/^port //p')
 "$BIN/finrst" -v -i lo -f "tcp port $port" --grace 0.2 --json \
     >"$work/out" 2>"$work/err" &
 pid=$!
-if ! timeout 5 sh -c "until grep -q 'capturing on lo' '$work/err'; do sleep 0.05; done"; then
+if ! wait_for 5 grep -q 'capturing on lo' "$work/err"; then
 	echo "FAIL: finrst -i did not start: $(cat "$work/err")"
 	kill $pid
 	exit 1
@@ -19,7 +19,7 @@ timeout 20 "$tcpscript" -p "$port" c:connect s:accept c:send:100 s:recv:100 \
     { echo "FAIL: tcpscript: $(cat "$work/script.log")"; fail=1; }
 
 # The connection is printed while finrst is still capturing.
-if timeout 5 sh -c "until grep -q '\"type\":\"connection\"' '$work/out'; do sleep 0.05; done"; then
+if wait_for 5 grep -q '"type":"connection"' "$work/out"; then
 	echo "ok   the connection was reported live"
 else
 	echo "FAIL: no connection line while capturing"
@@ -35,16 +35,8 @@ else
 	fail=1
 fi
 line=$(grep '"type":"connection"' "$work/out")
-for kv in teardown=fin closed_by=orig conn_state=SF orig_bytes=100 \
-    resp_p=$port; do
-	got=$(field "$line" "${kv%%=*}")
-	if [ "$got" = "${kv#*=}" ]; then
-		echo "ok   $kv"
-	else
-		echo "FAIL: ${kv%%=*} is '$got', expected '${kv#*=}'"
-		fail=1
-	fi
-done
+expect_fields "" "$line" teardown=fin closed_by=orig conn_state=SF \
+    orig_bytes=100 resp_p="$port"
 if grep -q '"type":"summary","connections":1,' "$work/out"; then
 	echo "ok   summary after SIGINT"
 else

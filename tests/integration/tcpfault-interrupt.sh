@@ -21,6 +21,22 @@ run_ns() {
 	readlink "/proc/$r/ns/net" 2>/dev/null | tr -dc 0-9
 }
 
+# group_gone PGID: no process is left in the group (for wait_for).
+group_gone() {
+	[ "$(pgrep -g "$1" | wc -l)" -eq 0 ]
+}
+
+# ns_gone INODE: no process lives in that namespace (for wait_for).
+ns_gone() {
+	[ "$(ns_alive "$1")" -eq 0 ]
+}
+
+# sides_up PID: tcpfault's runner and the runner's two sides exist.
+sides_up() {
+	[ "$(pgrep -P "$1" | wc -l)" -ge 1 ] &&
+	    [ "$(pgrep -P "$(pgrep -P "$1" | head -1)" | wc -l)" -ge 2 ]
+}
+
 # interrupt LABEL SIGNAL ARGS...: start a run in its own process group,
 # wait until its sides exist, signal the group as a terminal would.
 interrupt() {
@@ -39,17 +55,11 @@ interrupt() {
 	expect "$label: the run has its own namespace" \
 	    "$([ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/net | tr -dc 0-9)" ] && echo yes)" yes
 	kill -"$sig" -- -"$pid"
-	for i in $(seq 500); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
+	wait_for 5 has_exited "$pid"
 	wait "$pid"
 	expect "$label: exit" "$?" 130
 	# A process killed with the group may take a moment to be reaped.
-	for i in $(seq 200); do
-		[ "$(pgrep -g "$pid" | wc -l)" -eq 0 ] && break
-		sleep 0.01
-	done
+	wait_for 2 group_gone "$pid"
 	expect "$label: processes left" "$(pgrep -g "$pid" | wc -l)" 0
 	[ "$(pgrep -g "$pid" | wc -l)" -eq 0 ] ||
 	    ps -o pid,ppid,stat,etime,cmd -g "$pid" >&2
@@ -62,20 +72,13 @@ interrupt "SIGINT to the group" INT --vanish nft S1/keepalive
 # A SIGTERM to tcpfault alone is passed on to the runner.
 "$TCPFAULT" run --vanish nft S1/keepalive >"$T/out" 2>"$T/err" &
 pid=$!
-for i in $(seq 500); do
-	[ "$(pgrep -P "$pid" | wc -l)" -ge 1 ] &&
-	    [ "$(pgrep -P "$(pgrep -P "$pid" | head -1)" | wc -l)" -ge 2 ] && break
-	sleep 0.01
-done
+wait_for 5 sides_up "$pid"
 runner=$(pgrep -P "$pid" | head -1)
 ns=$(run_ns "$pid")
 kill -TERM "$pid"
 wait "$pid"
 expect "SIGTERM to tcpfault: exit" "$?" 130
 expect "SIGTERM: runner gone" "$(kill -0 "$runner" 2>/dev/null && echo alive || echo gone)" gone
-for i in $(seq 200); do
-	[ "$(ns_alive "$ns")" -eq 0 ] && break
-	sleep 0.01
-done
+wait_for 2 ns_gone "$ns"
 expect "SIGTERM: its namespace is gone" "$(ns_alive "$ns")" 0
 finish

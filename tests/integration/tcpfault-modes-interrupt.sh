@@ -2,18 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Ctrl-C stops a tcpfault client or server that is blocked on its peer at
 # once (no SA_RESTART), and the exit status says it was interrupted (130).
-set -u
-out=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$out"' EXIT
-status=0
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		echo "FAIL $1: got '$2', expected '$3'"
-		status=1
-	fi
-}
+. "$SRC/tests/lib/testlib.bash"
 
 # A peer that accepts and then neither sends nor closes: the client's
 # send-after-close blocks reading for the EOF that never comes.
@@ -24,32 +13,35 @@ print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
 print("accepted", flush=True)
 time.sleep(30)
-' >"$out/peer" &
-for _ in $(seq 50); do [ -s "$out/peer" ] && break; sleep 0.1; done
-port=$(head -n 1 "$out/peer")
+' >"$T/peer" &
+PIDS+=($!)
+wait_for 5 test -s "$T/peer"
+port=$(head -n 1 "$T/peer")
 
 "$BIN/tcpfault" client send-after-close --connect "127.0.0.1:$port" \
-    >"$out/client.out" 2>"$out/client.err" &
+    >"$T/client.out" 2>"$T/client.err" &
 client=$!
-timeout 5 bash -c "until grep -q accepted '$out/peer'; do sleep 0.05; done"
+PIDS+=($client)
+wait_for 5 grep -q accepted "$T/peer"
 kill -INT $client
-timeout 5 bash -c "while kill -0 $client 2>/dev/null; do sleep 0.05; done"
-check "client stopped within 5 s of SIGINT" \
+wait_for 5 has_exited $client
+expect "client stopped within 5 s of SIGINT" \
     "$(kill -0 $client 2>/dev/null && echo running || echo stopped)" stopped
 wait $client
-check "client exit status" "$?" 130
-check "client says it was interrupted" \
-    "$(grep -c 'interrupted before the behaviour finished' "$out/client.err")" 1
-check "client timeline shows the interrupted recv" \
-    "$(grep -c 'recv .*interrupted (EINTR)' "$out/client.out")" 1
+expect "client exit status" "$?" 130
+expect "client says it was interrupted" \
+    "$(grep -c 'interrupted before the behaviour finished' "$T/client.err")" 1
+expect "client timeline shows the interrupted recv" \
+    "$(grep -c 'recv .*interrupted (EINTR)' "$T/client.out")" 1
 
 # A server waiting in accept for a client that never comes.
 "$BIN/tcpfault" server close --listen 127.0.0.1:0 \
-    >"$out/server.out" 2>"$out/server.err" &
+    >"$T/server.out" 2>"$T/server.err" &
 server=$!
-timeout 5 bash -c "until grep -q 'listening' '$out/server.err'; do sleep 0.05; done"
+PIDS+=($server)
+wait_for 5 grep -q 'listening' "$T/server.err"
 kill -TERM $server
-timeout 5 bash -c "while kill -0 $server 2>/dev/null; do sleep 0.05; done"
+wait_for 5 has_exited $server
 wait $server
-check "server exit status after SIGTERM in accept" "$?" 130
-exit $status
+expect "server exit status after SIGTERM in accept" "$?" 130
+finish

@@ -5,19 +5,13 @@
 . "$SRC/tests/peers/tcpfault-lib.bash"
 command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
 PEER="python3 $SRC/tests/peers/tcpfault_peer.py"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-# wait_line FILE REGEX: up to 5 s for a line; prints the first match.
-wait_line() {
-	local i
-	for i in $(seq 500); do
-		if grep -qE "$2" "$1" 2>/dev/null; then
-			grep -E "$2" "$1" | head -1
-			return 0
-		fi
-		sleep 0.01
-	done
+# first_line FILE REGEX: up to 5 s for a line; prints the first match.
+first_line() {
+	if wait_for 5 grep -qE "$2" "$1"; then
+		grep -E "$2" "$1" | head -1
+		return 0
+	fi
 	fail "no '$2' in $1 within 5 s: $(cat "$1")"
 	return 1
 }
@@ -28,7 +22,7 @@ peer_server() {
 	shift
 	$PEER --listen "$@" >"$T/$name.json" 2>"$T/$name.err" &
 	PIDS+=($!)
-	PORT=$(wait_line "$T/$name.err" '^port ' | cut -d' ' -f2)
+	PORT=$(first_line "$T/$name.err" '^port ' | cut -d' ' -f2)
 }
 
 # tf_server NAME BEHAVIOUR ARGS...: tcpfault server in the background; PORT.
@@ -38,16 +32,12 @@ tf_server() {
 	timeout 20 "$TCPFAULT" server "$@" --listen 0 --json \
 	    >"$T/$name.json" 2>"$T/$name.err" &
 	PIDS+=($!)
-	PORT=$(wait_line "$T/$name.err" 'listening on' | sed 's/.*://')
+	PORT=$(first_line "$T/$name.err" 'listening on' | sed 's/.*://')
 }
 
 # j FILE JQ: a field of a JSON output, after waiting for it to appear.
 j() {
-	local i
-	for i in $(seq 1000); do
-		[ -s "$1" ] && break
-		sleep 0.01
-	done
+	wait_for 10 test -s "$1"
 	jq -r "$2" "$1"
 }
 
@@ -148,13 +138,13 @@ expect "server reset: ops" "$(j "$T/s-reset.json" '[.timeline[].op] | join(",")'
 # ---- proxy mode ----------------------------------------------------------
 # proxy_start FAULT [ARGS]: a proxy in front of the current peer server.
 proxy_start() {
-	# The last proxy's files would answer wait_line and j before this
+	# The last proxy's files would answer first_line and j before this
 	# one's shell has truncated them (a loaded machine): start clean.
 	rm -f "$T/proxy.json" "$T/proxy.err"
 	timeout 20 "$TCPFAULT" proxy --listen 0 --target "127.0.0.1:$PORT" \
 	    --count 1 --json --fault "$@" >"$T/proxy.json" 2>"$T/proxy.err" &
 	PIDS+=($!)
-	PPORT=$(wait_line "$T/proxy.err" 'proxy listening' |
+	PPORT=$(first_line "$T/proxy.err" 'proxy listening' |
 	    sed 's/.*listening on [^:]*:\([0-9]*\),.*/\1/')
 }
 
@@ -190,11 +180,11 @@ expect "proxy vanish-after: client's end" "$(j "$T/c-pv.json" .end)" reset
 expect "proxy vanish-after: vanished" "$(j "$T/proxy.json" "$TL ev(\"vanish\")[0].outcome")" ok
 
 # A target that refuses: a clear error and exit 1.
-closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+closed=$(free_port)
 timeout 10 "$TCPFAULT" proxy --listen 0 --target "127.0.0.1:$closed" \
     --fault reset-after=10 --count 1 >"$T/refuse.out" 2>"$T/refuse.err" &
 rpid=$!
-RPORT=$(wait_line "$T/refuse.err" 'proxy listening' |
+RPORT=$(first_line "$T/refuse.err" 'proxy listening' |
     sed 's/.*listening on [^:]*:\([0-9]*\),.*/\1/')
 $PEER --connect "$RPORT" --read >/dev/null
 wait $rpid

@@ -35,7 +35,7 @@ usage_case "bad --bytes" 2 '^tcpfault: --bytes' client close --connect 127.0.0.1
 usage_case "unknown fault" 2 "unknown fault 'explode=1'" proxy --listen 0 --target 127.0.0.1:9 --fault explode=1
 usage_case "faults listed" 2 '^  vanish-after=BYTES ' proxy --listen 0 --target 127.0.0.1:9 --fault explode=1
 usage_case "proxy needs a target" 2 'required' proxy --listen 0 --fault delay=5
-closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+closed=$(free_port)
 usage_case "client refused" 1 "connect to 127.0.0.1 port $closed: Connection refused" \
     client close --connect "127.0.0.1:$closed"
 

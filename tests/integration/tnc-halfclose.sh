@@ -42,9 +42,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	label="relay $(relay_label "$mode")"
 	start_listening srv - $PEER delayed --delay 2 --reply-bytes 100000
 	SERVER=$LAST_PID
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$PORT" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	exchange "$label" "$PORT"
 	wait_rc "$relay"
 	expect "$label: relay exit" "$RC" 0

@@ -51,8 +51,7 @@ for tool in nc.openbsd ncat socat; do
 	srv=$!
 	PIDS+=("$srv")
 	if [ $tool = ncat ]; then
-		timeout 5 bash -c 'until ss -ltn | grep -q "127.0.0.1:$1 "; do
-		    sleep 0.01; done' _ "$PORT"
+		wait_for 5 is_listening tcp "$PORT"
 	else
 		peer_port $tool "$T/srv.err"
 	fi
@@ -94,9 +93,7 @@ if command -v socat >/dev/null && command -v nc.openbsd >/dev/null; then
 	srv=$!
 	PIDS+=("$srv")
 	peer_port nc.openbsd "$T/srv.err"
-	start_listening relay - "$TNC" -l -v --relay "127.0.0.1:$PORT" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay
 	timeout 20 socat -t 10 STDIO "TCP:127.0.0.1:$PORT" <"$T/req" \
 	    >"$T/cli.got" 2>"$T/cli.err"
 	expect "$label: socat exit" $? 0

@@ -6,15 +6,7 @@
 # sanitizer build runs 256 MiB (ASan makes the copy loop ~10x slower).
 . "$SRC/tests/peers/tnc-lib.bash"
 
-command -v openssl >/dev/null || { echo "openssl not installed"; exit 77; }
-
-if [ -n "${TNC_TEST_BYTES:-}" ]; then
-	N=$TNC_TEST_BYTES
-elif sanitized; then
-	N=$((256 << 20))
-else
-	N=$((1 << 30))
-fi
+bulk_bytes TNC_TEST_BYTES
 echo "bytes each way: $N"
 
 # What each end sends, hashed once up front (the generator is
@@ -38,9 +30,7 @@ for mode in "${RELAY_MODES[@]}"; do
 		fail "$label: upstream did not start"
 		continue
 	fi
-	start_listening relay - "$TNC" -l -v $mode --stats \
-	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode --stats
 	gen "$N" 1 | timeout 300 "$TNC" 127.0.0.1 "$PORT" 2>"$T/c.err" |
 	    sha >"$T/got.down"
 	st=("${PIPESTATUS[@]}")

@@ -16,50 +16,35 @@ for mode in "${RELAY_MODES[@]}"; do
 	# -q: the client's FIN is passed on; the upstream never closes.
 	start_listening up - $PEER hold
 	up=$LAST_PID
-	start_listening relay - "$TNC" -l -v -q 0.3 $mode \
-	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
-	relay=$LAST_PID
+	start_relay -q 0.3 $mode
 	printf hello | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c.out" \
 	    2>"$T/c.err"
 	expect "$label -q: client exit" $? 4
 	expect_match "$label -q: client stderr" "$(cat "$T/c.err")" \
 	    "tnc: $A: receive: reset \(ECONNRESET\) after 0 bytes received, 5 bytes sent"
-	wait_rc "$relay"
-	expect "$label -q: relay exit" "$RC" 5
-	expect_match "$label -q: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label -q" 5 \
 	    "tnc: #1: timeout: -q deadline: RST sent to client $A and upstream $A"
 	kill "$up"
 
 	# -w: nothing moves either way.
 	start_listening up - $PEER hold
 	up=$LAST_PID
-	start_listening relay - "$TNC" -l -v -w 0.3 $mode \
-	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
-	relay=$LAST_PID
+	start_relay -w 0.3 $mode
 	timeout 10 "$TNC" 127.0.0.1 "$PORT" <"$T/hold" >"$T/c.out" \
 	    2>"$T/c.err"
 	expect "$label -w idle: client exit" $? 4
-	wait_rc "$relay"
-	expect "$label -w idle: relay exit" "$RC" 5
-	expect_match "$label -w idle: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label -w idle" 5 \
 	    "tnc: #1: timeout: -w idle deadline: RST sent to client $A and upstream $A"
 	kill "$up"
 
 	# -w: the upstream's accept queue is full; its SYN goes unanswered.
 	start_listening up - $PEER blackhole
 	up=$LAST_PID
-	start_listening relay - "$TNC" -l -v -w 0.5 $mode \
-	    --relay "127.0.0.1:$PORT" 127.0.0.1 0
-	relay=$LAST_PID
+	start_relay -w 0.5 $mode
 	timeout 10 "$TNC" 127.0.0.1 "$PORT" <"$T/hold" >"$T/c.out" \
 	    2>"$T/c.err"
 	expect "$label -w connect: client exit" $? 4
-	wait_rc "$relay"
-	expect "$label -w connect: relay exit" "$RC" 5
-	expect_match "$label -w connect: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label -w connect" 5 \
 	    "tnc: #1: (timeout: -w connect deadline: RST sent to client $A and upstream $A|upstream $A: timeout; RST sent to client $A)"
 	kill "$up"
 done

@@ -30,8 +30,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	    "{\"served\": $CONNS}"
 	wait_line "$T/relay.err" "#$CONNS closed"
 	# Until every pair has closed (they end in any order).
-	timeout 10 bash -c 'until [ "$(grep -c "closed (ok)" "$1")" -ge "$2" ]
-	    do sleep 0.05; done' _ "$T/relay.err" "$CONNS"
+	wait_for 10 has_matches "$T/relay.err" "$CONNS" "closed (ok)"
 	expect "$label: pairs closed cleanly" \
 	    "$(grep -c '#[0-9]* closed (ok)' "$T/relay.err")" "$CONNS"
 	kill -TERM "$relay"

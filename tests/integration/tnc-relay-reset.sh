@@ -16,9 +16,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	# resets. The client gets "partial", then the reset: exit 4.
 	start_listening up - $PEER reset --reply partial
 	up=$PORT
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$up" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	printf hello | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c.out" \
 	    2>"$T/c.err"
 	expect "$label upstream RST: client exit" $? 4
@@ -26,10 +24,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	    partial
 	expect "$label upstream RST: client stderr" "$(cat "$T/c.err")" \
 	    "tnc: 127.0.0.1:$PORT: receive: reset (ECONNRESET) after 7 bytes received, 5 bytes sent"
-	wait_rc "$relay"
-	expect "$label upstream RST: relay exit" "$RC" 4
-	expect_match "$label upstream RST: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label upstream RST" 4 \
 	    "tnc: #1: upstream 127\.0\.0\.1:$up: reset \(ECONNRESET\) on receive after 7 bytes from it, 5 bytes to it; RST sent to client $A"
 	expect_match "$label upstream RST: relay -v" "$(cat "$T/relay.err")" \
 	    "tnc: \[ *[0-9.]+\] #1 upstream 127\.0\.0\.1:$up reset \(ECONNRESET\) on receive after 7 bytes from upstream, 5 to it -> RST to client"
@@ -39,38 +34,28 @@ for mode in "${RELAY_MODES[@]}"; do
 	start_listening up - $PEER collect
 	up=$PORT
 	upid=$LAST_PID
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$up" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	printf abc | timeout 10 "$TNC" --close abort 127.0.0.1 "$PORT" \
 	    >"$T/c.out" 2>"$T/c.err"
 	expect "$label client RST: client exit" $? 0
 	wait_rc "$upid"
 	expect "$label client RST: upstream saw" "$(cat "$T/up.out")" \
 	    '{"data": "abc", "end": "reset"}'
-	wait_rc "$relay"
-	expect "$label client RST: relay exit" "$RC" 4
-	expect_match "$label client RST: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label client RST" 4 \
 	    "tnc: #1: client $A: reset \(ECONNRESET\) on receive after 3 bytes from it, 0 bytes to it; RST sent to upstream 127\.0\.0\.1:$up"
 
 	# Nobody listens upstream: the client gets an RST, the relay exits 3.
 	start_listening bound - $PEER bound
 	up=$PORT
 	bound=$LAST_PID
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$up" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	timeout 10 "$TNC" 127.0.0.1 "$PORT" <"$T/relay.err" >"$T/c.out" \
 	    2>"$T/c.err"
 	expect "$label refused: client exit" $? 4
 	# The RST can beat the end of our own connect, or come after it.
 	expect_match "$label refused: client stderr" "$(cat "$T/c.err")" \
 	    "tnc: (connect to 127\.0\.0\.1 port $PORT: Connection reset by peer|127\.0\.0\.1:$PORT: (send|receive): reset \(ECONNRESET\) after 0 bytes received, [0-9]+ bytes sent)"
-	wait_rc "$relay"
-	expect "$label refused: relay exit" "$RC" 3
-	expect_match "$label refused: relay stderr" \
-	    "$(grep -v '^tnc: \[' "$T/relay.err")" \
+	relay_ends "$label refused" 3 \
 	    "tnc: #1: upstream 127\.0\.0\.1:$up: refused; RST sent to client $A"
 	kill "$bound"
 
@@ -81,9 +66,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	rm -f "$T/marker"
 	start_listening up - $PEER floodrst --marker "$T/marker"
 	upid=$LAST_PID
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$PORT" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	timeout 30 $PEER lateread --port "$PORT" --marker "$T/marker" \
 	    >"$T/c.out"
 	wait_rc "$upid"
@@ -98,9 +81,7 @@ for mode in "${RELAY_MODES[@]}"; do
 	rm -f "$T/marker"
 	start_listening up - $PEER lateread --marker "$T/marker"
 	upid=$LAST_PID
-	start_listening relay - "$TNC" -l -v $mode --relay "127.0.0.1:$PORT" \
-	    127.0.0.1 0
-	relay=$LAST_PID
+	start_relay $mode
 	timeout 30 $PEER floodrst --port "$PORT" --marker "$T/marker" \
 	    >"$T/c.out"
 	wait_rc "$upid" 30

@@ -8,15 +8,7 @@
 # 256 MiB. TNC_SLOW_BYTES overrides the 1 GiB (sanitizer: 256 MiB).
 . "$SRC/tests/peers/tnc-lib.bash"
 
-command -v openssl >/dev/null || { echo "openssl not installed"; exit 77; }
-
-if [ -n "${TNC_SLOW_BYTES:-}" ]; then
-	N=$TNC_SLOW_BYTES
-elif sanitized; then
-	N=$((256 << 20))
-else
-	N=$((1 << 30))
-fi
+bulk_bytes TNC_SLOW_BYTES
 LIMIT_KB=$((64 * 1024))
 SMALL=$((256 << 20))
 [ "$SMALL" -gt "$N" ] && SMALL=$N

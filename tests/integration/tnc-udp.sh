@@ -26,22 +26,14 @@ expect "tnc-tnc: listener got" "$(cat "$T/srv.out")" ping
 expect_match "tnc-tnc: listener stats" "$(cat "$T/srv.err")" \
     'tnc: 127\.0\.0\.1:[0-9]+: sent 5 bytes in 1 datagrams, received 5 bytes in 1 datagrams'
 
-# udp_port: a UDP port nobody has bound (bound, then released).
-udp_port() {
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # tnc client, nc.openbsd -u -l server.
 if command -v nc.openbsd >/dev/null; then
-	PORT=$(udp_port)
+	PORT=$(free_port udp)
 	nc.openbsd -u -l -q 1 127.0.0.1 "$PORT" <"$T/pong" >"$T/nc.out" \
 	    2>"$T/nc.err" &
 	nc=$!
 	PIDS+=("$nc")
-	timeout 5 bash -c 'until ss -lun | grep -q "127.0.0.1:$1 "; do
-	    sleep 0.01; done' _ "$PORT"
+	wait_for 5 is_listening udp "$PORT"
 	printf 'ping\n' | timeout 10 "$TNC" -u -q 2 127.0.0.1 "$PORT" \
 	    >"$T/c.out" 2>"$T/c.err"
 	expect "tnc-nc: client exit" $? 0
@@ -53,7 +45,7 @@ fi
 
 # Nothing bound: the kernel answers with ICMP port unreachable, which the
 # next receive reports as ECONNREFUSED.
-PORT=$(udp_port)
+PORT=$(free_port udp)
 printf x | timeout 10 "$TNC" -u -q 5 127.0.0.1 "$PORT" >"$T/c.out" \
     2>"$T/c.err"
 expect "refused: exit" $? 3

@@ -18,8 +18,7 @@ for io in blocking epoll; do
 		expect "$io loop session $args: exit" $? 0
 		n=$((n + 1))
 	done
-	timeout 5 bash -c 'until [ "$(wc -l <"$1")" -ge "$2" ]; do
-		sleep 0.01; done' _ "$T/loop.out" $n
+	wait_for 5 has_lines "$T/loop.out" $n
 	kill -TERM "$RPID"
 	wait_rc "$RPID"
 	expect "$io loop: exit after SIGTERM" "$RC" 0
@@ -44,8 +43,7 @@ for io in blocking epoll; do
 	timeout 10 "$TTCP" -t 127.0.0.1 -p "$PORT" -n 10 -l 10 --io $io \
 	    >/dev/null 2>&1
 	expect "$io loop2 after: exit" $? 0
-	timeout 5 bash -c 'until [ "$(grep -c "bytes in" "$1")" -ge 2 ]; do
-		sleep 0.01; done' _ "$T/loop2.out"
+	wait_for 5 has_matches "$T/loop2.out" 2 "bytes in"
 	kill -INT "$RPID"
 	wait_rc "$RPID"
 	expect "$io loop2: exit after SIGINT" "$RC" 1

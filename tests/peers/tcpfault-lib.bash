@@ -7,23 +7,7 @@ set -u
 : "${BIN:?BIN not set (run through ctest)}"
 : "${SRC:?SRC not set (run through ctest)}"
 TCPFAULT=$BIN/tcpfault
-T=$(mktemp -d)
-FAILS=0
-CHECKS=0
-trap 'rm -rf "$T"' EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	FAILS=$((FAILS + 1))
-}
-
-# expect LABEL ACTUAL EXPECTED
-expect() {
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" != "$3" ]; then
-		fail "$1: got '$2', expected '$3'"
-	fi
-}
+. "$SRC/tests/lib/testlib.bash"
 
 # expect_true LABEL JQ-CONDITION-ON-A-RUN: the condition must be true.
 expect_true() {
@@ -123,10 +107,4 @@ tshark_agrees() {
 	if ! [[ $got =~ ^($1)$ ]]; then
 		fail "$VARIANT tshark FIN/RST: got '$got', expected '$1'"
 	fi
-}
-
-finish() {
-	echo "$CHECKS checks, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
-	exit $?
 }

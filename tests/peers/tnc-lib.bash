@@ -8,7 +8,7 @@ set -u
 : "${SRC:?SRC not set (run through ctest)}"
 TNC=$BIN/tnc
 PEER="python3 $SRC/tests/peers/tnc_peer.py"
-. "$SRC/tests/peers/check-lib.bash"
+. "$SRC/tests/lib/testlib.bash"
 
 # port_of FILE: sets PORT from the "listening on 127.0.0.1:PORT" line in
 # FILE (tnc -v or a peer), waiting for it at most 10 s.
@@ -52,14 +52,34 @@ start_listening() {
 	fi
 }
 
-# jfield FILE KEY: a top-level field of the JSON line in FILE.
+# start_relay OPTS...: tnc -l -v OPTS relaying to 127.0.0.1:$PORT (the
+# upstream just started), on a free port: PORT becomes the relay's, relay
+# its pid, stderr in $T/relay.err.
+start_relay() {
+	start_listening relay - "$TNC" -l -v "$@" --relay "127.0.0.1:$PORT" \
+	    127.0.0.1 0
+	relay=$LAST_PID
+}
+
+# relay_ends LABEL EXIT REGEX: the relay exits EXIT, and its stderr less
+# the -v lines matches REGEX.
+relay_ends() {
+	wait_rc "$relay"
+	expect "$1: relay exit" "$RC" "$2"
+	expect_match "$1: relay stderr" \
+	    "$(grep -v '^tnc: \[' "$T/relay.err")" "$3"
+}
+
+# jfield FILE KEY [json]: a top-level field of the JSON line in FILE;
+# strings bare, unless json is given.
 jfield() {
 	python3 -c 'import json, sys
 try:
     v = json.loads(open(sys.argv[1]).read())[sys.argv[2]]
 except Exception as e:
     v = "<%s>" % type(e).__name__
-print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2"
+bare = isinstance(v, str) and sys.argv[3:] != ["json"]
+print(v if bare else json.dumps(v, sort_keys=True))' "$@"
 }
 
 # json_str STRING: STRING as a JSON string (trailing newlines kept).
@@ -69,18 +89,27 @@ json_str() {
 
 # jfield_json FILE KEY: the field JSON-encoded (strings keep "\r\n").
 jfield_json() {
-	python3 -c 'import json, sys
-try:
-    v = json.loads(open(sys.argv[1]).read())[sys.argv[2]]
-except Exception as e:
-    v = "<%s>" % type(e).__name__
-print(json.dumps(v, sort_keys=True))' "$1" "$2"
+	jfield "$1" "$2" json
 }
 
 # sanitized: true in a -DTEARDOWN_SANITIZE=ON build (slower: scale down).
 sanitized() {
 	grep -q '^TEARDOWN_SANITIZE:BOOL=ON' "${BUILD:-.}/CMakeCache.txt" \
 	    2>/dev/null
+}
+
+# bulk_bytes VAR: N = bytes to move each way: $VAR when set, 256 MiB in
+# a sanitizer build, else 1 GiB. Skips (77) without openssl (gen, sha).
+bulk_bytes() {
+	command -v openssl >/dev/null ||
+	    { echo "openssl not installed"; exit 77; }
+	if [ -n "${!1:-}" ]; then
+		N=${!1}
+	elif sanitized; then
+		N=$((256 << 20))
+	else
+		N=$((1 << 30))
+	fi
 }
 
 # gen BYTES SEED: BYTES deterministic pseudo-random bytes (AES-CTR).

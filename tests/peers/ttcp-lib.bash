@@ -8,52 +8,50 @@ set -u
 : "${SRC:?SRC not set (run through ctest)}"
 TTCP=$BIN/ttcp
 PEER="python3 $SRC/tests/peers/ttcp_peer.py"
-. "$SRC/tests/peers/check-lib.bash"
+. "$SRC/tests/lib/testlib.bash"
 
 # wait_port FILE: the port of the "listening on 127.0.0.1:PORT" line
 # that starts FILE, once that whole line (newline included) is there.
 wait_port() {
-	timeout 5 bash -c 'until [ "$(wc -l <"$1")" -ge 1 ]; do
-		sleep 0.01; done' _ "$1" 2>/dev/null || return 1
+	wait_for 5 has_lines "$1" 1 || return 1
 	PORT=$(head -n1 "$1" |
 	    sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p')
 	[ -n "$PORT" ]
 }
 
-# start_ttcp_r NAME ARGS...: ttcp -r on 127.0.0.1, a free port, -v.
-# Sets PORT; stdout in $T/NAME.out, stderr in $T/NAME.err, pid in RPID.
-start_ttcp_r() {
-	local name=$1
-	shift
+# start_receiver NAME WHAT CMD...: CMD in the background, stdout in
+# $T/NAME.out, stderr in $T/NAME.err, pid in RPID; sets PORT from its
+# first stderr line, or fails saying WHAT did not start.
+start_receiver() {
+	local name=$1 what=$2
+	shift 2
 	# Truncate here: a background job's redirections happen later, and
 	# the port of a previous run must not be read.
 	: >"$T/$name.out"
 	: >"$T/$name.err"
-	"$TTCP" -r -v -B 127.0.0.1 -p 0 "$@" >"$T/$name.out" \
-	    2>"$T/$name.err" &
+	"$@" >"$T/$name.out" 2>"$T/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
 	if ! wait_port "$T/$name.err"; then
-		fail "$name: receiver did not start: $(cat "$T/$name.err")"
+		fail "$name: $what did not start: $(cat "$T/$name.err")"
 		PORT=1
 		return 1
 	fi
 }
 
-# start_peer_r NAME ARGS...: the Python peer as receiver. Sets PORT, RPID.
+# start_ttcp_r NAME ARGS...: ttcp -r on 127.0.0.1, a free port, -v.
+start_ttcp_r() {
+	local name=$1
+	shift
+	start_receiver "$name" receiver "$TTCP" -r -v -B 127.0.0.1 -p 0 "$@"
+}
+
+# start_peer_r NAME ARGS...: the Python peer as receiver.
 start_peer_r() {
 	local name=$1
 	shift
-	: >"$T/$name.out"
-	: >"$T/$name.err"
-	$PEER receive "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	RPID=$!
-	PIDS+=("$RPID")
-	if ! wait_port "$T/$name.err"; then
-		fail "$name: peer did not start: $(cat "$T/$name.err")"
-		PORT=1
-		return 1
-	fi
+	# shellcheck disable=SC2086
+	start_receiver "$name" peer $PEER receive "$@"
 }
 
 # jget FILE [LINE] EXPR: a Python expression over the JSON object j read

@@ -7,8 +7,11 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "pktdecode.h"
 
@@ -506,6 +509,308 @@ test_tunnels(void **state)
 	assert_int_equal(s.tunnel, 1);
 }
 
+/*
+ * Frames cut at every byte. Each one is decoded twice: from a heap block of
+ * exactly its length (ASan reports any read outside it) and from the end of
+ * a page whose next page is PROT_NONE (a read past the end faults in any
+ * build). Both must agree.
+ */
+static uint8_t *guard_page;
+static size_t page_size;
+
+static int
+guard_setup(void **state)
+{
+	(void)state;
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	guard_page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard_page == MAP_FAILED)
+		return -1;
+	return mprotect(guard_page + page_size, page_size, PROT_NONE);
+}
+
+static int
+guard_teardown(void **state)
+{
+	(void)state;
+	return munmap(guard_page, 2 * page_size);
+}
+
+/* Decode the first len bytes of frame with nothing readable after them. */
+static enum pkt_status
+decode_cut(int linktype, const uint8_t *frame, uint32_t len,
+    struct pkt_tcp *s)
+{
+	uint8_t *heap = malloc(len), *edge = guard_page + page_size - len;
+	enum pkt_status st_heap, st;
+	struct pkt_tcp s_heap;
+
+	assert_non_null(heap);
+	assert_true(len <= page_size);
+	memcpy(heap, frame, len);
+	memcpy(edge, frame, len);
+	st_heap = pkt_decode(linktype, 0, heap, len, &s_heap);
+	st = pkt_decode(linktype, 0, edge, len, s);
+	free(heap);
+	assert_int_equal(st, st_heap);
+	if (st == PKT_TCP) {
+		assert_int_equal(s->captured_len, s_heap.captured_len);
+		assert_int_equal(s->payload_len, s_heap.payload_len);
+		/* the payload is inside the frame, after the headers */
+		if (s->captured_len > 0) {
+			assert_true(s->payload >= edge);
+			assert_true(s->payload + s->captured_len <= edge + len);
+		}
+	}
+	return st;
+}
+
+/* How a frame cut inside its headers is reported. */
+enum cut_report {
+	CUT_TRUNCATED,	/* always "truncated" */
+	CUT_NOT_TCP,	/* "truncated", or "not-tcp" where a UDP tunnel is
+			 * recognised by its length (GTP-U, Teredo) */
+	CUT_NOT_IP,	/* "truncated", or "not-ip" before an LLC/SNAP
+			 * header is whole */
+};
+
+/*
+ * Cut frame f (link type lt, headers of hlen bytes of which the last optlen
+ * are TCP options, then a TCP payload of plen) at every byte: before the
+ * options the frame is never TCP and is reported as report says; from
+ * there on it is TCP with the bytes that are left, a cut option simply
+ * absent (a SYN's options here are MSS 1460 and window scale 7).
+ */
+static void
+check_every_cut(int lt, const struct fb *f, uint32_t hlen, uint32_t optlen,
+    uint32_t plen, enum cut_report report)
+{
+	struct pkt_tcp s;
+	enum pkt_status st;
+	uint32_t cut;
+
+	assert_int_equal(f->n, hlen + plen);
+	for (cut = 0; cut <= f->n; cut++) {
+		st = decode_cut(lt, f->b, cut, &s);
+		if (cut >= hlen - optlen) {
+			assert_int_equal(st, PKT_TCP);
+			assert_int_equal(s.payload_len, plen);
+			assert_int_equal(s.captured_len,
+			    cut > hlen ? cut - hlen : 0);
+			if (optlen > 0) {
+				assert_int_equal(s.mss, cut >= hlen -
+				    optlen + 4 ? 1460 : 0);
+				assert_int_equal(s.wscale, cut >= hlen -
+				    optlen + 8 ? 7 : -1);
+			}
+			continue;
+		}
+		if (st == PKT_TRUNCATED)
+			continue;
+		switch (report) {
+		case CUT_TRUNCATED:
+			fail_msg("link %d cut at %u of %u: %s", lt, cut, hlen,
+			    pkt_status_name(st));
+			break;
+		case CUT_NOT_TCP:
+			assert_int_equal(st, PKT_NOT_TCP);
+			break;
+		case CUT_NOT_IP:
+			assert_int_equal(st, PKT_NOT_IP);
+			break;
+		}
+	}
+}
+
+static void
+test_every_cut_link_layers(void **state)
+{
+	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	uint8_t sll[14] = { 0, 0, 0, 1, 0, 6 }, sll2[18] = { 0 };
+	struct fb f = { .n = 0 };
+
+	(void)state;
+	/* Ethernet, IPv4, TCP: the fast path */
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 0, 20 + 10, 0);
+	tcp(&f, PKT_ACK | PKT_PSH, NULL, 0, 10);
+	check_every_cut(1, &f, 14 + 20 + 20, 0, 10, CUT_TRUNCATED);
+
+	/* IPv4 options and a SYN with TCP options: the general path */
+	f.n = 0;
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 8, 20 + sizeof(opts) + 3, 0);
+	tcp(&f, PKT_SYN, opts, sizeof(opts), 3);
+	check_every_cut(1, &f, 14 + 28 + 28, sizeof(opts), 3,
+	    CUT_TRUNCATED);
+
+	/* 802.1ad + 802.1Q */
+	f.n = 0;
+	ether(&f, 0x88a8);
+	put16(&f, 100);
+	put16(&f, 0x8100);
+	put16(&f, 200);
+	put16(&f, 0x0800);
+	ipv4(&f, 6, 0, 20 + 4, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 4);
+	check_every_cut(1, &f, 14 + 8 + 40, 0, 4, CUT_TRUNCATED);
+
+	/* MPLS, two labels */
+	f.n = 0;
+	ether(&f, 0x8847);
+	put32(&f, (16u << 12) | 64);
+	put32(&f, (17u << 12) | 0x100 | 64);
+	ipv4(&f, 6, 0, 20 + 2, 0);
+	tcp(&f, PKT_FIN | PKT_ACK, NULL, 0, 2);
+	check_every_cut(1, &f, 14 + 8 + 40, 0, 2, CUT_TRUNCATED);
+
+	/* PPPoE session carrying IPv4 */
+	f.n = 0;
+	ether(&f, 0x8864);
+	put32(&f, 0x11000001);
+	put16(&f, 42);
+	put16(&f, 0x0021);
+	ipv4(&f, 6, 0, 20 + 1, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 1);
+	check_every_cut(1, &f, 14 + 8 + 40, 0, 1, CUT_TRUNCATED);
+
+	/* 802.3 length, LLC/SNAP, IPv4 */
+	f.n = 0;
+	ether(&f, 60);
+	put32(&f, 0xaaaa0300);
+	put16(&f, 0x0000);
+	put16(&f, 0x0800);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	check_every_cut(1, &f, 14 + 8 + 40, 0, 0, CUT_NOT_IP);
+
+	/* Linux cooked v1 and v2 */
+	f.n = 0;
+	put(&f, sll, 14);
+	put16(&f, 0x0800);
+	ipv4(&f, 6, 0, 20 + 5, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 5);
+	check_every_cut(113, &f, 16 + 40, 0, 5, CUT_TRUNCATED);
+	f.n = 0;
+	put16(&f, 0x86dd);
+	put(&f, sll2, 18);
+	ipv6(&f, 6, 20 + sizeof(opts));
+	tcp(&f, PKT_SYN, opts, sizeof(opts), 0);
+	check_every_cut(276, &f, 20 + 40 + 28, sizeof(opts), 0,
+	    CUT_TRUNCATED);
+
+	/* BSD loopback, both byte orders */
+	f.n = 0;
+	put(&f, "\x02\0\0\0", 4);
+	ipv4(&f, 6, 0, 20 + 6, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 6);
+	check_every_cut(0, &f, 4 + 40, 0, 6, CUT_TRUNCATED);
+	f.n = 0;
+	put32(&f, 30);
+	ipv6(&f, 6, 20 + 6);
+	tcp(&f, PKT_ACK, NULL, 0, 6);
+	check_every_cut(108, &f, 4 + 60, 0, 6, CUT_TRUNCATED);
+}
+
+static void
+test_every_cut_ip_layers(void **state)
+{
+	uint8_t pad[6] = { 0 };
+	struct fb f = { .n = 0 };
+
+	(void)state;
+	/* raw IPv4 and LINKTYPE_IPV4 */
+	ipv4(&f, 6, 4, 20 + 7, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 7);
+	check_every_cut(12, &f, 24 + 20, 0, 7, CUT_TRUNCATED);
+	check_every_cut(228, &f, 24 + 20, 0, 7, CUT_TRUNCATED);
+
+	/* IPv6: hop-by-hop, destination options, an atomic fragment */
+	f.n = 0;
+	ipv6(&f, 0, 8 + 8 + 8 + 20 + 9);
+	put8(&f, 60);
+	put8(&f, 0);
+	put(&f, pad, 6);
+	put8(&f, 44);
+	put8(&f, 0);
+	put(&f, pad, 6);
+	put8(&f, 6);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 99);
+	tcp(&f, PKT_ACK, NULL, 0, 9);
+	check_every_cut(229, &f, 40 + 24 + 20, 0, 9, CUT_TRUNCATED);
+	check_every_cut(101, &f, 40 + 24 + 20, 0, 9, CUT_TRUNCATED);
+}
+
+static void
+test_every_cut_tunnels(void **state)
+{
+	struct fb f = { .n = 0 };
+
+	(void)state;
+	/* IPv6 in IPv4 */
+	ipv4(&f, 41, 0, 40 + 20 + 3, 0);
+	ipv6(&f, 6, 20 + 3);
+	tcp(&f, PKT_ACK, NULL, 0, 3);
+	check_every_cut(12, &f, 20 + 40 + 20, 0, 3, CUT_TRUNCATED);
+
+	/* GRE with checksum, key and sequence number */
+	f.n = 0;
+	ipv4(&f, 47, 0, 16 + 20 + 20, 0);
+	put16(&f, 0xb000);
+	put16(&f, 0x0800);
+	put32(&f, 0);
+	put32(&f, 42);
+	put32(&f, 7);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	check_every_cut(12, &f, 20 + 16 + 40, 0, 0, CUT_TRUNCATED);
+
+	/* GTP-U G-PDU with one extension header */
+	f.n = 0;
+	ipv4(&f, 17, 0, 8 + 16 + 40 + 2, 0);
+	put16(&f, 2152);
+	put16(&f, 2152);
+	put16(&f, 8 + 16 + 40 + 2);
+	put16(&f, 0);
+	put8(&f, 0x34);
+	put8(&f, 0xff);
+	put16(&f, 8 + 40 + 2);
+	put32(&f, 7);
+	put32(&f, 0x000000c0);	/* sequence, N-PDU, next: 0xc0 */
+	put32(&f, 0x01000000);	/* 4 bytes, next: none */
+	ipv4(&f, 6, 0, 20 + 2, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 2);
+	check_every_cut(12, &f, 20 + 8 + 16 + 40, 0, 2, CUT_NOT_TCP);
+
+	/* VXLAN: Ethernet in UDP */
+	f.n = 0;
+	ipv4(&f, 17, 0, 8 + 8 + 14 + 40, 0);
+	put16(&f, 50000);
+	put16(&f, 4789);
+	put16(&f, 8 + 8 + 14 + 40);
+	put16(&f, 0);
+	put32(&f, 0x08000000);
+	put32(&f, 0x00123400);
+	ether(&f, 0x0800);
+	ipv4(&f, 6, 0, 20, 0);
+	tcp(&f, PKT_ACK, NULL, 0, 0);
+	check_every_cut(12, &f, 20 + 8 + 8 + 14 + 40, 0, 0, CUT_NOT_TCP);
+
+	/* Teredo on its port */
+	f.n = 0;
+	ipv4(&f, 17, 0, 8 + 40 + 20 + 4, 0);
+	put16(&f, 3544);
+	put16(&f, 40000);
+	put16(&f, 8 + 40 + 20 + 4);
+	put16(&f, 0);
+	ipv6(&f, 6, 20 + 4);
+	tcp(&f, PKT_ACK, NULL, 0, 4);
+	check_every_cut(12, &f, 20 + 8 + 40 + 20, 0, 4, CUT_NOT_TCP);
+}
+
 static void
 test_names(void **state)
 {
@@ -538,8 +843,11 @@ main(void)
 		cmocka_unit_test(test_fragments_and_other_protocols),
 		cmocka_unit_test(test_truncated_and_malformed),
 		cmocka_unit_test(test_tunnels),
+		cmocka_unit_test(test_every_cut_link_layers),
+		cmocka_unit_test(test_every_cut_ip_layers),
+		cmocka_unit_test(test_every_cut_tunnels),
 		cmocka_unit_test(test_names),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
 }
