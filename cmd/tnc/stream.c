@@ -19,6 +19,7 @@
 
 /* One connection's copy state: stdin -> net and net -> stdout. */
 struct session {
+	const struct tnc_config *cfg;
 	int fd;
 	const char *peer;
 	struct buf *tonet;	/* read from stdin, not yet sent */
@@ -38,7 +39,7 @@ static bool stdin_done;
 static void
 print_stats(const struct session *s)
 {
-	if (cfg.stats)
+	if (s->cfg->stats)
 		fprintf(stderr, "tnc: %s: sent %llu bytes, received %llu "
 		    "bytes\n", s->peer, (unsigned long long)s->sent,
 		    (unsigned long long)s->rcvd);
@@ -106,10 +107,10 @@ end_after_send_error(struct session *s, int err)
 	ssize_t n;
 
 	while (!s->net_eof) {
-		if (buf_len(s->toout) >= cfg.buffer && flush_stdout(s) != 0)
+		if (buf_len(s->toout) >= s->cfg->buffer && flush_stdout(s) != 0)
 			break;
 		n = buf_read_fd(s->toout, s->fd,
-		    cfg.buffer - buf_len(s->toout));
+		    s->cfg->buffer - buf_len(s->toout));
 		if (n > 0)
 			s->rcvd += n;
 		else if (n == 0)
@@ -177,16 +178,16 @@ stdin_finished(struct session *s)
 	struct close_report rep;
 	int r;
 
-	switch (cfg.close_how) {
+	switch (s->cfg->close_how) {
 	case CLOSE_GRACEFUL:
 		if (shutdown(s->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 			return end_with_error(s, "shutdown:", errno);
 		s->fin_sent = true;
 		tnc_event("stdin EOF -> FIN sent after %llu bytes",
 		    (unsigned long long)s->sent);
-		if (cfg.quit_ms >= 0)
-			s->quit_deadline = sock_deadline(cfg.quit_ms > 0 ?
-			    (int)cfg.quit_ms : 1);
+		if (s->cfg->quit_ms >= 0)
+			s->quit_deadline = sock_deadline(s->cfg->quit_ms > 0 ?
+			    (int)s->cfg->quit_ms : 1);
 		return -1;
 	case CLOSE_ABORT:
 		close_abort(s->fd, &rep);
@@ -241,8 +242,8 @@ poll_timeout(const struct session *s)
 static void
 touch(struct session *s)
 {
-	if (cfg.wait_ms > 0)
-		s->idle_deadline = sock_deadline((int)cfg.wait_ms);
+	if (s->cfg->wait_ms > 0)
+		s->idle_deadline = sock_deadline((int)s->cfg->wait_ms);
 }
 
 /* One pass of reading the socket; returns an exit status or -1. */
@@ -268,7 +269,7 @@ read_net(struct session *s, size_t cap)
 static int
 session_loop(struct session *s)
 {
-	size_t cap = cfg.buffer;
+	size_t cap = s->cfg->buffer;
 	struct pollfd p[3];
 	int i_in, i_net, i_out, nfds, r;
 	unsigned short ev;
@@ -317,10 +318,10 @@ session_loop(struct session *s)
 
 			if (s->quit_deadline >= 0 && now >= s->quit_deadline)
 				return end_with_deadline(s, "-q",
-				    cfg.quit_ms);
+				    s->cfg->quit_ms);
 			if (s->idle_deadline >= 0 && now >= s->idle_deadline)
 				return end_with_deadline(s, "-w idle",
-				    cfg.wait_ms);
+				    s->cfg->wait_ms);
 			continue;
 		}
 
@@ -361,14 +362,19 @@ session_loop(struct session *s)
 	}
 }
 
-int
-tnc_stream_session(int fd, const char *peer)
+/*
+ * Copy between stdin/stdout and a connected TCP socket until both
+ * directions are done, closing it as --close says. peer names the other
+ * end in messages. Returns the exit status; the fd is always closed.
+ */
+static int
+stream_session(const struct tnc_config *cfg, int fd, const char *peer)
 {
-	struct session s = { .fd = fd, .peer = peer };
+	struct session s = { .cfg = cfg, .fd = fd, .peer = peer };
 	int r;
 
-	s.tonet = buf_new(cfg.buffer);
-	s.toout = buf_new(cfg.buffer);
+	s.tonet = buf_new(cfg->buffer);
+	s.toout = buf_new(cfg->buffer);
 	if (s.tonet == NULL || s.toout == NULL)
 		err(TNC_EXIT_FAIL, "buffers");
 	if (sock_set_nonblock(fd, true) == -1)
@@ -380,41 +386,41 @@ tnc_stream_session(int fd, const char *peer)
 }
 
 int
-tnc_stream_client(void)
+tnc_stream_client(const struct tnc_config *cfg)
 {
 	struct sock_opts o = {
-		.family = cfg.family,
+		.family = cfg->family,
 		.type = SOCK_STREAM,
-		.src_host = cfg.src_host,
-		.src_port = cfg.src_port,
-		.timeout_ms = (int)cfg.wait_ms,
+		.src_host = cfg->src_host,
+		.src_port = cfg->src_port,
+		.timeout_ms = (int)cfg->wait_ms,
 		.nonblock = true,
 	};
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc = OUTCOME_ERROR;
 	int fd;
 
-	fd = sock_connect_peer(cfg.host, cfg.port, &o, peer, sizeof(peer),
-	    &oc, errbuf);
+	fd = sock_connect_peer(cfg->host, cfg->port, &o, peer, sizeof(peer), &oc,
+	    errbuf);
 	if (fd == -1) {
 		tnc_event("connect failed: %s", outcome_name(oc));
 		errx(tnc_exit_for(oc), "%s", errbuf);
 	}
-	tnc_apply_sockopts(fd, peer);
+	tnc_apply_sockopts(cfg, fd, peer);
 	tnc_event("connected to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));
-	return tnc_stream_session(fd, peer);
+	return stream_session(cfg, fd, peer);
 }
 
 int
-tnc_stream_listen(void)
+tnc_stream_listen(const struct tnc_config *cfg)
 {
-	struct sock_opts o = { .family = cfg.family, .type = SOCK_STREAM };
+	struct sock_opts o = { .family = cfg->family, .type = SOCK_STREAM };
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc;
 	int lfd, fd, r;
 
-	lfd = sock_listen(cfg.host, cfg.port, &o, errbuf);
+	lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (lfd == -1)
 		errx(TNC_EXIT_FAIL, "%s", errbuf);
 	tnc_event("listening on %s", sock_local_str(lfd, local,
@@ -423,18 +429,18 @@ tnc_stream_listen(void)
 		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc,
 		    errbuf);
 		if (fd == -1) {
-			if (!cfg.keep)
+			if (!cfg->keep)
 				errx(tnc_exit_for(oc), "%s", errbuf);
 			warnx("%s", errbuf);
 			continue;
 		}
-		if (!cfg.keep)
+		if (!cfg->keep)
 			close(lfd);
-		tnc_apply_sockopts(fd, peer);
+		tnc_apply_sockopts(cfg, fd, peer);
 		tnc_event("connection from %s on %s", peer,
 		    sock_local_str(fd, local, sizeof(local)));
-		r = tnc_stream_session(fd, peer);
-		if (!cfg.keep)
+		r = stream_session(cfg, fd, peer);
+		if (!cfg->keep)
 			return r;
 	}
 }
