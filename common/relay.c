@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The one relay engine: epoll (copy or splice) or threads, with hooks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -70,6 +71,8 @@ struct relay_pair {
 	int failed_side;		/* -1, or the end whose failure we
 					   pass on */
 	bool done[2];			/* direction from end i finished */
+	int wake[2];			/* leave_open: a pipe that ends the
+					   readers' waits */
 };
 
 static void pair_run(struct relay_pair *p);
@@ -922,10 +925,11 @@ thr_abort(struct relay_pair *p, int side, const char *during, int err)
 	if (!first)
 		return;
 	if (side < 0) {
-		p->outcome = OUTCOME_TIMEOUT;
-		if (during != NULL)
+		if (during != NULL) {
+			p->outcome = OUTCOME_TIMEOUT;
 			emit(p, RELAY_EV_DEADLINE, -1, during, 0,
 			    OUTCOME_TIMEOUT);
+		}
 	} else if (during != NULL) {
 		p->outcome = outcome_from_errno(err);
 		emit(p, RELAY_EV_ERROR, side, during, err, p->outcome);
@@ -933,9 +937,14 @@ thr_abort(struct relay_pair *p, int side, const char *during, int err)
 	/*
 	 * Wake the thread that reads the other end. The failed end's
 	 * reader is not cut short: what that end sent before its RST is
-	 * still queued, comes first, and is passed on.
+	 * still queued, comes first, and is passed on. With leave_open
+	 * the sockets are left alone: the pipe wakes both readers.
 	 */
-	if (side < 0) {
+	if (p->r->o.leave_open) {
+		if (write(p->wake[1], "x", 1) < 0) {
+			/* Full: the readers are awake already. */
+		}
+	} else if (side < 0) {
 		shutdown(p->e[0].fd, SHUT_RD);
 		shutdown(p->e[1].fd, SHUT_RD);
 	} else {
@@ -956,17 +965,22 @@ thr_aborting(struct relay_pair *p)
 
 /*
  * Wait until fd is readable or a deadline passes. Returns 1 to read (also
- * when the pair is aborting), 0 on a deadline (already reported).
+ * when the pair is aborting, unless leave_open), 0 to stop (a deadline,
+ * already reported, or with leave_open an abort or a stop).
  */
 static int
 thr_wait_readable(struct relay_pair *p, int fd)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int64_t idle_ms = p->r->o.idle_ms, quit_ms = p->r->o.quit_ms;
+	const struct relay_opts *o = &p->r->o;
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = p->wake[0], .events = POLLIN },
+	};
+	int64_t idle_ms = o->idle_ms, quit_ms = o->quit_ms;
 	int64_t first, quit, now, wake;
 	int rc;
 
-	if (idle_ms <= 0 && quit_ms < 0)
+	if (idle_ms <= 0 && quit_ms < 0 && !o->leave_open)
 		return 1;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
@@ -976,7 +990,11 @@ thr_wait_readable(struct relay_pair *p, int fd)
 		if (quit >= 0 && (first < 0 || quit < first))
 			first = quit;
 		if (thr_aborting(p))
-			return 1;	/* the read decides */
+			return o->leave_open ? 0 : 1;	/* the read decides */
+		if (o->stopped != NULL && o->stopped(o->arg)) {
+			thr_abort(p, -1, NULL, 0);
+			return 0;
+		}
 		now = clock_mono_ms();
 		if (first >= 0 && now >= first) {
 			thr_abort(p, -1, quit >= 0 && now >= quit ? "-q" :
@@ -989,10 +1007,13 @@ thr_wait_readable(struct relay_pair *p, int fd)
 		if (quit_ms >= 0 && quit < 0 &&
 		    (wake < 0 || wake > now + QUIT_POLL_MS))
 			wake = now + QUIT_POLL_MS;
-		if (wake < 0)
+		if (o->stopped != NULL && (wake < 0 || wake > now + 100))
+			wake = now + 100;
+		if (wake < 0 && !o->leave_open)
 			return 1;
-		rc = poll(&pfd, 1, (int)(wake - now));
-		if (rc > 0)
+		rc = poll(pfd, o->leave_open ? 2 : 1,
+		    wake < 0 ? -1 : (int)(wake - now));
+		if (rc > 0 && pfd[0].revents != 0)
 			return 1;
 		if (rc < 0 && errno != EINTR)
 			return 1;	/* let read() report it */
@@ -1138,11 +1159,13 @@ thr_direction(void *arg)
 		}
 		if (v.action == RELAY_CUT_RST) {
 			thr_abort(p, -1, NULL, 0);
-			p->outcome = OUTCOME_OK;
 			break;
 		}
-		if (v.action == RELAY_CUT_HOLD)
+		if (v.action == RELAY_CUT_HOLD) {
+			if (o->leave_open)
+				thr_abort(p, -1, NULL, 0);
 			break;
+		}
 	}
 	free(buf);
 	splice_pipe_free(pipe);
@@ -1166,7 +1189,9 @@ thr_finish(struct relay_pair *p)
 	struct close_report rep;
 	int x = p->failed_side;
 
-	if (!p->aborting) {
+	if (p->r->o.leave_open) {
+		/* The caller's to close. */
+	} else if (!p->aborting) {
 		close_graceful(p->e[0].fd, NULL, 0, 1, NULL, NULL, &rep);
 		close_graceful(p->e[1].fd, NULL, 0, 1, NULL, NULL, &rep);
 	} else if (x >= 0) {
@@ -1212,6 +1237,16 @@ relay_pair_run(struct relay *r, int fd0, int fd1, void *pair_arg)
 	p->failed_side = -1;
 	p->quit_deadline = -1;
 	p->outcome = OUTCOME_OK;
+	p->wake[0] = p->wake[1] = -1;
+	if (r->o.leave_open && pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		p->wake[0] = p->wake[1] = -1;
+		p->outcome = OUTCOME_ERROR;
+		emit(p, RELAY_EV_ERROR, 0, "pipe", errno, OUTCOME_ERROR);
+		emit(p, RELAY_EV_END, -1, NULL, 0, OUTCOME_ERROR);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return OUTCOME_ERROR;
+	}
 	sock_set_nonblock(fd0, false);
 	sock_set_nonblock(fd1, false);
 	if (r->o.idle_ms > 0) {
@@ -1241,6 +1276,10 @@ relay_pair_run(struct relay *r, int fd0, int fd1, void *pair_arg)
 		thr_finish(p);
 	}
 	oc = p->outcome;
+	if (p->wake[0] >= 0) {
+		close(p->wake[0]);
+		close(p->wake[1]);
+	}
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	return oc;

@@ -75,8 +75,10 @@ enum relay_action {
 	RELAY_CUT_RST,		/* stop here: RST both ends (after the
 				   passed bytes are flushed) */
 	RELAY_CUT_HOLD		/* stop reading `from` and leave both ends
-				   as they are; RELAY_EV_END comes when the
-				   caller calls relay_pair_abort */
+				   as they are. Threads with leave_open:
+				   both directions stop and relay_pair_run
+				   returns; epoll: RELAY_EV_END comes when
+				   the caller calls relay_pair_abort */
 };
 
 /*
@@ -100,6 +102,13 @@ struct relay_opts {
 				   ends if the other direction is not done
 				   within this; -1: never */
 	int rst_flush_ms;	/* RST propagation: flush bound */
+	/* Threads only: never close or reset the ends. When a direction
+	   fails, the hook says RELAY_CUT_HOLD or stopped() turns true, both
+	   directions stop and relay_pair_run returns; the fds are the
+	   caller's again (its fault, its close). */
+	bool leave_open;
+	/* With leave_open: polled at least every 100 ms (a stop signal). */
+	bool (*stopped)(void *arg);
 	/* Called from the loop or from a pair's threads (serialise
 	   yourself); never NULL. */
 	void (*on_event)(const struct relay_event *ev, void *arg);
@@ -137,8 +146,8 @@ struct relay_pair *relay_pair_add(struct relay *r, int fd0, int fd1,
 
 /*
  * RELAY_IO_THREADS: relay fd0 <-> fd1 in the calling thread and one more,
- * until both directions are done; the fds are closed. Returns the pair's
- * outcome (as RELAY_EV_END reported it).
+ * until both directions are done; the fds are closed (unless leave_open).
+ * Returns the pair's outcome (as RELAY_EV_END reported it).
  */
 enum outcome relay_pair_run(struct relay *r, int fd0, int fd1,
     void *pair_arg);
