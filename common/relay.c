@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "close.h"
 #include "conn.h"
@@ -45,6 +46,18 @@ struct relay_end {
 	bool hup;			/* error or hang-up reported */
 	bool closed;
 	bool cut;			/* the hook cut this end's input */
+	uint64_t sent_final;		/* copy: bytes sent when conn ended */
+
+	/* The stdio end (end 0 of relay_pair_add_stdio). */
+	bool stdio;
+	int rfd, wfd;
+	struct buf *outq;		/* read from the socket, for wfd */
+	char *rbuf;			/* one read from rfd */
+	bool rd_watched, wr_watched;	/* in the loop */
+	bool rd_always, wr_always;	/* epoll cannot watch it (a file):
+					   always ready */
+	bool wr_gone;			/* writing wfd failed */
+	uint64_t written;		/* bytes written to wfd */
 };
 
 struct relay_pair {
@@ -65,6 +78,14 @@ struct relay_pair {
 	bool ended;
 	struct relay_pair *prev, *next;	/* epoll: every pair not yet freed */
 
+	/* stdio pairs */
+	bool stdio;
+	bool sock_paused;		/* reading the socket paused: wfd's
+					   queue is full */
+	uint64_t stdio_timer;		/* files: the next read or write */
+	uint64_t last_out;		/* socket's bytes out, for idle_ms */
+	uint64_t unread;		/* for the EOF event */
+
 	/* threads */
 	pthread_mutex_t mu;
 	bool aborting;			/* an end failed or a deadline */
@@ -77,6 +98,9 @@ struct relay_pair {
 
 static void pair_run(struct relay_pair *p);
 static void pair_check_done(struct relay_pair *p);
+static void stdio_update(struct relay_pair *p);
+static void stdio_unwatch(struct relay_pair *p);
+static bool stdio_done_check(struct relay_pair *p);
 static void splice_on_event(struct evloop *loop, int fd, unsigned events,
     void *arg);
 
@@ -98,6 +122,17 @@ emit(struct relay_pair *p, enum relay_event_kind kind, int end,
 
 	memcpy(ev.bytes, p->bytes, sizeof(ev.bytes));
 	memcpy(ev.paused, p->paused, sizeof(ev.paused));
+	for (int x = 0; x < 2; x++) {
+		const struct relay_end *e = &p->e[x];
+
+		if (e->stdio)
+			ev.sent[x] = e->written;
+		else if (e->c != NULL)
+			ev.sent[x] = conn_bytes_out(e->c);
+		else
+			ev.sent[x] = e->sent_final;
+	}
+	ev.unread = p->unread;
 	p->r->o.on_event(&ev, p->r->o.arg);
 }
 
@@ -169,6 +204,8 @@ pair_free(struct relay_pair *p)
 		p->next->prev = p->prev;
 	splice_pipe_free(p->e[0].pipe);
 	splice_pipe_free(p->e[1].pipe);
+	buf_free(p->e[0].outq);
+	free(p->e[0].rbuf);
 	free(p);
 }
 
@@ -196,6 +233,8 @@ pair_end(struct relay_pair *p)
 	if (p->deadline_timer != 0)
 		evloop_timer_cancel(r->loop, p->deadline_timer);
 	p->flush_timer = p->deadline_timer = 0;
+	if (p->stdio)
+		stdio_unwatch(p);
 	emit(p, RELAY_EV_END, -1, NULL, 0, p->outcome);
 	evloop_timer_add(r->loop, 0, pair_free_cb, p);
 }
@@ -207,6 +246,13 @@ end_close(struct relay_end *e, enum close_how how)
 	struct close_report rep;
 	struct relay *r = e->p->r;
 
+	if (e->stdio) {
+		/* Not ours to close: stop reading it, flush what it is
+		   owed (stdio_done_check marks it closed). */
+		e->rd_eof = true;
+		stdio_update(e->p);
+		return;
+	}
 	if (e->closed)
 		return;
 	e->closed = true;
@@ -310,6 +356,18 @@ end_failed(struct relay_pair *p, int x, const char *during, int err)
 		return;
 	}
 	p->resetting = true;
+	if (p->stdio) {
+		/* The socket failed: what it sent before is written out,
+		   stdin is left alone. */
+		if (during != NULL) {
+			p->outcome = outcome_from_errno(err);
+			emit(p, RELAY_EV_ERROR, x, during, err, p->outcome);
+		}
+		end_close(&p->e[1], CLOSE_ABORT);
+		end_close(&p->e[0], CLOSE_ABORT);
+		pair_check_done(p);
+		return;
+	}
 	if (ex->c != NULL && !ex->cut)
 		p->bytes[x] = conn_bytes_in(ex->c);
 	else if (ex->c == NULL)
@@ -394,6 +452,12 @@ deadline_fire(struct evloop *loop, void *arg)
 		pair_abort_now(p, "-q");
 		return;
 	}
+	if (p->stdio && p->e[1].c != NULL &&
+	    conn_bytes_out(p->e[1].c) != p->last_out) {
+		/* The socket took bytes since: not idle. */
+		p->last_out = conn_bytes_out(p->e[1].c);
+		p->last_active = now;
+	}
 	if (idle_ms > 0 && now >= p->last_active + idle_ms) {
 		pair_abort_now(p, "-w idle");
 		return;
@@ -421,6 +485,10 @@ pair_check_done(struct relay_pair *p)
 
 	if (p->ended)
 		return;
+	if (p->stdio) {
+		(void)stdio_done_check(p);
+		return;
+	}
 	if (!a->closed && !b->closed && a->c == NULL && b->c == NULL &&
 	    a->rd_eof && b->rd_eof && a->wr_shut && b->wr_shut &&
 	    !p->resetting &&
@@ -683,6 +751,12 @@ copy_end_eof(struct relay_end *e)
 	if (e->rd_eof)
 		return;
 	e->rd_eof = true;
+	if (other->stdio) {
+		/* Nothing to pass on: wfd stays open. */
+		if (!p->resetting)
+			emit(p, RELAY_EV_EOF, e->idx, NULL, 0, OUTCOME_EOF);
+		return;
+	}
 	if (e->cut || other->c == NULL || p->resetting)
 		return;
 	conn_shutdown(other->c);
@@ -701,6 +775,24 @@ copy_on_data(struct conn *c, const void *data, size_t len, void *arg)
 	(void)c;
 	if (e->cut)
 		return len;
+	if (other->stdio) {
+		/* Bytes that came before an error still go out. */
+		p->bytes[e->idx] += len;
+		p->last_active = clock_mono_ms();
+		if (!other->wr_gone &&
+		    buf_append(other->outq, data, len) == -1) {
+			end_failed(p, e->idx, "receive", ENOMEM);
+			return len;
+		}
+		if (buf_len(other->outq) >= p->r->o.buffer &&
+		    !p->sock_paused && e->c != NULL) {
+			p->sock_paused = true;
+			conn_pause_read(e->c);
+			note_paused(p, e->idx);
+		}
+		stdio_update(p);
+		return len;
+	}
 	if (p->r->o.on_chunk == NULL) {
 		p->bytes[e->idx] += len;
 		p->last_active = clock_mono_ms();
@@ -741,8 +833,12 @@ copy_on_high_water(struct conn *c, size_t queued, void *arg)
 	(void)c;
 	(void)queued;
 	note_paused(e->p, other->idx);
-	if (other->c != NULL)
+	if (other->stdio) {
+		other->blocked = true;
+		stdio_update(e->p);
+	} else if (other->c != NULL) {
 		conn_pause_read(other->c);
+	}
 }
 
 static void
@@ -753,8 +849,12 @@ copy_on_drain(struct conn *c, void *arg)
 	struct relay_end *other = &p->e[1 - e->idx];
 
 	(void)c;
-	if (other->c != NULL && !p->resetting && !other->cut)
+	if (other->stdio) {
+		other->blocked = false;
+		stdio_update(p);
+	} else if (other->c != NULL && !p->resetting && !other->cut) {
 		conn_resume_read(other->c);
+	}
 }
 
 static void
@@ -764,6 +864,7 @@ copy_on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 	struct relay_pair *p = e->p;
 	int err = errno;
 
+	e->sent_final = conn_bytes_out(c);
 	if (!e->cut)
 		p->bytes[e->idx] = conn_bytes_in(c);
 	e->c = NULL;
@@ -854,6 +955,311 @@ relay_pair_add(struct relay *r, int fd0, int fd1, void *pair_arg,
 	return p;
 }
 
+/* ---- stdio <-> socket (nc mode) ---- */
+
+static bool
+stdio_want_read(const struct relay_pair *p)
+{
+	const struct relay_end *s = &p->e[0], *k = &p->e[1];
+
+	return !p->ended && !s->rd_eof && !s->blocked && !p->resetting &&
+	    k->c != NULL && !k->wr_shut;
+}
+
+static bool
+stdio_want_write(const struct relay_pair *p)
+{
+	const struct relay_end *s = &p->e[0];
+
+	return !p->ended && !s->wr_gone && buf_len(s->outq) > 0;
+}
+
+static void
+stdio_unwatch(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0];
+	struct evloop *loop = p->r->loop;
+
+	if (s->rd_watched)
+		evloop_del(loop, s->rfd);
+	if (s->wr_watched)
+		evloop_del(loop, s->wfd);
+	s->rd_watched = s->wr_watched = false;
+	if (p->stdio_timer != 0)
+		evloop_timer_cancel(loop, p->stdio_timer);
+	p->stdio_timer = 0;
+}
+
+/* The socket is gone and wfd has everything: the pair is over. */
+static bool
+stdio_done_check(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0], *k = &p->e[1];
+
+	if (p->ended || !k->closed || k->c != NULL || stdio_want_write(p))
+		return false;
+	s->rd_eof = true;
+	s->closed = true;
+	pair_end(p);
+	return true;
+}
+
+/* Everything read from rfd is in the socket: close it as eof_close says. */
+static void
+stdio_close_sock(struct evloop *loop, void *arg)
+{
+	struct relay_pair *p = arg;
+	struct relay_end *k = &p->e[1];
+	int inq;
+
+	p->flush_timer = 0;
+	if (k->c == NULL || p->ended || p->resetting)
+		return;
+	if (conn_out_queued(k->c) > 0) {
+		p->flush_timer = evloop_timer_add(loop, FLUSH_POLL_MS,
+		    stdio_close_sock, p);
+		return;
+	}
+	k->wr_shut = true;
+	inq = sockopt_inq(conn_fd(k->c));
+	p->unread = inq > 0 ? (uint64_t)inq : 0;
+	emit(p, RELAY_EV_EOF, 0, NULL, 0, OUTCOME_EOF);
+	p->resetting = true;	/* nothing more is read from the socket */
+	conn_close(k->c, p->r->o.eof_close, 0);
+}
+
+/* rfd is at EOF (or failed): pass it on as eof_close says. */
+static void
+stdio_eof(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0], *k = &p->e[1];
+	int64_t quit_ms = p->r->o.quit_ms;
+
+	s->rd_eof = true;
+	if (k->c == NULL || p->resetting)
+		return;
+	if (p->r->o.eof_close != CLOSE_GRACEFUL) {
+		stdio_close_sock(p->r->loop, p);
+		return;
+	}
+	conn_shutdown(k->c);
+	k->wr_shut = true;
+	emit(p, RELAY_EV_EOF, 0, NULL, 0, OUTCOME_EOF);
+	if (quit_ms >= 0 && p->quit_deadline < 0) {
+		p->quit_deadline = clock_mono_ms() + (quit_ms > 0 ? quit_ms : 1);
+		arm_deadline(p);
+	}
+}
+
+static void
+stdio_read(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0], *k = &p->e[1];
+	struct relay_verdict v;
+	ssize_t n;
+
+	if (!stdio_want_read(p))
+		return;
+	if (s->rfd < 0) {
+		stdio_eof(p);
+		return;
+	}
+	n = read(s->rfd, s->rbuf, p->r->o.buffer);
+	if (n > 0) {
+		ask_hook(p, 0, s->rbuf, (size_t)n, &v);
+		p->bytes[0] += (uint64_t)n;
+		p->last_active = clock_mono_ms();
+		if (v.pass > 0)
+			(void)conn_send(k->c, s->rbuf, v.pass);
+		return;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0)
+		emit(p, RELAY_EV_ERROR, 0, "read", errno,
+		    outcome_from_errno(errno));
+	stdio_eof(p);
+}
+
+/*
+ * Writing wfd failed (EPIPE: its reader is gone): nothing more can be
+ * delivered, so stop. The socket gets an RST unless both directions were
+ * done: a FIN would claim we read everything its peer sent.
+ */
+static void
+stdio_write_failed(struct relay_pair *p, int err)
+{
+	struct relay_end *s = &p->e[0], *k = &p->e[1];
+	bool both_done = k->rd_eof && k->wr_shut;
+
+	s->wr_gone = true;
+	buf_consume(s->outq, buf_len(s->outq));
+	p->resetting = true;
+	emit(p, RELAY_EV_ERROR, 0, "write", err, outcome_from_errno(err));
+	if (k->c != NULL)
+		conn_close(k->c, both_done ? CLOSE_GRACEFUL : CLOSE_ABORT,
+		    both_done ? 1 : 0);
+}
+
+static void
+stdio_write(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0], *k = &p->e[1];
+	ssize_t n;
+
+	while (stdio_want_write(p)) {
+		n = write(s->wfd, buf_data(s->outq), buf_len(s->outq));
+		if (n > 0) {
+			buf_consume(s->outq, (size_t)n);
+			s->written += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		stdio_write_failed(p, n < 0 ? errno : EIO);
+		return;
+	}
+	if (p->sock_paused && k->c != NULL &&
+	    buf_len(s->outq) < p->r->o.buffer) {
+		p->sock_paused = false;
+		conn_resume_read(k->c);
+	}
+}
+
+static void
+stdio_on_read(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	stdio_read(arg);
+	stdio_update(arg);
+}
+
+static void
+stdio_on_write(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	stdio_write(arg);
+	stdio_update(arg);
+}
+
+/* Files epoll cannot watch are always ready: serve them from a timer. */
+static void
+stdio_kick(struct evloop *loop, void *arg)
+{
+	struct relay_pair *p = arg;
+	struct relay_end *s = &p->e[0];
+
+	(void)loop;
+	p->stdio_timer = 0;
+	if ((s->rd_always || s->rfd < 0) && stdio_want_read(p))
+		stdio_read(p);
+	if (s->wr_always && stdio_want_write(p))
+		stdio_write(p);
+	stdio_update(p);
+}
+
+/* Watch rfd and wfd for what the pair wants now; end it when done. */
+static void
+stdio_update(struct relay_pair *p)
+{
+	struct relay_end *s = &p->e[0];
+	struct evloop *loop = p->r->loop;
+	bool rd = stdio_want_read(p), wr = stdio_want_write(p);
+
+	if (p->ended)
+		return;
+	if (s->rfd >= 0 && !s->rd_always) {
+		if (rd && !s->rd_watched) {
+			if (evloop_add(loop, s->rfd, EV_READ, stdio_on_read,
+			    p) == 0)
+				s->rd_watched = true;
+			else	/* a file (EPERM), or let read() say */
+				s->rd_always = true;
+		} else if (!rd && s->rd_watched) {
+			evloop_del(loop, s->rfd);
+			s->rd_watched = false;
+		}
+	}
+	if (!s->wr_always) {
+		if (wr && !s->wr_watched) {
+			if (evloop_add(loop, s->wfd, EV_WRITE, stdio_on_write,
+			    p) == 0)
+				s->wr_watched = true;
+			else	/* a file (EPERM), or let write() say */
+				s->wr_always = true;
+		} else if (!wr && s->wr_watched) {
+			evloop_del(loop, s->wfd);
+			s->wr_watched = false;
+		}
+	}
+	if ((((s->rd_always || s->rfd < 0) && rd) || (s->wr_always && wr)) &&
+	    p->stdio_timer == 0)
+		p->stdio_timer = evloop_timer_add(loop, 0, stdio_kick, p);
+	pair_check_done(p);
+}
+
+struct relay_pair *
+relay_pair_add_stdio(struct relay *r, int rfd, int wfd, int sock,
+    void *pair_arg, char *errbuf)
+{
+	struct close_report rep;
+	struct relay_pair *p;
+	struct relay_end *s, *k;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->e[0].outq = buf_new(65536)) == NULL ||
+	    (p->e[0].rbuf = malloc(r->o.buffer)) == NULL) {
+		if (p != NULL) {
+			buf_free(p->e[0].outq);
+			free(p);
+		}
+		errbuf_set(errbuf, "out of memory for a connection");
+		close_abort(sock, &rep);
+		return NULL;
+	}
+	p->r = r;
+	p->arg = pair_arg;
+	p->stdio = true;
+	p->quit_deadline = -1;
+	p->failed_side = -1;
+	p->outcome = OUTCOME_OK;
+	p->last_active = clock_mono_ms();
+	s = &p->e[0];
+	k = &p->e[1];
+	s->p = p;
+	s->idx = 0;
+	s->stdio = true;
+	s->fd = -1;
+	s->rfd = rfd;
+	s->wfd = wfd;
+	k->p = p;
+	k->idx = 1;
+	k->fd = sock;
+	k->c = conn_new(r->loop, sock, &copy_cb, k, errbuf);
+	if (k->c == NULL) {
+		close_abort(sock, &rep);
+		buf_free(s->outq);
+		free(s->rbuf);
+		free(p);
+		return NULL;
+	}
+	conn_set_half_close(k->c, true);
+	conn_set_water_marks(k->c, r->o.buffer, r->o.buffer / 2);
+	p->next = r->pairs;
+	if (r->pairs != NULL)
+		r->pairs->prev = p;
+	r->pairs = p;
+	stdio_update(p);
+	arm_deadline(p);
+	return p;
+}
+
 void
 relay_pair_abort(struct relay_pair *p)
 {
@@ -889,6 +1295,8 @@ relay_free(struct relay *r)
 			evloop_timer_cancel(r->loop, p->deadline_timer);
 		p->flush_timer = p->deadline_timer = 0;
 		p->ended = true;	/* no more events or timers */
+		if (p->stdio)
+			stdio_unwatch(p);
 		end_close(&p->e[0], CLOSE_ABORT);
 		end_close(&p->e[1], CLOSE_ABORT);
 	}

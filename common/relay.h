@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "close.h"
 #include "evloop.h"
 #include "outcome.h"
 
@@ -56,6 +57,11 @@ struct relay_event {
 	enum outcome outcome;	/* ERROR: from err; END: the pair's */
 	uint64_t bytes[2];	/* read from each end so far */
 	uint64_t paused[2];	/* times reading each end paused */
+	uint64_t sent[2];	/* written to each end so far (the socket
+				   took them) */
+	uint64_t unread;	/* EOF of a stdio end with eof_close abort
+				   or plain: bytes left unread in the
+				   socket when it was closed */
 };
 
 /* One chunk read from end `from`, offered to on_chunk. */
@@ -109,6 +115,11 @@ struct relay_opts {
 	bool leave_open;
 	/* With leave_open: polled at least every 100 ms (a stop signal). */
 	bool (*stopped)(void *arg);
+	/* Stdio pairs: what EOF on the stdio end does to the socket once
+	   everything before it was sent: CLOSE_GRACEFUL (0): a FIN, the
+	   other direction goes on; abort or plain: close it so, write out
+	   what is queued for the stdio end and end the pair. */
+	enum close_how eof_close;
 	/* Called from the loop or from a pair's threads (serialise
 	   yourself); never NULL. */
 	void (*on_event)(const struct relay_event *ev, void *arg);
@@ -143,6 +154,24 @@ void relay_free(struct relay *r);
  */
 struct relay_pair *relay_pair_add(struct relay *r, int fd0, int fd1,
     void *pair_arg, char *errbuf);
+
+/*
+ * RELAY_IO_EPOLL, copy: relay a byte stream that is not one socket (end
+ * 0: read from rfd, write to wfd, as nc's stdin and stdout; two
+ * different fds, left open and blocking; files that epoll cannot watch
+ * are read and written as always ready) and a connected socket sock
+ * (end 1, owned by the relay). rfd -1: end 0 is at EOF from the start.
+ * Differences from a socket pair: end 0's EOF starts quit_ms and goes to
+ * the socket as eof_close says; end 1's EOF is only reported (wfd stays
+ * open); a read error on rfd is reported (RELAY_EV_ERROR, "read") and
+ * taken as EOF; a write error on wfd (RELAY_EV_ERROR, "write") drops
+ * what is queued for it and closes the socket, gracefully when both
+ * directions were done, else by RST; idle_ms also counts sends. The pair
+ * ends once the socket is closed and wfd has what was queued for it.
+ * Returns NULL with errbuf set (sock closed).
+ */
+struct relay_pair *relay_pair_add_stdio(struct relay *r, int rfd, int wfd,
+    int sock, void *pair_arg, char *errbuf);
 
 /*
  * RELAY_IO_THREADS: relay fd0 <-> fd1 in the calling thread and one more,
