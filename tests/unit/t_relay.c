@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -226,16 +227,18 @@ static void
 send_pat(int fd, uint64_t off, size_t len)
 {
 	unsigned char buf[65536];
-	enum outcome o;
 
+	/* write(2): sockets, pipes and files alike. */
 	while (len > 0) {
 		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		ssize_t w;
 
 		for (size_t i = 0; i < n; i++)
 			buf[i] = pat(off + i);
-		assert_int_equal(sock_send_all(fd, buf, n, &o), n);
-		off += n;
-		len -= n;
+		w = write(fd, buf, n);
+		assert_true(w > 0);
+		off += (uint64_t)w;
+		len -= (size_t)w;
 	}
 }
 
@@ -277,6 +280,33 @@ sockbuf(int fd, int opt)
 
 	assert_int_equal(getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0);
 	return (uint64_t)v;
+}
+
+/* Read a pipe to EOF, checking the pattern; returns the bytes read. */
+static uint64_t
+recv_pat_fd(int fd, uint64_t max, int *err)
+{
+	unsigned char buf[65536];
+	uint64_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, TEST_WAIT_MS), 1);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			*err = n == 0 ? 0 : errno;
+			return got;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pat(got + i))
+				fail_msg("byte %llu differs",
+				    (unsigned long long)(got + i));
+		got += (uint64_t)n;
+		if (got == max)
+			return got;
+	}
 }
 
 static void
@@ -516,6 +546,156 @@ test_hook_delay(void **state)
 	rig_finish(&r);
 }
 
+/* ---- stdio pairs (nc mode) ---- */
+
+/* stdin is a pipe or a file, stdout a pipe; the peer is b. */
+struct stdio_rig {
+	struct rig r;
+	int in_w, out_r;	/* the test's ends of the two pipes */
+	int rfd, wfd;		/* the relay's */
+};
+
+static void *
+stdio_loop_thread(void *arg)
+{
+	struct rig *r = arg;
+
+	evloop_run(r->loop);
+	return NULL;
+}
+
+static void
+stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
+{
+	struct rig *r = &sr->r;
+	struct relay_opts o = {
+		.io = RELAY_IO_EPOLL,
+		.buffer = 64 * 1024,
+		.quit_ms = -1,
+		.eof_close = how,
+		.on_event = on_event,
+		.arg = r,
+	};
+	char eb[ERRBUF_LEN];
+	int out[2];
+
+	r->m = m_epoll;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	assert_int_equal(pipe(out), 0);
+	sr->out_r = out[0];
+	sr->wfd = out[1];
+	sr->rfd = rfd;
+	r->a = -1;
+	assert_int_equal(tcp_pair(&r->fd1, &r->b), 0);
+	r->loop = evloop_new(eb);
+	assert_non_null(r->loop);
+	r->relay = relay_new(r->loop, &o, eb);
+	assert_non_null(r->relay);
+	assert_non_null(relay_pair_add_stdio(r->relay, sr->rfd, sr->wfd,
+	    r->fd1, r, eb));
+	assert_int_equal(pthread_create(&r->t, NULL, stdio_loop_thread, r),
+	    0);
+}
+
+static void
+stdio_finish(struct stdio_rig *sr)
+{
+	rig_finish(&sr->r);
+	if (sr->out_r >= 0)
+		close(sr->out_r);
+	close(sr->wfd);
+	close(sr->rfd);
+}
+
+/* stdin's EOF is a FIN to the peer; the peer's bytes and EOF reach
+   stdout; the pair ends once both are done. */
+static void
+test_stdio_half_close(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
+	send_pat(in[1], 0, 200000);
+	close(in[1]);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 200000);
+	assert_int_equal(err, 0);
+	send_pat(sr.r.b, 0, 100000);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat_fd(sr.out_r, 100000, &err), 100000);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 2);
+	assert_int_equal(sr.r.end_outcome, OUTCOME_OK);
+	assert_int_equal(sr.r.end_bytes[0], 200000);
+	assert_int_equal(sr.r.end_bytes[1], 100000);
+}
+
+/* A regular file as stdin (epoll cannot watch it): all of it reaches the
+   peer, then the FIN. */
+static void
+test_stdio_file(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	char path[] = "/tmp/t_relay.XXXXXX";
+	int fd, err;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	send_pat(fd, 0, 300000);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	stdio_start(&sr, fd, CLOSE_GRACEFUL);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 300000);
+	assert_int_equal(err, 0);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.end_bytes[0], 300000);
+}
+
+/* --close abort: stdin's bytes go out, then an RST instead of a FIN. */
+static void
+test_stdio_eof_abort(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_ABORT);
+	send_pat(in[1], 0, 1000);
+	close(in[1]);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 1000);
+	assert_int_equal(err, ECONNRESET);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 1);
+	assert_int_equal(sr.r.end_bytes[0], 1000);
+}
+
+/* stdout's reader is gone: the relay reports it and resets the peer. */
+static void
+test_stdio_stdout_gone(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
+	close(sr.out_r);
+	sr.out_r = -1;
+	send_pat(sr.r.b, 0, 1000);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 0);
+	assert_int_equal(err, ECONNRESET);
+	stdio_finish(&sr);
+	close(in[1]);
+	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 1);
+	assert_int_equal(sr.r.error_end, 0);
+}
+
 /* One test on one engine, named test/engine. */
 #define IN(t, m) { #t "/" #m, t, NULL, NULL, (void *)&(m) }
 
@@ -552,7 +732,13 @@ main(void)
 		IN(test_hook_cut_fin, m_epoll),
 		IN(test_hook_cut_fin, m_threads),
 		IN(test_hook_delay, m_threads),
+		IN(test_stdio_half_close, m_epoll),
+		IN(test_stdio_file, m_epoll),
+		IN(test_stdio_eof_abort, m_epoll),
+		IN(test_stdio_stdout_gone, m_epoll),
 	};
+
+	signal(SIGPIPE, SIG_IGN);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
