@@ -101,7 +101,7 @@ static void pair_check_done(struct relay_pair *p);
 static void stdio_update(struct relay_pair *p);
 static void stdio_unwatch(struct relay_pair *p);
 static bool stdio_done_check(struct relay_pair *p);
-static void splice_on_event(struct evloop *loop, int fd, unsigned events,
+static void spliced_on_event(struct evloop *loop, int fd, unsigned events,
     void *arg);
 
 /* ---- events and hooks ---- */
@@ -321,7 +321,7 @@ flush_check(struct evloop *loop, void *arg)
  * pass on before the RST (conn does the same for copy).
  */
 static void
-splice_read_rest(struct relay_pair *p, int x)
+spliced_read_rest(struct relay_pair *p, int x)
 {
 	struct relay_end *ex = &p->e[x];
 	char errbuf[ERRBUF_LEN];
@@ -371,7 +371,7 @@ end_failed(struct relay_pair *p, int x, const char *during, int err)
 	if (ex->c != NULL && !ex->cut)
 		p->bytes[x] = conn_bytes_in(ex->c);
 	else if (ex->c == NULL)
-		splice_read_rest(p, x);
+		spliced_read_rest(p, x);
 	if (during != NULL) {
 		p->outcome = outcome_from_errno(err);
 		emit(p, RELAY_EV_ERROR, x, during, err, p->outcome);
@@ -546,7 +546,7 @@ end_watch(struct relay_end *e, unsigned want)
 		return;
 	}
 	if (!e->watched) {
-		if (evloop_add(r->loop, e->fd, want, splice_on_event,
+		if (evloop_add(r->loop, e->fd, want, spliced_on_event,
 		    e) == 0) {
 			e->watched = true;
 			e->interest = want;
@@ -559,7 +559,7 @@ end_watch(struct relay_end *e, unsigned want)
 
 /* Pass the FIN from src on once everything before it went out. */
 static bool
-splice_pass_fin(struct relay_pair *p, int i)
+spliced_pass_fin(struct relay_pair *p, int i)
 {
 	struct relay_end *src = &p->e[i], *dst = &p->e[1 - i];
 
@@ -581,7 +581,7 @@ splice_pass_fin(struct relay_pair *p, int i)
  * (an end failed), true otherwise.
  */
 static bool
-splice_move(struct relay_pair *p, int i)
+spliced_move(struct relay_pair *p, int i)
 {
 	struct relay_end *src = &p->e[i], *dst = &p->e[1 - i];
 	struct relay_verdict v;
@@ -655,11 +655,11 @@ splice_move(struct relay_pair *p, int i)
 		if (!moved)
 			break;
 	}
-	return splice_pass_fin(p, i);
+	return spliced_pass_fin(p, i);
 }
 
 static unsigned
-splice_interest(const struct relay_pair *p, int x)
+spliced_interest(const struct relay_pair *p, int x)
 {
 	const struct relay_end *ex = &p->e[x], *other = &p->e[1 - x];
 	unsigned want = 0;
@@ -684,7 +684,7 @@ pair_run(struct relay_pair *p)
 		pair_check_done(p);
 		return;
 	}
-	if (!splice_move(p, 0) || !splice_move(p, 1)) {
+	if (!spliced_move(p, 0) || !spliced_move(p, 1)) {
 		pair_check_done(p);
 		return;
 	}
@@ -695,20 +695,20 @@ pair_run(struct relay_pair *p)
 			continue;
 		/* Both directions done on this end: nothing to wait for. */
 		if ((ex->rd_eof || ex->cut) && (ex->wr_shut || p->resetting) &&
-		    splice_interest(p, x) == 0) {
+		    spliced_interest(p, x) == 0) {
 			if (ex->watched)
 				evloop_del(p->r->loop, ex->fd);
 			ex->watched = false;
 			continue;
 		}
-		end_watch(ex, splice_interest(p, x));
+		end_watch(ex, spliced_interest(p, x));
 	}
 	arm_deadline(p);
 	pair_check_done(p);
 }
 
 static void
-splice_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
+spliced_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct relay_end *e = arg;
 	struct relay_pair *p = e->p;
@@ -1046,7 +1046,8 @@ stdio_eof(struct relay_pair *p)
 	k->wr_shut = true;
 	emit(p, RELAY_EV_EOF, 0, NULL, 0, OUTCOME_EOF);
 	if (quit_ms >= 0 && p->quit_deadline < 0) {
-		p->quit_deadline = clock_mono_ms() + (quit_ms > 0 ? quit_ms : 1);
+		p->quit_deadline = clock_mono_ms() +
+		    (quit_ms > 0 ? quit_ms : 1);
 		arm_deadline(p);
 	}
 }

@@ -57,8 +57,8 @@ struct relay_event {
 	enum outcome outcome;	/* ERROR: from err; END: the pair's */
 	uint64_t bytes[2];	/* read from each end so far */
 	uint64_t paused[2];	/* times reading each end paused */
-	uint64_t sent[2];	/* written to each end so far (the socket
-				   took them) */
+	uint64_t sent[2];	/* epoll: written to each end so far (the
+				   socket took them) */
 	uint64_t unread;	/* EOF of a stdio end with eof_close abort
 				   or plain: bytes left unread in the
 				   socket when it was closed */
@@ -76,8 +76,9 @@ struct relay_chunk {
 /* What happens after a chunk's first `pass` bytes are forwarded. */
 enum relay_action {
 	RELAY_FORWARD,		/* go on */
-	RELAY_CUT_FIN,		/* stop reading `from`; FIN to the other
-				   end as if `from` had sent EOF */
+	RELAY_CUT_FIN,		/* drop what `from` sends from now on (it
+				   is still read, to its EOF); FIN to the
+				   other end as if `from` had sent EOF */
 	RELAY_CUT_RST,		/* stop here: RST both ends (after the
 				   passed bytes are flushed) */
 	RELAY_CUT_HOLD		/* stop reading `from` and leave both ends
@@ -89,8 +90,10 @@ enum relay_action {
 
 /*
  * The hook's answer, preset to { len, 0, RELAY_FORWARD }. pass may be
- * lowered (the rest of the chunk is dropped); delay_ms holds the chunk
- * back (chunks keep their order; not with splice on epoll).
+ * lowered (the rest of the chunk is dropped; not with splice, where the
+ * bytes are already in the pipe); delay_ms holds the chunk back before it
+ * is sent (thread model only: that direction waits, chunks keep their
+ * order).
  */
 struct relay_verdict {
 	size_t pass;

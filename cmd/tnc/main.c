@@ -154,7 +154,8 @@ parse_relay(struct tnc_config *cfg, const char *s)
 
 /* Reject combinations that make no sense before doing any work. */
 static void
-check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set, bool close_set)
+check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
+    bool close_set)
 {
 	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");

@@ -220,8 +220,8 @@ tnc_stream_client(const struct tnc_config *cfg)
 	enum outcome oc = OUTCOME_ERROR;
 	int fd;
 
-	fd = sock_connect_peer(cfg->host, cfg->port, &o, peer, sizeof(peer), &oc,
-	    errbuf);
+	fd = sock_connect_peer(cfg->host, cfg->port, &o, peer, sizeof(peer),
+	    &oc, errbuf);
 	if (fd == -1) {
 		tnc_event("connect failed: %s", outcome_name(oc));
 		errx(tnc_exit_for(oc), "%s", errbuf);

@@ -23,7 +23,8 @@ struct udp_counts {
 };
 
 static void
-udp_stats(const struct tnc_config *cfg, const char *peer, const struct udp_counts *c)
+udp_stats(const struct tnc_config *cfg, const char *peer,
+    const struct udp_counts *c)
 {
 	if (cfg->stats)
 		fprintf(stderr, "tnc: %s: sent %llu bytes in %llu datagrams, "
@@ -63,7 +64,8 @@ to_stdout(const void *buf, size_t len)
  * ECONNREFUSED ends it with exit 3.
  */
 static int
-udp_session(const struct tnc_config *cfg, int fd, const char *peer, struct udp_counts *c)
+udp_session(const struct tnc_config *cfg, int fd, const char *peer,
+    struct udp_counts *c)
 {
 	int64_t idle = -1, quit = -1, first, now;
 	bool in_eof = false;
