@@ -1615,12 +1615,6 @@ thr_finish(struct relay_pair *p)
 	emit(p, RELAY_EV_END, -1, NULL, 0, p->outcome);
 }
 
-static void *
-thr_direction_entry(void *arg)
-{
-	return thr_direction(arg);
-}
-
 enum outcome
 relay_pair_run(struct relay *r, int fd0, int fd1, void *pair_arg)
 {
@@ -1671,7 +1665,7 @@ relay_pair_run(struct relay *r, int fd0, int fd1, void *pair_arg)
 	upd = (struct dir_arg){ p, 0 };
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 128u << 10);
-	rc = pthread_create(&t, &attr, thr_direction_entry, &down);
+	rc = pthread_create(&t, &attr, thr_direction, &down);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		p->aborting = true;
