@@ -1448,28 +1448,115 @@ thr_pass_fin(struct relay_pair *p, int from)
 	return true;
 }
 
-/* Send n bytes of buf to dst, after the hook's delay. Returns false to
-   stop (failure reported). */
+/* Send n bytes of buf to the other end. Returns false to stop (failure
+   reported). */
 static bool
-thr_forward(struct relay_pair *p, int from, const char *buf, size_t n,
-    int delay_ms)
+thr_forward(struct relay_pair *p, int from, const char *buf, size_t n)
 {
 	int dst = p->e[1 - from].fd;
 	enum outcome o;
 
-	if (delay_ms > 0) {
-		struct timespec ts = { delay_ms / 1000,
-		    (long)(delay_ms % 1000) * 1000000L };
-
-		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-			;
-	}
 	if (n > 0 && sock_send_all(dst, buf, n, &o) < n) {
 		if (!thr_aborting(p))
 			thr_abort(p, 1 - from, "send", errno);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Chunks the hook delayed, in order, each sent when due while the
+ * direction goes on reading (up to DELAY_READS reads held).
+ */
+#define DELAY_READS 16
+
+struct delayq {
+	struct buf *q;
+	struct { int64_t due; size_t len; } *c;
+	size_t n, cap;
+};
+
+static int
+delayq_push(struct delayq *d, const void *data, size_t len, int64_t due)
+{
+	if (d->q == NULL && (d->q = buf_new(len > 0 ? len : 1)) == NULL)
+		return -1;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		void *c = realloc(d->c, cap * sizeof(*d->c));
+
+		if (c == NULL)
+			return -1;
+		d->c = c;
+		d->cap = cap;
+	}
+	if (buf_append(d->q, data, len) == -1)
+		return -1;
+	d->c[d->n].due = due;
+	d->c[d->n].len = len;
+	d->n++;
+	return 0;
+}
+
+/* Milliseconds until the first chunk is due (0: now), -1 when empty. */
+static int
+delayq_wait_ms(const struct delayq *d)
+{
+	int64_t ms;
+
+	if (d->n == 0)
+		return -1;
+	ms = d->c[0].due - clock_mono_ms();
+	return ms > 0 ? (int)ms : 0;
+}
+
+/* Send the chunks that are due (all: every one, waiting for each).
+   Returns false to stop (failure reported). */
+static bool
+delayq_send(struct relay_pair *p, int from, struct delayq *d, bool all)
+{
+	int ms;
+
+	while ((ms = delayq_wait_ms(d)) >= 0) {
+		if (ms > 0) {
+			if (!all)
+				return true;
+			(void)poll(NULL, 0, ms);
+			continue;
+		}
+		if (!thr_forward(p, from, buf_data(d->q), d->c[0].len))
+			return false;
+		buf_consume(d->q, d->c[0].len);
+		memmove(d->c, d->c + 1, (d->n - 1) * sizeof(*d->c));
+		d->n--;
+	}
+	return true;
+}
+
+/*
+ * Wait for src while delayed chunks are held: send them when due, read
+ * meanwhile while fewer than DELAY_READS reads are held. Returns 1 to
+ * read, 0 to look again, -1 to stop.
+ */
+static int
+delayq_wait(struct relay_pair *p, int from, struct delayq *d, int src)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = src, .events = POLLIN },
+		{ .fd = p->wake[0], .events = POLLIN },
+	};
+	int ms = delayq_wait_ms(d), rc;
+
+	if (ms == 0)
+		return delayq_send(p, from, d, false) ? 0 : -1;
+	if (buf_len(d->q) >= DELAY_READS * p->r->o.buffer) {
+		(void)poll(NULL, 0, ms);
+		return 0;
+	}
+	rc = poll(pfd, p->wake[0] >= 0 ? 2 : 1, ms);
+	if (thr_aborting(p))
+		return -1;
+	return rc > 0 && pfd[0].revents != 0 ? 1 : 0;
 }
 
 /* Copy end `from` to the other end until EOF or failure. */
@@ -1483,9 +1570,11 @@ thr_direction(void *arg)
 	struct splice_pipe *pipe = NULL;
 	struct relay_verdict v;
 	char errbuf[ERRBUF_LEN];
+	struct delayq dq = { 0 };
 	char *buf = NULL;
 	size_t want;
 	ssize_t n;
+	int rc;
 
 	if (o->splice) {
 		if ((pipe = splice_pipe_new(o->buffer, errbuf)) == NULL) {
@@ -1497,8 +1586,14 @@ thr_direction(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		if (thr_wait_readable(p, src) == 0)
+		if (dq.n > 0) {
+			if ((rc = delayq_wait(p, d->from, &dq, src)) == -1)
+				break;
+			if (rc == 0)
+				continue;
+		} else if (thr_wait_readable(p, src) == 0) {
 			break;
+		}
 		want = o->buffer;
 		if (o->read_limit != NULL && pipe == NULL) {
 			want = o->read_limit(p, d->from, o->arg);
@@ -1532,7 +1627,8 @@ thr_direction(void *arg)
 		}
 		if (n == 0) {
 			/* The half-close travels: FIN after every byte. */
-			thr_pass_fin(p, d->from);
+			if (delayq_send(p, d->from, &dq, true))
+				thr_pass_fin(p, d->from);
 			break;
 		}
 		if (o->on_chunk != NULL) {
@@ -1550,14 +1646,22 @@ thr_direction(void *arg)
 					    errno);
 				break;
 			}
-		} else if (!thr_forward(p, d->from, buf, v.pass,
-		    v.delay_ms)) {
+		} else if (v.delay_ms > 0 || dq.n > 0) {
+			if (delayq_push(&dq, buf, v.pass, clock_mono_ms() +
+			    v.delay_ms) == -1) {
+				thr_abort(p, d->from, "buffer", ENOMEM);
+				break;
+			}
+		} else if (!thr_forward(p, d->from, buf, v.pass)) {
 			break;
 		}
 		pthread_mutex_lock(&p->mu);
 		p->bytes[d->from] += (uint64_t)n;
 		p->last_active = clock_mono_ms();
 		pthread_mutex_unlock(&p->mu);
+		if (v.action != RELAY_FORWARD &&
+		    !delayq_send(p, d->from, &dq, true))
+			break;
 		if (v.action == RELAY_CUT_FIN) {
 			thr_pass_fin(p, d->from);
 			/* Drain and drop the rest until EOF. */
@@ -1576,6 +1680,8 @@ thr_direction(void *arg)
 			break;
 		}
 	}
+	buf_free(dq.q);
+	free(dq.c);
 	free(buf);
 	splice_pipe_free(pipe);
 	return NULL;

@@ -92,8 +92,8 @@ enum relay_action {
  * The hook's answer, preset to { len, 0, RELAY_FORWARD }. pass may be
  * lowered (the rest of the chunk is dropped; not with splice, where the
  * bytes are already in the pipe); delay_ms holds the chunk back before it
- * is sent (thread model only: that direction waits, chunks keep their
- * order).
+ * is sent (thread model only: the direction reads on meanwhile, up to
+ * 16 reads held; chunks keep their order).
  */
 struct relay_verdict {
 	size_t pass;
