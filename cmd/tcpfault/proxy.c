@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* tcpfault proxy: relay a real client to a real server, inject one fault. */
+/* tcpfault proxy: a real client to a real server on common/relay, one fault. */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,10 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "buf.h"
 #include "close.h"
 #include "errbuf.h"
 #include "numparse.h"
+#include "relay.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "modes.h"
@@ -51,22 +52,6 @@ struct fault {
 	enum fault_kind kind;
 	uint64_t after;		/* bytes relayed (both ways) before it */
 	int delay_ms;
-};
-
-/* A chunk waiting for its delay. */
-struct held {
-	int64_t due_ms;
-	size_t len;
-};
-
-struct dir {
-	int from, to;
-	struct buf *q;		/* read, not yet written */
-	struct held *held;	/* delay: chunk boundaries in q */
-	size_t nheld, capheld;
-	uint64_t bytes;
-	bool eof, shut;
-	const char *name;	/* "c>s" / "s>c" */
 };
 
 static void
@@ -119,69 +104,33 @@ fact_int(json_t *facts, const char *k, int64_t v)
 	json_object_set_new(facts, k, json_integer(v));
 }
 
-static int
-hold_push(struct dir *d, size_t len, int64_t due)
-{
-	if (d->nheld == d->capheld) {
-		size_t n = d->capheld ? d->capheld * 2 : 64;
-		struct held *h = realloc(d->held, n * sizeof(*h));
-
-		if (h == NULL)
-			return -1;
-		d->held = h;
-		d->capheld = n;
-	}
-	d->held[d->nheld++] = (struct held){ due, len };
-	return 0;
-}
-
-/* Bytes of q that may be written now (all, or the due delayed chunks). */
-static size_t
-ready_bytes(const struct dir *d, int64_t now, const struct fault *f)
-{
-	size_t n = 0;
-
-	if (f->kind != FAULT_DELAY)
-		return buf_len(d->q);
-	for (size_t i = 0; i < d->nheld && d->held[i].due_ms <= now; i++)
-		n += d->held[i].len;
-	return n;
-}
-
-static void
-hold_consume(struct dir *d, size_t n)
-{
-	while (n > 0 && d->nheld > 0) {
-		size_t take = n < d->held[0].len ? n : d->held[0].len;
-
-		d->held[0].len -= take;
-		n -= take;
-		if (d->held[0].len == 0) {
-			memmove(d->held, d->held + 1,
-			    (d->nheld - 1) * sizeof(*d->held));
-			d->nheld--;
-		}
-	}
-}
-
-struct relay {
-	struct dir d[2];	/* 0: client to server, 1: server to client */
+struct proxy {
 	const struct fault *f;
 	struct timeline *tl;
 	json_t *facts;
 	int cfd, sfd;
 	int hold_ms;
 	bool faulted;
+	pthread_mutex_t mu;	/* the two directions' counts */
+	uint64_t taken;		/* read from both sides, to be relayed */
+	uint64_t bytes[2];	/* relayed: 0 client to server, 1 back */
 };
 
+static const char *const dir_name[2] = { "client>server", "server>client" };
+
 static uint64_t
-relayed(const struct relay *r)
+relayed(struct proxy *r)
 {
-	return r->d[0].bytes + r->d[1].bytes;
+	uint64_t n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->bytes[0] + r->bytes[1];
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }
 
 static void
-do_fault(struct relay *r)
+do_fault(struct proxy *r)
 {
 	struct close_report rep;
 	char errbuf[ERRBUF_LEN];
@@ -232,140 +181,118 @@ do_fault(struct relay *r)
 	}
 }
 
-/* Bytes queued in both directions, not yet written. */
-static uint64_t
-queued(const struct relay *r)
-{
-	return buf_len(r->d[0].q) + buf_len(r->d[1].q);
-}
-
 /*
- * Read once from d->from into its queue, cut so that the fault fires at
- * exactly its byte count. Returns -1 when the relay must end.
+ * The relay's read limit: before the fault, never read past its byte
+ * count, so that it fires at exactly that byte (what is left stays in
+ * the kernel, where close() and RST see it).
  */
-static int
-relay_read(struct relay *r, struct dir *d, uint8_t *chunk, size_t len,
-    int64_t now)
+static size_t
+proxy_read_limit(struct relay_pair *p, int from, void *arg)
 {
-	ssize_t got = recv(d->from, chunk, len, MSG_DONTWAIT);
+	struct proxy *r = arg;
+	size_t n = SIZE_MAX;
 
-	if (got == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (got <= 0) {
-		timeline_add(r->tl, d->name, (int64_t)d->bytes, got == 0 ?
-		    OUTCOME_EOF : outcome_from_errno(errno),
-		    got == 0 ? 0 : errno);
-		d->eof = true;
-		return got == 0 ? 0 : -1;
-	}
-	/* After a half-close the server's data is dropped, not queued. */
-	if (r->faulted && d == &r->d[1])
-		return 0;
-	if (r->f->kind != FAULT_DELAY && !r->faulted &&
-	    relayed(r) + queued(r) + (uint64_t)got > r->f->after)
-		got = (ssize_t)(r->f->after - (relayed(r) + queued(r)));
-	if (buf_append(d->q, chunk, (size_t)got) == -1)
-		return -1;
-	if (r->f->kind == FAULT_DELAY &&
-	    hold_push(d, (size_t)got, now + r->f->delay_ms) == -1)
-		return -1;
-	return 0;
+	(void)p;
+	(void)from;
+	pthread_mutex_lock(&r->mu);
+	if (r->f->kind != FAULT_DELAY && !r->faulted)
+		n = r->taken < r->f->after ? r->f->after - r->taken : 0;
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }
 
-/* Write what is due from d's queue. Returns -1 when the relay must end. */
-static int
-relay_write(struct relay *r, struct dir *d, int64_t now)
+/* The relay's chunk hook: count, delay, and stop where the fault fires. */
+static void
+proxy_chunk(const struct relay_chunk *c, struct relay_verdict *v, void *arg)
 {
-	size_t want = ready_bytes(d, now, r->f);
-	ssize_t w = send(d->to, buf_data(d->q), want,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct proxy *r = arg;
 
-	if (w == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (w == -1) {
-		timeline_add(r->tl, d->name, (int64_t)d->bytes,
-		    outcome_from_errno(errno), errno);
-		return -1;
+	pthread_mutex_lock(&r->mu);
+	if (r->faulted && c->from == 1) {
+		/* After a half-close the server's data is dropped. */
+		v->pass = 0;
+	} else if (r->f->kind == FAULT_DELAY) {
+		v->delay_ms = r->f->delay_ms;
+	} else if (!r->faulted) {
+		if (r->taken + v->pass > r->f->after)
+			v->pass = r->f->after - r->taken;
+		r->taken += v->pass;
+		if (r->taken >= r->f->after)
+			v->action = RELAY_CUT_HOLD;
 	}
-	buf_consume(d->q, (size_t)w);
-	hold_consume(d, (size_t)w);
-	d->bytes += (uint64_t)w;
-	return 0;
+	r->bytes[c->from] += v->pass;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The relay's events: each direction's end goes on the timeline. */
+static void
+proxy_event(const struct relay_event *ev, void *arg)
+{
+	struct proxy *r = arg;
+	int d;
+
+	switch (ev->kind) {
+	case RELAY_EV_EOF:
+		pthread_mutex_lock(&r->mu);
+		timeline_add(r->tl, dir_name[ev->end],
+		    (int64_t)r->bytes[ev->end], OUTCOME_EOF, 0);
+		pthread_mutex_unlock(&r->mu);
+		break;
+	case RELAY_EV_ERROR:
+		/* A FIN that could not be passed on ends nothing here. */
+		if (strcmp(ev->during, "shutdown") == 0)
+			break;
+		/* A failed send ends the direction towards that side. */
+		d = strcmp(ev->during, "send") == 0 ? 1 - ev->end : ev->end;
+		pthread_mutex_lock(&r->mu);
+		timeline_add(r->tl, dir_name[d], (int64_t)r->bytes[d],
+		    ev->outcome, ev->err);
+		pthread_mutex_unlock(&r->mu);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+proxy_stopped(void *arg)
+{
+	(void)arg;
+	return mode_stop != 0;
 }
 
 /* Copy both ways until both EOFs, an error or the fault. */
 static void
-relay_loop(struct relay *r)
+relay_loop(struct proxy *r)
 {
-	uint8_t chunk[65536];
+	struct relay_opts o = {
+		.io = RELAY_IO_THREADS,
+		.buffer = 65536,
+		.quit_ms = -1,
+		.leave_open = true,
+		.stopped = proxy_stopped,
+		.on_event = proxy_event,
+		.on_chunk = proxy_chunk,
+		.read_limit = proxy_read_limit,
+		.arg = r,
+	};
+	char errbuf[ERRBUF_LEN];
+	struct relay *rl;
 
-	while (r->cfd != -1 && !mode_stop) {
-		struct pollfd pfd[4];
-		int what[4], n = 0, timeout = -1;
-		int64_t now = clock_mono_ms();
-
-		for (int i = 0; i < 2; i++) {
-			struct dir *d = &r->d[i];
-
-			/* Bounded queues: stop reading a fast side. */
-			if (!d->eof && buf_len(d->q) < (1u << 20)) {
-				pfd[n] = (struct pollfd){ d->from, POLLIN, 0 };
-				what[n++] = i;
-			}
-			if (!d->shut && ready_bytes(d, now, r->f) > 0) {
-				pfd[n] = (struct pollfd){ d->to, POLLOUT, 0 };
-				what[n++] = 2 + i;
-			}
-			if (r->f->kind == FAULT_DELAY && d->nheld > 0 &&
-			    d->held[0].due_ms > now) {
-				int ms = (int)(d->held[0].due_ms - now);
-
-				if (timeout == -1 || ms < timeout)
-					timeout = ms;
-			}
-		}
-		if (n == 0 && timeout == -1)
-			return;
-		if (poll(pfd, (nfds_t)n, timeout) == -1) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		now = clock_mono_ms();
-		for (int k = 0; k < n; k++) {
-			struct dir *d = &r->d[what[k] % 2];
-			int rc;
-
-			if (pfd[k].revents == 0)
-				continue;
-			rc = what[k] < 2 ?
-			    relay_read(r, d, chunk, sizeof(chunk), now) :
-			    relay_write(r, d, now);
-			if (rc == -1)
-				return;
-		}
-		/* Propagate a half-close once its queue is empty. */
-		for (int i = 0; i < 2; i++) {
-			struct dir *d = &r->d[i];
-
-			if (d->eof && !d->shut && buf_len(d->q) == 0) {
-				shutdown(d->to, SHUT_WR);
-				d->shut = true;
-			}
-		}
-		if (r->f->kind != FAULT_DELAY && !r->faulted &&
-		    relayed(r) >= r->f->after) {
-			do_fault(r);
-			if (r->f->kind != FAULT_HALF_CLOSE)
-				return;
-			/* Drop what the server says from now on. */
-			r->d[1].shut = true;
-			buf_consume(r->d[1].q, buf_len(r->d[1].q));
-		}
-		if (r->d[0].shut && r->d[1].shut && r->d[0].eof &&
-		    (r->d[1].eof || r->faulted))
-			return;
+	if ((rl = relay_new(NULL, &o, errbuf)) == NULL) {
+		warnx("%s", errbuf);
+		return;
 	}
+	relay_pair_run(rl, r->cfd, r->sfd, NULL);
+	if (r->f->kind != FAULT_DELAY && !r->faulted && !mode_stop &&
+	    relayed(r) >= r->f->after) {
+		do_fault(r);
+		/* After a half-close, the client's data still flows until
+		   its EOF; what the server says is dropped. */
+		if (r->f->kind == FAULT_HALF_CLOSE)
+			relay_pair_run(rl, r->cfd, r->sfd, NULL);
+	}
+	relay_free(rl);
 }
 
 static int
@@ -374,11 +301,12 @@ proxy_one(int cfd, const char *thost, const char *tport,
 {
 	char errbuf[ERRBUF_LEN], name[ADDR_STRLEN];
 	struct close_report rep;
-	struct relay r;
+	struct proxy r;
 	enum outcome o;
 	int status = 0;
 
 	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
 	r.f = f;
 	r.hold_ms = hold_ms;
 	r.cfd = cfd;
@@ -394,13 +322,9 @@ proxy_one(int cfd, const char *thost, const char *tport,
 		close_abort(cfd, &rep);
 		status = 1;
 	} else {
-		r.d[0] = (struct dir){ .from = cfd, .to = r.sfd,
-		    .q = buf_new(65536), .name = "client>server" };
-		r.d[1] = (struct dir){ .from = r.sfd, .to = cfd,
-		    .q = buf_new(65536), .name = "server>client" };
 		relay_loop(&r);
-		fact_int(r.facts, "client_to_server", (int64_t)r.d[0].bytes);
-		fact_int(r.facts, "server_to_client", (int64_t)r.d[1].bytes);
+		fact_int(r.facts, "client_to_server", (int64_t)r.bytes[0]);
+		fact_int(r.facts, "server_to_client", (int64_t)r.bytes[1]);
 		if (r.cfd != -1) {
 			close_graceful(r.cfd, NULL, 0, 5000, NULL, NULL, &rep);
 			timeline_add(r.tl, "close-client", -1, rep.outcome,
@@ -411,10 +335,6 @@ proxy_one(int cfd, const char *thost, const char *tport,
 			timeline_add(r.tl, "close-server", -1, rep.outcome,
 			    rep.err);
 		}
-		for (int i = 0; i < 2; i++) {
-			buf_free(r.d[i].q);
-			free(r.d[i].held);
-		}
 	}
 	/* r.facts always holds "client", so text mode prints its line. */
 	mode_report(json_pack("{s:s}", "mode", "proxy"), r.tl, r.facts,
@@ -424,6 +344,7 @@ proxy_one(int cfd, const char *thost, const char *tport,
 		    errbuf);
 	timeline_free(r.tl);
 	json_decref(r.facts);
+	pthread_mutex_destroy(&r.mu);
 	return status;
 }
 

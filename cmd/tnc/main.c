@@ -9,24 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "errbuf.h"
-#include "evloop.h"
 #include "numparse.h"
-#include "sockopt.h"
 #include "tnc.h"
 
 #define SECS_MAX_MS	(86400 * 1000LL)	/* -w and -q: one day */
 #define BUFFER_DEFAULT	(256u << 10)
-
-struct tnc_config cfg = {
-	.quit_ms = -1,
-	.close_how = CLOSE_GRACEFUL,
-	.io = TNC_IO_EPOLL,
-	.buffer = BUFFER_DEFAULT,
-};
-
-static uint64_t start_us;
 
 enum {
 	OPT_NODELAY = 256, OPT_SNDBUF, OPT_RCVBUF, OPT_KEEPALIVE,
@@ -79,84 +67,6 @@ bad(const char *fmt, ...)
 	exit(TNC_EXIT_USAGE);
 }
 
-uint64_t
-tnc_elapsed_us(void)
-{
-	return clock_mono_us() - start_us;
-}
-
-void
-tnc_event(const char *fmt, ...)
-{
-	char line[512];
-	uint64_t us;
-	va_list ap;
-	int n, m;
-
-	if (!cfg.verbose)
-		return;
-	us = tnc_elapsed_us();
-	n = snprintf(line, sizeof(line), "tnc: [%4llu.%06llu] ",
-	    (unsigned long long)(us / 1000000),
-	    (unsigned long long)(us % 1000000));
-	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line, so threads never interleave within a line. */
-	if (write(STDERR_FILENO, line, n) < 0)
-		return;
-}
-
-void
-tnc_apply_sockopts(int fd, const char *who)
-{
-	char errbuf[ERRBUF_LEN];
-	struct bufsize snd, rcv;
-
-	if (cfg.nodelay && sockopt_nodelay(fd, true, errbuf) == -1)
-		warnx("%s: %s", who, errbuf);
-	if (cfg.sndbuf != 0 || cfg.rcvbuf != 0) {
-		if (sockopt_bufsizes(fd, cfg.sndbuf, cfg.rcvbuf, &snd, &rcv,
-		    errbuf) == -1)
-			warnx("%s: %s", who, errbuf);
-		else if (cfg.verbose > 1)
-			tnc_event("%s: sndbuf %d (asked %d), rcvbuf %d "
-			    "(asked %d)", who, snd.effective, snd.requested,
-			    rcv.effective, rcv.requested);
-	}
-	if (cfg.keepalive && sockopt_keepalive(fd, cfg.ka_idle, cfg.ka_intvl,
-	    cfg.ka_cnt, errbuf) == -1)
-		warnx("%s: %s", who, errbuf);
-	if (cfg.user_timeout != 0 &&
-	    sockopt_user_timeout(fd, cfg.user_timeout, errbuf) == -1)
-		warnx("%s: %s", who, errbuf);
-}
-
-int
-tnc_exit_for(enum outcome o)
-{
-	switch (o) {
-	case OUTCOME_OK:
-	case OUTCOME_EOF:
-		return TNC_EXIT_OK;
-	case OUTCOME_REFUSED:
-		return TNC_EXIT_REFUSED;
-	case OUTCOME_RESET:
-	case OUTCOME_BROKEN_PIPE:
-		return TNC_EXIT_RESET;
-	case OUTCOME_TIMEOUT:
-		return TNC_EXIT_DEADLINE;
-	default:
-		return TNC_EXIT_FAIL;
-	}
-}
-
 static int64_t
 parse_i64(const char *s, int64_t min, int64_t max, const char *what)
 {
@@ -194,7 +104,7 @@ parse_size(const char *s, uint64_t min, uint64_t max, const char *what)
 
 /* IDLE,INTVL,CNT as tcp(7) bounds them. */
 static void
-parse_keepalive(const char *s)
+parse_keepalive(struct tnc_config *cfg, const char *s)
 {
 	char copy[64], *intvl, *cnt;
 
@@ -207,10 +117,10 @@ parse_keepalive(const char *s)
 		bad("--keepalive: want IDLE,INTVL,CNT: %s", s);
 	*intvl++ = '\0';
 	*cnt++ = '\0';
-	cfg.ka_idle = parse_i64(copy, 1, 32767, "--keepalive idle");
-	cfg.ka_intvl = parse_i64(intvl, 1, 32767, "--keepalive interval");
-	cfg.ka_cnt = parse_i64(cnt, 1, 127, "--keepalive count");
-	cfg.keepalive = true;
+	cfg->ka_idle = parse_i64(copy, 1, 32767, "--keepalive idle");
+	cfg->ka_intvl = parse_i64(intvl, 1, 32767, "--keepalive interval");
+	cfg->ka_cnt = parse_i64(cnt, 1, 127, "--keepalive count");
+	cfg->keepalive = true;
 }
 
 /* A port argument: a number 0..65535 or a service name for the resolver. */
@@ -229,60 +139,66 @@ check_port(const char *s, const char *what, bool zero_ok)
 }
 
 static void
-parse_relay(const char *s)
+parse_relay(struct tnc_config *cfg, const char *s)
 {
 	char errbuf[ERRBUF_LEN];
 
-	if (addr_split(s, cfg.relay_host, sizeof(cfg.relay_host),
-	    cfg.relay_port, sizeof(cfg.relay_port), errbuf) == -1)
+	if (addr_split(s, cfg->relay_host, sizeof(cfg->relay_host),
+	    cfg->relay_port, sizeof(cfg->relay_port), errbuf) == -1)
 		bad("--relay: %s", errbuf);
-	if (cfg.relay_host[0] == '\0')
+	if (cfg->relay_host[0] == '\0')
 		bad("--relay: no host in %s", s);
-	check_port(cfg.relay_port, "--relay port", false);
-	cfg.relay = true;
+	check_port(cfg->relay_port, "--relay port", false);
+	cfg->relay = true;
 }
 
 /* Reject combinations that make no sense before doing any work. */
 static void
-check_combinations(bool quit_set, bool io_set, bool close_set)
+check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
+    bool close_set)
 {
-	if (cfg.keep && !cfg.listen)
+	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");
-	if (cfg.listen && cfg.src_port != NULL)
+	if (cfg->listen && cfg->src_port != NULL)
 		bad("-p: not with -l; give the port to listen on as an "
 		    "argument");
-	if (cfg.listen && cfg.src_host != NULL)
+	if (cfg->listen && cfg->src_host != NULL)
 		bad("-s: not with -l; give the address to listen on as an "
 		    "argument");
-	if (cfg.relay && !cfg.listen)
+	if (cfg->relay && !cfg->listen)
 		bad("--relay: only with -l");
-	if (cfg.relay && cfg.udp)
+	if (cfg->relay && cfg->udp)
 		bad("--relay: TCP only, not with -u");
-	if (cfg.relay && close_set)
+	if (cfg->relay && close_set)
 		bad("--close: not with --relay, which passes on how each "
 		    "side closes");
-	if (cfg.splice && !cfg.relay)
+	if (cfg->splice && !cfg->relay)
 		bad("--splice: only with --relay");
-	if (io_set && !cfg.relay)
+	if (io_set && !cfg->relay)
 		bad("--io: only with --relay");
-	if (quit_set && cfg.close_how != CLOSE_GRACEFUL)
+	if (quit_set && cfg->close_how != CLOSE_GRACEFUL)
 		bad("-q: only with --close graceful");
-	if (cfg.udp && (cfg.nodelay || cfg.keepalive ||
-	    cfg.user_timeout != 0 || close_set))
+	if (cfg->udp && (cfg->nodelay || cfg->keepalive ||
+	    cfg->user_timeout != 0 || close_set))
 		bad("-u: --nodelay, --keepalive, --user-timeout and --close "
 		    "are TCP only");
-	if (cfg.udp && cfg.keep)
+	if (cfg->udp && cfg->keep)
 		bad("-k: TCP only, not with -u");
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct tnc_config cfg = {
+		.quit_ms = -1,
+		.close_how = CLOSE_GRACEFUL,
+		.io = TNC_IO_EPOLL,
+		.buffer = BUFFER_DEFAULT,
+	};
 	bool quit_set = false, io_set = false, close_set = false;
 	int ch;
 
 	sock_ignore_sigpipe();
-	start_us = clock_mono_us();
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:", long_options,
@@ -336,7 +252,7 @@ main(int argc, char *argv[])
 			    "--rcvbuf");
 			break;
 		case OPT_KEEPALIVE:
-			parse_keepalive(optarg);
+			parse_keepalive(&cfg, optarg);
 			break;
 		case OPT_USER_TIMEOUT:
 			cfg.user_timeout = parse_i64(optarg, 1, 0x7fffffff,
@@ -352,7 +268,7 @@ main(int argc, char *argv[])
 			cfg.stats = true;
 			break;
 		case OPT_RELAY:
-			parse_relay(optarg);
+			parse_relay(&cfg, optarg);
 			break;
 		case OPT_SPLICE:
 			cfg.splice = true;
@@ -412,11 +328,12 @@ main(int argc, char *argv[])
 			bad("host: empty");
 		check_port(cfg.port, "port", false);
 	}
-	check_combinations(quit_set, io_set, close_set);
+	check_combinations(&cfg, quit_set, io_set, close_set);
 
+	tnc_event_init(cfg.verbose);
 	if (cfg.relay)
-		return tnc_relay();
+		return tnc_relay(&cfg);
 	if (cfg.udp)
-		return cfg.listen ? tnc_udp_listen() : tnc_udp_client();
-	return cfg.listen ? tnc_stream_listen() : tnc_stream_client();
+		return cfg.listen ? tnc_udp_listen(&cfg) : tnc_udp_client(&cfg);
+	return cfg.listen ? tnc_stream_listen(&cfg) : tnc_stream_client(&cfg);
 }

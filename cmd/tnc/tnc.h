@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* tnc's shared configuration, exit codes and event lines between its files. */
+/* tnc's configuration, exit codes, event lines and modes between its files. */
 #ifndef TNC_TNC_H
 #define TNC_TNC_H
 
@@ -55,32 +55,26 @@ struct tnc_config {
 	int64_t max_conns;	/* --max-conns, relay only */
 };
 
-extern struct tnc_config cfg;
+/* event.c: below every mode file. */
 
-/* Monotonic microseconds since tnc started. */
-uint64_t tnc_elapsed_us(void);
+/* Start the clock of the event lines and set how much -v asked for. */
+void tnc_event_init(int verbose);
 
 /* A -v event line on stderr: "tnc: [  1.234567] connected to ...". */
 void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The socket options from the command line, applied to one TCP socket. */
-void tnc_apply_sockopts(int fd, const char *who);
+void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
+    const char *who);
 
 /* The exit status an outcome maps to (reset -> 4, refused -> 3, ...). */
 int tnc_exit_for(enum outcome o);
 
 /* Modes, each returning the exit status. */
-int tnc_stream_client(void);
-int tnc_stream_listen(void);
-int tnc_udp_client(void);
-int tnc_udp_listen(void);
-int tnc_relay(void);
-
-/*
- * Copy between stdin/stdout and a connected TCP socket until both
- * directions are done, closing it as --close says. peer names the other
- * end in messages. Returns the exit status; the fd is always closed.
- */
-int tnc_stream_session(int fd, const char *peer);
+int tnc_stream_client(const struct tnc_config *cfg);
+int tnc_stream_listen(const struct tnc_config *cfg);
+int tnc_udp_client(const struct tnc_config *cfg);
+int tnc_udp_listen(const struct tnc_config *cfg);
+int tnc_relay(const struct tnc_config *cfg);
 
 #endif

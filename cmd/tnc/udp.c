@@ -23,9 +23,10 @@ struct udp_counts {
 };
 
 static void
-udp_stats(const char *peer, const struct udp_counts *c)
+udp_stats(const struct tnc_config *cfg, const char *peer,
+    const struct udp_counts *c)
 {
-	if (cfg.stats)
+	if (cfg->stats)
 		fprintf(stderr, "tnc: %s: sent %llu bytes in %llu datagrams, "
 		    "received %llu bytes in %llu datagrams\n", peer,
 		    (unsigned long long)c->sent,
@@ -63,7 +64,8 @@ to_stdout(const void *buf, size_t len)
  * ECONNREFUSED ends it with exit 3.
  */
 static int
-udp_session(int fd, const char *peer, struct udp_counts *c)
+udp_session(const struct tnc_config *cfg, int fd, const char *peer,
+    struct udp_counts *c)
 {
 	int64_t idle = -1, quit = -1, first, now;
 	bool in_eof = false;
@@ -71,8 +73,8 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 	int nfds, r;
 	ssize_t n;
 
-	if (cfg.wait_ms > 0)
-		idle = sock_deadline((int)cfg.wait_ms);
+	if (cfg->wait_ms > 0)
+		idle = sock_deadline((int)cfg->wait_ms);
 	for (;;) {
 		nfds = 0;
 		p[nfds++] = (struct pollfd){ fd, POLLIN, 0 };
@@ -109,14 +111,14 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 				    (unsigned long long)c->rcvd,
 				    (unsigned long long)c->sent);
 				close(fd);
-				udp_stats(peer, c);
+				udp_stats(cfg, peer, c);
 				return tnc_exit_for(o);
 			}
 			if (n >= 0) {
 				c->rcvd += n;
 				c->dgrams_rcvd++;
-				if (cfg.wait_ms > 0)
-					idle = sock_deadline((int)cfg.wait_ms);
+				if (cfg->wait_ms > 0)
+					idle = sock_deadline((int)cfg->wait_ms);
 				if (!to_stdout(dgram, n)) {
 					tnc_event("stdout closed");
 					break;
@@ -131,9 +133,9 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 					warn("read from stdin");
 				in_eof = true;
 				tnc_event("stdin EOF (UDP: nothing is sent)");
-				if (cfg.quit_ms >= 0)
-					quit = sock_deadline(cfg.quit_ms > 0 ?
-					    (int)cfg.quit_ms : 1);
+				if (cfg->quit_ms >= 0)
+					quit = sock_deadline(cfg->quit_ms > 0 ?
+					    (int)cfg->quit_ms : 1);
 			} else if (n > 0) {
 				if (send(fd, dgram, n, MSG_NOSIGNAL) < 0) {
 					enum outcome o =
@@ -142,48 +144,48 @@ udp_session(int fd, const char *peer, struct udp_counts *c)
 					warnx("%s: send: %s (%s)", peer,
 					    outcome_name(o), errno_name(errno));
 					close(fd);
-					udp_stats(peer, c);
+					udp_stats(cfg, peer, c);
 					return tnc_exit_for(o);
 				}
 				c->sent += n;
 				c->dgrams_sent++;
-				if (cfg.wait_ms > 0)
-					idle = sock_deadline((int)cfg.wait_ms);
+				if (cfg->wait_ms > 0)
+					idle = sock_deadline((int)cfg->wait_ms);
 			}
 		}
 	}
 	close(fd);
-	udp_stats(peer, c);
+	udp_stats(cfg, peer, c);
 	return TNC_EXIT_OK;
 }
 
 int
-tnc_udp_client(void)
+tnc_udp_client(const struct tnc_config *cfg)
 {
 	struct sock_opts o = {
-		.family = cfg.family,
+		.family = cfg->family,
 		.type = SOCK_DGRAM,
-		.src_host = cfg.src_host,
-		.src_port = cfg.src_port,
+		.src_host = cfg->src_host,
+		.src_port = cfg->src_port,
 	};
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	struct udp_counts c = { 0 };
 	enum outcome oc = OUTCOME_ERROR;
 	int fd;
 
-	fd = sock_connect(cfg.host, cfg.port, &o, &oc, errbuf);
+	fd = sock_connect(cfg->host, cfg->port, &o, &oc, errbuf);
 	if (fd == -1)
 		errx(tnc_exit_for(oc), "%s", errbuf);
 	sock_peer_str(fd, peer, sizeof(peer));
 	tnc_event("UDP to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));
-	return udp_session(fd, peer, &c);
+	return udp_session(cfg, fd, peer, &c);
 }
 
 int
-tnc_udp_listen(void)
+tnc_udp_listen(const struct tnc_config *cfg)
 {
-	struct sock_opts o = { .family = cfg.family, .type = SOCK_DGRAM };
+	struct sock_opts o = { .family = cfg->family, .type = SOCK_DGRAM };
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	struct udp_counts c = { 0 };
 	struct sockaddr_storage from;
@@ -191,7 +193,7 @@ tnc_udp_listen(void)
 	ssize_t n;
 	int fd;
 
-	fd = sock_listen(cfg.host, cfg.port, &o, errbuf);
+	fd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (fd == -1)
 		errx(TNC_EXIT_FAIL, "%s", errbuf);
 	if (sock_set_nonblock(fd, false) == -1)
@@ -216,8 +218,8 @@ tnc_udp_listen(void)
 	c.dgrams_rcvd = 1;
 	if (!to_stdout(dgram, n)) {
 		close(fd);
-		udp_stats(peer, &c);
+		udp_stats(cfg, peer, &c);
 		return TNC_EXIT_OK;
 	}
-	return udp_session(fd, peer, &c);
+	return udp_session(cfg, fd, peer, &c);
 }

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tnc's -v event lines, socket options and exit codes, below every mode. */
+#include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "sockopt.h"
+#include "tnc.h"
+
+static int event_verbose;
+static uint64_t start_us;
+
+void
+tnc_event_init(int verbose)
+{
+	event_verbose = verbose;
+	start_us = clock_mono_us();
+}
+
+void
+tnc_event(const char *fmt, ...)
+{
+	char line[512];
+	uint64_t us;
+	va_list ap;
+	int n, m;
+
+	if (!event_verbose)
+		return;
+	us = clock_mono_us() - start_us;
+	n = snprintf(line, sizeof(line), "tnc: [%4llu.%06llu] ",
+	    (unsigned long long)(us / 1000000),
+	    (unsigned long long)(us % 1000000));
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so threads never interleave within a line. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void
+tnc_apply_sockopts(const struct tnc_config *cfg, int fd, const char *who)
+{
+	char errbuf[ERRBUF_LEN];
+	struct bufsize snd, rcv;
+
+	if (cfg->nodelay && sockopt_nodelay(fd, true, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+	if (cfg->sndbuf != 0 || cfg->rcvbuf != 0) {
+		if (sockopt_bufsizes(fd, cfg->sndbuf, cfg->rcvbuf, &snd, &rcv,
+		    errbuf) == -1)
+			warnx("%s: %s", who, errbuf);
+		else if (cfg->verbose > 1)
+			tnc_event("%s: sndbuf %d (asked %d), rcvbuf %d "
+			    "(asked %d)", who, snd.effective, snd.requested,
+			    rcv.effective, rcv.requested);
+	}
+	if (cfg->keepalive && sockopt_keepalive(fd, cfg->ka_idle,
+	    cfg->ka_intvl, cfg->ka_cnt, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+	if (cfg->user_timeout != 0 &&
+	    sockopt_user_timeout(fd, cfg->user_timeout, errbuf) == -1)
+		warnx("%s: %s", who, errbuf);
+}
+
+int
+tnc_exit_for(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK:
+	case OUTCOME_EOF:
+		return TNC_EXIT_OK;
+	case OUTCOME_REFUSED:
+		return TNC_EXIT_REFUSED;
+	case OUTCOME_RESET:
+	case OUTCOME_BROKEN_PIPE:
+		return TNC_EXIT_RESET;
+	case OUTCOME_TIMEOUT:
+		return TNC_EXIT_DEADLINE;
+	default:
+		return TNC_EXIT_FAIL;
+	}
+}

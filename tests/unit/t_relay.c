@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests for relay.c: real loopback pairs through both I/O models. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "evloop.h"
+#include "loopback.h"
+#include "relay.h"
+
+/* Which engine a test runs on. */
+struct mode {
+	enum relay_io io;
+	bool splice;
+};
+
+static const struct mode m_epoll = { RELAY_IO_EPOLL, false };
+static const struct mode m_epoll_splice = { RELAY_IO_EPOLL, true };
+static const struct mode m_threads = { RELAY_IO_THREADS, false };
+static const struct mode m_threads_splice = { RELAY_IO_THREADS, true };
+
+/* ---- the rig: peer a <-> [end 0 | relay | end 1] <-> peer b ---- */
+
+struct rig {
+	struct mode m;
+	int a, b;			/* the test's two peers */
+	int fd0, fd1;			/* the relay's ends */
+	struct evloop *loop;
+	struct relay *relay;
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int count[RELAY_EV_END + 1];	/* events of each kind */
+	int error_end;
+	enum outcome error_outcome, end_outcome;
+	uint64_t end_bytes[2];
+	uint64_t pause_read_at;		/* bytes from end 0 at 1st pause */
+	/* hook */
+	uint64_t hooked[2];		/* bytes the hook saw from each end */
+	uint64_t cut_at;		/* cut end 0's stream here (0: never) */
+	enum relay_action cut_how;
+	int delay_ms;
+};
+
+static void
+on_event(const struct relay_event *ev, void *arg)
+{
+	struct rig *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	r->count[ev->kind]++;
+	switch (ev->kind) {
+	case RELAY_EV_ERROR:
+		r->error_end = ev->end;
+		r->error_outcome = ev->outcome;
+		break;
+	case RELAY_EV_PAUSED:
+		if (ev->end == 0 && r->pause_read_at == 0)
+			r->pause_read_at = ev->bytes[0];
+		break;
+	case RELAY_EV_END:
+		r->end_outcome = ev->outcome;
+		r->end_bytes[0] = ev->bytes[0];
+		r->end_bytes[1] = ev->bytes[1];
+		if (r->loop != NULL)
+			evloop_stop(r->loop);
+		break;
+	default:
+		break;
+	}
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void
+on_chunk(const struct relay_chunk *c, struct relay_verdict *v, void *arg)
+{
+	struct rig *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	r->hooked[c->from] += c->len;
+	pthread_mutex_unlock(&r->mu);
+	assert_true(c->data != NULL || r->m.splice);
+	v->delay_ms = r->delay_ms;
+	if (c->from == 0 && r->cut_at != 0 &&
+	    c->offset + c->len >= r->cut_at) {
+		v->pass = (size_t)(r->cut_at - c->offset);
+		v->action = r->cut_how;
+	}
+}
+
+static void *
+loop_thread(void *arg)
+{
+	struct rig *r = arg;
+
+	if (r->m.io == RELAY_IO_EPOLL)
+		evloop_run(r->loop);
+	else
+		relay_pair_run(r->relay, r->fd0, r->fd1, r);
+	return NULL;
+}
+
+/* Start relaying with a buffer of `buffer` bytes per direction; small
+   kernel buffers (no autotuning) when `small`. */
+static void
+rig_start_bufs(struct rig *r, const struct mode *m, size_t buffer,
+    bool hook, bool small)
+{
+	struct relay_opts o = {
+		.io = m->io,
+		.splice = m->splice,
+		.buffer = buffer,
+		.quit_ms = -1,
+		.rst_flush_ms = 2000,
+		.on_event = on_event,
+		.on_chunk = hook ? on_chunk : NULL,
+		.arg = r,
+	};
+	char eb[ERRBUF_LEN];
+
+	r->m = *m;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	assert_int_equal(tcp_pair(&r->a, &r->fd0), 0);
+	assert_int_equal(tcp_pair(&r->fd1, &r->b), 0);
+	if (small) {
+		int v = 64 * 1024;
+
+		setsockopt(r->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		setsockopt(r->fd0, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		setsockopt(r->fd1, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		setsockopt(r->b, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	}
+	if (m->io == RELAY_IO_EPOLL) {
+		r->loop = evloop_new(eb);
+		assert_non_null(r->loop);
+	}
+	r->relay = relay_new(r->loop, &o, eb);
+	assert_non_null(r->relay);
+	if (m->io == RELAY_IO_EPOLL)
+		assert_non_null(relay_pair_add(r->relay, r->fd0, r->fd1, r,
+		    eb));
+	assert_int_equal(pthread_create(&r->t, NULL, loop_thread, r), 0);
+}
+
+static void
+rig_start(struct rig *r, const struct mode *m, size_t buffer, bool hook)
+{
+	rig_start_bufs(r, m, buffer, hook, false);
+}
+
+/* Wait (bounded) until `n` events of `kind` were reported. */
+static void
+rig_wait(struct rig *r, enum relay_event_kind kind, int n)
+{
+	int64_t until = clock_mono_ms() + TEST_WAIT_MS;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->count[kind] < n) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+		if (clock_mono_ms() > until) {
+			pthread_mutex_unlock(&r->mu);
+			fail_msg("no event %d after %d ms", kind, TEST_WAIT_MS);
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool
+paused(struct rig *r)
+{
+	bool p;
+
+	pthread_mutex_lock(&r->mu);
+	p = r->count[RELAY_EV_PAUSED] > 0;
+	pthread_mutex_unlock(&r->mu);
+	return p;
+}
+
+static void
+rig_finish(struct rig *r)
+{
+	rig_wait(r, RELAY_EV_END, 1);
+	pthread_join(r->t, NULL);
+	relay_free(r->relay);
+	if (r->loop != NULL)
+		evloop_free(r->loop);
+	if (r->a >= 0)
+		close(r->a);
+	if (r->b >= 0)
+		close(r->b);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+}
+
+/* ---- peers ---- */
+
+static unsigned char
+pat(uint64_t i)
+{
+	return (unsigned char)(i % 251 + (i >> 12));
+}
+
+static void
+send_pat(int fd, uint64_t off, size_t len)
+{
+	unsigned char buf[65536];
+
+	/* write(2): sockets, pipes and files alike. */
+	while (len > 0) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		ssize_t w;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pat(off + i);
+		w = write(fd, buf, n);
+		assert_true(w > 0);
+		off += (uint64_t)w;
+		len -= (size_t)w;
+	}
+}
+
+/*
+ * Read (a socket or a pipe) until EOF, an error or max bytes (0: no
+ * limit), each wait bounded, checking the pattern from offset 0.
+ * Returns the bytes read; *err is 0 at EOF, else errno.
+ */
+static uint64_t
+recv_pat(int fd, uint64_t max, int *err)
+{
+	unsigned char buf[65536];
+	uint64_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, TEST_WAIT_MS), 1);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			*err = n == 0 ? 0 : errno;
+			return got;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pat(got + i))
+				fail_msg("byte %llu differs",
+				    (unsigned long long)(got + i));
+		got += (uint64_t)n;
+		if (max != 0 && got == max)
+			return got;
+	}
+}
+
+static uint64_t
+sockbuf(int fd, int opt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0);
+	return (uint64_t)v;
+}
+
+static void
+set_linger0(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l)), 0);
+}
+
+/* ---- tests ---- */
+
+/* from shuts down first: its FIN reaches the other peer after its bytes,
+   while the other direction still flows; then the other way. */
+static void
+half_close(const struct mode *m, bool a_first)
+{
+	struct rig r = { 0 };
+	int x, y, err;
+
+	rig_start(&r, m, 256 * 1024, false);
+	x = a_first ? r.a : r.b;
+	y = a_first ? r.b : r.a;
+	send_pat(x, 0, 300000);
+	assert_int_equal(shutdown(x, SHUT_WR), 0);
+	assert_int_equal(recv_pat(y, 0, &err), 300000);
+	assert_int_equal(err, 0);
+	rig_wait(&r, RELAY_EV_EOF, 1);
+	/* The other direction still works after the half-close. */
+	send_pat(y, 0, 70000);
+	assert_int_equal(shutdown(y, SHUT_WR), 0);
+	assert_int_equal(recv_pat(x, 0, &err), 70000);
+	assert_int_equal(err, 0);
+	rig_finish(&r);
+	assert_int_equal(r.count[RELAY_EV_EOF], 2);
+	assert_int_equal(r.count[RELAY_EV_ERROR], 0);
+	assert_int_equal(r.end_outcome, OUTCOME_OK);
+	assert_int_equal(r.end_bytes[a_first ? 0 : 1], 300000);
+	assert_int_equal(r.end_bytes[a_first ? 1 : 0], 70000);
+}
+
+static void
+test_half_close_client_first(void **state)
+{
+	half_close(*state, true);
+}
+
+static void
+test_half_close_server_first(void **state)
+{
+	half_close(*state, false);
+}
+
+/* x's peer resets after its bytes arrived: y gets them, then an RST. */
+static void
+reset(const struct mode *m, bool a_resets)
+{
+	struct rig r = { 0 };
+	int x, y, err;
+
+	rig_start(&r, m, 256 * 1024, false);
+	x = a_resets ? r.a : r.b;
+	y = a_resets ? r.b : r.a;
+	send_pat(x, 0, 5000);
+	assert_int_equal(recv_pat(y, 5000, &err), 5000);
+	set_linger0(x);
+	close(x);
+	if (a_resets)
+		r.a = -1;
+	else
+		r.b = -1;
+	assert_int_equal(recv_pat(y, 0, &err), 0);
+	assert_int_equal(err, ECONNRESET);
+	rig_finish(&r);
+	assert_int_equal(r.count[RELAY_EV_ERROR], 1);
+	assert_int_equal(r.error_end, a_resets ? 0 : 1);
+	assert_int_equal(r.error_outcome, OUTCOME_RESET);
+	assert_int_equal(r.end_outcome, OUTCOME_RESET);
+}
+
+static void
+test_reset_from_client(void **state)
+{
+	reset(*state, true);
+}
+
+static void
+test_reset_from_server(void **state)
+{
+	reset(*state, false);
+}
+
+/*
+ * b does not read: the relay stops reading a once its queue to b is full
+ * (the PAUSED event), holding a bounded amount, and resumes when b reads;
+ * every byte arrives in order.
+ */
+static void
+test_backpressure(void **state)
+{
+	const struct mode *m = *state;
+	const size_t buffer = 64 * 1024, total = 16u << 20;
+	struct rig r = { 0 };
+	uint64_t sent = 0, held, bound;
+	int64_t until;
+	unsigned char buf[65536];
+	int err;
+
+	rig_start_bufs(&r, m, buffer, false, true);
+	until = clock_mono_ms() + TEST_WAIT_MS;
+	assert_int_equal(sock_set_nonblock(r.a, true), 0);
+	/* Fill until a's send buffer is full too: everything is stalled. */
+	for (;;) {
+		struct pollfd p = { .fd = r.a, .events = POLLOUT };
+		ssize_t n;
+
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = pat(sent + i);
+		n = send(r.a, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (uint64_t)n;
+			assert_true(sent < total);
+			continue;
+		}
+		assert_int_equal(errno, EAGAIN);
+		/* Still stalled 100 ms later (and, on epoll, the relay said
+		   it paused): the relay stopped reading. */
+		if (poll(&p, 1, 100) == 0 && (m->io != RELAY_IO_EPOLL ||
+		    paused(&r)))
+			break;
+		assert_true(clock_mono_ms() < until);
+	}
+	/*
+	 * Bounded: what a could push is the relay's bound (plus one read)
+	 * and the four kernel buffers on the way, never the whole stream.
+	 */
+	bound = buffer + CONN_READ_MAX + sockbuf(r.a, SO_SNDBUF) +
+	    sockbuf(r.fd0, SO_RCVBUF) + sockbuf(r.fd1, SO_SNDBUF) +
+	    sockbuf(r.b, SO_RCVBUF);
+	assert_true(sent <= bound);
+	if (m->io == RELAY_IO_EPOLL) {
+		pthread_mutex_lock(&r.mu);
+		held = r.pause_read_at;
+		pthread_mutex_unlock(&r.mu);
+		assert_true(held > 0);
+		assert_true(held <= buffer + CONN_READ_MAX +
+		    sockbuf(r.fd1, SO_SNDBUF) + sockbuf(r.b, SO_RCVBUF));
+	}
+	/* b reads: everything flows again, byte exact. */
+	assert_int_equal(sock_set_nonblock(r.a, false), 0);
+	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.b, 0, &err), sent);
+	assert_int_equal(err, 0);
+	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.a, 0, &err), 0);
+	rig_finish(&r);
+	assert_int_equal(r.end_bytes[0], sent);
+	if (m->io == RELAY_IO_EPOLL)
+		assert_true(r.count[RELAY_EV_PAUSED] >= 1);
+}
+
+/* The hook sees every byte from each end (count). */
+static void
+test_hook_counts(void **state)
+{
+	struct rig r = { 0 };
+	int err;
+
+	rig_start(&r, *state, 256 * 1024, true);
+	send_pat(r.a, 0, 123457);
+	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.b, 0, &err), 123457);
+	send_pat(r.b, 0, 999);
+	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.a, 0, &err), 999);
+	rig_finish(&r);
+	assert_int_equal(r.hooked[0], 123457);
+	assert_int_equal(r.hooked[1], 999);
+}
+
+/* The hook cuts a's stream at exactly 10000 bytes with an RST. */
+static void
+test_hook_cut_rst(void **state)
+{
+	struct rig r = { .cut_at = 10000, .cut_how = RELAY_CUT_RST };
+	int err;
+
+	rig_start(&r, *state, 256 * 1024, true);
+	send_pat(r.a, 0, 50000);
+	assert_int_equal(recv_pat(r.b, 0, &err), 10000);
+	assert_int_equal(err, ECONNRESET);
+	assert_int_equal(recv_pat(r.a, 0, &err), 0);
+	assert_int_equal(err, ECONNRESET);
+	rig_finish(&r);
+	assert_int_equal(r.count[RELAY_EV_ERROR], 0);
+}
+
+/* The hook cuts a's stream at exactly 7000 bytes with a FIN; b's
+   direction goes on. */
+static void
+test_hook_cut_fin(void **state)
+{
+	struct rig r = { .cut_at = 7000, .cut_how = RELAY_CUT_FIN };
+	int err;
+
+	rig_start(&r, *state, 256 * 1024, true);
+	send_pat(r.a, 0, 20000);
+	assert_int_equal(recv_pat(r.b, 0, &err), 7000);
+	assert_int_equal(err, 0);
+	send_pat(r.b, 0, 3000);
+	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.a, 0, &err), 3000);
+	assert_int_equal(err, 0);
+	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
+	rig_finish(&r);
+	assert_int_equal(r.end_outcome, OUTCOME_OK);
+}
+
+/* The hook delays every chunk by 80 ms (thread model). */
+static void
+test_hook_delay(void **state)
+{
+	struct rig r = { .delay_ms = 80 };
+	int64_t t0;
+	int err;
+
+	rig_start(&r, *state, 256 * 1024, true);
+	t0 = clock_mono_ms();
+	send_pat(r.a, 0, 100);
+	assert_int_equal(recv_pat(r.b, 100, &err), 100);
+	assert_true(clock_mono_ms() - t0 >= 80);
+	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.b, 0, &err), 0);
+	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(r.a, 0, &err), 0);
+	rig_finish(&r);
+}
+
+/* ---- stdio pairs (nc mode) ---- */
+
+/* stdin is a pipe or a file, stdout a pipe; the peer is b. */
+struct stdio_rig {
+	struct rig r;
+	int in_w, out_r;	/* the test's ends of the two pipes */
+	int rfd, wfd;		/* the relay's */
+};
+
+static void *
+stdio_loop_thread(void *arg)
+{
+	struct rig *r = arg;
+
+	evloop_run(r->loop);
+	return NULL;
+}
+
+static void
+stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
+{
+	struct rig *r = &sr->r;
+	struct relay_opts o = {
+		.io = RELAY_IO_EPOLL,
+		.buffer = 64 * 1024,
+		.quit_ms = -1,
+		.eof_close = how,
+		.on_event = on_event,
+		.arg = r,
+	};
+	char eb[ERRBUF_LEN];
+	int out[2];
+
+	r->m = m_epoll;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	assert_int_equal(pipe(out), 0);
+	sr->out_r = out[0];
+	sr->wfd = out[1];
+	sr->rfd = rfd;
+	r->a = -1;
+	assert_int_equal(tcp_pair(&r->fd1, &r->b), 0);
+	r->loop = evloop_new(eb);
+	assert_non_null(r->loop);
+	r->relay = relay_new(r->loop, &o, eb);
+	assert_non_null(r->relay);
+	assert_non_null(relay_pair_add_stdio(r->relay, sr->rfd, sr->wfd,
+	    r->fd1, r, eb));
+	assert_int_equal(pthread_create(&r->t, NULL, stdio_loop_thread, r),
+	    0);
+}
+
+static void
+stdio_finish(struct stdio_rig *sr)
+{
+	rig_finish(&sr->r);
+	if (sr->out_r >= 0)
+		close(sr->out_r);
+	close(sr->wfd);
+	close(sr->rfd);
+}
+
+/* stdin's EOF is a FIN to the peer; the peer's bytes and EOF reach
+   stdout; the pair ends once both are done. */
+static void
+test_stdio_half_close(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
+	send_pat(in[1], 0, 200000);
+	close(in[1]);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 200000);
+	assert_int_equal(err, 0);
+	send_pat(sr.r.b, 0, 100000);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(sr.out_r, 100000, &err), 100000);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 2);
+	assert_int_equal(sr.r.end_outcome, OUTCOME_OK);
+	assert_int_equal(sr.r.end_bytes[0], 200000);
+	assert_int_equal(sr.r.end_bytes[1], 100000);
+}
+
+/* A regular file as stdin (epoll cannot watch it): all of it reaches the
+   peer, then the FIN. */
+static void
+test_stdio_file(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	char path[] = "/tmp/t_relay.XXXXXX";
+	int fd, err;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	send_pat(fd, 0, 300000);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	stdio_start(&sr, fd, CLOSE_GRACEFUL);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 300000);
+	assert_int_equal(err, 0);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.end_bytes[0], 300000);
+}
+
+/* --close abort: stdin's bytes go out, then an RST instead of a FIN. */
+static void
+test_stdio_eof_abort(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_ABORT);
+	send_pat(in[1], 0, 1000);
+	close(in[1]);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 1000);
+	assert_int_equal(err, ECONNRESET);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 1);
+	assert_int_equal(sr.r.end_bytes[0], 1000);
+}
+
+/* stdout's reader is gone: the relay reports it and resets the peer. */
+static void
+test_stdio_stdout_gone(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
+	close(sr.out_r);
+	sr.out_r = -1;
+	send_pat(sr.r.b, 0, 1000);
+	assert_int_equal(recv_pat(sr.r.b, 0, &err), 0);
+	assert_int_equal(err, ECONNRESET);
+	stdio_finish(&sr);
+	close(in[1]);
+	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 1);
+	assert_int_equal(sr.r.error_end, 0);
+}
+
+/* One test on one engine, named test/engine. */
+#define IN(t, m) { #t "/" #m, t, NULL, NULL, (void *)&(m) }
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		IN(test_half_close_client_first, m_epoll),
+		IN(test_half_close_server_first, m_epoll),
+		IN(test_half_close_client_first, m_epoll_splice),
+		IN(test_half_close_server_first, m_epoll_splice),
+		IN(test_half_close_client_first, m_threads),
+		IN(test_half_close_server_first, m_threads),
+		IN(test_half_close_client_first, m_threads_splice),
+		IN(test_half_close_server_first, m_threads_splice),
+		IN(test_reset_from_client, m_epoll),
+		IN(test_reset_from_server, m_epoll),
+		IN(test_reset_from_client, m_epoll_splice),
+		IN(test_reset_from_server, m_epoll_splice),
+		IN(test_reset_from_client, m_threads),
+		IN(test_reset_from_server, m_threads),
+		IN(test_reset_from_client, m_threads_splice),
+		IN(test_reset_from_server, m_threads_splice),
+		IN(test_backpressure, m_epoll),
+		IN(test_backpressure, m_epoll_splice),
+		IN(test_backpressure, m_threads),
+		IN(test_backpressure, m_threads_splice),
+		IN(test_hook_counts, m_epoll),
+		IN(test_hook_counts, m_epoll_splice),
+		IN(test_hook_counts, m_threads),
+		IN(test_hook_counts, m_threads_splice),
+		IN(test_hook_cut_rst, m_epoll),
+		IN(test_hook_cut_rst, m_threads),
+		IN(test_hook_cut_fin, m_epoll),
+		IN(test_hook_cut_fin, m_threads),
+		IN(test_hook_delay, m_threads),
+		IN(test_stdio_half_close, m_epoll),
+		IN(test_stdio_file, m_epoll),
+		IN(test_stdio_eof_abort, m_epoll),
+		IN(test_stdio_stdout_gone, m_epoll),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
