@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "names.h"
+#include "exitcode.h"
 #include "outcome.h"
 
 /* Indexed by enum outcome; these strings are a stable interface. */
@@ -110,4 +111,23 @@ errno_name(int err)
 			return errno_names[i].name;
 	}
 	return "E?";
+}
+
+int
+exit_for_outcome(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK:
+	case OUTCOME_EOF:
+		return EXIT_OK;
+	case OUTCOME_REFUSED:
+		return EXIT_REFUSED;
+	case OUTCOME_RESET:
+	case OUTCOME_BROKEN_PIPE:
+		return EXIT_RESET;
+	case OUTCOME_TIMEOUT:
+		return EXIT_TIMEOUT;
+	default:
+		return EXIT_FAIL;
+	}
 }
