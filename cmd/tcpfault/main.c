@@ -23,6 +23,7 @@
 #include "stop.h"
 #include "timeline.h"
 #include "vanish.h"
+#include "version.h"
 
 struct selection {
 	const struct fault_case *fc;
@@ -31,10 +32,14 @@ struct selection {
 
 static pid_t runner_pid = -1;
 
-static void
-usage(void)
+/*
+ * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
+ * stderr with exit 2 after a usage error.
+ */
+static void __attribute__((noreturn))
+usage_exit(FILE *fp, int code)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: tcpfault list\n"
 	    "       tcpfault explain CASE\n"
 	    "       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
@@ -43,8 +48,26 @@ usage(void)
 	    "       tcpfault client BEHAVIOUR --connect HOST:PORT [options]\n"
 	    "       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
-	    "                --fault FAULT [options]\n");
-	exit(2);
+	    "                --fault FAULT [options]\n"
+	    "       tcpfault -h | --help | --version\n");
+	if (fp == stdout)
+		printf("\n"
+		    "  list      the failure cases, one line each\n"
+		    "  explain   what each side does and what Linux shows\n"
+		    "  run       run cases on loopback, capture, and check\n"
+		    "  client    play a misbehaving client against a server\n"
+		    "  server    play a misbehaving server against a client\n"
+		    "  proxy     relay a client to a server, inject a fault\n"
+		    "\n"
+		    "tcpfault client|server -h lists the behaviours; "
+		    "man tcpfault says more.\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_exit(stderr, 2);
 }
 
 static void
@@ -265,11 +288,14 @@ run_in_child(const struct selection *sel, const struct run_opts *opts,
 		;
 	runner_pid = -1;
 	if (stop_requested() != 0 ||
-	    (WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
+	    (WIFEXITED(status) && WEXITSTATUS(status) > 128)) {
+		int sig = stop_requested() != 0 ? stop_requested() :
+		    WEXITSTATUS(status) - 128;
+
 		free(text);
 		fprintf(stderr, "tcpfault: interrupted; every side was "
 		    "reaped\n");
-		exit(130);
+		exit(STOP_EXIT(sig));
 	}
 	res = NULL;
 	if (text != NULL) {
@@ -335,6 +361,7 @@ cmd_run(int argc, char **argv)
 		{ "vanish", required_argument, NULL, 'V' },
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct run_opts opts = { .repeat = 1, .vanish = VANISH_AUTO };
@@ -347,8 +374,10 @@ cmd_run(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage_exit(stdout, 0);
 		case 'a':
 			all = true;
 			break;
@@ -496,7 +525,11 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
-		usage();
+		usage_exit(stdout, 0);
+	if (strcmp(cmd, "--version") == 0) {
+		printf("tcpfault teardown %s\n", teardown_version());
+		return 0;
+	}
 	if (strcmp(cmd, "list") == 0) {
 		if (argc != 2)
 			usage();

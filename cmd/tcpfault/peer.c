@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "close.h"
 #include "errbuf.h"
+#include "exitcode.h"
 #include "modes.h"
 #include "numparse.h"
 #include "peer.h"
@@ -99,9 +100,9 @@ known(const struct behaviour *b, const char *name)
 static int
 finish(struct peer *p, int status, const char *error)
 {
-	/* Ctrl-C cut the behaviour short: say so in the status (130). */
+	/* A signal cut the behaviour short: 128 + signo (Ctrl-C: 130). */
 	if (stop_requested() != 0 && status == 0) {
-		status = 130;
+		status = STOP_EXIT(stop_requested());
 		if (error == NULL)
 			error = "interrupted before the behaviour finished";
 	}
@@ -234,6 +235,16 @@ client_kill(struct peer *p, const char *host, const char *port)
 	return finish(p, 0, NULL);
 }
 
+/* The mode's synopsis: stdout when asked for, stderr after a usage error. */
+static void
+mode_usage(FILE *fp, const struct peer *p, const char *addr_opt, bool server)
+{
+	fprintf(fp, "usage: tcpfault %s BEHAVIOUR %s %s [--bytes N] "
+	    "[--hold SECS] [--wait SECS]%s [--json]\n", p->mode, addr_opt,
+	    server ? "[HOST:]PORT" : "HOST:PORT",
+	    server ? " [--count N]" : "");
+}
+
 static int
 parse_common(int argc, char **argv, struct peer *p, const char **addr,
     const char *addr_opt, const struct behaviour *list, int *count)
@@ -246,6 +257,7 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		{ "wait", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char errbuf[ERRBUF_LEN];
@@ -253,7 +265,7 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 		case 'l':
@@ -281,12 +293,12 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		case 'j':
 			p->json = true;
 			break;
+		case 'h':
+			mode_usage(stdout, p, addr_opt, count != NULL);
+			list_behaviours(stdout, list);
+			exit(0);
 		default:
-			fprintf(stderr, "usage: tcpfault %s BEHAVIOUR %s "
-			    "%s [--bytes N] [--hold SECS] [--wait SECS]%s "
-			    "[--json]\n", p->mode, addr_opt,
-			    count ? "[HOST:]PORT" : "HOST:PORT",
-			    count ? " [--count N]" : "");
+			mode_usage(stderr, p, addr_opt, count != NULL);
 			exit(2);
 		}
 	}
@@ -355,7 +367,8 @@ peer_client_main(int argc, char **argv)
 		return rc;
 	}
 	if (player_connect(p->pl, host, port, errbuf) == -1) {
-		rc = finish(p, 1, errbuf);
+		/* The suite's exit table: refused 3, timeout 5, ... */
+		rc = finish(p, exit_for_outcome(player_opened(p->pl)), errbuf);
 		free(p);
 		return rc;
 	}

@@ -23,6 +23,7 @@ struct player {
 	json_t *facts;
 	struct player_tap tap;
 	int fd;
+	enum outcome opened;	/* how the last connect or accept ended */
 	int wait_ms;
 	uint64_t sent;		/* pattern offset of the next byte to send */
 	uint64_t received;	/* pattern offset of the next byte read */
@@ -141,11 +142,17 @@ player_pattern_fill(uint8_t *buf, size_t len, uint64_t off)
 static int
 record_open(struct player *pl, const char *op, int fd, enum outcome o)
 {
-	player_event(pl, op, -1, fd == -1 ? o : OUTCOME_OK,
-	    fd == -1 ? errno : 0);
+	pl->opened = fd == -1 ? o : OUTCOME_OK;
+	player_event(pl, op, -1, pl->opened, fd == -1 ? errno : 0);
 	if (fd != -1)
 		pl->fd = fd;
 	return fd;
+}
+
+enum outcome
+player_opened(const struct player *pl)
+{
+	return pl->opened;
 }
 
 int

@@ -68,6 +68,9 @@ player_pattern_byte(uint64_t off)
 
 void player_pattern_fill(uint8_t *buf, size_t len, uint64_t off);
 
+/* How the last player_connect or player_accept ended (refused, ...). */
+enum outcome player_opened(const struct player *pl);
+
 /*
  * Connect to host:port, or accept one connection on lfd within
  * timeout_ms (0: no limit); one event, and the descriptor becomes the

@@ -881,7 +881,7 @@ run_one(const struct fault_case *fc, const struct case_variant *var,
 		kill_all(&r);
 		capture_close(r.cap);
 		run_free(&r);
-		_exit(130);
+		_exit(STOP_EXIT(stop_requested()));
 	}
 	if (r.cap != NULL && capture_stop(r.cap, QUIET_MS, QUIET_MAX_MS,
 	    errbuf) == -1)
