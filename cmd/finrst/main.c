@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "stop.h"
 #include "timeline.h"
+#include "version.h"
 
 #define EXIT_EXPECT	1
 #define EXIT_USAGE	2
@@ -57,17 +58,45 @@ struct run {
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
 
-static void
-usage(void)
+/*
+ * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
+ * stderr with exit 2 after a usage error.
+ */
+static void __attribute__((noreturn))
+usage_exit(FILE *fp, int code)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] FILE...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n");
-	exit(EXIT_USAGE);
+	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n"
+	    "       finrst -h | --help | --version\n");
+	if (fp == stdout)
+		printf("\n"
+		    "  -e, --expect EXPR   assert for CI, e.g. 'all fin', "
+		    "'no vanished'\n"
+		    "  -f, --filter BPF    read only what the filter takes\n"
+		    "  -i, --interface IF  capture live until SIGINT\n"
+		    "  -j, --json          JSON Lines: one object per "
+		    "connection, then a summary\n"
+		    "  -q, --quiet         print nothing; the exit status "
+		    "tells\n"
+		    "  -v, --verbose       say what is read\n"
+		    "  --ladder[=N]        draw each connection's last N "
+		    "packets\n"
+		    "\n"
+		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
+		    "3 unreadable input.\n"
+		    "man finrst says more.\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_exit(stderr, EXIT_USAGE);
 }
 
 /*
@@ -418,7 +447,10 @@ run_live(struct run *run)
 	capture_stop(c, 0, 0, ebuf);
 	capture_close(c);
 	code = finish(run, 0);
-	return run->out_failed && code == 0 ? 1 : code;
+	if (run->out_failed && code == 0)
+		code = 1;
+	/* Stopped by a signal: the suite's 128 + signo, after the results. */
+	return stop_requested() != 0 ? STOP_EXIT(stop_requested()) : code;
 }
 
 int
@@ -436,6 +468,7 @@ main(int argc, char **argv)
 		{ "grace", required_argument, NULL, 'G' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config cfg = { .grace_ms = -1 };
@@ -510,8 +543,10 @@ main(int argc, char **argv)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
 		case 'h':
-			usage();
-			break;
+			usage_exit(stdout, 0);
+		case 'V':
+			printf("finrst teardown %s\n", teardown_version());
+			return 0;
 		case ':':
 			warnx("%s needs an argument", argv[optind - 1]);
 			usage();
