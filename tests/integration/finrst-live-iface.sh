@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # finrst -i: live capture on lo prints each connection once its teardown
 # settles (line-buffered, before the capture ends), and the summary on
-# SIGINT, exiting 0.
+# SIGINT, exiting 130 (128 + SIGINT).
 . "$SRC/tests/finrst/live-lib.sh"
 
 port=$("$tcpscript" -n | sed -n 's/^port //p')
@@ -28,8 +28,8 @@ fi
 kill -INT $pid
 wait $pid
 rc=$?
-if [ $rc -eq 0 ]; then
-	echo "ok   finrst exited 0 on SIGINT"
+if [ $rc -eq 130 ]; then
+	echo "ok   finrst exited 130 on SIGINT (128 + SIGINT)"
 else
 	echo "FAIL: finrst exited $rc on SIGINT: $(cat "$work/err")"
 	fail=1

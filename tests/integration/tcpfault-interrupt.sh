@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Ctrl-C in the middle of a run: every side reaped, no process and no
-# network namespace left behind, exit 130.
+# network namespace left behind, exit 130 (SIGINT) or 143 (SIGTERM).
 . "$SRC/tests/peers/tcpfault-lib.bash"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: the nft vanish in a private namespace needs root"
@@ -77,7 +77,7 @@ runner=$(pgrep -P "$pid" | head -1)
 ns=$(run_ns "$pid")
 kill -TERM "$pid"
 wait "$pid"
-expect "SIGTERM to tcpfault: exit" "$?" 130
+expect "SIGTERM to tcpfault: exit" "$?" 143
 expect "SIGTERM: runner gone" "$(kill -0 "$runner" 2>/dev/null && echo alive || echo gone)" gone
 wait_for 2 ns_gone "$ns"
 expect "SIGTERM: its namespace is gone" "$(ns_alive "$ns")" 0

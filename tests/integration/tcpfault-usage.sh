@@ -36,7 +36,7 @@ usage_case "unknown fault" 2 "unknown fault 'explode=1'" proxy --listen 0 --targ
 usage_case "faults listed" 2 '^  vanish-after=BYTES ' proxy --listen 0 --target 127.0.0.1:9 --fault explode=1
 usage_case "proxy needs a target" 2 'required' proxy --listen 0 --fault delay=5
 closed=$(free_port)
-usage_case "client refused" 1 "connect to 127.0.0.1 port $closed: Connection refused" \
+usage_case "client refused (exit 3, as in every tool)" 3 "connect to 127.0.0.1 port $closed: Connection refused" \
     client close --connect "127.0.0.1:$closed"
 
 # list and explain
