@@ -57,22 +57,6 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
-/* Roles once the session is known: who sends, who checks, RTT or not. */
-static void
-xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
-    const struct session *s, bool data_sender)
-{
-	x->sess = *s;
-	x->data_sender = data_sender;
-	x->verify = !data_sender &&
-	    (cfg->verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
-	if (!(s->flags & TTCP_FLAG_STREAM)) {
-		x->rtt = calloc(1, sizeof(*x->rtt));
-		if (x->rtt == NULL)
-			err(1, "calloc");
-	}
-}
-
 /* TCP_INFO before the close, then the graceful close and its verdict. */
 static void
 close_and_judge(struct xfer *x, bool set_end)
@@ -445,7 +429,8 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 			    "transmit", eb);
 			return 1;
 		}
-		xfer_begin(xs[i], cfg, &s, !cfg->reverse);
+		if (xfer_begin(xs[i], cfg, &s, !cfg->reverse) != 0)
+			err(1, "calloc");
 		if (cfg->verbose)
 			fprintf(stderr, "%s: connected to %s (sndbuf %d "
 			    "rcvbuf %d)\n", prefix, xs[i]->peer,
@@ -571,7 +556,9 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 		return status;
 	}
 	ticker_init(&tk, cfg, clock_mono_us());
-	xfer_begin(xs[0], cfg, &first, (first.flags & TTCP_FLAG_REVERSE) != 0);
+	if (xfer_begin(xs[0], cfg, &first,
+	    (first.flags & TTCP_FLAG_REVERSE) != 0) != 0)
+		err(1, "calloc");
 	xs[0]->start_us = tk.start_us;
 	verbose_session(cfg, xs[0], &first);
 	start_worker(xs[0]);
@@ -610,7 +597,9 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 			interrupted = rc == -2;
 			continue;
 		}
-		xfer_begin(x, cfg, &s, (s.flags & TTCP_FLAG_REVERSE) != 0);
+		if (xfer_begin(x, cfg, &s,
+		    (s.flags & TTCP_FLAG_REVERSE) != 0) != 0)
+			err(1, "calloc");
 		x->start_us = clock_mono_us();
 		verbose_session(cfg, x, &s);
 		xs[n++] = x;

@@ -113,18 +113,13 @@ econn_free(struct econn *ec)
 	free(ec);
 }
 
-/* Roles once the session is known, as in the blocking model. */
+/* Roles once the session is known, then the receiver or the message. */
 static int
 econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 {
 	struct xfer *x = &ec->x;
 
-	x->sess = *s;
-	x->data_sender = data_sender;
-	x->verify = !data_sender &&
-	    (ec->es->cfg->verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
-	if (!(s->flags & TTCP_FLAG_STREAM) &&
-	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
+	if (xfer_begin(x, ec->es->cfg, s, data_sender) != 0)
 		return -1;
 	if (!data_sender) {
 		rx_init(&x->rx, s, x->verify);

@@ -91,6 +91,13 @@ main(int argc, char *argv[])
 	char eb[ERRBUF_LEN];
 	int ch, sfd, status;
 
+	/*
+	 * First, before any thread exists, so every one inherits the blocked
+	 * mask and the waits see a signal only through sfd.
+	 */
+	sfd = stop_fd_open(true, eb);
+	if (sfd == -1)
+		errx(1, "%s", eb);
 	/* getopt's own messages then start "ttcp:" like ours. */
 	argv[0] = program_invocation_short_name;
 	while ((ch = getopt_long(argc, argv, "146B:b:Di:l:n:P:p:Rrt:v",
@@ -206,13 +213,6 @@ main(int argc, char *argv[])
 		usage();
 	}
 
-	/*
-	 * Before any thread exists, so every one inherits the blocked mask
-	 * and the waits see a signal only through sfd.
-	 */
-	sfd = stop_fd_open(true, eb);
-	if (sfd == -1)
-		errx(1, "%s", eb);
 	if (cfg.receive)
 		status = cfg.io == IO_EPOLL ? run_receive_epoll(&cfg, sfd) :
 		    run_receive_blocking(&cfg, sfd);

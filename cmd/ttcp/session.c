@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ttcp's set-up both I/O models share: the session, its group, the sockets. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -51,6 +52,20 @@ random_group(void)
 	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
 		v = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	return v;
+}
+
+int
+xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
+    const struct session *s, bool data_sender)
+{
+	x->sess = *s;
+	x->data_sender = data_sender;
+	x->verify = !data_sender &&
+	    (cfg->verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
+	if (!(s->flags & TTCP_FLAG_STREAM) &&
+	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
+		return -1;
+	return 0;
 }
 
 int

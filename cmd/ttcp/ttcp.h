@@ -225,6 +225,14 @@ int session_same_group(const struct session *first, const struct session *s,
 uint32_t random_group(void);
 
 /*
+ * x's roles once its session s is known: whether it sends the data,
+ * whether it checks the pattern (-r --verify or the sender's flag), and
+ * in ack mode an RTT histogram. Returns 0, or -1 when out of memory.
+ */
+int xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
+    const struct session *s, bool data_sender);
+
+/*
  * Options applied to every connection: -D, keepalive and -b (x->snd and
  * x->rcv get the sizes in effect). Returns 0, or -1 with errbuf filled.
  */
