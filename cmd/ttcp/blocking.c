@@ -104,6 +104,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 	bool stream = (s->flags & TTCP_FLAG_STREAM) != 0;
 	uint8_t *base, *prefix, *payload, ack[TTCP_ACK_LEN];
 	uint64_t bytes = 0;
+	char eb[ERRBUF_LEN];
 	enum outcome o;
 
 	base = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
@@ -155,11 +156,8 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 				    s->number, bytes);
 				goto out;
 			}
-			if (frame_get_be32(ack) != s->length) {
-				xfer_fail(x, "ack %" PRIu32 ": peer "
-				    "acknowledged %" PRId32 ", expected %"
-				    PRIu32, i + 1,
-				    (int32_t)frame_get_be32(ack), s->length);
+			if (ack_check(ack, s->length, i + 1, eb) != 0) {
+				xfer_fail(x, "%s", eb);
 				goto out;
 			}
 			lat_hist_add(x->rtt, clock_mono_ns() - t0);
@@ -193,7 +191,7 @@ recv_messages(struct xfer *x)
 	enum outcome o;
 
 	rx_init(rx, &x->sess, x->verify);
-	frame_put_be32(ack, x->sess.length);
+	ack_put(ack, x->sess.length);
 	buf = malloc(RX_BUF_LEN);
 	if (buf == NULL) {
 		xfer_fail(x, "cannot allocate the receive buffer");

@@ -200,17 +200,13 @@ sender_data(struct econn *ec, const uint8_t *p, size_t len)
 		return len;
 	}
 	while (len - off >= TTCP_ACK_LEN && !ec->closing) {
-		uint32_t a = frame_get_be32(p + off);
 		uint64_t msgs = xfer_msgs(x) + 1;
 
-		off += TTCP_ACK_LEN;
-		if (a != x->sess.length) {
-			snprintf(eb, sizeof(eb), "ack %" PRIu64 ": peer "
-			    "acknowledged %" PRId32 ", expected %" PRIu32,
-			    msgs, (int32_t)a, x->sess.length);
+		if (ack_check(p + off, x->sess.length, msgs, eb) != 0) {
 			fail_abort(ec, eb);
 			return len;
 		}
+		off += TTCP_ACK_LEN;
 		lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		xfer_set_progress(x, msgs * x->sess.length, msgs);
 		if (msgs < x->sess.number) {
@@ -255,7 +251,7 @@ receiver_data(struct econn *ec, const uint8_t *p, size_t len)
 		uint8_t ack[TTCP_ACK_LEN];
 		if (x->t_mark_ns != 0)
 			lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
-		frame_put_be32(ack, x->sess.length);
+		ack_put(ack, x->sess.length);
 		if (conn_send(ec->c, ack, sizeof(ack)) != 0)
 			return len;	/* on_close tells why */
 		x->t_mark_ns = rx_done(rx) ? 0 : clock_mono_ns();

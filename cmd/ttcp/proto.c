@@ -105,6 +105,24 @@ hex_pattern_fill(uint8_t *p, size_t len)
 		p[i] = (uint8_t)hex_digits[i % 16];
 }
 
+void
+ack_put(uint8_t *out, uint32_t length)
+{
+	frame_put_be32(out, length);
+}
+
+int
+ack_check(const uint8_t *ack, uint32_t length, uint64_t msg, char *errbuf)
+{
+	uint32_t got = frame_get_be32(ack);
+
+	if (got == length)
+		return 0;
+	errbuf_set(errbuf, "ack %" PRIu64 ": peer acknowledged %" PRId32
+	    ", expected %" PRIu32, msg, (int32_t)got, length);
+	return -1;
+}
+
 /* Index of the first byte of p that breaks the pattern at phase, or n. */
 static size_t
 pattern_mismatch(const uint8_t *p, size_t n, uint32_t phase)

@@ -74,6 +74,19 @@ int session_decode(const uint8_t *p, size_t have, struct session *s,
  */
 void hex_pattern_fill(uint8_t *p, size_t len);
 
+/*
+ * Ack mode: after each message the receiver sends back its length, 4
+ * bytes big-endian (muduo's ack). ack_put writes one into out.
+ */
+void ack_put(uint8_t *out, uint32_t length);
+
+/*
+ * Check the ack of message msg (1, 2, ...) against the session's length.
+ * Returns 0, or -1 with errbuf saying what the peer acknowledged.
+ */
+int ack_check(const uint8_t *ack, uint32_t length, uint64_t msg,
+    char *errbuf);
+
 /* Payload receiver: both ack and stream mode, any chunking. */
 struct rx {
 	bool stream;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests for ttcp's wire protocol: session headers, framing, receiver. */
+/* Unit tests for ttcp's wire protocol: headers, framing, acks, receiver. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -272,6 +272,43 @@ test_hex_pattern(void **state)
 	assert_int_equal(p[0], '0');
 }
 
+/* An ack is the message length echoed back, 4 bytes big-endian. */
+static void
+test_ack(void **state)
+{
+	static const struct {
+		uint32_t sent;
+		const char *error;
+	} wrong[] = {
+		{ 1023, "ack 3: peer acknowledged 1023, expected 1024" },
+		{ 0, "ack 3: peer acknowledged 0, expected 1024" },
+		{ 0xffffffff, "ack 3: peer acknowledged -1, expected 1024" },
+		{ 0x80000000,
+		    "ack 3: peer acknowledged -2147483648, expected 1024" },
+	};
+	uint8_t ack[TTCP_ACK_LEN];
+	char eb[ERRBUF_LEN] = "";
+
+	ack_put(ack, 1024);
+	assert_memory_equal(ack, "\x00\x00\x04\x00", TTCP_ACK_LEN);
+	assert_int_equal(ack_check(ack, 1024, 1, eb), 0);
+	assert_string_equal(eb, "");
+	ack_put(ack, 0);
+	assert_int_equal(ack_check(ack, 0, 1, eb), 0);
+	ack_put(ack, TTCP_MAX_LEN);
+	assert_int_equal(ack_check(ack, TTCP_MAX_LEN, 4000000000u, eb), 0);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		frame_put_be32(ack, wrong[i].sent);
+		assert_int_equal(ack_check(ack, 1024, 3, eb), -1);
+		assert_string_equal(eb, wrong[i].error);
+	}
+	/* msg is 64-bit (the epoll model counts in uint64_t): printed whole. */
+	ack_put(ack, 1);
+	assert_int_equal(ack_check(ack, 2, 5000000000u, eb), -1);
+	assert_string_equal(eb,
+	    "ack 5000000000: peer acknowledged 1, expected 2");
+}
+
 /* One ack-mode message on the wire: 4-byte length, then the payload. */
 static size_t
 ack_message(uint8_t *out, uint32_t len)
@@ -520,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_hostile_headers),
 		cmocka_unit_test(test_limits_allowed),
 		cmocka_unit_test(test_hex_pattern),
+		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_rx_ack_whole),
 		cmocka_unit_test(test_rx_ack_bytewise),
 		cmocka_unit_test(test_rx_ack_wrong_length),
