@@ -57,24 +57,9 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
-/* Roles once the session is known: who sends, who checks, RTT or not. */
-static void
-xfer_begin(struct xfer *x, const struct session *s, bool data_sender)
-{
-	x->sess = *s;
-	x->data_sender = data_sender;
-	x->verify = !data_sender &&
-	    (cfg.verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
-	if (!(s->flags & TTCP_FLAG_STREAM)) {
-		x->rtt = calloc(1, sizeof(*x->rtt));
-		if (x->rtt == NULL)
-			err(1, "calloc");
-	}
-}
-
 /* TCP_INFO before the close, then the graceful close and its verdict. */
 static void
-finish(struct xfer *x, bool set_end)
+close_and_judge(struct xfer *x, bool set_end)
 {
 	struct tcpinfo_snap ti;
 	struct close_report cr;
@@ -119,6 +104,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 	bool stream = (s->flags & TTCP_FLAG_STREAM) != 0;
 	uint8_t *base, *prefix, *payload, ack[TTCP_ACK_LEN];
 	uint64_t bytes = 0;
+	char eb[ERRBUF_LEN];
 	enum outcome o;
 
 	base = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
@@ -130,7 +116,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 	prefix = base + TTCP_HDR_MAX;
 	payload = prefix + 4;
 	frame_put_be32(prefix, s->length);
-	pattern_fill(payload, s->length);
+	hex_pattern_fill(payload, s->length);
 	if (x->start_us == 0)
 		x->start_us = clock_mono_us();
 
@@ -170,14 +156,11 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 				    s->number, bytes);
 				goto out;
 			}
-			if (frame_get_be32(ack) != s->length) {
-				xfer_fail(x, "ack %" PRIu32 ": peer "
-				    "acknowledged %" PRId32 ", expected %"
-				    PRIu32, i + 1,
-				    (int32_t)frame_get_be32(ack), s->length);
+			if (ack_check(ack, s->length, i + 1, eb) != 0) {
+				xfer_fail(x, "%s", eb);
 				goto out;
 			}
-			hist_add(x->rtt, clock_mono_ns() - t0);
+			lat_hist_add(x->rtt, clock_mono_ns() - t0);
 		}
 		bytes += s->length;
 		xfer_set_progress(x, bytes, i + 1);
@@ -186,7 +169,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		x->end_us = clock_mono_us();
 	free(base);
 	/* In stream mode the peer's EOF is its receipt of the last byte. */
-	finish(x, true);
+	close_and_judge(x, true);
 	return;
 out:
 	free(base);
@@ -208,7 +191,7 @@ recv_messages(struct xfer *x)
 	enum outcome o;
 
 	rx_init(rx, &x->sess, x->verify);
-	frame_put_be32(ack, x->sess.length);
+	ack_put(ack, x->sess.length);
 	buf = malloc(RX_BUF_LEN);
 	if (buf == NULL) {
 		xfer_fail(x, "cannot allocate the receive buffer");
@@ -246,7 +229,7 @@ recv_messages(struct xfer *x)
 			if (st != RX_MESSAGE)
 				continue;
 			if (t_ack != 0)
-				hist_add(x->rtt, clock_mono_ns() - t_ack);
+				lat_hist_add(x->rtt, clock_mono_ns() - t_ack);
 			if (sock_send_all(x->fd, ack, sizeof(ack), &o) !=
 			    sizeof(ack)) {
 				xfer_fail(x, "sending the ack of message %"
@@ -261,7 +244,7 @@ recv_messages(struct xfer *x)
 	xfer_set_progress(x, rx->bytes, rx->msgs);
 	x->end_us = clock_mono_us();
 	free(buf);
-	finish(x, false);
+	close_and_judge(x, false);
 	return;
 out:
 	xfer_set_progress(x, rx->bytes, rx->msgs);
@@ -363,10 +346,9 @@ stop_all(struct xfer **xs, int n)
  */
 static int
 wait_workers(struct xfer **xs, int n, int evfd, int sfd,
-    struct ticker *tk, const char *prefix)
+    struct ticker *tk, const char *prefix, int64_t interval_ms)
 {
-	int64_t next = cfg.interval_ms > 0 ?
-	    clock_mono_ms() + cfg.interval_ms : -1;
+	int64_t next = interval_ms > 0 ? clock_mono_ms() + interval_ms : -1;
 	int left = 0, rc = 0;
 
 	for (int i = 0; i < n; i++)
@@ -386,7 +368,7 @@ wait_workers(struct xfer **xs, int n, int evfd, int sfd,
 		}
 		if (w == 0) {
 			ticker_tick(tk, prefix, xs, n);
-			next += cfg.interval_ms;
+			next += interval_ms;
 			continue;
 		}
 		if (read(evfd, &cnt, sizeof(cnt)) == sizeof(cnt))
@@ -403,22 +385,21 @@ wait_workers(struct xfer **xs, int n, int evfd, int sfd,
 }
 
 int
-run_transmit_blocking(void)
+run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 {
-	struct sock_opts so = { .family = cfg.family, .src_host = cfg.bind };
+	struct sock_opts so = { .family = cfg->family, .src_host = cfg->bind };
 	struct session s;
 	struct xfer **xs;
 	struct ticker tk;
 	char eb[ERRBUF_LEN];
-	const char *prefix = side_prefix(!cfg.reverse);
-	int sfd, evfd, n = cfg.parallel, status;
+	const char *prefix = side_prefix(!cfg->reverse);
+	int evfd, n = cfg->parallel, status;
 	uint8_t hdr[TTCP_HDR_MAX];
 	size_t hdrlen;
 
-	session_from_config(&s);
+	session_from_config(&s, cfg);
 	s.group = random_group();
 	hdrlen = session_encode(&s, hdr);
-	sfd = signal_fd_open();
 	evfd = eventfd(0, EFD_CLOEXEC);
 	if (evfd == -1)
 		err(1, "eventfd");
@@ -428,11 +409,11 @@ run_transmit_blocking(void)
 	/* Every connection first, so a refusal costs the peer nothing. */
 	for (int i = 0; i < n; i++) {
 		enum outcome o;
-		int fd = sock_connect(cfg.host, cfg.port, &so, &o, eb);
+		int fd = sock_connect(cfg->host, cfg->port, &so, &o, eb);
 
 		if (fd >= 0) {
 			xs[i] = xfer_new(fd, i, evfd);
-			if (xfer_setup_socket(xs[i], eb) != 0)
+			if (xfer_setup_socket(xs[i], cfg, eb) != 0)
 				fd = -1;
 		}
 		if (fd < 0) {
@@ -442,17 +423,18 @@ run_transmit_blocking(void)
 				xfer_free(xs[j]);
 			}
 			free(xs);
-			report_setup_error(cfg.reverse ? "receive" :
+			report_setup_error(cfg, cfg->reverse ? "receive" :
 			    "transmit", eb);
 			return 1;
 		}
-		xfer_begin(xs[i], &s, !cfg.reverse);
-		if (cfg.verbose)
+		if (xfer_begin(xs[i], cfg, &s, !cfg->reverse) != 0)
+			err(1, "calloc");
+		if (cfg->verbose)
 			fprintf(stderr, "%s: connected to %s (sndbuf %d "
 			    "rcvbuf %d)\n", prefix, xs[i]->peer,
 			    xs[i]->snd.effective, xs[i]->rcv.effective);
 	}
-	ticker_init(&tk, clock_mono_us());
+	ticker_init(&tk, cfg, clock_mono_us());
 	for (int i = 0; i < n; i++) {
 		struct bio *b = xs[i]->io;
 
@@ -461,15 +443,14 @@ run_transmit_blocking(void)
 		xs[i]->start_us = tk.start_us;
 		start_worker(xs[i]);
 	}
-	int w = wait_workers(xs, n, evfd, sfd, &tk, prefix);
-	status = report_session(xs, n, &s, &tk,
+	int w = wait_workers(xs, n, evfd, sfd, &tk, prefix, cfg->interval_ms);
+	status = report_session(cfg, xs, n, &s, &tk,
 	    w == -2 ? "interrupted by a signal" : NULL);
 	ticker_free(&tk);
 	for (int i = 0; i < n; i++)
 		xfer_free(xs[i]);
 	free(xs);
 	close(evfd);
-	close(sfd);
 	return status;
 }
 
@@ -535,7 +516,7 @@ accept_one(int lfd, int sfd, int64_t deadline, int *fd, char *errbuf)
  * when one cut a session short.
  */
 static int
-serve_session(int lfd, int sfd, int evfd)
+serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 {
 	struct xfer *xs[TTCP_MAX_PARALLEL] = { NULL };
 	struct session first, s;
@@ -554,9 +535,9 @@ serve_session(int lfd, int sfd, int evfd)
 	}
 	memset(&first, 0, sizeof(first));
 	xs[n++] = xfer_new(fd, 0, evfd);
-	if (cfg.verbose)
+	if (cfg->verbose)
 		fprintf(stderr, "ttcp-r: accepted %s\n", xs[0]->peer);
-	if (xfer_setup_socket(xs[0], eb) != 0)
+	if (xfer_setup_socket(xs[0], cfg, eb) != 0)
 		warnx("%s", eb);
 	deadline = clock_mono_ms() + TTCP_SETUP_TIMEOUT_MS;
 	rc = read_header(fd, sfd, deadline, &first, eb);
@@ -568,14 +549,16 @@ serve_session(int lfd, int sfd, int evfd)
 		}
 		xfer_fail(xs[0], "session header from %s: %s", xs[0]->peer,
 		    eb);
-		status = report_session(xs, 1, &first, NULL, NULL);
+		status = report_session(cfg, xs, 1, &first, NULL, NULL);
 		xfer_free(xs[0]);
 		return status;
 	}
-	ticker_init(&tk, clock_mono_us());
-	xfer_begin(xs[0], &first, (first.flags & TTCP_FLAG_REVERSE) != 0);
+	ticker_init(&tk, cfg, clock_mono_us());
+	if (xfer_begin(xs[0], cfg, &first,
+	    (first.flags & TTCP_FLAG_REVERSE) != 0) != 0)
+		err(1, "calloc");
 	xs[0]->start_us = tk.start_us;
-	verbose_session(xs[0], &first);
+	verbose_session(cfg, xs[0], &first);
 	start_worker(xs[0]);
 
 	/* The rest of a -P group, each within the set-up deadline. */
@@ -599,7 +582,7 @@ serve_session(int lfd, int sfd, int evfd)
 			continue;
 		}
 		struct xfer *x = xfer_new(fd, n, evfd);
-		if (xfer_setup_socket(x, eb) != 0)
+		if (xfer_setup_socket(x, cfg, eb) != 0)
 			warnx("%s", eb);
 		rc = read_header(fd, sfd, deadline, &s, eb);
 		if (rc == 0 && session_same_group(&first, &s, eb) != 0)
@@ -612,18 +595,20 @@ serve_session(int lfd, int sfd, int evfd)
 			interrupted = rc == -2;
 			continue;
 		}
-		xfer_begin(x, &s, (s.flags & TTCP_FLAG_REVERSE) != 0);
+		if (xfer_begin(x, cfg, &s,
+		    (s.flags & TTCP_FLAG_REVERSE) != 0) != 0)
+			err(1, "calloc");
 		x->start_us = clock_mono_us();
-		verbose_session(x, &s);
+		verbose_session(cfg, x, &s);
 		xs[n++] = x;
 		start_worker(x);
 	}
 	if (interrupted)
 		stop_all(xs, n);
 	if (wait_workers(xs, n, evfd, sfd, &tk,
-	    side_prefix(xs[0]->data_sender)) == -2)
+	    side_prefix(xs[0]->data_sender), cfg->interval_ms) == -2)
 		interrupted = true;
-	status = report_session(xs, n, &first, &tk,
+	status = report_session(cfg, xs, n, &first, &tk,
 	    interrupted ? "interrupted by a signal" :
 	    group_error[0] != '\0' ? group_error : NULL);
 	ticker_free(&tk);
@@ -633,31 +618,30 @@ serve_session(int lfd, int sfd, int evfd)
 }
 
 int
-run_receive_blocking(void)
+run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 {
-	struct sock_opts so = { .family = cfg.family };
+	struct sock_opts so = { .family = cfg->family };
 	struct bufsize snd, rcv;
 	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
-	int lfd, sfd, evfd, status = 0;
+	int lfd, evfd, status = 0;
 
-	sfd = signal_fd_open();
-	lfd = sock_listen(cfg.bind, cfg.port, &so, eb);
+	lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
 	if (lfd < 0) {
-		report_setup_error("receive", eb);
+		report_setup_error(cfg, "receive", eb);
 		return 1;
 	}
 	/* Before any SYN, so the window scale suits the buffer. */
-	if (cfg.bufsize > 0 && sockopt_bufsizes(lfd, cfg.bufsize,
-	    cfg.bufsize, &snd, &rcv, eb) != 0)
+	if (cfg->bufsize > 0 && sockopt_bufsizes(lfd, cfg->bufsize,
+	    cfg->bufsize, &snd, &rcv, eb) != 0)
 		warnx("%s", eb);
 	evfd = eventfd(0, EFD_CLOEXEC);
 	if (evfd == -1)
 		err(1, "eventfd");
-	if (cfg.verbose)
+	if (cfg->verbose)
 		fprintf(stderr, "ttcp-r: listening on %s\n",
 		    sock_local_str(lfd, local, sizeof(local)));
 	for (;;) {
-		int rc = serve_session(lfd, sfd, evfd);
+		int rc = serve_session(cfg, lfd, sfd, evfd);
 
 		if (rc == -2) {
 			/* Idle when the signal came: a clean stop. */
@@ -669,11 +653,10 @@ run_receive_blocking(void)
 		}
 		if (rc != 0)
 			status = 1;
-		if (cfg.once)
+		if (cfg->once)
 			break;
 	}
 	close(evfd);
 	close(lfd);
-	close(sfd);
 	return status;
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -14,6 +13,7 @@
 #include "conn.h"
 #include "evloop.h"
 #include "sock.h"
+#include "stop.h"
 #include "ttcp.h"
 
 /* Queue at most this much (or one message) ahead of the socket. */
@@ -40,6 +40,7 @@ struct econn {
 
 /* The session being served (receiver) or run (transmitter). */
 struct esession {
+	const struct ttcp_config *cfg;
 	struct evloop *loop;
 	bool receiver;
 	int lfd;		/* receiver: the listening socket, else -1 */
@@ -112,18 +113,13 @@ econn_free(struct econn *ec)
 	free(ec);
 }
 
-/* Roles once the session is known, as in the blocking model. */
+/* Roles once the session is known, then the receiver or the message. */
 static int
 econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 {
 	struct xfer *x = &ec->x;
 
-	x->sess = *s;
-	x->data_sender = data_sender;
-	x->verify = !data_sender &&
-	    (cfg.verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
-	if (!(s->flags & TTCP_FLAG_STREAM) &&
-	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
+	if (xfer_begin(x, ec->es->cfg, s, data_sender) != 0)
 		return -1;
 	if (!data_sender) {
 		rx_init(&x->rx, s, x->verify);
@@ -133,7 +129,7 @@ econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 	if (ec->msg == NULL)
 		return -1;
 	frame_put_be32(ec->msg + TTCP_HDR_MAX, s->length);
-	pattern_fill(ec->msg + TTCP_HDR_MAX + 4, s->length);
+	hex_pattern_fill(ec->msg + TTCP_HDR_MAX + 4, s->length);
 	return 0;
 }
 
@@ -204,18 +200,14 @@ sender_data(struct econn *ec, const uint8_t *p, size_t len)
 		return len;
 	}
 	while (len - off >= TTCP_ACK_LEN && !ec->closing) {
-		uint32_t a = frame_get_be32(p + off);
 		uint64_t msgs = xfer_msgs(x) + 1;
 
-		off += TTCP_ACK_LEN;
-		if (a != x->sess.length) {
-			snprintf(eb, sizeof(eb), "ack %" PRIu64 ": peer "
-			    "acknowledged %" PRId32 ", expected %" PRIu32,
-			    msgs, (int32_t)a, x->sess.length);
+		if (ack_check(p + off, x->sess.length, msgs, eb) != 0) {
 			fail_abort(ec, eb);
 			return len;
 		}
-		hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
+		off += TTCP_ACK_LEN;
+		lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		xfer_set_progress(x, msgs * x->sess.length, msgs);
 		if (msgs < x->sess.number) {
 			send_next_message(ec);
@@ -258,8 +250,8 @@ receiver_data(struct econn *ec, const uint8_t *p, size_t len)
 			continue;
 		uint8_t ack[TTCP_ACK_LEN];
 		if (x->t_mark_ns != 0)
-			hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
-		frame_put_be32(ack, x->sess.length);
+			lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
+		ack_put(ack, x->sess.length);
 		if (conn_send(ec->c, ack, sizeof(ack)) != 0)
 			return len;	/* on_close tells why */
 		x->t_mark_ns = rx_done(rx) ? 0 : clock_mono_ns();
@@ -323,11 +315,11 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 	if (!es->have_first) {
 		es->first = s;
 		es->have_first = true;
-		ticker_init(&es->tk, clock_mono_us());
+		ticker_init(&es->tk, es->cfg, clock_mono_us());
 		es->ticking = true;
-		if (cfg.interval_ms > 0)
+		if (es->cfg->interval_ms > 0)
 			es->tick_timer = evloop_timer_add(es->loop,
-			    (int)cfg.interval_ms, on_tick, es);
+			    (int)es->cfg->interval_ms, on_tick, es);
 	} else if (session_same_group(&es->first, &s, eb) != 0) {
 		refuse_stranger(ec, eb);
 		return len;
@@ -338,7 +330,7 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 		fail_abort(ec, "out of memory");
 		return len;
 	}
-	verbose_session(&ec->x, &s);
+	verbose_session(es->cfg, &ec->x, &s);
 	ec->x.start_us = clock_mono_us();
 	start_transfer(ec);
 	return need;
@@ -472,7 +464,7 @@ econn_new(struct esession *es, int fd, const struct conn_callbacks *cb,
 	ec->x.fd = fd;
 	ec->x.io = ec;
 	sock_peer_str(fd, ec->x.peer, sizeof(ec->x.peer));
-	if (xfer_setup_socket(&ec->x, errbuf) != 0 ||
+	if (xfer_setup_socket(&ec->x, es->cfg, errbuf) != 0 ||
 	    (ec->c = conn_new(es->loop, fd, cb, ec, errbuf)) ==
 	    NULL) {
 		free(ec);
@@ -491,7 +483,7 @@ on_tick(struct evloop *loop, void *arg)
 		return;
 	ticker_tick(&es->tk, side_prefix(es->members > 0 &&
 	    es->xs[0]->data_sender), es->xs, es->members);
-	es->tick_timer = evloop_timer_add(loop, (int)cfg.interval_ms,
+	es->tick_timer = evloop_timer_add(loop, (int)es->cfg->interval_ms,
 	    on_tick, es);
 }
 
@@ -507,10 +499,8 @@ static void
 on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct esession *es = arg;
-	struct signalfd_siginfo si;
 
-	while (read(fd, &si, sizeof(si)) == sizeof(si))
-		;
+	stop_fd_read(fd);
 	es->interrupted = true;
 	if (es->n == 0) {
 		evloop_stop(loop);
@@ -568,7 +558,7 @@ session_done(struct evloop *loop, void *arg)
 		evloop_timer_cancel(es->loop, es->tick_timer);
 	es->tick_timer = 0;
 	if (n > 0) {
-		status = report_session(xs, n, &es->first,
+		status = report_session(es->cfg, xs, n, &es->first,
 		    es->ticking ? &es->tk : NULL,
 		    es->interrupted ? "interrupted by a signal" : NULL);
 		if (status != 0)
@@ -585,7 +575,7 @@ session_done(struct evloop *loop, void *arg)
 	es->members = 0;
 	es->have_first = false;
 	memset(&es->first, 0, sizeof(es->first));
-	if (!es->receiver || cfg.once || es->interrupted)
+	if (!es->receiver || es->cfg->once || es->interrupted)
 		evloop_stop(es->loop);
 	else
 		listen_on(es, true);
@@ -655,7 +645,7 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	}
 	es->ec[es->n++] = ec;
 	es->live++;
-	if (cfg.verbose)
+	if (es->cfg->verbose)
 		fprintf(stderr, "ttcp-r: accepted %s\n", ec->x.peer);
 	/* One connection at a time until its header says what it is. */
 	listen_on(es, false);
@@ -734,28 +724,28 @@ loop_new(struct esession *es, int sfd)
 }
 
 int
-run_receive_epoll(void)
+run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 {
 	struct esession es;
-	struct sock_opts so = { .family = cfg.family };
+	struct sock_opts so = { .family = cfg->family };
 	struct bufsize snd, rcv;
 	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
-	int sfd = signal_fd_open();
 
 	memset(&es, 0, sizeof(es));
+	es.cfg = cfg;
 	es.receiver = true;
-	es.lfd = sock_listen(cfg.bind, cfg.port, &so, eb);
+	es.lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
 	if (es.lfd < 0) {
-		report_setup_error("receive", eb);
+		report_setup_error(cfg, "receive", eb);
 		return 1;
 	}
-	if (cfg.bufsize > 0 && sockopt_bufsizes(es.lfd, cfg.bufsize,
-	    cfg.bufsize, &snd, &rcv, eb) != 0)
+	if (cfg->bufsize > 0 && sockopt_bufsizes(es.lfd, cfg->bufsize,
+	    cfg->bufsize, &snd, &rcv, eb) != 0)
 		warnx("%s", eb);
 	if (sock_set_nonblock(es.lfd, true) != 0)
 		err(1, "O_NONBLOCK");
 	loop_new(&es, sfd);
-	if (cfg.verbose)
+	if (cfg->verbose)
 		fprintf(stderr, "ttcp-r: listening on %s\n",
 		    sock_local_str(es.lfd, local, sizeof(local)));
 	listen_on(&es, true);
@@ -763,37 +753,36 @@ run_receive_epoll(void)
 		err(1, "event loop");
 	evloop_free(es.loop);
 	close(es.lfd);
-	close(sfd);
 	return es.status;
 }
 
 int
-run_transmit_epoll(void)
+run_transmit_epoll(const struct ttcp_config *cfg, int sfd)
 {
 	struct esession es;
-	struct sock_opts so = { .family = cfg.family, .src_host = cfg.bind };
+	struct sock_opts so = { .family = cfg->family, .src_host = cfg->bind };
 	struct session s;
 	uint8_t hdr[TTCP_HDR_MAX];
 	size_t hdrlen;
 	char eb[ERRBUF_LEN];
-	const char *prefix = side_prefix(!cfg.reverse);
-	int sfd = signal_fd_open();
+	const char *prefix = side_prefix(!cfg->reverse);
 
 	memset(&es, 0, sizeof(es));
+	es.cfg = cfg;
 	es.lfd = -1;
-	session_from_config(&s);
+	session_from_config(&s, cfg);
 	s.group = random_group();
 	hdrlen = session_encode(&s, hdr);
 	es.first = s;
 	es.have_first = true;
 	loop_new(&es, sfd);
-	for (int i = 0; i < cfg.parallel; i++) {
+	for (int i = 0; i < cfg->parallel; i++) {
 		enum outcome o;
-		int fd = sock_connect(cfg.host, cfg.port, &so, &o, eb);
+		int fd = sock_connect(cfg->host, cfg->port, &so, &o, eb);
 		struct econn *ec = fd < 0 ? NULL :
 		    econn_new(&es, fd, &callbacks, eb);
 
-		if (ec == NULL || econn_begin(ec, &s, !cfg.reverse) != 0) {
+		if (ec == NULL || econn_begin(ec, &s, !cfg->reverse) != 0) {
 			struct close_report cr;
 
 			if (ec == NULL && fd >= 0)
@@ -806,8 +795,7 @@ run_transmit_epoll(void)
 			for (int j = 0; j < es.n; j++)
 				econn_free(es.ec[j]);
 			evloop_free(es.loop);
-			close(sfd);
-			report_setup_error(cfg.reverse ? "receive" :
+			report_setup_error(cfg, cfg->reverse ? "receive" :
 			    "transmit", ec == NULL ? eb : "out of memory");
 			return 1;
 		}
@@ -823,12 +811,12 @@ run_transmit_epoll(void)
 		es.ec[es.n++] = ec;
 		add_member(&es, ec);
 		es.live++;
-		if (cfg.verbose)
+		if (cfg->verbose)
 			fprintf(stderr, "%s: connected to %s (sndbuf %d "
 			    "rcvbuf %d)\n", prefix, ec->x.peer,
 			    ec->x.snd.effective, ec->x.rcv.effective);
 	}
-	ticker_init(&es.tk, clock_mono_us());
+	ticker_init(&es.tk, cfg, clock_mono_us());
 	es.ticking = true;
 	for (int i = 0; i < es.n; i++) {
 		struct econn *ec = es.ec[i];
@@ -840,12 +828,11 @@ run_transmit_epoll(void)
 			fail_abort(ec, "sending the session header failed");
 		}
 	}
-	if (cfg.interval_ms > 0)
-		es.tick_timer = evloop_timer_add(es.loop, (int)cfg.interval_ms,
-		    on_tick, &es);
+	if (cfg->interval_ms > 0)
+		es.tick_timer = evloop_timer_add(es.loop,
+		    (int)cfg->interval_ms, on_tick, &es);
 	if (evloop_run(es.loop) != 0)
 		err(1, "event loop");
 	evloop_free(es.loop);
-	close(sfd);
 	return es.status;
 }

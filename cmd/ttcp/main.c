@@ -3,28 +3,15 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "numparse.h"
-#include "sock.h"
+#include "stop.h"
 #include "ttcp.h"
-
-struct config cfg = {
-	.port = TTCP_DEFAULT_PORT,
-	.length = TTCP_DEFAULT_LEN,
-	.number = TTCP_DEFAULT_NUM,
-	.parallel = 1,
-	.io = IO_BLOCKING,
-};
 
 enum {
 	OPT_IO = 256,
@@ -92,12 +79,25 @@ main(int argc, char *argv[])
 		{ "stream", no_argument, NULL, OPT_STREAM },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct ttcp_config cfg = {
+		.port = TTCP_DEFAULT_PORT,
+		.length = TTCP_DEFAULT_LEN,
+		.number = TTCP_DEFAULT_NUM,
+		.parallel = 1,
+		.io = IO_BLOCKING,
+	};
 	bool transmit = false, sender_opts = false;
 	int64_t port = 5001;
 	char eb[ERRBUF_LEN];
-	int ch;
+	int ch, sfd, status;
 
-	sock_ignore_sigpipe();
+	/*
+	 * First, before any thread exists, so every one inherits the blocked
+	 * mask and the waits see a signal only through sfd.
+	 */
+	sfd = stop_fd_open(true, eb);
+	if (sfd == -1)
+		errx(1, "%s", eb);
 	/* getopt's own messages then start "ttcp:" like ours. */
 	argv[0] = program_invocation_short_name;
 	while ((ch = getopt_long(argc, argv, "146B:b:Di:l:n:P:p:Rrt:v",
@@ -214,87 +214,11 @@ main(int argc, char *argv[])
 	}
 
 	if (cfg.receive)
-		return cfg.io == IO_EPOLL ? run_receive_epoll() :
-		    run_receive_blocking();
-	return cfg.io == IO_EPOLL ? run_transmit_epoll() :
-	    run_transmit_blocking();
-}
-
-void
-session_from_config(struct session *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (cfg.stream)
-		s->flags |= TTCP_FLAG_STREAM;
-	if (cfg.reverse)
-		s->flags |= TTCP_FLAG_REVERSE;
-	if (cfg.verify)
-		s->flags |= TTCP_FLAG_VERIFY;
-	s->parallel = (uint32_t)cfg.parallel;
-	/* Plain ack-mode sessions keep muduo's 8-byte header. */
-	s->extended = s->flags != 0 || s->parallel > 1;
-	s->number = cfg.number;
-	s->length = cfg.length;
-}
-
-int
-session_same_group(const struct session *first, const struct session *s,
-    char *errbuf)
-{
-	if (!s->extended || s->group != first->group) {
-		errbuf_set(errbuf, "not part of session 0x%08" PRIx32,
-		    first->group);
-		return -1;
-	}
-	if (s->flags != first->flags || s->parallel != first->parallel ||
-	    s->number != first->number || s->length != first->length) {
-		errbuf_set(errbuf, "session 0x%08" PRIx32 " with different "
-		    "parameters", first->group);
-		return -1;
-	}
-	return 0;
-}
-
-uint32_t
-random_group(void)
-{
-	uint32_t v;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
-	return v;
-}
-
-/*
- * Block the ending signals in every thread (call before creating any) and
- * read them from a signalfd, so the waits see them without races.
- */
-int
-signal_fd_open(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-		err(1, "sigprocmask");
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd == -1)
-		err(1, "signalfd");
-	return fd;
-}
-
-int
-xfer_setup_socket(struct xfer *x, char *errbuf)
-{
-	if (cfg.nodelay && sockopt_nodelay(x->fd, true, errbuf) != 0)
-		return -1;
-	if (sockopt_keepalive(x->fd, TTCP_KEEPALIVE_IDLE_S,
-	    TTCP_KEEPALIVE_INTVL_S, TTCP_KEEPALIVE_CNT, errbuf) != 0)
-		return -1;
-	return sockopt_bufsizes(x->fd, cfg.bufsize, cfg.bufsize, &x->snd,
-	    &x->rcv, errbuf);
+		status = cfg.io == IO_EPOLL ? run_receive_epoll(&cfg, sfd) :
+		    run_receive_blocking(&cfg, sfd);
+	else
+		status = cfg.io == IO_EPOLL ? run_transmit_epoll(&cfg, sfd) :
+		    run_transmit_blocking(&cfg, sfd);
+	close(sfd);
+	return status;
 }

@@ -7,7 +7,7 @@
 
 #include "ttcp.h"
 
-static const char pattern16[16] = "0123456789ABCDEF";
+static const char hex_digits[16] = "0123456789ABCDEF";
 
 /* 64 KiB of pattern plus 16 bytes, so any phase has a long run to compare. */
 #define PATTERN_BLOCK 65536
@@ -17,7 +17,7 @@ static pthread_once_t pattern_once = PTHREAD_ONCE_INIT;
 static void
 pattern_init(void)
 {
-	pattern_fill(pattern_block, sizeof(pattern_block));
+	hex_pattern_fill(pattern_block, sizeof(pattern_block));
 }
 
 size_t
@@ -99,10 +99,28 @@ session_decode(const uint8_t *p, size_t have, struct session *s,
 }
 
 void
-pattern_fill(uint8_t *p, size_t len)
+hex_pattern_fill(uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)pattern16[i % 16];
+		p[i] = (uint8_t)hex_digits[i % 16];
+}
+
+void
+ack_put(uint8_t *out, uint32_t length)
+{
+	frame_put_be32(out, length);
+}
+
+int
+ack_check(const uint8_t *ack, uint32_t length, uint64_t msg, char *errbuf)
+{
+	uint32_t got = frame_get_be32(ack);
+
+	if (got == length)
+		return 0;
+	errbuf_set(errbuf, "ack %" PRIu64 ": peer acknowledged %" PRId32
+	    ", expected %" PRIu32, msg, (int32_t)got, length);
+	return -1;
 }
 
 /* Index of the first byte of p that breaks the pattern at phase, or n. */
@@ -193,7 +211,7 @@ rx_payload(struct rx *rx, const uint8_t *p, size_t n, char *errbuf)
 			errbuf_set(errbuf, "verify: message %" PRIu64
 			    " offset %" PRIu64 ": got 0x%02x, expected 0x%02x",
 			    rx->msgs + 1, at, p[bad],
-			    (unsigned)pattern16[at % 16]);
+			    (unsigned)hex_digits[at % 16]);
 			return -1;
 		}
 	}

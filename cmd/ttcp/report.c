@@ -14,49 +14,49 @@
 #define MIB (1024.0 * 1024.0)
 
 /*
- * Below HIST_SUB ns one bucket per nanosecond; above, HIST_SUB buckets per
- * power of two, so a bucket is at most 1/128 of its value wide.
+ * Below LAT_HIST_SUB ns one bucket per nanosecond; above, LAT_HIST_SUB
+ * buckets per power of two, so a bucket is at most 1/128 of its value wide.
  */
 static unsigned
-hist_index(uint64_t ns)
+lat_hist_index(uint64_t ns)
 {
 	unsigned e, idx;
 
-	if (ns < HIST_SUB)
+	if (ns < LAT_HIST_SUB)
 		return (unsigned)ns;
 	e = 63u - (unsigned)__builtin_clzll(ns);	/* >= 7 */
-	idx = HIST_SUB + (e - 7) * HIST_SUB +
-	    (unsigned)((ns >> (e - 7)) - HIST_SUB);
-	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+	idx = LAT_HIST_SUB + (e - 7) * LAT_HIST_SUB +
+	    (unsigned)((ns >> (e - 7)) - LAT_HIST_SUB);
+	return idx < LAT_HIST_BUCKETS ? idx : LAT_HIST_BUCKETS - 1;
 }
 
 /* The middle of bucket idx. */
 static uint64_t
-hist_value(unsigned idx)
+lat_hist_value(unsigned idx)
 {
 	unsigned shift, sub;
 
-	if (idx < HIST_SUB)
+	if (idx < LAT_HIST_SUB)
 		return idx;
-	shift = (idx - HIST_SUB) / HIST_SUB;
-	sub = (idx - HIST_SUB) % HIST_SUB;
-	return ((uint64_t)(HIST_SUB + sub) << shift) +
+	shift = (idx - LAT_HIST_SUB) / LAT_HIST_SUB;
+	sub = (idx - LAT_HIST_SUB) % LAT_HIST_SUB;
+	return ((uint64_t)(LAT_HIST_SUB + sub) << shift) +
 	    ((uint64_t)1 << shift) / 2;
 }
 
 void
-hist_add(struct hist *h, uint64_t ns)
+lat_hist_add(struct lat_hist *h, uint64_t ns)
 {
-	h->b[hist_index(ns)]++;
+	h->b[lat_hist_index(ns)]++;
 	h->count++;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
 }
 
 void
-hist_merge(struct hist *dst, const struct hist *src)
+lat_hist_merge(struct lat_hist *dst, const struct lat_hist *src)
 {
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+	for (unsigned i = 0; i < LAT_HIST_BUCKETS; i++)
 		dst->b[i] += src->b[i];
 	dst->count += src->count;
 	if (src->max_ns > dst->max_ns)
@@ -64,7 +64,7 @@ hist_merge(struct hist *dst, const struct hist *src)
 }
 
 uint64_t
-hist_quantile(const struct hist *h, double q)
+lat_hist_quantile(const struct lat_hist *h, double q)
 {
 	uint64_t rank, seen = 0;
 
@@ -73,10 +73,10 @@ hist_quantile(const struct hist *h, double q)
 	rank = (uint64_t)(q * (double)h->count + 0.999999);
 	if (rank < 1)
 		rank = 1;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+	for (unsigned i = 0; i < LAT_HIST_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen >= rank) {
-			uint64_t v = hist_value(i);
+			uint64_t v = lat_hist_value(i);
 
 			return v < h->max_ns ? v : h->max_ns;
 		}
@@ -125,12 +125,14 @@ side_prefix(bool data_sender)
 }
 
 void
-ticker_init(struct ticker *t, uint64_t start_us)
+ticker_init(struct ticker *t, const struct ttcp_config *cfg,
+    uint64_t start_us)
 {
 	memset(t, 0, sizeof(*t));
 	t->start_us = start_us;
 	t->last_us = start_us;
-	if (cfg.json && cfg.interval_ms > 0)
+	t->json = cfg->json;
+	if (cfg->json && cfg->interval_ms > 0)
 		t->intervals = json_array();
 }
 
@@ -165,7 +167,7 @@ ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs, int n)
 		    "bytes", (json_int_t)(bytes - t->last_bytes),
 		    "msgs", (json_int_t)(msgs - t->last_msgs),
 		    "mib_per_s", mib / secs, "msgs_per_s", rate));
-	} else if (!cfg.json) {
+	} else if (!t->json) {
 		printf("%s: [%7.2f-%7.2f s] %12.3f MiB %10.2f MiB/sec "
 		    "%12.1f msgs/sec\n", prefix, from, to, mib, mib / secs,
 		    rate);
@@ -181,7 +183,7 @@ struct totals {
 	uint64_t bytes, msgs;
 	uint64_t start_us, end_us;
 	uint32_t retransmits;
-	struct hist rtt;
+	struct lat_hist rtt;
 	bool has_rtt;
 	const char *error;
 	int error_index;
@@ -204,7 +206,7 @@ sum_up(struct xfer **xs, int n, struct totals *t)
 		if (x->end_us > t->end_us)
 			t->end_us = x->end_us;
 		if (x->rtt != NULL && x->rtt->count > 0) {
-			hist_merge(&t->rtt, x->rtt);
+			lat_hist_merge(&t->rtt, x->rtt);
 			t->has_rtt = true;
 		}
 		if (x->failed && t->error == NULL) {
@@ -224,11 +226,11 @@ per_sec(double v, double secs)
 }
 
 static json_t *
-rtt_json(const struct hist *h)
+rtt_json(const struct lat_hist *h)
 {
 	return json_pack("{s:f, s:f, s:f}",
-	    "p50", (double)hist_quantile(h, 0.50) / 1000.0,
-	    "p99", (double)hist_quantile(h, 0.99) / 1000.0,
+	    "p50", (double)lat_hist_quantile(h, 0.50) / 1000.0,
+	    "p99", (double)lat_hist_quantile(h, 0.99) / 1000.0,
 	    "max", (double)h->max_ns / 1000.0);
 }
 
@@ -250,17 +252,17 @@ stream_json(const struct xfer *x)
 
 /* The report object shared by successful and failed runs. */
 static json_t *
-report_json(struct xfer **xs, int n, const struct session *s,
-    const struct totals *t, double secs, const char *role,
-    const char *error)
+report_json(const struct ttcp_config *cfg, struct xfer **xs, int n,
+    const struct session *s, const struct totals *t, double secs,
+    const char *role, const char *error)
 {
 	json_t *o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:i, s:I, s:I, "
 	    "s:I, s:I, s:f, s:f, s:f, s:I, s:b}",
 	    "role", role,
 	    "reverse", (s->flags & TTCP_FLAG_REVERSE) != 0,
 	    "mode", (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
-	    "io", cfg.io == IO_EPOLL ? "epoll" : "blocking",
-	    "peer", n > 0 ? xs[0]->peer : (cfg.host ? cfg.host : ""),
+	    "io", cfg->io == IO_EPOLL ? "epoll" : "blocking",
+	    "peer", n > 0 ? xs[0]->peer : (cfg->host ? cfg->host : ""),
 	    "connections", n > 0 ? n : (int)s->parallel,
 	    "msg_len", (json_int_t)s->length,
 	    "number", (json_int_t)s->number,
@@ -270,7 +272,7 @@ report_json(struct xfer **xs, int n, const struct session *s,
 	    "mib_per_s", per_sec((double)t->bytes / MIB, secs),
 	    "msgs_per_s", per_sec((double)t->msgs, secs),
 	    "retransmits", (json_int_t)t->retransmits,
-	    "verify", n > 0 ? xs[0]->verify : cfg.verify);
+	    "verify", n > 0 ? xs[0]->verify : cfg->verify);
 
 	if (t->has_rtt)
 		json_object_set_new(o, "rtt_us", rtt_json(&t->rtt));
@@ -303,8 +305,8 @@ emit_json(json_t *o, struct ticker *tk)
 }
 
 int
-report_session(struct xfer **xs, int n, const struct session *s,
-    struct ticker *tk, const char *extra_error)
+report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
+    const struct session *s, struct ticker *tk, const char *extra_error)
 {
 	struct totals t;
 	char errline[ERRBUF_LEN + 32];
@@ -327,8 +329,8 @@ report_session(struct xfer **xs, int n, const struct session *s,
 	}
 	if (error != NULL)
 		warnx("%s", error);
-	if (cfg.json) {
-		emit_json(report_json(xs, n, s, &t, secs,
+	if (cfg->json) {
+		emit_json(report_json(cfg, xs, n, s, &t, secs,
 		    sender ? "transmit" : "receive", error), tk);
 		return error != NULL;
 	}
@@ -341,8 +343,8 @@ report_session(struct xfer **xs, int n, const struct session *s,
 	    per_sec((double)t.msgs, secs));
 	if (t.has_rtt)
 		printf(", rtt p50 %.1f us p99 %.1f us max %.1f us",
-		    (double)hist_quantile(&t.rtt, 0.50) / 1000.0,
-		    (double)hist_quantile(&t.rtt, 0.99) / 1000.0,
+		    (double)lat_hist_quantile(&t.rtt, 0.50) / 1000.0,
+		    (double)lat_hist_quantile(&t.rtt, 0.99) / 1000.0,
 		    (double)t.rtt.max_ns / 1000.0);
 	printf(", %" PRIu32 " retransmits\n", t.retransmits);
 	if (fflush(stdout) != 0)
@@ -351,25 +353,27 @@ report_session(struct xfer **xs, int n, const struct session *s,
 }
 
 void
-report_setup_error(const char *role, const char *msg)
+report_setup_error(const struct ttcp_config *cfg, const char *role,
+    const char *msg)
 {
 	struct session s;
 	struct totals t;
 
 	warnx("%s", msg);
-	if (!cfg.json)
+	if (!cfg->json)
 		return;
-	session_from_config(&s);
+	session_from_config(&s, cfg);
 	memset(&t, 0, sizeof(t));
-	emit_json(report_json(NULL, 0, &s, &t, 0.0, role, msg), NULL);
+	emit_json(report_json(cfg, NULL, 0, &s, &t, 0.0, role, msg), NULL);
 }
 
 void
-verbose_session(const struct xfer *x, const struct session *s)
+verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
+    const struct session *s)
 {
 	char group[24] = "";
 
-	if (!cfg.verbose)
+	if (!cfg->verbose)
 		return;
 	if (s->extended)
 		snprintf(group, sizeof(group), " 0x%08" PRIx32, s->group);

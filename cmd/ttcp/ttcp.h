@@ -68,8 +68,24 @@ size_t session_encode(const struct session *s, uint8_t *out);
 int session_decode(const uint8_t *p, size_t have, struct session *s,
     size_t *need, char *errbuf);
 
-/* The payload pattern: byte i of every message is "0123456789ABCDEF"[i%16]. */
-void pattern_fill(uint8_t *p, size_t len);
+/*
+ * Fill one message's payload with muduo's pattern: byte i of every message
+ * is "0123456789ABCDEF"[i % 16], restarting at each message.
+ */
+void hex_pattern_fill(uint8_t *p, size_t len);
+
+/*
+ * Ack mode: after each message the receiver sends back its length, 4
+ * bytes big-endian (muduo's ack). ack_put writes one into out.
+ */
+void ack_put(uint8_t *out, uint32_t length);
+
+/*
+ * Check the ack of message msg (1, 2, ...) against the session's length.
+ * Returns 0, or -1 with errbuf saying what the peer acknowledged.
+ */
+int ack_check(const uint8_t *ack, uint32_t length, uint64_t msg,
+    char *errbuf);
 
 /* Payload receiver: both ack and stream mode, any chunking. */
 struct rx {
@@ -100,19 +116,19 @@ uint64_t rx_want(const struct rx *rx);
 /* "after 512 of 1024 bytes of message 3 of 10" for error lines. */
 void rx_progress(const struct rx *rx, char *buf, size_t len);
 
-/* A log-linear latency histogram in nanoseconds (under 1% error). */
-#define HIST_SUB	128
-#define HIST_BUCKETS	(HIST_SUB * 36)
-struct hist {
+/* report.c: a log-linear latency histogram in nanoseconds (under 1% error). */
+#define LAT_HIST_SUB		128
+#define LAT_HIST_BUCKETS	(LAT_HIST_SUB * 36)
+struct lat_hist {
 	uint64_t count;
 	uint64_t max_ns;
-	uint64_t b[HIST_BUCKETS];
+	uint64_t b[LAT_HIST_BUCKETS];
 };
 
-void hist_add(struct hist *h, uint64_t ns);
-void hist_merge(struct hist *dst, const struct hist *src);
+void lat_hist_add(struct lat_hist *h, uint64_t ns);
+void lat_hist_merge(struct lat_hist *dst, const struct lat_hist *src);
 /* Value at quantile q (0..1) in nanoseconds; 0 when empty. */
-uint64_t hist_quantile(const struct hist *h, double q);
+uint64_t lat_hist_quantile(const struct lat_hist *h, double q);
 
 
 /* One connection's transfer, shared by both I/O models. */
@@ -133,7 +149,7 @@ struct xfer {
 	char error[ERRBUF_LEN];
 	uint32_t retransmits;
 	struct bufsize snd, rcv;
-	struct hist *rtt;	/* ack mode only */
+	struct lat_hist *rtt;	/* ack mode only */
 	uint64_t t_mark_ns;	/* RTT start of the message in flight */
 	struct rx rx;		/* data receiver state */
 	void *io;		/* the I/O model's own state */
@@ -148,8 +164,8 @@ uint64_t xfer_msgs(const struct xfer *x);
 
 enum io_model { IO_BLOCKING, IO_EPOLL };
 
-/* Options; one static instance in main.c. */
-struct config {
+/* Options, parsed by main.c into its own copy and passed down as const. */
+struct ttcp_config {
 	bool receive;
 	const char *host;	/* -t HOST */
 	const char *port;
@@ -170,18 +186,18 @@ struct config {
 	bool verbose;
 };
 
-extern struct config cfg;
-
 /* Interval reports: totals at the previous tick. */
 struct ticker {
 	uint64_t start_us;
 	uint64_t last_us;
 	uint64_t last_bytes;
 	uint64_t last_msgs;
+	bool json;		/* --json: no interval lines on stdout */
 	json_t *intervals;	/* --json: the array that goes in the report */
 };
 
-void ticker_init(struct ticker *t, uint64_t start_us);
+void ticker_init(struct ticker *t, const struct ttcp_config *cfg,
+    uint64_t start_us);
 void ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs,
     int n);
 void ticker_free(struct ticker *t);
@@ -192,31 +208,57 @@ void ticker_free(struct ticker *t);
  * stderr). extra_error overrides (e.g. "interrupted"). Returns 0 when
  * every connection succeeded, 1 otherwise.
  */
-int report_session(struct xfer **xs, int n, const struct session *s,
-    struct ticker *t, const char *extra_error);
+int report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
+    const struct session *s, struct ticker *t, const char *extra_error);
 
 /* -v: what a receiver learnt from a session header, on stderr. */
-void verbose_session(const struct xfer *x, const struct session *s);
+void verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
+    const struct session *s);
 
 /* A failure before any transfer started (connect, listen). */
-void report_setup_error(const char *role, const char *msg);
+void report_setup_error(const struct ttcp_config *cfg, const char *role,
+    const char *msg);
 
-/* Options applied to every connection: -D and -b. */
-int xfer_setup_socket(struct xfer *x, char *errbuf);
-
-/* The two I/O models. Each returns the exit status. */
-int run_transmit_blocking(void);
-int run_receive_blocking(void);
-int run_transmit_epoll(void);
-int run_receive_epoll(void);
-
-/* Shared pieces of the transmitter and receiver set-up. */
-int signal_fd_open(void);
-uint32_t random_group(void);
+/* "ttcp-t" for the side that sends the data, "ttcp-r" for the other. */
 const char *side_prefix(bool data_sender);
-/* Validate that s belongs to the group being assembled (first: NULL). */
+
+/* session.c: the set-up both I/O models share. */
+
+/* The session a transmitter with these options asks for (group 0). */
+void session_from_config(struct session *s, const struct ttcp_config *cfg);
+
+/*
+ * Whether s belongs to the -P group whose first header was first. Returns
+ * 0, or -1 with errbuf saying how it differs.
+ */
 int session_same_group(const struct session *first, const struct session *s,
     char *errbuf);
-void session_from_config(struct session *s);
+
+/* A random group number for a transmitter's session; never fails. */
+uint32_t random_group(void);
+
+/*
+ * x's roles once its session s is known: whether it sends the data,
+ * whether it checks the pattern (-r --verify or the sender's flag), and
+ * in ack mode an RTT histogram. Returns 0, or -1 when out of memory.
+ */
+int xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
+    const struct session *s, bool data_sender);
+
+/*
+ * Options applied to every connection: -D, keepalive and -b (x->snd and
+ * x->rcv get the sizes in effect). Returns 0, or -1 with errbuf filled.
+ */
+int xfer_setup_socket(struct xfer *x, const struct ttcp_config *cfg,
+    char *errbuf);
+
+/*
+ * The two I/O models. sfd is main's stop_fd_open() descriptor: a signal
+ * on it ends the run. Each returns the exit status.
+ */
+int run_transmit_blocking(const struct ttcp_config *cfg, int sfd);
+int run_receive_blocking(const struct ttcp_config *cfg, int sfd);
+int run_transmit_epoll(const struct ttcp_config *cfg, int sfd);
+int run_receive_epoll(const struct ttcp_config *cfg, int sfd);
 
 #endif
