@@ -18,6 +18,7 @@
 #include "relay.h"
 #include "sock.h"
 #include "sockopt.h"
+#include "stop.h"
 #include "modes.h"
 #include "proxy.h"
 #include "vanish.h"
@@ -430,5 +431,6 @@ proxy_main(int argc, char **argv)
 			break;
 	}
 	close(lfd);
-	return rc;
+	/* Stopped by a signal: the suite's 128 + signo (SIGINT 130). */
+	return stop_requested() != 0 ? STOP_EXIT(stop_requested()) : rc;
 }

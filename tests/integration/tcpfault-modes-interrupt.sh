@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Ctrl-C stops a tcpfault client or server that is blocked on its peer at
-# once (no SA_RESTART), and the exit status says it was interrupted (128 + signo: 130, 143).
+# Ctrl-C stops a tcpfault client, server or proxy that is blocked at once
+# (no SA_RESTART), and the exit status says it was interrupted: 128 +
+# signo (130 for SIGINT, 143 for SIGTERM).
 . "$SRC/tests/lib/testlib.bash"
 
 # A peer that accepts and then neither sends nor closes: the client's
@@ -44,4 +45,15 @@ kill -TERM $server
 wait_for 5 has_exited $server
 wait $server
 expect "server exit status after SIGTERM in accept" "$?" 143
+
+# A proxy waiting in accept: Ctrl-C ends it with 130, as every tool.
+"$BIN/tcpfault" proxy --listen 127.0.0.1:0 --target 127.0.0.1:9 \
+    --fault reset-after=10 >"$T/proxy.out" 2>"$T/proxy.err" &
+proxy=$!
+PIDS+=($proxy)
+wait_for 5 grep -q 'listening' "$T/proxy.err"
+kill -INT $proxy
+wait_for 5 has_exited $proxy
+wait $proxy
+expect "proxy exit status after SIGINT in accept" "$?" 130
 finish
