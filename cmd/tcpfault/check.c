@@ -63,32 +63,38 @@ ev_is(json_t *ev, const char *op, const char *outcome)
 	    (outcome == NULL || strcmp(ck_outcome(ev), outcome) == 0);
 }
 
+/* The matching events' count, or (bytes) the sum of their positive bytes. */
+static int64_t
+ev_tally(const struct check *ck, enum case_role id, const char *op,
+    const char *outcome, bool bytes)
+{
+	int64_t total = 0;
+	size_t i;
+	json_t *ev;
+
+	json_array_foreach(ck->tl[id], i, ev) {
+		if (!ev_is(ev, op, outcome))
+			continue;
+		if (!bytes)
+			total++;
+		else if (ck_bytes(ev) > 0)
+			total += ck_bytes(ev);
+	}
+	return total;
+}
+
 int64_t
 ck_sum(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
-	int64_t sum = 0;
-	size_t i;
-	json_t *ev;
-
-	json_array_foreach(ck->tl[id], i, ev)
-		if (ev_is(ev, op, outcome) && ck_bytes(ev) > 0)
-			sum += ck_bytes(ev);
-	return sum;
+	return ev_tally(ck, id, op, outcome, true);
 }
 
 int
 ck_count(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
-	int n = 0;
-	size_t i;
-	json_t *ev;
-
-	json_array_foreach(ck->tl[id], i, ev)
-		if (ev_is(ev, op, outcome))
-			n++;
-	return n;
+	return (int)ev_tally(ck, id, op, outcome, false);
 }
 
 json_t *
