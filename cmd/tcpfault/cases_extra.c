@@ -223,10 +223,10 @@ selfconn_check(struct check *ck)
 		ck_wire_fin_acked(ck, ROLE_CLIENT);
 		ck_expect(ck, wire_note(w, "self-connect"), "wire: no "
 		    "self-connect note");
-		ck_expect(ck, ck->wire->client_fins == 1 &&
-		    ck->wire->client_rsts == 0, "wire: the socket sent %u "
-		    "FINs and %u RSTs, expected 1 FIN", ck->wire->client_fins,
-		    ck->wire->client_rsts);
+		ck_expect(ck, ck->wire->client.fins == 1 &&
+		    ck->wire->client.rsts == 0, "wire: the socket sent %u "
+		    "FINs and %u RSTs, expected 1 FIN", ck->wire->client.fins,
+		    ck->wire->client.rsts);
 		ck_expect(ck, json_integer_value(json_object_get(w,
 		    "orig_bytes")) == (ck_variant(ck, "naive") ? 4 : 0),
 		    "wire: orig_bytes %lld, expected %d",

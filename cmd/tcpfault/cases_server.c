@@ -116,9 +116,9 @@ s1_check(struct check *ck)
 		    (long long)need / 1000);
 		ck_wire(ck, "vanished", "server");
 		if (ck_have_wire(ck)) {
-			ck_expect(ck, w->server_keepalives == S1_KA_CNT,
+			ck_expect(ck, w->server.keepalives == S1_KA_CNT,
 			    "wire: %u keepalive probes, expected %d",
-			    w->server_keepalives, S1_KA_CNT);
+			    w->server.keepalives, S1_KA_CNT);
 			ck_expect(ck, w->server_rsts_after_mark >= 1,
 			    "wire: the server's stack sent no RST after the "
 			    "last probe");
@@ -134,15 +134,15 @@ s1_check(struct check *ck)
 		    S1_USER_TIMEOUT);
 		ck_wire(ck, "vanished", "server");
 		if (ck_have_wire(ck)) {
-			ck_expect(ck, w->server_rsts == 0, "wire: the server "
-			    "sent %u RST, expected none", w->server_rsts);
-			ck_expect(ck, w->server_keepalives == 0, "wire: %u "
+			ck_expect(ck, w->server.rsts == 0, "wire: the server "
+			    "sent %u RST, expected none", w->server.rsts);
+			ck_expect(ck, w->server.keepalives == 0, "wire: %u "
 			    "keepalive probes while data was unacknowledged",
-			    w->server_keepalives);
-			ck_expect(ck, w->server_unacked == 65536, "wire: %llu "
+			    w->server.keepalives);
+			ck_expect(ck, w->server.unacked == 65536, "wire: %llu "
 			    "bytes unacknowledged, expected 65536",
-			    (unsigned long long)w->server_unacked);
-			ck_expect(ck, w->server_retransmits >= 1, "wire: the "
+			    (unsigned long long)w->server.unacked);
+			ck_expect(ck, w->server.retransmits >= 1, "wire: the "
 			    "server never retransmitted");
 		}
 	}

@@ -224,8 +224,8 @@ void
 ck_wire_fin_acked(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint64_t unacked = by == ROLE_CLIENT ? w->client_unacked :
-	    w->server_unacked;
+	uint64_t unacked = by == ROLE_CLIENT ? w->client.unacked :
+	    w->server.unacked;
 
 	ck_wire(ck, "fin", role_name(by));
 	if (w->have)
@@ -238,7 +238,7 @@ void
 ck_wire_rst_only(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint32_t fins = by == ROLE_CLIENT ? w->client_fins : w->server_fins;
+	uint32_t fins = by == ROLE_CLIENT ? w->client.fins : w->server.fins;
 
 	ck_wire(ck, "rst", role_name(by));
 	if (w->have)
@@ -251,7 +251,7 @@ ck_wire_rst_after_fin(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
 	bool client = by == ROLE_CLIENT;
-	uint32_t rsts = client ? w->client_rsts : w->server_rsts;
+	uint32_t rsts = client ? w->client.rsts : w->server.rsts;
 	int64_t fin_ts = client ? w->client_fin_ts : w->server_fin_ts;
 	int64_t rst_ts = client ? w->client_rst_ts : w->server_rst_ts;
 
