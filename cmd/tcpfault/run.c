@@ -100,13 +100,11 @@ static void diff(struct run *r, const char *fmt, ...)
 static void
 diff(struct run *r, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_array_append_new(r->diffs, json_vsprintf(fmt, ap));
 	va_end(ap);
-	json_array_append_new(r->diffs, json_string(msg));
 }
 
 static void

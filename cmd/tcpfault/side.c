@@ -107,13 +107,13 @@ side_signal(struct case_side *s, const char *token)
 void
 side_fail(struct case_side *s, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	json_t *msg;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = json_vsprintf(fmt, ap);
 	va_end(ap);
-	ctl_send(s->env->ctl, json_pack("{s:s}", "error", msg));
+	ctl_send(s->env->ctl, json_pack("{s:o}", "error", msg));
 	_exit(1);
 }
 
