@@ -21,22 +21,8 @@ static const char *const note_names[FLOW_NOTE_COUNT] = {
 	"data-beyond-fin", "idle-evicted", "self-connect"
 };
 
-const char *
-flow_class_name(enum flow_class c)
-{
-	return names_get(class_names, FLOW_CLASS_COUNT, c, "?");
-}
-
-int
-flow_class_parse(const char *name, enum flow_class *c)
-{
-	int i = names_find(class_names, FLOW_CLASS_COUNT, name);
-
-	if (i < 0)
-		return -1;
-	*c = (enum flow_class)i;
-	return 0;
-}
+NAMES_DEFINE(flow_class_name, flow_class_parse, enum flow_class, class_names,
+    FLOW_CLASS_COUNT, "?")
 
 const char *
 flow_side_name(enum flow_side s)
@@ -51,22 +37,8 @@ flow_side_name(enum flow_side s)
 	}
 }
 
-const char *
-flow_state_name(enum flow_state s)
-{
-	return names_get(state_names, FLOW_STATE_COUNT, s, "?");
-}
-
-int
-flow_state_parse(const char *name, enum flow_state *s)
-{
-	int i = names_find(state_names, FLOW_STATE_COUNT, name);
-
-	if (i < 0)
-		return -1;
-	*s = (enum flow_state)i;
-	return 0;
-}
+NAMES_DEFINE(flow_state_name, flow_state_parse, enum flow_state, state_names,
+    FLOW_STATE_COUNT, "?")
 
 static int
 note_index(enum flow_note bit)

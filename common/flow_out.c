@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,6 +582,43 @@ other_word(enum flow_side s)
 	return s == FLOW_SIDE_ORIG ? "resp" : "orig";
 }
 
+/*
+ * The notes that spell out one per-side counter, in the order they are
+ * written: "orig VERB COUNT UNIT", then resp's, for a count above above.
+ */
+struct side_count {
+	enum flow_note bit;
+	size_t off;		/* of the uint32_t in flow_side_stats */
+	uint32_t above;
+	const char *verb;
+	const char *unit;
+};
+
+#define SIDE_COUNT(bit, field, above, verb, unit) \
+	{ bit, offsetof(struct flow_side_stats, field), above, verb, unit }
+
+static const struct side_count side_counts[] = {
+	SIDE_COUNT(FLOW_NOTE_FIN_RETRANSMITTED, fins, 1, "sent its FIN",
+	    "times"),
+	SIDE_COUNT(FLOW_NOTE_RETRANSMITTED, retransmits, 0, "retransmitted",
+	    "segments"),
+	SIDE_COUNT(FLOW_NOTE_KEEPALIVE, keepalives, 0, "sent",
+	    "keepalive/window probes"),
+	SIDE_COUNT(FLOW_NOTE_ZERO_WINDOW, zero_windows, 0,
+	    "advertised a zero window", "times"),
+};
+
+#undef SIDE_COUNT
+
+static uint32_t
+side_count_of(const struct flow_side_stats *st, const struct side_count *c)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)st + c->off, sizeof(v));
+	return v;
+}
+
 static void
 notes_text(const struct flow_result *r, struct sbuf *b)
 {
@@ -634,37 +672,18 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 	if (n & FLOW_NOTE_RST_ANSWERS_DATA)
 		NOTE("%s's RST answered %s's data", side_word(rst_side),
 		    other_word(rst_side));
-	if (n & FLOW_NOTE_FIN_RETRANSMITTED) {
-		if (r->orig.fins > 1)
-			NOTE("orig sent its FIN %" PRIu32 " times",
-			    r->orig.fins);
-		if (r->resp.fins > 1)
-			NOTE("resp sent its FIN %" PRIu32 " times",
-			    r->resp.fins);
-	}
-	if (n & FLOW_NOTE_RETRANSMITTED) {
-		if (r->orig.retransmits)
-			NOTE("orig retransmitted %" PRIu32 " segments",
-			    r->orig.retransmits);
-		if (r->resp.retransmits)
-			NOTE("resp retransmitted %" PRIu32 " segments",
-			    r->resp.retransmits);
-	}
-	if (n & FLOW_NOTE_KEEPALIVE) {
-		if (r->orig.keepalives)
-			NOTE("orig sent %" PRIu32 " keepalive/window probes",
-			    r->orig.keepalives);
-		if (r->resp.keepalives)
-			NOTE("resp sent %" PRIu32 " keepalive/window probes",
-			    r->resp.keepalives);
-	}
-	if (n & FLOW_NOTE_ZERO_WINDOW) {
-		if (r->orig.zero_windows)
-			NOTE("orig advertised a zero window %" PRIu32 " times",
-			    r->orig.zero_windows);
-		if (r->resp.zero_windows)
-			NOTE("resp advertised a zero window %" PRIu32 " times",
-			    r->resp.zero_windows);
+	for (size_t i = 0; i < sizeof(side_counts) / sizeof(side_counts[0]);
+	    i++) {
+		const struct side_count *c = &side_counts[i];
+		uint32_t orig = side_count_of(&r->orig, c);
+		uint32_t resp = side_count_of(&r->resp, c);
+
+		if (!(n & c->bit))
+			continue;
+		if (orig > c->above)
+			NOTE("orig %s %" PRIu32 " %s", c->verb, orig, c->unit);
+		if (resp > c->above)
+			NOTE("resp %s %" PRIu32 " %s", c->verb, resp, c->unit);
 	}
 	if (n & FLOW_NOTE_WAITED)
 		NOTE("%s waited %" PRId64 ".%06" PRId64 "s for %s: %" PRIu32

@@ -394,6 +394,17 @@ z_connection_closed(struct flow *f, int si, int64_t grace_us)
 		settle(f, f->z_last_time + grace_us);
 }
 
+/* A FIN closes e, then an RST resets it; true when either was set. */
+static bool
+z_fin_or_rst(struct flow_end *e, uint8_t fl)
+{
+	if (fl & PKT_FIN)
+		z_set_state(e, Z_CLOSED);
+	if (fl & PKT_RST)
+		z_set_state(e, Z_RESET);
+	return (fl & (PKT_FIN | PKT_RST)) != 0;
+}
+
 static bool
 z_state_machine(struct flow *f, int si, bool orig_arg,
     const struct pkt_tcp *p, int64_t grace_us)
@@ -424,14 +435,8 @@ z_state_machine(struct flow *f, int si, bool orig_arg,
 				z_set_state(e, Z_ESTABLISHED);
 			}
 		}
-		if (fl & PKT_FIN) {
-			z_set_state(e, Z_CLOSED);
+		if (z_fin_or_rst(e, fl))
 			do_close = true;
-		}
-		if (fl & PKT_RST) {
-			z_set_state(e, Z_RESET);
-			do_close = true;
-		}
 		if (e->z_state == Z_INACTIVE) {
 			if (!orig_arg && p->payload_len == 0 &&
 			    f->s[f->oi].z_state == Z_SYN_SENT)
@@ -448,14 +453,8 @@ z_state_machine(struct flow *f, int si, bool orig_arg,
 		break;
 	case Z_SYN_SENT:
 	case Z_SYN_ACK_SENT:
-		if (fl & PKT_FIN) {
-			z_set_state(e, Z_CLOSED);
+		if (z_fin_or_rst(e, fl))
 			do_close = true;
-		}
-		if (fl & PKT_RST) {
-			z_set_state(e, Z_RESET);
-			do_close = true;
-		}
 		break;
 	case Z_ESTABLISHED:
 	case Z_PARTIAL:

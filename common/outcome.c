@@ -60,23 +60,8 @@ outcome_from_errno(int err)
 	}
 }
 
-const char *
-outcome_name(enum outcome o)
-{
-	return names_get(outcome_names, OUTCOME_COUNT, o, "error");
-}
-
-int
-outcome_parse(const char *name, enum outcome *o)
-{
-	int i = names_find(outcome_names, OUTCOME_COUNT, name);
-
-	if (i < 0)
-		return -1;
-	if (o != NULL)
-		*o = (enum outcome)i;
-	return 0;
-}
+NAMES_DEFINE(outcome_name, outcome_parse, enum outcome, outcome_names,
+    OUTCOME_COUNT, "error")
 
 #define E(sym) { sym, #sym }
 

@@ -40,23 +40,8 @@ static const char *const tls_ending_names[TLS_END_COUNT] = {
 	[TLS_END_ERROR] = "error",
 };
 
-const char *
-tls_ending_name(enum tls_ending e)
-{
-	return names_get(tls_ending_names, TLS_END_COUNT, e, "?");
-}
-
-int
-tls_ending_parse(const char *name, enum tls_ending *e)
-{
-	int i = names_find(tls_ending_names, TLS_END_COUNT, name);
-
-	if (i < 0)
-		return -1;
-	if (e != NULL)
-		*e = (enum tls_ending)i;
-	return 0;
-}
+NAMES_DEFINE(tls_ending_name, tls_ending_parse, enum tls_ending,
+    tls_ending_names, TLS_END_COUNT, "?")
 
 /*
  * The reason text of the oldest error in OpenSSL's queue (the root cause:

@@ -71,12 +71,12 @@ c2_server(struct case_side *s)
 {
 	side_accept(s);
 	if (side_is(s, "all-sent")) {
-		side_send_stream(s, RESPONSE_BYTES);
+		player_send_stream(side_player(s), RESPONSE_BYTES);
 		side_wait_outq_zero(s);		/* all on the wire, acked */
 	} else {
 		side_wait(s, "ready");
 		side_bufsizes(s, BIG_SNDBUF, 0);
-		side_send_until_full(s, STREAM_BYTES);
+		player_send_until_full(side_player(s), STREAM_BYTES);
 		side_wait_outq_stable(s);	/* the client's window shut */
 	}
 	side_close_plain(s);
@@ -96,7 +96,7 @@ c2_client(struct case_side *s)
 		side_signal(s, "ready");
 		side_wait(s, "closed");
 	}
-	side_send(s, POKE_BYTES, 0);
+	player_send_once(side_player(s), POKE_BYTES, 0);
 	side_wait_state(s, "CLOSE");		/* the RST arrived */
 	side_recv_to_end(s, 0, true, NULL);
 	side_close_plain(s);
@@ -169,7 +169,7 @@ static void
 c3_client(struct case_side *s)
 {
 	side_connect(s);
-	side_send(s, REQUEST_BYTES, 0);
+	player_send_once(side_player(s), REQUEST_BYTES, 0);
 	side_signal(s, "requested");
 	side_wait(s, "closed");
 	side_wait_state(s, "CLOSE");
@@ -184,7 +184,7 @@ c3_server(struct case_side *s)
 	side_bufsizes(s, BIG_SNDBUF, 0);
 	side_wait(s, "requested");
 	side_wait_inq(s, REQUEST_BYTES);	/* unread, in the queue */
-	side_send_until_full(s, STREAM_BYTES);
+	player_send_until_full(side_player(s), STREAM_BYTES);
 	side_wait_outq_stable(s);
 	side_close_plain(s);
 	side_signal(s, "closed");

@@ -29,8 +29,8 @@ newbie_client(struct case_side *s)
 {
 	side_connect(s);
 	/* A request and a second, pipelined one the server never reads. */
-	side_send(s, REQUEST_BYTES, 0);
-	side_send(s, REQUEST_BYTES, 0);
+	player_send_once(side_player(s), REQUEST_BYTES, 0);
+	player_send_once(side_player(s), REQUEST_BYTES, 0);
 	if (side_is(s, "close"))
 		side_wait(s, "closed");
 	side_recv_to_end(s, 0, true, NULL);
@@ -42,9 +42,9 @@ newbie_server(struct case_side *s)
 {
 	side_accept(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
-	side_recv_exact(s, REQUEST_BYTES);
+	player_recv_exact(side_player(s), REQUEST_BYTES);
 	side_wait_inq(s, REQUEST_BYTES);	/* the second one, unread */
-	side_send_until_full(s, STREAM_BYTES);	/* "the file" */
+	player_send_until_full(side_player(s), STREAM_BYTES);	/* "the file" */
 	if (side_is(s, "close")) {
 		side_wait_outq_stable(s);
 		side_close_plain(s);
@@ -156,8 +156,8 @@ selfconn_client(struct case_side *s)
 		side_adopt_fd(s, fd);
 		side_fact_int(s, "self_connect", sock_is_self_connect(fd));
 		/* What it sends, it reads back: it talks to itself. */
-		side_send(s, 4, 0);
-		side_recv_once(s, 64, 2000, &o);
+		player_send_once(side_player(s), 4, 0);
+		player_recv_once(side_player(s), 64, 2000, &o);
 		side_close_plain(s);
 		return;
 	}
@@ -223,10 +223,10 @@ selfconn_check(struct check *ck)
 		ck_wire_fin_acked(ck, ROLE_CLIENT);
 		ck_expect(ck, wire_note(w, "self-connect"), "wire: no "
 		    "self-connect note");
-		ck_expect(ck, ck->wire->client_fins == 1 &&
-		    ck->wire->client_rsts == 0, "wire: the socket sent %u "
-		    "FINs and %u RSTs, expected 1 FIN", ck->wire->client_fins,
-		    ck->wire->client_rsts);
+		ck_expect(ck, ck->wire->client.fins == 1 &&
+		    ck->wire->client.rsts == 0, "wire: the socket sent %u "
+		    "FINs and %u RSTs, expected 1 FIN", ck->wire->client.fins,
+		    ck->wire->client.rsts);
 		ck_expect(ck, json_integer_value(json_object_get(w,
 		    "orig_bytes")) == (ck_variant(ck, "naive") ? 4 : 0),
 		    "wire: orig_bytes %lld, expected %d",
@@ -449,7 +449,7 @@ echo_client(struct case_side *s)
 	side_wait(s, "ready");
 	side_signal(s, "sending");
 	/* Blocking: writes all 20 MiB before reading any echo. */
-	side_send_stream(s, ECHO_REQUEST);
+	player_send_stream(side_player(s), ECHO_REQUEST);
 	side_fail(s, "the 20 MiB send finished: no deadlock");
 }
 
@@ -670,12 +670,13 @@ shutrd_server(struct case_side *s)
 	side_accept(s);
 	side_mark_time(s, "mark_real_us");
 	side_event_rc(s, "shutdown-rd", -1, shutdown(side_fd(s), SHUT_RD));
-	side_recv_once(s, 4096, 1000, &o);	/* empty queue: returns 0 */
+	/* The queue is empty: returns 0. */
+	player_recv_once(side_player(s), 4096, 1000, &o);
 	side_signal(s, "shut");
 	side_wait(s, "sent");
 	side_fact_int(s, "inq_after_shut_rd", sockopt_inq(side_fd(s)));
 	side_recv_to_end(s, 0, true, NULL);
-	side_send(s, 100, 0);
+	player_send_once(side_player(s), 100, 0);
 	side_close_plain(s);
 }
 
@@ -684,7 +685,7 @@ shutrd_client(struct case_side *s)
 {
 	side_connect(s);
 	side_wait(s, "shut");
-	side_send(s, 4096, 0);
+	player_send_once(side_player(s), 4096, 0);
 	side_wait_outq_zero(s);		/* accepted and acknowledged */
 	side_signal(s, "sent");
 	side_recv_to_end(s, 0, false, NULL);

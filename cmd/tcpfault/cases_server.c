@@ -30,7 +30,7 @@ static void
 s1_client(struct case_side *s)
 {
 	side_connect(s);
-	side_send(s, REQUEST_BYTES, 0);
+	player_send_once(side_player(s), REQUEST_BYTES, 0);
 	side_wait_outq_zero(s);		/* everything acknowledged */
 	side_wait(s, "read");
 	side_vanish(s);
@@ -44,7 +44,7 @@ s1_server(struct case_side *s)
 	enum outcome o;
 
 	side_accept(s);
-	side_recv_exact(s, REQUEST_BYTES);
+	player_recv_exact(side_player(s), REQUEST_BYTES);
 	if (side_is(s, "keepalive") || side_is(s, "user-timeout"))
 		side_keepalive(s, S1_KA_IDLE, S1_KA_INTVL, S1_KA_CNT);
 	if (side_is(s, "user-timeout"))
@@ -54,15 +54,15 @@ s1_server(struct case_side *s)
 	if (side_is(s, "idle")) {
 		struct tcpinfo_snap snap;
 
-		side_recv_once(s, 4096, S1_IDLE_WAIT_MS, &o);
+		player_recv_once(side_player(s), 4096, S1_IDLE_WAIT_MS, &o);
 		if (sockopt_tcp_info(side_fd(s), &snap, NULL) == 0)
 			side_fact_str(s, "state_after", snap.state);
 		side_fact_int(s, "so_error", 0);
 		return;
 	}
 	if (side_is(s, "user-timeout"))
-		side_send(s, 65536, 0);
-	side_recv_once(s, 4096, 4 * SIDE_WAIT_MS, &o);
+		player_send_once(side_player(s), 65536, 0);
+	player_recv_once(side_player(s), 4096, 4 * SIDE_WAIT_MS, &o);
 }
 
 static void
@@ -116,9 +116,9 @@ s1_check(struct check *ck)
 		    (long long)need / 1000);
 		ck_wire(ck, "vanished", "server");
 		if (ck_have_wire(ck)) {
-			ck_expect(ck, w->server_keepalives == S1_KA_CNT,
+			ck_expect(ck, w->server.keepalives == S1_KA_CNT,
 			    "wire: %u keepalive probes, expected %d",
-			    w->server_keepalives, S1_KA_CNT);
+			    w->server.keepalives, S1_KA_CNT);
 			ck_expect(ck, w->server_rsts_after_mark >= 1,
 			    "wire: the server's stack sent no RST after the "
 			    "last probe");
@@ -134,15 +134,15 @@ s1_check(struct check *ck)
 		    S1_USER_TIMEOUT);
 		ck_wire(ck, "vanished", "server");
 		if (ck_have_wire(ck)) {
-			ck_expect(ck, w->server_rsts == 0, "wire: the server "
-			    "sent %u RST, expected none", w->server_rsts);
-			ck_expect(ck, w->server_keepalives == 0, "wire: %u "
+			ck_expect(ck, w->server.rsts == 0, "wire: the server "
+			    "sent %u RST, expected none", w->server.rsts);
+			ck_expect(ck, w->server.keepalives == 0, "wire: %u "
 			    "keepalive probes while data was unacknowledged",
-			    w->server_keepalives);
-			ck_expect(ck, w->server_unacked == 65536, "wire: %llu "
+			    w->server.keepalives);
+			ck_expect(ck, w->server.unacked == 65536, "wire: %llu "
 			    "bytes unacknowledged, expected 65536",
-			    (unsigned long long)w->server_unacked);
-			ck_expect(ck, w->server_retransmits >= 1, "wire: the "
+			    (unsigned long long)w->server.unacked);
+			ck_expect(ck, w->server.retransmits >= 1, "wire: the "
 			    "server never retransmitted");
 		}
 	}
@@ -199,7 +199,7 @@ s2_client(struct case_side *s)
 {
 	side_connect(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
-	side_send_stream(s, STREAM_BYTES);
+	player_send_stream(side_player(s), STREAM_BYTES);
 	side_close_plain(s);
 	side_signal(s, "closed");
 }
@@ -263,7 +263,7 @@ greet_if_unread(struct case_side *s, bool server)
 	if (!side_is(s, "unread"))
 		return;
 	if (server) {
-		side_send(s, GREETING_BYTES, 0);
+		player_send_once(side_player(s), GREETING_BYTES, 0);
 		side_signal(s, "greeted");
 	} else {
 		side_wait(s, "greeted");
@@ -277,7 +277,7 @@ s3_client(struct case_side *s)
 	side_connect(s);
 	side_bufsizes(s, BIG_SNDBUF, 0);
 	greet_if_unread(s, false);
-	side_send_stream(s, STREAM_BYTES);
+	player_send_stream(side_player(s), STREAM_BYTES);
 	side_exit_without_close(s);
 }
 
@@ -297,14 +297,15 @@ s4_client(struct case_side *s)
 	side_connect(s);
 	greet_if_unread(s, false);
 	/* Fill every queue until the peer's window is shut and stays shut. */
-	side_send_until_full(s, 64u << 20);
+	player_send_until_full(side_player(s), 64u << 20);
 	for (;;) {
 		side_wait_outq_stable(s);
-		if (side_send_until_full(s, 64u << 20) == 0)
+		if (player_send_until_full(side_player(s), 64u << 20) == 0)
 			break;
 	}
 	side_signal(s, "send-blocked");
-	side_send(s, 65536, 0);		/* blocks here until killed */
+	/* Blocks here until killed. */
+	player_send_once(side_player(s), 65536, 0);
 	side_fail(s, "the blocked send returned");
 }
 
@@ -433,7 +434,7 @@ static void
 s5_client(struct case_side *s)
 {
 	side_connect(s);
-	side_send(s, REQUEST_BYTES, 0);
+	player_send_once(side_player(s), REQUEST_BYTES, 0);
 	side_wait_outq_zero(s);
 	side_close_plain(s);
 	side_signal(s, "closed");

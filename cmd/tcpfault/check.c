@@ -63,32 +63,38 @@ ev_is(json_t *ev, const char *op, const char *outcome)
 	    (outcome == NULL || strcmp(ck_outcome(ev), outcome) == 0);
 }
 
+/* The matching events' count, or (bytes) the sum of their positive bytes. */
+static int64_t
+ev_tally(const struct check *ck, enum case_role id, const char *op,
+    const char *outcome, bool bytes)
+{
+	int64_t total = 0;
+	size_t i;
+	json_t *ev;
+
+	json_array_foreach(ck->tl[id], i, ev) {
+		if (!ev_is(ev, op, outcome))
+			continue;
+		if (!bytes)
+			total++;
+		else if (ck_bytes(ev) > 0)
+			total += ck_bytes(ev);
+	}
+	return total;
+}
+
 int64_t
 ck_sum(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
-	int64_t sum = 0;
-	size_t i;
-	json_t *ev;
-
-	json_array_foreach(ck->tl[id], i, ev)
-		if (ev_is(ev, op, outcome) && ck_bytes(ev) > 0)
-			sum += ck_bytes(ev);
-	return sum;
+	return ev_tally(ck, id, op, outcome, true);
 }
 
 int
 ck_count(const struct check *ck, enum case_role id, const char *op,
     const char *outcome)
 {
-	int n = 0;
-	size_t i;
-	json_t *ev;
-
-	json_array_foreach(ck->tl[id], i, ev)
-		if (ev_is(ev, op, outcome))
-			n++;
-	return n;
+	return (int)ev_tally(ck, id, op, outcome, false);
 }
 
 json_t *
@@ -218,8 +224,8 @@ void
 ck_wire_fin_acked(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint64_t unacked = by == ROLE_CLIENT ? w->client_unacked :
-	    w->server_unacked;
+	uint64_t unacked = by == ROLE_CLIENT ? w->client.unacked :
+	    w->server.unacked;
 
 	ck_wire(ck, "fin", role_name(by));
 	if (w->have)
@@ -232,7 +238,7 @@ void
 ck_wire_rst_only(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
-	uint32_t fins = by == ROLE_CLIENT ? w->client_fins : w->server_fins;
+	uint32_t fins = by == ROLE_CLIENT ? w->client.fins : w->server.fins;
 
 	ck_wire(ck, "rst", role_name(by));
 	if (w->have)
@@ -245,7 +251,7 @@ ck_wire_rst_after_fin(struct check *ck, enum case_role by)
 {
 	const struct wire_view *w = ck->wire;
 	bool client = by == ROLE_CLIENT;
-	uint32_t rsts = client ? w->client_rsts : w->server_rsts;
+	uint32_t rsts = client ? w->client.rsts : w->server.rsts;
 	int64_t fin_ts = client ? w->client_fin_ts : w->server_fin_ts;
 	int64_t rst_ts = client ? w->client_rst_ts : w->server_rst_ts;
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cases.h"
+#include "flow.h"
 
 /* What the capture showed of the case's connection. */
 struct wire_view {
@@ -16,10 +17,8 @@ struct wire_view {
 	json_t *json;		/* flow_result_json of the case's connection */
 	const char *teardown;	/* "fin", "rst", ... */
 	const char *closed_by;	/* "client", "server" or "" */
-	uint64_t client_unacked, server_unacked;
-	uint32_t client_fins, server_fins, client_rsts, server_rsts;
-	uint32_t client_keepalives, server_keepalives;
-	uint32_t server_retransmits, client_retransmits;
+	/* Each side's counters, from the connection's flow_result. */
+	struct flow_side_stats client, server;
 	int connections;	/* connections classified in the capture */
 	int refused;		/* of them, class "refused" */
 	/* Segments after a mark (vanish, shut-rd) from each side. */

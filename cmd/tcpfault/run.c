@@ -100,13 +100,11 @@ static void diff(struct run *r, const char *fmt, ...)
 static void
 diff(struct run *r, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_array_append_new(r->diffs, json_vsprintf(fmt, ap));
 	va_end(ap);
-	json_array_append_new(r->diffs, json_string(msg));
 }
 
 static void
@@ -423,7 +421,6 @@ build_wire(struct run *r, struct wire_view *w)
 	if (r->fc->flags & CASE_NO_LISTEN)
 		client_port = r->server_port;
 	const struct flowrec *main = NULL;
-	const struct flow_side_stats *cs, *ss;
 	int64_t mark = -1;
 	json_t *m;
 
@@ -452,18 +449,8 @@ build_wire(struct run *r, struct wire_view *w)
 		w->json = main->json;
 		w->teardown = flow_class_name(main->teardown);
 		w->closed_by = side_of(main, main->closed_by, client_port);
-		cs = client_orig ? &main->orig : &main->resp;
-		ss = client_orig ? &main->resp : &main->orig;
-		w->client_unacked = cs->unacked;
-		w->server_unacked = ss->unacked;
-		w->client_fins = cs->fins;
-		w->server_fins = ss->fins;
-		w->client_rsts = cs->rsts;
-		w->server_rsts = ss->rsts;
-		w->client_keepalives = cs->keepalives;
-		w->server_keepalives = ss->keepalives;
-		w->client_retransmits = cs->retransmits;
-		w->server_retransmits = ss->retransmits;
+		w->client = client_orig ? main->orig : main->resp;
+		w->server = client_orig ? main->resp : main->orig;
 	} else {
 		w->teardown = "";
 		w->closed_by = "";

@@ -35,6 +35,12 @@ side_is(const struct case_side *s, const char *variant)
 	return strcmp(s->env->var->name, variant) == 0;
 }
 
+struct player *
+side_player(struct case_side *s)
+{
+	return s->pl;
+}
+
 int
 side_fd(const struct case_side *s)
 {
@@ -101,13 +107,13 @@ side_signal(struct case_side *s, const char *token)
 void
 side_fail(struct case_side *s, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	json_t *msg;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = json_vsprintf(fmt, ap);
 	va_end(ap);
-	ctl_send(s->env->ctl, json_pack("{s:s}", "error", msg));
+	ctl_send(s->env->ctl, json_pack("{s:o}", "error", msg));
 	_exit(1);
 }
 
@@ -249,43 +255,12 @@ side_accept(struct case_side *s)
 	s->env->listen_fd = -1;
 }
 
-int64_t
-side_send(struct case_side *s, size_t len, int flags)
-{
-	return player_send_once(s->pl, len, flags);
-}
-
-uint64_t
-side_send_stream(struct case_side *s, uint64_t total)
-{
-	return player_send_stream(s->pl, total);
-}
-
-uint64_t
-side_send_until_full(struct case_side *s, uint64_t total)
-{
-	return player_send_until_full(s->pl, total);
-}
-
 uint64_t
 side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end)
 {
 	return player_recv_to_end(s->pl, max, verify ? PLAYER_VERIFY : 0,
 	    end);
-}
-
-uint64_t
-side_recv_exact(struct case_side *s, size_t len)
-{
-	return player_recv_exact(s->pl, len);
-}
-
-ssize_t
-side_recv_once(struct case_side *s, size_t len, int timeout_ms,
-    enum outcome *o)
-{
-	return player_recv_once(s->pl, len, timeout_ms, o);
 }
 
 uint64_t
@@ -388,9 +363,9 @@ side_send_after_peer_close(struct case_side *s, size_t len, bool verify)
 {
 	side_wait(s, "closed");
 	side_wait_state(s, "CLOSE_WAIT");	/* the FIN is here */
-	side_send(s, len, 0);
+	player_send_once(side_player(s), len, 0);
 	side_wait_state(s, "CLOSE");		/* the answering RST too */
-	side_send(s, len, 0);
+	player_send_once(side_player(s), len, 0);
 	side_recv_to_end(s, 0, verify, NULL);
 	side_close_plain(s);
 }

@@ -10,6 +10,7 @@
 
 #include "cases.h"
 #include "outcome.h"
+#include "player.h"
 #include "vanish.h"
 
 #define SIDE_WAIT_MS	10000		/* a side gives up waiting after */
@@ -39,6 +40,8 @@ void side_main(struct side_env *env) __attribute__((noreturn));
 
 bool side_is(const struct case_side *s, const char *variant);
 int side_fd(const struct case_side *s);
+/* The side's player: its sends and reads are player_send_once() etc. */
+struct player *side_player(struct case_side *s);
 
 void side_event(struct case_side *s, const char *op, int64_t bytes,
     enum outcome o, int err);
@@ -64,16 +67,12 @@ void side_accept(struct case_side *s);
 void side_connect_rcvbuf(struct case_side *s, int rcvbuf);
 void side_adopt_fd(struct case_side *s, int fd);
 
-/* The player's sends and reads of the same names (player.h). */
-int64_t side_send(struct case_side *s, size_t len, int flags);
-uint64_t side_send_stream(struct case_side *s, uint64_t total);
-uint64_t side_send_until_full(struct case_side *s, uint64_t total);
-/* verify: PLAYER_VERIFY, the pattern checked from offset 0. */
+/*
+ * player_recv_to_end (player.h) with verify for PLAYER_VERIFY, the pattern
+ * checked from offset 0; player_echo ignoring how it ended.
+ */
 uint64_t side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end);
-uint64_t side_recv_exact(struct case_side *s, size_t len);
-ssize_t side_recv_once(struct case_side *s, size_t len, int timeout_ms,
-    enum outcome *o);
 uint64_t side_echo(struct case_side *s);
 
 /* Poll TCP_INFO / queues until a condition holds, or fail the side. */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gen_bytes.h"
+
 /*
  * usage: benchgen [-c CONNECTIONS] [-s SEED] -o PCAP -t TRUTH
  *
@@ -199,29 +201,6 @@ script(struct conn *c)
 /* ------------------------------------------------------------------ */
 
 static FILE *out;
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-be32(uint8_t *p, uint32_t v)
-{
-	be16(p, (uint16_t)(v >> 16));
-	be16(p + 2, (uint16_t)v);
-}
 
 static void
 addr_of(const struct conn *c, int side, uint8_t *a, uint16_t *port)

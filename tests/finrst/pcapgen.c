@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gen_bytes.h"
+
 /*
  * usage: pcapgen [-6] [-w] [-n] [-g] [-s SNAPLEN] -l LINK -o FILE
  *
@@ -58,36 +60,6 @@ struct conn {
 #define F_RST 0x04
 #define F_PSH 0x08
 #define F_ACK 0x10
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-be32(uint8_t *p, uint32_t v)
-{
-	be16(p, (uint16_t)(v >> 16));
-	be16(p + 2, (uint16_t)v);
-}
 
 static void
 out(const void *p, size_t n)
@@ -298,6 +270,15 @@ conn_init(struct conn *c, uint16_t sport, uint16_t dport, uint32_t isn_o,
 	c->nxt[RESP] = g.wrap ? 0xffffff80u + isn_r % 64 : isn_r;
 }
 
+/* orig's SYN gap_us after the last packet, resp's SYN-ACK, orig's ACK. */
+static void
+handshake(struct conn *c, int64_t gap_us)
+{
+	seg(c, ORIG, F_SYN, 0, gap_us);
+	seg(c, RESP, F_SYN | F_ACK, 0, 100);
+	seg(c, ORIG, F_ACK, 0, 100);
+}
+
 static void
 connections(void)
 {
@@ -307,9 +288,7 @@ connections(void)
 
 	/* 1: fin, closed by orig, data both ways (crosses the wrap) */
 	conn_init(&c, 40001, 80, 1000, 2000);
-	seg(&c, ORIG, F_SYN, 0, 0);
-	seg(&c, RESP, F_SYN | F_ACK, 0, 100);
-	seg(&c, ORIG, F_ACK, 0, 100);
+	handshake(&c, 0);
 	seg(&c, ORIG, F_ACK | F_PSH, 300, 50);
 	seg(&c, RESP, F_ACK, 0, 100);
 	seg(&c, RESP, F_ACK | F_PSH, 700, 200);
@@ -322,9 +301,7 @@ connections(void)
 
 	/* 2: the responder resets; the request is never acknowledged */
 	conn_init(&c, 40002, 80, 3000, 4000);
-	seg(&c, ORIG, F_SYN, 0, 100000);
-	seg(&c, RESP, F_SYN | F_ACK, 0, 100);
-	seg(&c, ORIG, F_ACK, 0, 100);
+	handshake(&c, 100000);
 	seg(&c, ORIG, F_ACK | F_PSH, 100, 10);
 	seg(&c, RESP, F_RST, 0, 100);
 
@@ -342,9 +319,7 @@ connections(void)
 
 	/* 5: vanished: the responder's data is never acknowledged */
 	conn_init(&c, 40005, 80, 7000, 8000);
-	seg(&c, ORIG, F_SYN, 0, 100000);
-	seg(&c, RESP, F_SYN | F_ACK, 0, 100);
-	seg(&c, ORIG, F_ACK, 0, 100);
+	handshake(&c, 100000);
 	at = c.nxt[RESP];
 	seg(&c, RESP, F_ACK | F_PSH, 64, 1000);
 	for (i = 0; i < 3; i++)

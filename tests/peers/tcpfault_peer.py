@@ -18,6 +18,8 @@ import struct
 import sys
 import time
 
+from peer_io import read_to_eof
+
 STATES = {1: "ESTABLISHED", 7: "CLOSE", 8: "CLOSE_WAIT"}
 
 
@@ -47,16 +49,8 @@ def wait_state(s, want, deadline):
 
 def read_all(s, report, timeout):
     s.settimeout(timeout)
-    got = 0
-    try:
-        while True:
-            data = s.recv(65536)
-            if not data:
-                report["end"] = "eof"
-                break
-            got += len(data)
-    except OSError as exc:
-        report["end"] = outcome(exc)
+    got, exc = read_to_eof(s)
+    report["end"] = "eof" if exc is None else outcome(exc)
     report["read"] = got
 
 

@@ -41,6 +41,16 @@ def accept_one(ls):
     return c
 
 
+def connect_or_accept(a):
+    """As client with --port, a connection to it; else as server, the one
+    connection accepted, and the listener (None as client), kept open."""
+    if a.port:
+        return socket.create_connection(("127.0.0.1", a.port), TIMEOUT), None
+    ls = listen()
+    announce(ls)
+    return accept_one(ls), ls
+
+
 def read_to_end(c):
     """Everything until EOF or an error: (bytes, "eof"|"reset"|...)."""
     data = bytearray()
@@ -217,12 +227,7 @@ def fill_then_reset(c, marker):
 def cmd_floodrst(a):
     """Fill the path to a peer that does not read, then reset: as client
     with --port, else as server."""
-    if a.port:
-        c = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
-    else:
-        ls = listen()
-        announce(ls)
-        c = accept_one(ls)
+    c, _ls = connect_or_accept(a)
     delivered = fill_then_reset(c, a.marker)
     report(delivered=delivered)
 
@@ -231,12 +236,7 @@ def cmd_lateread(a):
     """Read nothing until the marker file exists, then everything to EOF
     or reset, checked against the pattern: as client with --port, else
     as server."""
-    if a.port:
-        c = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
-    else:
-        ls = listen()
-        announce(ls)
-        c = accept_one(ls)
+    c, _ls = connect_or_accept(a)
     deadline = time.time() + TIMEOUT
     while not os.path.exists(a.marker) and time.time() < deadline:
         time.sleep(0.01)

@@ -13,6 +13,8 @@ import socket
 import struct
 import sys
 
+from peer_io import read_to_eof
+
 MARKER = 0x80000000
 FLAG_STREAM, FLAG_REVERSE, FLAG_VERIFY = 0x1, 0x2, 0x4
 PATTERN = b"0123456789ABCDEF"
@@ -47,16 +49,13 @@ class PeerGone(Exception):
 def after_session(sock, report):
     """The peer must close gracefully: EOF, and nothing more, then we close."""
     sock.shutdown(socket.SHUT_WR)
-    extra = 0
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                report["end"] = "eof"
-                break
-            extra += len(chunk)
-    except ConnectionResetError:
+    extra, exc = read_to_eof(sock)
+    if exc is None:
+        report["end"] = "eof"
+    elif isinstance(exc, ConnectionResetError):
         report["end"] = "reset"
+    else:
+        raise exc
     report["extra"] = extra
     sock.close()
 
