@@ -45,6 +45,11 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	atomic_store(&c->last_ms, clock_mono_ms());
 }
 
+static void
+discard_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+}
+
 /* Dispatch until stop is set, then once more for what is still buffered. */
 static void *
 capture_thread(void *arg)
@@ -119,7 +124,7 @@ capture_open(const struct capture_opts *o, capture_fn *fn, void *arg,
 	}
 	pcap_set_snaplen(c->pcap, o->snaplen > 0 ? o->snaplen : 65535);
 	pcap_set_immediate_mode(c->pcap, 1);
-	pcap_set_buffer_size(c->pcap, 4 << 20);
+	pcap_set_buffer_size(c->pcap, 16 << 20);
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		if (rc == PCAP_ERROR_PERM_DENIED)
@@ -158,6 +163,15 @@ capture_open(const struct capture_opts *o, capture_fn *fn, void *arg,
 		    iface);
 		goto fail;
 	}
+	/*
+	 * Between pcap_activate and the filter, the ring took every packet
+	 * on the interface: on a busy loopback it can be full of others'
+	 * traffic, and until the capture thread first runs the kernel then
+	 * drops our own packets (seen under load as an empty capture with
+	 * thousands of drops). The capture starts now: empty the ring.
+	 */
+	while (pcap_dispatch(c->pcap, -1, discard_packet, NULL) > 0)
+		;
 	if (o->pcap_path != NULL) {
 		c->dump = pcap_dump_open(c->pcap, o->pcap_path);
 		if (c->dump == NULL) {

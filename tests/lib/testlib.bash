@@ -20,6 +20,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The peers need only Python's standard library: run the distribution's
+# python3 directly. A version manager's shim first in PATH (pyenv) costs
+# a second or more per start, and on a loaded machine that exceeds the
+# tests' 5 s wait for a peer to listen.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T/bin"
+	ln -s /usr/bin/python3 "$T/bin/python3"
+	PATH="$T/bin:$PATH"
+fi
+
 # ---- assertions ---------------------------------------------------------
 
 # fail TEXT...: count a failure and say what it was; the test goes on.
