@@ -64,6 +64,9 @@ usage_exit(FILE *fp, int code)
 		    "  -v             say what happens, on stderr\n"
 		    "  -4, -6         IPv4 or IPv6 only\n"
 		    "\n"
+		    "Exit status: 0 ok, 1 failure, 2 usage, 3 refused, "
+		    "4 reset, 5 timeout,\n"
+		    "128+N stopped by signal N (a receiver's usual end).\n"
 		    "man ttcp says more.\n");
 	exit(code);
 }

@@ -32,6 +32,8 @@ for args in -h --help "-r -h" "-t 127.0.0.1 --help"; do
 	expect "ttcp $args: synopsis" "$(head -n 6 "$T/h.out")" "$SYNOPSIS"
 	expect_match "ttcp $args: options" "$(cat "$T/h.out")" \
 	    '  --stream +no per-message acks: bandwidth, not round trips'
+	expect_match "ttcp $args: exit status" "$(cat "$T/h.out")" \
+	    'Exit status: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, 5 timeout,'
 	expect_match "ttcp $args: man" "$(tail -n1 "$T/h.out")" \
 	    '^man ttcp says more\.$'
 	expect "ttcp $args: stderr" "$(cat "$T/h.err")" ""
