@@ -14,7 +14,9 @@
 
 #include "clock.h"
 #include "close.h"
+#include "exitcode.h"
 #include "sock.h"
+#include "stop.h"
 #include "ttcp.h"
 
 /* The receive buffer: fixed, whatever length the peer announces. */
@@ -74,12 +76,12 @@ close_and_judge(struct xfer *x, bool set_end)
 	if (set_end && x->end_us == 0)
 		x->end_us = clock_mono_us();
 	if (cr.outcome != OUTCOME_OK)
-		xfer_fail(x, "closing: %s before the peer's EOF (%" PRIu64
-		    " payload bytes done)", outcome_name(cr.outcome),
-		    xfer_bytes(x));
+		xfer_fail(x, cr.outcome, "closing: %s before the peer's EOF "
+		    "(%" PRIu64 " payload bytes done)",
+		    outcome_name(cr.outcome), xfer_bytes(x));
 	else if (cr.drained > 0)
-		xfer_fail(x, "peer sent %" PRIu64 " bytes after the end of "
-		    "the session", cr.drained);
+		xfer_fail(x, OUTCOME_ERROR, "peer sent %" PRIu64 " bytes "
+		    "after the end of the session", cr.drained);
 }
 
 static void
@@ -109,7 +111,8 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 
 	base = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
 	if (base == NULL) {
-		xfer_fail(x, "cannot allocate %" PRIu32 " bytes", s->length);
+		xfer_fail(x, OUTCOME_ERROR, "cannot allocate %" PRIu32
+		    " bytes", s->length);
 		abort_conn(x);
 		return;
 	}
@@ -122,7 +125,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 
 	if (s->number == 0 && hdrlen > 0 &&
 	    sock_send_all(x->fd, hdr, hdrlen, &o) != hdrlen) {
-		xfer_fail(x, "sending the session header: %s",
+		xfer_fail(x, o, "sending the session header: %s",
 		    outcome_name(o));
 		goto out;
 	}
@@ -139,8 +142,8 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		if (!stream)
 			t0 = clock_mono_ns();
 		if (sock_send_all(x->fd, p, len, &o) != len) {
-			xfer_fail(x, "sending message %" PRIu32 " of %" PRIu32
-			    ": %s (%" PRIu64 " payload bytes %s)", i + 1,
+			xfer_fail(x, o, "sending message %" PRIu32 " of %"
+			    PRIu32 ": %s (%" PRIu64 " payload bytes %s)", i + 1,
 			    s->number, outcome_name(o), bytes,
 			    stream ? "sent" : "acknowledged");
 			goto out;
@@ -149,15 +152,15 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 			size_t got = sock_recv_all(x->fd, ack, sizeof(ack),
 			    &o);
 			if (got != sizeof(ack)) {
-				xfer_fail(x, "peer closed (%s) waiting for the "
-				    "ack of message %" PRIu32 " of %" PRIu32
+				xfer_fail(x, o, "peer closed (%s) waiting for "
+				    "the ack of message %" PRIu32 " of %" PRIu32
 				    " (%" PRIu64 " payload bytes "
 				    "acknowledged)", outcome_name(o), i + 1,
 				    s->number, bytes);
 				goto out;
 			}
 			if (ack_check(ack, s->length, i + 1, eb) != 0) {
-				xfer_fail(x, "%s", eb);
+				xfer_fail(x, OUTCOME_ERROR, "%s", eb);
 				goto out;
 			}
 			lat_hist_add(x->rtt, clock_mono_ns() - t0);
@@ -194,7 +197,8 @@ recv_messages(struct xfer *x)
 	ack_put(ack, x->sess.length);
 	buf = malloc(RX_BUF_LEN);
 	if (buf == NULL) {
-		xfer_fail(x, "cannot allocate the receive buffer");
+		xfer_fail(x, OUTCOME_ERROR,
+		    "cannot allocate the receive buffer");
 		abort_conn(x);
 		return;
 	}
@@ -210,10 +214,10 @@ recv_messages(struct xfer *x)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
+			o = n == 0 ? OUTCOME_EOF : outcome_from_errno(errno);
 			rx_progress(rx, where, sizeof(where));
-			xfer_fail(x, "peer closed (%s) %s",
-			    n == 0 ? "eof" :
-			    outcome_name(outcome_from_errno(errno)), where);
+			xfer_fail(x, o, "peer closed (%s) %s", outcome_name(o),
+			    where);
 			goto out;
 		}
 		while (off < (size_t)n) {
@@ -223,7 +227,7 @@ recv_messages(struct xfer *x)
 
 			off += used;
 			if (st == RX_ERROR) {
-				xfer_fail(x, "%s", eb);
+				xfer_fail(x, OUTCOME_ERROR, "%s", eb);
 				goto out;
 			}
 			if (st != RX_MESSAGE)
@@ -232,7 +236,7 @@ recv_messages(struct xfer *x)
 				lat_hist_add(x->rtt, clock_mono_ns() - t_ack);
 			if (sock_send_all(x->fd, ack, sizeof(ack), &o) !=
 			    sizeof(ack)) {
-				xfer_fail(x, "sending the ack of message %"
+				xfer_fail(x, o, "sending the ack of message %"
 				    PRIu64 ": %s", rx->msgs,
 				    outcome_name(o));
 				goto out;
@@ -264,7 +268,7 @@ worker(void *arg)
 		send_messages(x, b->hdr, b->hdrlen);
 	} else if (b->hdrlen > 0 &&
 	    sock_send_all(x->fd, b->hdr, b->hdrlen, &o) != b->hdrlen) {
-		xfer_fail(x, "sending the session header: %s",
+		xfer_fail(x, o, "sending the session header: %s",
 		    outcome_name(o));
 		abort_conn(x);
 	} else {
@@ -291,7 +295,8 @@ start_worker(struct xfer *x)
 
 /*
  * Wait for fd (events) or a signal until deadline_ms (-1: none). Returns
- * 1 when fd is ready, 0 on timeout, -2 when an ending signal is pending.
+ * 1 when fd is ready, 0 on timeout, -2 when an ending signal came (read
+ * from sfd, so stop_requested() says which).
  */
 static int
 wait_or_signal(int fd, short events, int sfd, int64_t deadline_ms)
@@ -314,7 +319,7 @@ wait_or_signal(int fd, short events, int sfd, int64_t deadline_ms)
 			continue;
 		if (rc < 0)
 			err(1, "poll");
-		if (p[1].revents)
+		if (p[1].revents && stop_fd_read(sfd) != 0)
 			return -2;
 		if (p[0].revents)
 			return 1;
@@ -362,7 +367,7 @@ wait_workers(struct xfer **xs, int n, int evfd, int sfd,
 			stop_all(xs, n);
 			rc = -2;
 			next = -1;
-			/* The signal stays pending; stop polling it. */
+			/* Once is enough: the workers are on their way out. */
 			sfd = -1;
 			continue;
 		}
@@ -413,8 +418,10 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 
 		if (fd >= 0) {
 			xs[i] = xfer_new(fd, i, evfd);
-			if (xfer_setup_socket(xs[i], cfg, eb) != 0)
+			if (xfer_setup_socket(xs[i], cfg, eb) != 0) {
 				fd = -1;
+				o = OUTCOME_ERROR;
+			}
 		}
 		if (fd < 0) {
 			for (int j = 0; j <= i; j++) {
@@ -423,9 +430,9 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 				xfer_free(xs[j]);
 			}
 			free(xs);
-			report_setup_error(cfg, cfg->reverse ? "receive" :
-			    "transmit", eb);
-			return 1;
+			close(evfd);
+			return report_setup_error(cfg, cfg->reverse ?
+			    "receive" : "transmit", eb, o);
 		}
 		if (xfer_begin(xs[i], cfg, &s, !cfg->reverse) != 0)
 			err(1, "calloc");
@@ -445,7 +452,9 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 	}
 	int w = wait_workers(xs, n, evfd, sfd, &tk, prefix, cfg->interval_ms);
 	status = report_session(cfg, xs, n, &s, &tk,
-	    w == -2 ? "interrupted by a signal" : NULL);
+	    w == -2 ? TTCP_INTERRUPTED : NULL, OUTCOME_INTERRUPTED);
+	if (w == -2)
+		status = STOP_EXIT(stop_requested());
 	ticker_free(&tk);
 	for (int i = 0; i < n; i++)
 		xfer_free(xs[i]);
@@ -456,11 +465,12 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 
 /*
  * Read a whole session header from fd (8 or 24 bytes, never more) by the
- * deadline. Returns 0, -1 with errbuf set, -2 on a signal.
+ * deadline. Returns 0, -1 with errbuf set and *o saying how it ended
+ * (OUTCOME_ERROR for a header we refuse), -2 on a signal.
  */
 static int
 read_header(int fd, int sfd, int64_t deadline, struct session *s,
-    char *errbuf)
+    enum outcome *o, char *errbuf)
 {
 	uint8_t raw[TTCP_HDR_MAX];
 	size_t have = 0, need = TTCP_HDR_LEN;
@@ -469,12 +479,14 @@ read_header(int fd, int sfd, int64_t deadline, struct session *s,
 		int rc = session_decode(raw, have, s, &need, errbuf);
 		ssize_t n;
 
+		*o = OUTCOME_ERROR;
 		if (rc != 0)
 			return rc == 1 ? 0 : -1;
 		rc = wait_or_signal(fd, POLLIN, sfd, deadline);
 		if (rc == -2)
 			return -2;
 		if (rc == 0) {
+			*o = OUTCOME_TIMEOUT;
 			errbuf_set(errbuf, "timeout after %zu of %zu header "
 			    "bytes", have, need);
 			return -1;
@@ -483,14 +495,14 @@ read_header(int fd, int sfd, int64_t deadline, struct session *s,
 		if (n > 0) {
 			have += (size_t)n;
 		} else if (n == 0) {
+			*o = OUTCOME_EOF;
 			errbuf_set(errbuf, "peer closed (eof) after %zu of "
 			    "%zu header bytes", have, need);
 			return -1;
 		} else if (errno != EAGAIN && errno != EINTR) {
+			*o = outcome_from_errno(errno);
 			errbuf_set(errbuf, "peer closed (%s) after %zu of %zu "
-			    "header bytes",
-			    outcome_name(outcome_from_errno(errno)), have,
-			    need);
+			    "header bytes", outcome_name(*o), have, need);
 			return -1;
 		}
 	}
@@ -513,7 +525,7 @@ accept_one(int lfd, int sfd, int64_t deadline, int *fd, char *errbuf)
  * One session: the first connection, its header, then the rest of its
  * -P group. Each connection's thread starts as soon as its header is in.
  * Returns the session's exit status, -2 when a signal came while idle, -3
- * when one cut a session short.
+ * when one cut a session short (stop_requested() says which).
  */
 static int
 serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
@@ -522,6 +534,7 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 	struct session first, s;
 	struct ticker tk;
 	char eb[ERRBUF_LEN], group_error[ERRBUF_LEN] = "";
+	enum outcome o;
 	int fd, n = 0, rc, status;
 	int64_t deadline;
 	bool interrupted = false;
@@ -531,7 +544,7 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 		return -2;
 	if (rc != 1) {
 		warnx("accept: %s", eb);
-		return 1;
+		return EXIT_FAIL;
 	}
 	memset(&first, 0, sizeof(first));
 	xs[n++] = xfer_new(fd, 0, evfd);
@@ -540,16 +553,17 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 	if (xfer_setup_socket(xs[0], cfg, eb) != 0)
 		warnx("%s", eb);
 	deadline = clock_mono_ms() + TTCP_SETUP_TIMEOUT_MS;
-	rc = read_header(fd, sfd, deadline, &first, eb);
+	rc = read_header(fd, sfd, deadline, &first, &o, eb);
 	if (rc != 0) {
 		abort_conn(xs[0]);
 		if (rc == -2) {
 			xfer_free(xs[0]);
 			return -2;
 		}
-		xfer_fail(xs[0], "session header from %s: %s", xs[0]->peer,
-		    eb);
-		status = report_session(cfg, xs, 1, &first, NULL, NULL);
+		xfer_fail(xs[0], o, "session header from %s: %s",
+		    xs[0]->peer, eb);
+		status = report_session(cfg, xs, 1, &first, NULL, NULL,
+		    OUTCOME_OK);
 		xfer_free(xs[0]);
 		return status;
 	}
@@ -584,7 +598,7 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 		struct xfer *x = xfer_new(fd, n, evfd);
 		if (xfer_setup_socket(x, cfg, eb) != 0)
 			warnx("%s", eb);
-		rc = read_header(fd, sfd, deadline, &s, eb);
+		rc = read_header(fd, sfd, deadline, &s, &o, eb);
 		if (rc == 0 && session_same_group(&first, &s, eb) != 0)
 			rc = -1;
 		if (rc != 0) {
@@ -608,9 +622,11 @@ serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
 	if (wait_workers(xs, n, evfd, sfd, &tk,
 	    side_prefix(xs[0]->data_sender), cfg->interval_ms) == -2)
 		interrupted = true;
+	/* The group's set-up deadline passed: a timeout. */
 	status = report_session(cfg, xs, n, &first, &tk,
-	    interrupted ? "interrupted by a signal" :
-	    group_error[0] != '\0' ? group_error : NULL);
+	    interrupted ? TTCP_INTERRUPTED :
+	    group_error[0] != '\0' ? group_error : NULL,
+	    interrupted ? OUTCOME_INTERRUPTED : OUTCOME_TIMEOUT);
 	ticker_free(&tk);
 	for (int i = 0; i < n; i++)
 		xfer_free(xs[i]);
@@ -626,10 +642,8 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 	int lfd, evfd, status = 0;
 
 	lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
-	if (lfd < 0) {
-		report_setup_error(cfg, "receive", eb);
-		return 1;
-	}
+	if (lfd < 0)
+		return report_setup_error(cfg, "receive", eb, OUTCOME_ERROR);
 	/* Before any SYN, so the window scale suits the buffer. */
 	if (cfg->bufsize > 0 && sockopt_bufsizes(lfd, cfg->bufsize,
 	    cfg->bufsize, &snd, &rcv, eb) != 0)
@@ -643,16 +657,17 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 	for (;;) {
 		int rc = serve_session(cfg, lfd, sfd, evfd);
 
-		if (rc == -2) {
-			/* Idle when the signal came: a clean stop. */
+		/*
+		 * A signal, idle or mid-session, is how a receiver without -1
+		 * ends: 128 + its number, as everywhere in the suite, whatever
+		 * the sessions before it did (each reported its own failure).
+		 */
+		if (rc == -2 || rc == -3) {
+			status = STOP_EXIT(stop_requested());
 			break;
 		}
-		if (rc == -3) {
-			status = 1;
-			break;
-		}
-		if (rc != 0)
-			status = 1;
+		if (rc != 0 && status == 0)
+			status = rc;
 		if (cfg->once)
 			break;
 	}

@@ -59,6 +59,7 @@ struct esession {
 	struct ticker tk;
 	bool ticking;
 	bool interrupted;
+	int signo;		/* the signal that interrupted */
 	bool quiet;		/* set-up failed: no session to report */
 	int status;		/* exit status so far */
 };
@@ -94,11 +95,11 @@ begin_close(struct econn *ec)
 	conn_close(ec->c, CLOSE_GRACEFUL, TTCP_CLOSE_TIMEOUT_MS);
 }
 
-/* A protocol error: record it and reset the connection. */
+/* A protocol or local error: record it and reset the connection. */
 static void
 fail_abort(struct econn *ec, const char *msg)
 {
-	xfer_fail(&ec->x, "%s", msg);
+	xfer_fail(&ec->x, OUTCOME_ERROR, "%s", msg);
 	if (ec->c != NULL)
 		conn_close(ec->c, CLOSE_ABORT, 0);
 }
@@ -307,8 +308,8 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 		return len;
 	}
 	if (rc < 0) {
-		xfer_fail(&ec->x, "session header from %s: %s", ec->x.peer,
-		    eb);
+		xfer_fail(&ec->x, OUTCOME_ERROR, "session header from %s: %s",
+		    ec->x.peer, eb);
 		conn_close(ec->c, CLOSE_ABORT, 0);
 		return len;
 	}
@@ -396,17 +397,18 @@ explain_early_end(struct econn *ec, enum outcome o)
 		if (ec->es->have_first)
 			refuse_stranger(ec, why);
 		else
-			xfer_fail(x, "session header from %s: %s", x->peer,
-			    why);
+			xfer_fail(x, o, "session header from %s: %s",
+			    x->peer, why);
 	} else if (!x->data_sender) {
 		rx_progress(&x->rx, where, sizeof(where));
-		xfer_fail(x, "peer closed (%s) %s", outcome_name(o), where);
+		xfer_fail(x, o, "peer closed (%s) %s", outcome_name(o),
+		    where);
 	} else if (x->sess.flags & TTCP_FLAG_STREAM) {
-		xfer_fail(x, "sending: %s after %" PRIu64 " of %" PRIu64
+		xfer_fail(x, o, "sending: %s after %" PRIu64 " of %" PRIu64
 		    " payload bytes", outcome_name(o), xfer_bytes(x),
 		    (uint64_t)x->sess.number * x->sess.length);
 	} else {
-		xfer_fail(x, "peer closed (%s) waiting for the ack of "
+		xfer_fail(x, o, "peer closed (%s) waiting for the ack of "
 		    "message %" PRIu64 " of %" PRIu32 " (%" PRIu64 " payload "
 		    "bytes acknowledged)", outcome_name(o), xfer_msgs(x) + 1,
 		    x->sess.number, xfer_bytes(x));
@@ -428,12 +430,12 @@ on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 		if (!ec->closing)
 			explain_early_end(ec, o);
 		else if (why != CONN_END_LOCAL_CLOSE || o != OUTCOME_OK)
-			xfer_fail(x, "closing: %s before the peer's EOF (%"
+			xfer_fail(x, o, "closing: %s before the peer's EOF (%"
 			    PRIu64 " payload bytes done)", outcome_name(o),
 			    xfer_bytes(x));
 		else if (ec->extra > 0)
-			xfer_fail(x, "peer sent %" PRIu64 " bytes after the "
-			    "end of the session", ec->extra);
+			xfer_fail(x, OUTCOME_ERROR, "peer sent %" PRIu64
+			    " bytes after the end of the session", ec->extra);
 	}
 	/* Stream sender: the peer's EOF is its receipt of the last byte. */
 	if (x->end_us == 0)
@@ -499,8 +501,11 @@ static void
 on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct esession *es = arg;
+	int sig = stop_fd_read(fd);
 
-	stop_fd_read(fd);
+	if (sig == 0)
+		return;
+	es->signo = sig;
 	es->interrupted = true;
 	if (es->n == 0) {
 		evloop_stop(loop);
@@ -560,9 +565,10 @@ session_done(struct evloop *loop, void *arg)
 	if (n > 0) {
 		status = report_session(es->cfg, xs, n, &es->first,
 		    es->ticking ? &es->tk : NULL,
-		    es->interrupted ? "interrupted by a signal" : NULL);
-		if (status != 0)
-			es->status = 1;
+		    es->interrupted ? TTCP_INTERRUPTED : NULL,
+		    OUTCOME_INTERRUPTED);
+		if (status != 0 && es->status == 0)
+			es->status = status;
 	}
 	if (es->ticking)
 		ticker_free(&es->tk);
@@ -589,7 +595,8 @@ on_setup_timeout(struct evloop *loop, void *arg)
 	es->setup_timer = 0;
 	listen_on(es, false);
 	if (es->have_first)
-		xfer_fail(es->xs[0], "session 0x%08" PRIx32 ": only %d of %"
+		xfer_fail(es->xs[0], OUTCOME_TIMEOUT,
+		    "session 0x%08" PRIx32 ": only %d of %"
 		    PRIu32 " connections arrived", es->first.group,
 		    es->members, es->first.parallel);
 	for (int i = 0; i < es->n; i++) {
@@ -604,8 +611,8 @@ on_setup_timeout(struct evloop *loop, void *arg)
 		if (es->have_first)
 			refuse_stranger(ec, why);
 		else
-			xfer_fail(&ec->x, "session header from %s: %s",
-			    ec->x.peer, why);
+			xfer_fail(&ec->x, OUTCOME_TIMEOUT,
+			    "session header from %s: %s", ec->x.peer, why);
 	}
 	abort_all(es);
 	session_check_done(es);
@@ -735,10 +742,8 @@ run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 	es.cfg = cfg;
 	es.receiver = true;
 	es.lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
-	if (es.lfd < 0) {
-		report_setup_error(cfg, "receive", eb);
-		return 1;
-	}
+	if (es.lfd < 0)
+		return report_setup_error(cfg, "receive", eb, OUTCOME_ERROR);
 	if (cfg->bufsize > 0 && sockopt_bufsizes(es.lfd, cfg->bufsize,
 	    cfg->bufsize, &snd, &rcv, eb) != 0)
 		warnx("%s", eb);
@@ -753,7 +758,12 @@ run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 		err(1, "event loop");
 	evloop_free(es.loop);
 	close(es.lfd);
-	return es.status;
+	/*
+	 * A signal, idle or mid-session, is how a receiver without -1 ends:
+	 * 128 + its number, as everywhere in the suite, whatever the sessions
+	 * before it did (each reported its own failure).
+	 */
+	return es.interrupted ? STOP_EXIT(es.signo) : es.status;
 }
 
 int
@@ -795,9 +805,10 @@ run_transmit_epoll(const struct ttcp_config *cfg, int sfd)
 			for (int j = 0; j < es.n; j++)
 				econn_free(es.ec[j]);
 			evloop_free(es.loop);
-			report_setup_error(cfg, cfg->reverse ? "receive" :
-			    "transmit", ec == NULL ? eb : "out of memory");
-			return 1;
+			return report_setup_error(cfg, cfg->reverse ?
+			    "receive" : "transmit", ec == NULL ? eb :
+			    "out of memory", ec == NULL && fd < 0 ? o :
+			    OUTCOME_ERROR);
 		}
 		ec->hdrlen = hdrlen;
 		if (ec->msg != NULL) {
@@ -834,5 +845,5 @@ run_transmit_epoll(const struct ttcp_config *cfg, int sfd)
 	if (evloop_run(es.loop) != 0)
 		err(1, "event loop");
 	evloop_free(es.loop);
-	return es.status;
+	return es.interrupted ? STOP_EXIT(es.signo) : es.status;
 }

@@ -10,20 +10,27 @@
 #include <unistd.h>
 
 #include "numparse.h"
+#include "exitcode.h"
 #include "stop.h"
 #include "ttcp.h"
+#include "version.h"
 
 enum {
 	OPT_IO = 256,
 	OPT_JSON,
 	OPT_VERIFY,
 	OPT_STREAM,
+	OPT_VERSION,
 };
 
+/*
+ * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
+ * stderr with exit 2 after a usage error.
+ */
 static void __attribute__((noreturn))
-usage(void)
+usage_exit(FILE *fp, int code)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] "
 	    "[-p port]\n"
 	    "            [--io blocking|epoll] [--json] [--verify]\n"
@@ -31,8 +38,43 @@ usage(void)
 	    "[-l length]\n"
 	    "            [-n number] [-P connections] [-p port] "
 	    "[--io blocking|epoll]\n"
-	    "            [--json] [--stream] [--verify]\n");
-	exit(2);
+	    "            [--json] [--stream] [--verify]\n"
+	    "       ttcp -h | --help | --version\n");
+	if (fp == stdout)
+		printf("\n"
+		    "  -r             receive: serve sessions until a signal\n"
+		    "  -t host        transmit to host\n"
+		    "  -1             receiver: serve one session, then exit\n"
+		    "  -l length      message length (default 65536)\n"
+		    "  -n number      messages per connection "
+		    "(default 8192)\n"
+		    "  -P connections parallel connections, 1 to 128\n"
+		    "  -R             reverse: the receiver sends the data\n"
+		    "  --stream       no per-message acks: bandwidth, not "
+		    "round trips\n"
+		    "  --verify       check every payload byte\n"
+		    "  -p port        port (default 5001; -r -p 0 picks one)\n"
+		    "  -B addr        listen on, or connect from, addr\n"
+		    "  -b bytes       SO_SNDBUF and SO_RCVBUF\n"
+		    "  -D             TCP_NODELAY\n"
+		    "  -i secs        a report every secs seconds\n"
+		    "  --io model     blocking (a thread per connection) "
+		    "or epoll\n"
+		    "  --json         one JSON object per session\n"
+		    "  -v             say what happens, on stderr\n"
+		    "  -4, -6         IPv4 or IPv6 only\n"
+		    "\n"
+		    "Exit status: 0 ok, 1 failure, 2 usage, 3 refused, "
+		    "4 reset, 5 timeout,\n"
+		    "128+N stopped by signal N (a receiver's usual end).\n"
+		    "man ttcp says more.\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_exit(stderr, EXIT_USAGE);
 }
 
 /* A bad option value: one line naming the option, exit 2. */
@@ -77,6 +119,8 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		{ "stream", no_argument, NULL, OPT_STREAM },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ttcp_config cfg = {
@@ -100,7 +144,7 @@ main(int argc, char *argv[])
 		errx(1, "%s", eb);
 	/* getopt's own messages then start "ttcp:" like ours. */
 	argv[0] = program_invocation_short_name;
-	while ((ch = getopt_long(argc, argv, "146B:b:Di:l:n:P:p:Rrt:v",
+	while ((ch = getopt_long(argc, argv, "146B:b:Dhi:l:n:P:p:Rrt:v",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '1':
@@ -122,6 +166,8 @@ main(int argc, char *argv[])
 		case 'D':
 			cfg.nodelay = true;
 			break;
+		case 'h':
+			usage_exit(stdout, EXIT_OK);
 		case 'i':
 			if (num_parse_secs_ms(optarg, 86400000, "-i",
 			    &cfg.interval_ms, eb) != 0)
@@ -186,6 +232,9 @@ main(int argc, char *argv[])
 			cfg.stream = true;
 			sender_opts = true;
 			break;
+		case OPT_VERSION:
+			printf("ttcp teardown %s\n", teardown_version());
+			return EXIT_OK;
 		default:
 			usage();
 		}

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "exitcode.h"
 #include "timeline.h"
 #include "ttcp.h"
 
@@ -85,7 +86,7 @@ lat_hist_quantile(const struct lat_hist *h, double q)
 }
 
 void
-xfer_fail(struct xfer *x, const char *fmt, ...)
+xfer_fail(struct xfer *x, enum outcome o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,8 +96,18 @@ xfer_fail(struct xfer *x, const char *fmt, ...)
 	vsnprintf(x->error, sizeof(x->error), fmt, ap);
 	va_end(ap);
 	x->failed = true;
+	x->outcome = o;
 	if (x->end_us == 0)
 		x->end_us = clock_mono_us();
+}
+
+int
+failure_exit(enum outcome o)
+{
+	int code = exit_for_outcome(o);
+
+	/* A clean EOF is success only at the end of a session. */
+	return code == EXIT_OK ? EXIT_FAIL : code;
 }
 
 void
@@ -186,6 +197,7 @@ struct totals {
 	struct lat_hist rtt;
 	bool has_rtt;
 	const char *error;
+	enum outcome error_outcome;
 	int error_index;
 };
 
@@ -211,6 +223,7 @@ sum_up(struct xfer **xs, int n, struct totals *t)
 		}
 		if (x->failed && t->error == NULL) {
 			t->error = x->error;
+			t->error_outcome = x->outcome;
 			t->error_index = i;
 		}
 	}
@@ -306,11 +319,13 @@ emit_json(json_t *o, struct ticker *tk)
 
 int
 report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
-    const struct session *s, struct ticker *tk, const char *extra_error)
+    const struct session *s, struct ticker *tk, const char *extra_error,
+    enum outcome extra_outcome)
 {
 	struct totals t;
 	char errline[ERRBUF_LEN + 32];
 	const char *error = NULL;
+	enum outcome o = OUTCOME_OK;
 	bool sender = n > 0 && xs[0]->data_sender;
 	const char *prefix = side_prefix(sender);
 	double secs;
@@ -319,7 +334,9 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	secs = (double)(t.end_us - t.start_us) / 1e6;
 	if (extra_error != NULL) {
 		error = extra_error;
+		o = extra_outcome;
 	} else if (t.error != NULL) {
+		o = t.error_outcome;
 		if (n > 1)
 			snprintf(errline, sizeof(errline), "connection %d: %s",
 			    t.error_index + 1, t.error);
@@ -332,10 +349,11 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	if (cfg->json) {
 		emit_json(report_json(cfg, xs, n, s, &t, secs,
 		    sender ? "transmit" : "receive", error), tk);
-		return error != NULL;
+		return error != NULL ? failure_exit(o) : 0;
 	}
-	if (error != NULL)
-		return 1;
+	/* A stop by signal still prints what was done. */
+	if (error != NULL && o != OUTCOME_INTERRUPTED)
+		return failure_exit(o);
 	printf("%s: %" PRIu64 " bytes in %.3f real seconds = %.2f MiB/sec "
 	    "+++\n", prefix, t.bytes, secs,
 	    per_sec((double)t.bytes / MIB, secs));
@@ -349,22 +367,24 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	printf(", %" PRIu32 " retransmits\n", t.retransmits);
 	if (fflush(stdout) != 0)
 		err(1, "write report");
-	return 0;
+	return error != NULL ? failure_exit(o) : 0;
 }
 
-void
+int
 report_setup_error(const struct ttcp_config *cfg, const char *role,
-    const char *msg)
+    const char *msg, enum outcome o)
 {
 	struct session s;
 	struct totals t;
 
 	warnx("%s", msg);
-	if (!cfg->json)
-		return;
-	session_from_config(&s, cfg);
-	memset(&t, 0, sizeof(t));
-	emit_json(report_json(cfg, NULL, 0, &s, &t, 0.0, role, msg), NULL);
+	if (cfg->json) {
+		session_from_config(&s, cfg);
+		memset(&t, 0, sizeof(t));
+		emit_json(report_json(cfg, NULL, 0, &s, &t, 0.0, role, msg),
+		    NULL);
+	}
+	return failure_exit(o);
 }
 
 void

@@ -146,6 +146,7 @@ struct xfer {
 	uint64_t end_us;
 	bool done;		/* finished, successfully or not */
 	bool failed;
+	enum outcome outcome;	/* how the first failure ended it */
 	char error[ERRBUF_LEN];
 	uint32_t retransmits;
 	struct bufsize snd, rcv;
@@ -155,9 +156,21 @@ struct xfer {
 	void *io;		/* the I/O model's own state */
 };
 
-/* Record the first failure of x (later ones are consequences). */
-void xfer_fail(struct xfer *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/*
+ * Record the first failure of x (later ones are consequences) and how it
+ * ended: the socket's outcome (reset, timeout, eof before the end...), or
+ * OUTCOME_ERROR for a protocol error or a local failure.
+ */
+void xfer_fail(struct xfer *x, enum outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * The exit status of a failure that ended as o, from the suite's table
+ * (exitcode.h): refused 3, reset or broken-pipe 4, timeout 5; an outcome
+ * that is no failure by itself (eof before the session's end) and any
+ * other is a run-time failure, 1. Never 0.
+ */
+int failure_exit(enum outcome o);
 void xfer_set_progress(struct xfer *x, uint64_t bytes, uint64_t msgs);
 uint64_t xfer_bytes(const struct xfer *x);
 uint64_t xfer_msgs(const struct xfer *x);
@@ -205,19 +218,26 @@ void ticker_free(struct ticker *t);
 /*
  * Print the session's report: text lines on stdout, or one JSON object
  * with --json (with an "error" member on failure; the error also goes to
- * stderr). extra_error overrides (e.g. "interrupted"). Returns 0 when
- * every connection succeeded, 1 otherwise.
+ * stderr). extra_error, which ended as extra_outcome, overrides the
+ * connections' errors (a -P group that never completed); with
+ * OUTCOME_INTERRUPTED it is a stop by signal, and the text lines with the
+ * partial counts follow it. Returns 0 when every connection succeeded,
+ * else failure_exit() of the error reported.
  */
 int report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
-    const struct session *s, struct ticker *t, const char *extra_error);
+    const struct session *s, struct ticker *t, const char *extra_error,
+    enum outcome extra_outcome);
 
 /* -v: what a receiver learnt from a session header, on stderr. */
 void verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
     const struct session *s);
 
-/* A failure before any transfer started (connect, listen). */
-void report_setup_error(const struct ttcp_config *cfg, const char *role,
-    const char *msg);
+/*
+ * A failure before any transfer started (connect, listen) that ended as
+ * o. Returns failure_exit(o).
+ */
+int report_setup_error(const struct ttcp_config *cfg, const char *role,
+    const char *msg, enum outcome o);
 
 /* "ttcp-t" for the side that sends the data, "ttcp-r" for the other. */
 const char *side_prefix(bool data_sender);
@@ -252,9 +272,14 @@ int xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
 int xfer_setup_socket(struct xfer *x, const struct ttcp_config *cfg,
     char *errbuf);
 
+/* "interrupted by a signal": the error of a session a signal cut short. */
+#define TTCP_INTERRUPTED	"interrupted by a signal"
+
 /*
  * The two I/O models. sfd is main's stop_fd_open() descriptor: a signal
- * on it ends the run. Each returns the exit status.
+ * on it ends the run. Each returns the exit status: that of the first
+ * failed session (failure_exit()), or STOP_EXIT(signal) when a signal
+ * ended the run, idle or not.
  */
 int run_transmit_blocking(const struct ttcp_config *cfg, int sfd);
 int run_receive_blocking(const struct ttcp_config *cfg, int sfd);

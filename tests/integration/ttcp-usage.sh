@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Bad options: exit 2, one line naming the problem, then the synopsis;
-# nothing on stdout and no connection attempted.
+# nothing on stdout and no connection attempted. -h, --help and
+# --version: stdout, exit 0.
 . "$SRC/tests/peers/ttcp-lib.bash"
 
 SYNOPSIS="usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] [-p port]
             [--io blocking|epoll] [--json] [--verify]
        ttcp -t host [-DRv46] [-B addr] [-b bytes] [-i secs] [-l length]
             [-n number] [-P connections] [-p port] [--io blocking|epoll]
-            [--json] [--stream] [--verify]"
+            [--json] [--stream] [--verify]
+       ttcp -h | --help | --version"
 
 # usage_case "FIRST STDERR LINE" ARGS...
 usage_case() {
@@ -20,6 +22,28 @@ usage_case() {
 	expect "ttcp $*: synopsis" "$(tail -n +2 "$T/u.err")" "$SYNOPSIS"
 	expect "ttcp $*: stdout" "$(cat "$T/u.out")" ""
 }
+
+# Asked for: the synopsis and the options on stdout, exit 0, even with
+# other options around it.
+for args in -h --help "-r -h" "-t 127.0.0.1 --help"; do
+	# shellcheck disable=SC2086
+	timeout 5 "$TTCP" $args >"$T/h.out" 2>"$T/h.err"
+	expect "ttcp $args: exit" $? 0
+	expect "ttcp $args: synopsis" "$(head -n 6 "$T/h.out")" "$SYNOPSIS"
+	expect_match "ttcp $args: options" "$(cat "$T/h.out")" \
+	    '  --stream +no per-message acks: bandwidth, not round trips'
+	expect_match "ttcp $args: exit status" "$(cat "$T/h.out")" \
+	    'Exit status: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, 5 timeout,'
+	expect_match "ttcp $args: man" "$(tail -n1 "$T/h.out")" \
+	    '^man ttcp says more\.$'
+	expect "ttcp $args: stderr" "$(cat "$T/h.err")" ""
+done
+timeout 5 "$TTCP" --version >"$T/v.out" 2>"$T/v.err"
+expect "ttcp --version: exit" $? 0
+expect_match "ttcp --version: stdout" "$(cat "$T/v.out")" \
+    '^ttcp teardown [0-9]+\.[0-9]+\.[0-9]+( \(git [^)]+\))?$'
+expect "ttcp --version: one line" "$(wc -l <"$T/v.out")" 1
+expect "ttcp --version: stderr" "$(cat "$T/v.err")" ""
 
 usage_case "ttcp: give exactly one of -r and -t host"
 usage_case "ttcp: give exactly one of -r and -t host" -r -t 127.0.0.1
@@ -46,6 +70,8 @@ usage_case "ttcp: -i: too small: 0" -r -i 0
 usage_case "ttcp: -i: not a number of seconds: abc" -r -i abc
 usage_case "ttcp: --io: unknown I/O model: poll" -r --io poll
 usage_case "ttcp: -1 is a receiver option" -t 127.0.0.1 -1
+usage_case "ttcp: option '--version' doesn't allow an argument" --version=1
+usage_case "ttcp: invalid option -- 'V'" -V
 for opt in "-l 10" "-n 10" "-P 2" -R --stream; do
 	# shellcheck disable=SC2086
 	usage_case "ttcp: -l, -n, -P, -R and --stream are transmitter options" \
