@@ -35,25 +35,26 @@ expect "client says it was interrupted" \
 expect "client timeline shows the interrupted recv" \
     "$(grep -c 'recv .*interrupted (EINTR)' "$T/client.out")" 1
 
+# stopped_in_accept NAME SIGNAL STATUS ARGS...: start tcpfault ARGS with
+# its output in $T/NAME.{out,err}, wait until it says it is listening, send
+# SIGNAL and expect exit STATUS.
+stopped_in_accept() {
+	local name=$1 sig=$2 status=$3 pid
+	shift 3
+	"$BIN/tcpfault" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	pid=$!
+	PIDS+=($pid)
+	wait_for 5 grep -q 'listening' "$T/$name.err"
+	kill -"$sig" $pid
+	wait_for 5 has_exited $pid
+	wait $pid
+	expect "$name exit status after SIG$sig in accept" "$?" "$status"
+}
+
 # A server waiting in accept for a client that never comes.
-"$BIN/tcpfault" server close --listen 127.0.0.1:0 \
-    >"$T/server.out" 2>"$T/server.err" &
-server=$!
-PIDS+=($server)
-wait_for 5 grep -q 'listening' "$T/server.err"
-kill -TERM $server
-wait_for 5 has_exited $server
-wait $server
-expect "server exit status after SIGTERM in accept" "$?" 143
+stopped_in_accept server TERM 143 server close --listen 127.0.0.1:0
 
 # A proxy waiting in accept: Ctrl-C ends it with 130, as every tool.
-"$BIN/tcpfault" proxy --listen 127.0.0.1:0 --target 127.0.0.1:9 \
-    --fault reset-after=10 >"$T/proxy.out" 2>"$T/proxy.err" &
-proxy=$!
-PIDS+=($proxy)
-wait_for 5 grep -q 'listening' "$T/proxy.err"
-kill -INT $proxy
-wait_for 5 has_exited $proxy
-wait $proxy
-expect "proxy exit status after SIGINT in accept" "$?" 130
+stopped_in_accept proxy INT 130 proxy --listen 127.0.0.1:0 \
+    --target 127.0.0.1:9 --fault reset-after=10
 finish

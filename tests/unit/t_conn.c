@@ -19,6 +19,7 @@
 
 #include "conn.h"
 #include "errbuf.h"
+#include "loopback.h"
 #include "sock.h"
 
 #define MIB (1024u * 1024)
@@ -35,25 +36,12 @@ peer_deadline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* A connected loopback pair: *ours for a conn, *peer for the test. */
+/* A connected loopback pair (loopback.h): *ours for a conn, *peer for
+   the test, whose blocking waits are bounded. */
 static void
-tcp_pair(int *ours, int *peer)
+peer_pair(int *ours, int *peer)
 {
-	char eb[ERRBUF_LEN], port[16];
-	enum outcome o;
-	int lfd;
-
-	lfd = sock_listen("127.0.0.1", "0", NULL, eb);
-	if (lfd < 0)
-		fail_msg("listen: %s", eb);
-	snprintf(port, sizeof(port), "%u", sock_local_port(lfd));
-	*ours = sock_connect("127.0.0.1", port, NULL, &o, eb);
-	if (*ours < 0)
-		fail_msg("connect: %s", eb);
-	*peer = sock_accept(lfd, 5000, &o, eb);
-	if (*peer < 0)
-		fail_msg("accept: %s", eb);
-	close(lfd);
+	assert_int_equal(tcp_pair(ours, peer), 0);
 	peer_deadline(*peer);
 }
 
@@ -327,7 +315,7 @@ test_messages_before_peer_eof(void **state)
 	int ours, peer;
 	char buf[8];
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	put_frame(peer, "one");
 	put_frame(peer, "two");
 	put_frame(peer, "three");
@@ -366,7 +354,7 @@ test_raw_partial_consume(void **state)
 	struct rec r = { .consume = consume_lines, .more = "e\nfg\nh" };
 	int ours;
 
-	tcp_pair(&ours, &r.more_fd);
+	peer_pair(&ours, &r.more_fd);
 	write_all(r.more_fd, "ab\ncd", 5);
 	new_conn(loop, ours, &r);
 	assert_int_equal(evloop_run(loop), 0);
@@ -389,7 +377,7 @@ test_peer_reset_after_data(void **state)
 	unsigned char out[200];
 	int ours, peer;
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	fill_pat(out, 0, sizeof(out));
 	write_all(peer, out, sizeof(out));
 	set_linger0(peer);
@@ -425,7 +413,7 @@ test_graceful_close_flushes_all(void **state)
 
 	assert_non_null(big);
 	fill_pat(big, 0, 8 * MIB);
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	c = new_conn(loop, ours, &r);
 	assert_int_equal(conn_send(c, big, 8 * MIB), 0);
 	assert_true(conn_out_queued(c) > 0);
@@ -503,7 +491,7 @@ test_graceful_close_reads_while_paused(void **state)
 	pthread_t t;
 	int ours;
 
-	tcp_pair(&ours, &w.fd);
+	peer_pair(&ours, &w.fd);
 	c = conn_new(loop, ours, &cb, &k, eb);
 	assert_non_null(c);
 	conn_pause_read(c);
@@ -533,7 +521,7 @@ test_graceful_close_timeout(void **state)
 	int ours, peer;
 	char buf[16];
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	c = new_conn(loop, ours, &r);
 	assert_int_equal(conn_send(c, "last", 4), 0);
 	conn_close(c, CLOSE_GRACEFUL, 50);
@@ -566,7 +554,7 @@ test_abort_and_plain_close(void **state)
 	int ours, peer;
 	char buf[4];
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	c = new_conn(loop, ours, &ra);
 	conn_close(c, CLOSE_ABORT, 0);
 	assert_log(&ra, want, 1);
@@ -575,7 +563,7 @@ test_abort_and_plain_close(void **state)
 	assert_int_equal(errno, ECONNRESET);
 	close(peer);
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	c = new_conn(loop, ours, &rp);
 	conn_close(c, CLOSE_PLAIN, 0);
 	assert_log(&rp, want, 1);
@@ -598,7 +586,7 @@ test_shutdown_then_read_reply(void **state)
 	int ours, peer;
 	char buf[8];
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	c = new_conn(loop, ours, &r);
 	conn_set_half_close(c, true);
 	assert_int_equal(conn_send(c, "ping", 4), 0);
@@ -645,7 +633,7 @@ test_half_close_reply_after_peer_eof(void **state)
 	pthread_t t;
 	int ours, peer;
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	write_all(peer, "req", 3);
 	assert_int_equal(shutdown(peer, SHUT_WR), 0);
 	c = new_conn(loop, ours, &r);
@@ -678,7 +666,7 @@ test_send_error_reset(void **state)
 	struct conn *c;
 	int ours, peer;
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	write_all(peer, "tail", 4);
 	set_linger0(peer);
 	close(peer);
@@ -716,7 +704,7 @@ test_send_error_after_peer_close(void **state)
 	struct conn *c;
 	int ours, peer;
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	close(peer);
 	c = new_conn(loop, ours, &r);
 	conn_set_half_close(c, true);
@@ -745,7 +733,7 @@ test_oversized_frame(void **state)
 	int ours, peer;
 	char buf[4];
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	write_all(peer, "\0\0\0\2ok\x7f\xff\xff\xff" "abc", 13);
 	c = new_conn(loop, ours, &r);
 	conn_set_framing(c, MIB);
@@ -769,7 +757,7 @@ test_negative_frame(void **state)
 	struct conn *c;
 	int ours, peer;
 
-	tcp_pair(&ours, &peer);
+	peer_pair(&ours, &peer);
 	write_all(peer, "\x80\0\0\1z", 5);
 	c = new_conn(loop, ours, &r);
 	conn_set_framing(c, UINT32_MAX);
@@ -881,8 +869,8 @@ test_high_water_relay(void **state)
 	assert_int_equal(pipe(go), 0);
 	rl.go_fd = go[1];
 	rd.start_fd = go[0];
-	tcp_pair(&src_ours, &w.fd);
-	tcp_pair(&dst_ours, &dst_peer);
+	peer_pair(&src_ours, &w.fd);
+	peer_pair(&dst_ours, &dst_peer);
 	/* Small kernel buffers so the relay's own queue has to take up
 	   the slack. */
 	assert_int_equal(setsockopt(dst_ours, SOL_SOCKET, SO_SNDBUF, &sz,
@@ -932,8 +920,8 @@ test_close_other_inside_callback(void **state)
 	struct conn *a, *b;
 	int oa, pa, ob, pb;
 
-	tcp_pair(&oa, &pa);
-	tcp_pair(&ob, &pb);
+	peer_pair(&oa, &pa);
+	peer_pair(&ob, &pb);
 	write_all(pa, "aa", 2);
 	write_all(pb, "bb", 2);
 	a = new_conn(loop, oa, &ra);

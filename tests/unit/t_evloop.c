@@ -92,6 +92,17 @@ test_timer_cancel(void **state)
 	evloop_free(loop);
 }
 
+/* A new loop and a socketpair for it to watch. */
+static struct evloop *
+loop_with_pair(int sv[2])
+{
+	struct evloop *loop = evloop_new(NULL);
+
+	assert_non_null(loop);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	return loop;
+}
+
 /*
  * Two fds readable in the same batch; whichever callback runs first removes
  * and closes the other and reuses its fd number for a fresh, idle watch.
@@ -143,11 +154,9 @@ race_cb(struct evloop *loop, int fd, unsigned events, void *arg)
 static void
 test_del_in_callback_skips_pending(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
 	struct race r = { .calls = 0 };
+	struct evloop *loop = loop_with_pair(r.a);
 
-	assert_non_null(loop);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, r.a), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, r.b), 0);
 	assert_int_equal(write(r.a[1], "a", 1), 1);
 	assert_int_equal(write(r.b[1], "b", 1), 1);
@@ -199,11 +208,9 @@ modder_cb(struct evloop *loop, int fd, unsigned events, void *arg)
 static void
 test_mod_in_callback(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
 	struct modder m = { .n = 0 };
+	struct evloop *loop = loop_with_pair(m.sv);
 
-	assert_non_null(loop);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, m.sv), 0);
 	assert_int_equal(evloop_add(loop, m.sv[0], EV_WRITE, modder_cb, &m),
 	    0);
 	assert_int_equal(evloop_run(loop), 0);
@@ -225,21 +232,45 @@ hup_cb(struct evloop *loop, int fd, unsigned events, void *arg)
 	evloop_del(loop, fd);
 }
 
+/* A loop watching one end of a socketpair with hup_cb, which records the
+   events it saw in got. */
+struct watched {
+	struct evloop *loop;
+	unsigned got;
+	int sv[2];
+};
+
+static void
+watch_pair(struct watched *w, unsigned events)
+{
+	w->loop = loop_with_pair(w->sv);
+	w->got = 0;
+	assert_int_equal(evloop_add(w->loop, w->sv[0], events, hup_cb,
+	    &w->got), 0);
+}
+
+/* Closes what is still open (-1 is closed) and frees the loop. */
+static void
+unwatch_pair(struct watched *w)
+{
+	if (w->sv[0] >= 0)
+		close(w->sv[0]);
+	if (w->sv[1] >= 0)
+		close(w->sv[1]);
+	evloop_free(w->loop);
+}
+
 static void
 test_error_reported_without_interest(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
-	unsigned got = 0;
-	int sv[2];
+	struct watched w;
 
-	assert_non_null(loop);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(evloop_add(loop, sv[0], 0, hup_cb, &got), 0);
-	close(sv[1]);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_int_equal(got, EV_ERROR);
-	close(sv[0]);
-	evloop_free(loop);
+	watch_pair(&w, 0);
+	close(w.sv[1]);
+	w.sv[1] = -1;
+	assert_int_equal(evloop_run(w.loop), 0);
+	assert_int_equal(w.got, EV_ERROR);
+	unwatch_pair(&w);
 }
 
 static void
@@ -252,50 +283,39 @@ stop_cb(struct evloop *loop, void *arg)
 static void
 test_stop_with_watches(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
-	unsigned got = 0;
-	int sv[2];
+	struct watched w;
 
-	assert_non_null(loop);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(evloop_add(loop, sv[0], EV_READ, hup_cb, &got), 0);
-	assert_true(evloop_timer_add(loop, 1, stop_cb, NULL) > 0);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_int_equal(got, 0);
-	assert_int_equal(write(sv[1], "x", 1), 1);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_int_equal(got, EV_READ);
-	close(sv[0]);
-	close(sv[1]);
-	evloop_free(loop);
+	watch_pair(&w, EV_READ);
+	assert_true(evloop_timer_add(w.loop, 1, stop_cb, NULL) > 0);
+	assert_int_equal(evloop_run(w.loop), 0);
+	assert_int_equal(w.got, 0);
+	assert_int_equal(write(w.sv[1], "x", 1), 1);
+	assert_int_equal(evloop_run(w.loop), 0);
+	assert_int_equal(w.got, EV_READ);
+	unwatch_pair(&w);
 }
 
 static void
 test_bad_watch_calls(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
-	unsigned got = 0;
-	int sv[2];
+	struct watched w;
 
-	assert_non_null(loop);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(evloop_add(loop, sv[0], EV_READ, hup_cb, &got), 0);
+	watch_pair(&w, EV_READ);
 	errno = 0;
-	assert_int_equal(evloop_add(loop, sv[0], EV_READ, hup_cb, &got), -1);
+	assert_int_equal(evloop_add(w.loop, w.sv[0], EV_READ, hup_cb, &w.got),
+	    -1);
 	assert_int_equal(errno, EEXIST);
 	errno = 0;
-	assert_int_equal(evloop_mod(loop, sv[1], EV_READ), -1);
+	assert_int_equal(evloop_mod(w.loop, w.sv[1], EV_READ), -1);
 	assert_int_equal(errno, ENOENT);
 	errno = 0;
-	assert_int_equal(evloop_del(loop, sv[1]), -1);
+	assert_int_equal(evloop_del(w.loop, w.sv[1]), -1);
 	assert_int_equal(errno, ENOENT);
 	errno = 0;
-	assert_int_equal(evloop_add(loop, -1, EV_READ, hup_cb, &got), -1);
+	assert_int_equal(evloop_add(w.loop, -1, EV_READ, hup_cb, &w.got), -1);
 	assert_int_equal(errno, EBADF);
-	assert_int_equal(evloop_del(loop, sv[0]), 0);
-	close(sv[0]);
-	close(sv[1]);
-	evloop_free(loop);
+	assert_int_equal(evloop_del(w.loop, w.sv[0]), 0);
+	unwatch_pair(&w);
 }
 
 int

@@ -103,6 +103,19 @@ ipv4(struct fb *f, uint8_t proto, size_t optlen, size_t l4len,
 		put8(f, 1);	/* NOP options */
 }
 
+/* A fresh frame: an IPv4 header and a UDP header (no checksum) for udplen
+   bytes of UDP, header included; the caller appends the payload. */
+static void
+udp4_frame(struct fb *f, uint16_t sport, uint16_t dport, size_t udplen)
+{
+	f->n = 0;
+	ipv4(f, 17, 0, udplen, 0);
+	put16(f, sport);
+	put16(f, dport);
+	put16(f, (uint16_t)udplen);
+	put16(f, 0);
+}
+
 static void
 ipv6(struct fb *f, uint8_t next, size_t plen)
 {
@@ -379,12 +392,7 @@ test_fragments_and_other_protocols(void **state)
 	put32(&f, 0);
 	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
 	    PKT_NOT_TCP);
-	f.n = 0;
-	ipv4(&f, 17, 0, 12, 0);		/* UDP to port 53 */
-	put16(&f, 5353);
-	put16(&f, 53);
-	put16(&f, 12);
-	put16(&f, 0);
+	udp4_frame(&f, 5353, 53, 12);		/* UDP to port 53 */
 	put32(&f, 0x12345678);
 	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
 	    PKT_NOT_TCP);
@@ -480,12 +488,7 @@ test_tunnels(void **state)
 	assert_int_equal(s.tunnel, 1);
 
 	/* Teredo on an arbitrary port pair: IPv6 whose length fits */
-	f.n = 0;
-	ipv4(&f, 17, 0, 8 + 40 + 20, 0);
-	put16(&f, 3797);
-	put16(&f, 32900);
-	put16(&f, 8 + 40 + 20);
-	put16(&f, 0);
+	udp4_frame(&f, 3797, 32900, 8 + 40 + 20);
 	ipv6(&f, 6, 20);
 	tcp(&f, PKT_SYN, NULL, 0, 0);
 	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
@@ -493,12 +496,7 @@ test_tunnels(void **state)
 	assert_int_equal(s.tunnel, 1);
 
 	/* GTP-U G-PDU */
-	f.n = 0;
-	ipv4(&f, 17, 0, 8 + 8 + 20 + 20, 0);
-	put16(&f, 2152);
-	put16(&f, 2152);
-	put16(&f, 8 + 8 + 20 + 20);
-	put16(&f, 0);
+	udp4_frame(&f, 2152, 2152, 8 + 8 + 20 + 20);
 	put8(&f, 0x30);
 	put8(&f, 0xff);
 	put16(&f, 40);
@@ -769,12 +767,7 @@ test_every_cut_tunnels(void **state)
 	check_every_cut(12, &f, 20 + 16 + 40, 0, 0, CUT_TRUNCATED);
 
 	/* GTP-U G-PDU with one extension header */
-	f.n = 0;
-	ipv4(&f, 17, 0, 8 + 16 + 40 + 2, 0);
-	put16(&f, 2152);
-	put16(&f, 2152);
-	put16(&f, 8 + 16 + 40 + 2);
-	put16(&f, 0);
+	udp4_frame(&f, 2152, 2152, 8 + 16 + 40 + 2);
 	put8(&f, 0x34);
 	put8(&f, 0xff);
 	put16(&f, 8 + 40 + 2);
@@ -786,12 +779,7 @@ test_every_cut_tunnels(void **state)
 	check_every_cut(12, &f, 20 + 8 + 16 + 40, 0, 2, CUT_NOT_TCP);
 
 	/* VXLAN: Ethernet in UDP */
-	f.n = 0;
-	ipv4(&f, 17, 0, 8 + 8 + 14 + 40, 0);
-	put16(&f, 50000);
-	put16(&f, 4789);
-	put16(&f, 8 + 8 + 14 + 40);
-	put16(&f, 0);
+	udp4_frame(&f, 50000, 4789, 8 + 8 + 14 + 40);
 	put32(&f, 0x08000000);
 	put32(&f, 0x00123400);
 	ether(&f, 0x0800);
@@ -800,12 +788,7 @@ test_every_cut_tunnels(void **state)
 	check_every_cut(12, &f, 20 + 8 + 8 + 14 + 40, 0, 0, CUT_NOT_TCP);
 
 	/* Teredo on its port */
-	f.n = 0;
-	ipv4(&f, 17, 0, 8 + 40 + 20 + 4, 0);
-	put16(&f, 3544);
-	put16(&f, 40000);
-	put16(&f, 8 + 40 + 20 + 4);
-	put16(&f, 0);
+	udp4_frame(&f, 3544, 40000, 8 + 40 + 20 + 4);
 	ipv6(&f, 6, 20 + 4);
 	tcp(&f, PKT_ACK, NULL, 0, 4);
 	check_every_cut(12, &f, 20 + 8 + 40 + 20, 0, 4, CUT_NOT_TCP);

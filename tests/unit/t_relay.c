@@ -672,35 +672,21 @@ test_stdio_stdout_gone(void **state)
 
 /* One test on one engine, named test/engine. */
 #define IN(t, m) { #t "/" #m, t, NULL, NULL, (void *)&(m) }
+/* One test on each of the four engines. */
+#define ON_EVERY_ENGINE(t) \
+	IN(t, m_epoll), IN(t, m_epoll_splice), IN(t, m_threads), \
+	IN(t, m_threads_splice)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		IN(test_half_close_client_first, m_epoll),
-		IN(test_half_close_server_first, m_epoll),
-		IN(test_half_close_client_first, m_epoll_splice),
-		IN(test_half_close_server_first, m_epoll_splice),
-		IN(test_half_close_client_first, m_threads),
-		IN(test_half_close_server_first, m_threads),
-		IN(test_half_close_client_first, m_threads_splice),
-		IN(test_half_close_server_first, m_threads_splice),
-		IN(test_reset_from_client, m_epoll),
-		IN(test_reset_from_server, m_epoll),
-		IN(test_reset_from_client, m_epoll_splice),
-		IN(test_reset_from_server, m_epoll_splice),
-		IN(test_reset_from_client, m_threads),
-		IN(test_reset_from_server, m_threads),
-		IN(test_reset_from_client, m_threads_splice),
-		IN(test_reset_from_server, m_threads_splice),
-		IN(test_backpressure, m_epoll),
-		IN(test_backpressure, m_epoll_splice),
-		IN(test_backpressure, m_threads),
-		IN(test_backpressure, m_threads_splice),
-		IN(test_hook_counts, m_epoll),
-		IN(test_hook_counts, m_epoll_splice),
-		IN(test_hook_counts, m_threads),
-		IN(test_hook_counts, m_threads_splice),
+		ON_EVERY_ENGINE(test_half_close_client_first),
+		ON_EVERY_ENGINE(test_half_close_server_first),
+		ON_EVERY_ENGINE(test_reset_from_client),
+		ON_EVERY_ENGINE(test_reset_from_server),
+		ON_EVERY_ENGINE(test_backpressure),
+		ON_EVERY_ENGINE(test_hook_counts),
 		IN(test_hook_cut_rst, m_epoll),
 		IN(test_hook_cut_rst, m_threads),
 		IN(test_hook_cut_fin, m_epoll),

@@ -26,6 +26,23 @@ wait_readable(int fd)
 	assert_int_equal(poll(&p, 1, TEST_WAIT_MS), 1);
 }
 
+/* Two loopback pairs a-b and c-d around a 64 KiB pipe that reads b
+   and writes c, both non-blocking: the relay's view of one direction. */
+static struct splice_pipe *
+open_chain(int *a, int *b, int *c, int *d)
+{
+	char eb[ERRBUF_LEN];
+	struct splice_pipe *p;
+
+	assert_int_equal(tcp_pair(a, b), 0);
+	assert_int_equal(tcp_pair(c, d), 0);
+	assert_int_equal(sock_set_nonblock(*b, true), 0);
+	assert_int_equal(sock_set_nonblock(*c, true), 0);
+	p = splice_pipe_new(65536, eb);
+	assert_non_null(p);
+	return p;
+}
+
 static void
 test_new_reports_capacity(void **state)
 {
@@ -48,7 +65,7 @@ static void
 test_relay_bytes_and_eof(void **state)
 {
 	int a, b, c, d;
-	char eb[ERRBUF_LEN], in[100000], out[100000];
+	char in[100000], out[100000];
 	struct splice_pipe *p;
 	size_t got = 0, i;
 	ssize_t n;
@@ -57,12 +74,7 @@ test_relay_bytes_and_eof(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(in); i++)
 		in[i] = (char)(i * 7 + 3);
-	assert_int_equal(tcp_pair(&a, &b), 0);
-	assert_int_equal(tcp_pair(&c, &d), 0);
-	assert_int_equal(sock_set_nonblock(b, true), 0);
-	assert_int_equal(sock_set_nonblock(c, true), 0);
-	p = splice_pipe_new(65536, eb);
-	assert_non_null(p);
+	p = open_chain(&a, &b, &c, &d);
 
 	/* Nothing to read yet: EAGAIN, pipe untouched. */
 	assert_int_equal(splice_pipe_fill(p, b), -1);
@@ -145,7 +157,7 @@ static void
 test_drain_into_reset_fails(void **state)
 {
 	int a, b, c, d;
-	char eb[ERRBUF_LEN], chunk[4096];
+	char chunk[4096];
 	struct splice_pipe *p;
 	struct linger l = { 1, 0 };
 	ssize_t n = 0;
@@ -155,12 +167,7 @@ test_drain_into_reset_fails(void **state)
 	(void)state;
 	sock_ignore_sigpipe();
 	memset(chunk, 'y', sizeof(chunk));
-	assert_int_equal(tcp_pair(&a, &b), 0);
-	assert_int_equal(tcp_pair(&c, &d), 0);
-	assert_int_equal(sock_set_nonblock(b, true), 0);
-	assert_int_equal(sock_set_nonblock(c, true), 0);
-	p = splice_pipe_new(65536, eb);
-	assert_non_null(p);
+	p = open_chain(&a, &b, &c, &d);
 	/* d resets: its peer c sees ECONNRESET or EPIPE on the next send. */
 	assert_int_equal(setsockopt(d, SOL_SOCKET, SO_LINGER, &l, sizeof(l)),
 	    0);
