@@ -11,7 +11,9 @@
 
 #include "errbuf.h"
 #include "numparse.h"
+#include "stop.h"
 #include "tnc.h"
+#include "version.h"
 
 #define SECS_MAX_MS	(86400 * 1000LL)	/* -w and -q: one day */
 #define BUFFER_DEFAULT	(256u << 10)
@@ -19,7 +21,7 @@
 enum {
 	OPT_NODELAY = 256, OPT_SNDBUF, OPT_RCVBUF, OPT_KEEPALIVE,
 	OPT_USER_TIMEOUT, OPT_CLOSE, OPT_STATS, OPT_RELAY, OPT_SPLICE, OPT_IO,
-	OPT_BUFFER, OPT_HELP
+	OPT_BUFFER, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -35,24 +37,51 @@ static const struct option long_options[] = {
 	{ "io",		required_argument,	NULL, OPT_IO },
 	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
 	{ "help",	no_argument,		NULL, OPT_HELP },
+	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 }
 };
 
+/* The synopsis (as tnc(1) has it) on fp; with -h also the options. */
 static void __attribute__((noreturn))
-usage(void)
+usage_exit(FILE *fp, int code)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: tnc [-46uv] [-p srcport] [-q secs] [-s srcaddr] "
 	    "[-w secs] [options] host port\n"
 	    "       tnc -l [-46kuv] [-q secs] [-w secs] [options] "
 	    "[host] port\n"
 	    "       tnc -l [-46kv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
+	    "       tnc -h | --help | --version\n"
 	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
 	    "[--keepalive idle,intvl,cnt]\n"
 	    "         [--user-timeout ms] [--close graceful|abort|plain] "
 	    "[--stats] [--buffer size]\n");
-	exit(TNC_EXIT_USAGE);
+	if (fp == stdout)
+		printf("\n"
+		    "  -4, -6       IPv4 or IPv6 only\n"
+		    "  -k           with -l: keep listening\n"
+		    "  -l           listen on [host] port (0: any free port)\n"
+		    "  -p srcport   connect from this port\n"
+		    "  -q secs      after our FIN, wait this long for the "
+		    "peer's EOF\n"
+		    "  -s srcaddr   connect from this address\n"
+		    "  -u           UDP\n"
+		    "  -v           an event line per state change (-vv: "
+		    "more)\n"
+		    "  -w secs      connect and idle deadline\n"
+		    "  --relay host:port  with -l: a proxy to host:port\n"
+		    "\n"
+		    "Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
+		    "5 timeout, 128+N signal N.\n"
+		    "man tnc says more.\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_exit(stderr, EXIT_USAGE);
 }
 
 /* A usage error: one line naming what is wrong, then exit 2. */
@@ -64,7 +93,7 @@ bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
-	exit(TNC_EXIT_USAGE);
+	exit(EXIT_USAGE);
 }
 
 static int64_t
@@ -196,8 +225,13 @@ main(int argc, char *argv[])
 		.buffer = BUFFER_DEFAULT,
 	};
 	bool quit_set = false, io_set = false, close_set = false;
+	char errbuf[ERRBUF_LEN];
 	int ch;
 
+	/* SIGINT and SIGTERM interrupt a blocking wait (no SA_RESTART);
+	   each mode then reports and exits 128 + the signal. */
+	if (stop_catch(NULL, errbuf) == -1)
+		errx(EXIT_FAIL, "%s", errbuf);
 	sock_ignore_sigpipe();
 
 	opterr = 0;
@@ -302,6 +336,10 @@ main(int argc, char *argv[])
 			usage();
 		case 'h':
 		case OPT_HELP:
+			usage_exit(stdout, EXIT_OK);
+		case OPT_VERSION:
+			printf("tnc teardown %s\n", teardown_version());
+			exit(EXIT_OK);
 		default:
 			usage();
 		}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* tnc's configuration, exit codes, event lines and modes between its files. */
+/* tnc's configuration, event lines and modes between its files. */
 #ifndef TNC_TNC_H
 #define TNC_TNC_H
 
@@ -9,18 +9,9 @@
 
 #include "addr.h"
 #include "close.h"
+#include "exitcode.h"
 #include "outcome.h"
 #include "sock.h"
-
-/* Exit status, as documented in tnc(1). */
-enum {
-	TNC_EXIT_OK = 0,
-	TNC_EXIT_FAIL = 1,	/* run-time failure */
-	TNC_EXIT_USAGE = 2,
-	TNC_EXIT_REFUSED = 3,	/* connect refused (TCP RST or ICMP) */
-	TNC_EXIT_RESET = 4,	/* the peer reset the connection */
-	TNC_EXIT_DEADLINE = 5	/* -w or -q deadline hit; we aborted */
-};
 
 enum tnc_io { TNC_IO_EPOLL, TNC_IO_THREADS };
 
@@ -66,9 +57,6 @@ void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The socket options from the command line, applied to one TCP socket. */
 void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
     const char *who);
-
-/* The exit status an outcome maps to (reset -> 4, refused -> 3, ...). */
-int tnc_exit_for(enum outcome o);
 
 /* Modes, each returning the exit status. */
 int tnc_stream_client(const struct tnc_config *cfg);

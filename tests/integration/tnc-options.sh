@@ -67,6 +67,15 @@ expect "--stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
 wait_rc "$srv"
 expect "options: listener exit" "$RC" 0
 
+# -vv names only the buffer sizes asked for; the other is "default".
+start_listening srv - "$TNC" -l 127.0.0.1 0 -v
+printf x | timeout 10 "$TNC" -vv --sndbuf 64k 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "-vv one buffer: exit" $? 0
+expect_match "-vv one buffer" "$(cat "$T/c.err")" \
+    "tnc: \[ *[0-9.]+\] 127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf [0-9]+ \(default\)"
+wait_rc "$LAST_PID"
+
 # -k: one connection after another; stdin goes to the first, the second
 # gets our FIN at once.
 printf 'first' >"$T/first"

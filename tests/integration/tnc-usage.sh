@@ -22,12 +22,26 @@ bad() {
 # synopsis ARGS...: exit 2 with the full synopsis as the first line.
 synopsis() {
 	bad "$SYNOPSIS" "$@"
-	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 5
+	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 6
 }
 
+# -h and --help: asked for, so the synopsis and options go to stdout and
+# tnc exits 0.
+for h in -h --help; do
+	out=$(timeout 5 "$TNC" "$h" 2>"$T/err" </dev/null)
+	expect "tnc $h: exit" $? 0
+	expect "tnc $h: first line" "$(printf '%s\n' "$out" | head -n1)" \
+	    "$SYNOPSIS"
+	expect_match "tnc $h: options" "$out" '  -l  +listen on .*'
+	expect "tnc $h: stderr" "$(cat "$T/err")" ""
+done
+out=$(timeout 5 "$TNC" --version 2>"$T/err" </dev/null)
+expect "tnc --version: exit" $? 0
+expect_match "tnc --version: stdout" "$out" 'tnc teardown [0-9]+\.[0-9]+\.[0-9]+.*'
+expect "tnc --version: lines" "$(printf '%s\n' "$out" | wc -l)" 1
+expect "tnc --version: stderr" "$(cat "$T/err")" ""
+
 synopsis
-synopsis -h
-synopsis --help
 synopsis host
 synopsis host 1 extra
 synopsis -l
