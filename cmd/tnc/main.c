@@ -52,6 +52,8 @@ usage_exit(FILE *fp, int code)
 	    "[host] port\n"
 	    "       tnc -l [-46kv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
+	    "       tnc -z [-46v] [-p srcport] [-s srcaddr] [-w secs] "
+	    "host port[-port]...\n"
 	    "       tnc -h | --help | --version\n"
 	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
 	    "[--keepalive idle,intvl,cnt]\n"
@@ -70,6 +72,8 @@ usage_exit(FILE *fp, int code)
 		    "  -v           an event line per state change (-vv: "
 		    "more)\n"
 		    "  -w secs      connect and idle deadline\n"
+		    "  -z           only report which ports accept (0: "
+		    "any did)\n"
 		    "  --relay host:port  with -l: a proxy to host:port\n"
 		    "\n"
 		    "Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
@@ -181,11 +185,39 @@ parse_relay(struct tnc_config *cfg, const char *s)
 	cfg->relay = true;
 }
 
+/* -z's ports: PORT or LOW-HIGH each, 1..65535, as nc takes them. */
+static void
+parse_ranges(struct tnc_config *cfg, int n, char **args)
+{
+	char copy[32], *dash;
+	int i;
+
+	if ((cfg->ranges = calloc(n, sizeof(*cfg->ranges))) == NULL)
+		err(EXIT_FAIL, "calloc");
+	for (i = 0; i < n; i++) {
+		if (strlen(args[i]) >= sizeof(copy))
+			bad("port: too long: %s", args[i]);
+		strcpy(copy, args[i]);
+		if ((dash = strchr(copy, '-')) != NULL)
+			*dash++ = '\0';
+		cfg->ranges[i].lo = parse_i64(copy, 1, 65535, "port");
+		cfg->ranges[i].hi = dash == NULL ? cfg->ranges[i].lo :
+		    parse_i64(dash, 1, 65535, "port");
+		if (cfg->ranges[i].hi < cfg->ranges[i].lo)
+			bad("port: range backwards: %s", args[i]);
+	}
+	cfg->nranges = n;
+}
+
 /* Reject combinations that make no sense before doing any work. */
 static void
 check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
     bool close_set)
 {
+	if (cfg->scan && (cfg->listen || cfg->udp || cfg->relay))
+		bad("-z: TCP connect only, not with -l, -u or --relay");
+	if (cfg->scan && (quit_set || close_set))
+		bad("-z: sends nothing, so -q and --close do not apply");
 	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");
 	if (cfg->listen && cfg->src_port != NULL)
@@ -235,7 +267,7 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:", long_options,
+	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:z", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -273,6 +305,9 @@ main(int argc, char *argv[])
 			cfg.wait_ms = parse_secs(optarg, "-w");
 			if (cfg.wait_ms == 0)
 				bad("-w: must be more than 0: %s", optarg);
+			break;
+		case 'z':
+			cfg.scan = true;
 			break;
 		case OPT_NODELAY:
 			cfg.nodelay = true;
@@ -347,7 +382,14 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (cfg.listen) {
+	if (cfg.scan) {
+		if (argc < 2)
+			usage();
+		cfg.host = argv[0];
+		if (*cfg.host == '\0')
+			bad("host: empty");
+		parse_ranges(&cfg, argc - 1, argv + 1);
+	} else if (cfg.listen) {
 		if (argc == 1) {
 			cfg.port = argv[0];
 		} else if (argc == 2) {
@@ -369,6 +411,8 @@ main(int argc, char *argv[])
 	check_combinations(&cfg, quit_set, io_set, close_set);
 
 	tnc_event_init(cfg.verbose);
+	if (cfg.scan)
+		return tnc_scan(&cfg);
 	if (cfg.relay)
 		return tnc_relay(&cfg);
 	if (cfg.udp)

@@ -29,6 +29,9 @@ struct tnc_config {
 	const char *src_port;	/* -p */
 	const char *host;	/* HOST argument (NULL: any, with -l) */
 	const char *port;	/* PORT argument */
+	bool scan;		/* -z */
+	struct tnc_port_range { unsigned lo, hi; } *ranges; /* -z ports */
+	size_t nranges;
 
 	bool nodelay;		/* --nodelay */
 	int sndbuf, rcvbuf;	/* --sndbuf, --rcvbuf, 0 = default */
@@ -64,5 +67,6 @@ int tnc_stream_listen(const struct tnc_config *cfg);
 int tnc_udp_client(const struct tnc_config *cfg);
 int tnc_udp_listen(const struct tnc_config *cfg);
 int tnc_relay(const struct tnc_config *cfg);
+int tnc_scan(const struct tnc_config *cfg);
 
 #endif
