@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* tnc: a netcat and relay that loses nothing on close and reports resets. */
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -46,13 +47,13 @@ static void __attribute__((noreturn))
 usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: tnc [-46uv] [-p srcport] [-q secs] [-s srcaddr] "
+	    "usage: tnc [-46Nnuv] [-p srcport] [-q secs] [-s srcaddr] "
 	    "[-w secs] [options] host port\n"
-	    "       tnc -l [-46kuv] [-q secs] [-w secs] [options] "
+	    "       tnc -l [-46kNnuv] [-q secs] [-w secs] [options] "
 	    "[host] port\n"
-	    "       tnc -l [-46kv] --relay host:port [--splice] "
+	    "       tnc -l [-46knv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
-	    "       tnc -z [-46v] [-p srcport] [-s srcaddr] [-w secs] "
+	    "       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
 	    "host port[-port]...\n"
 	    "       tnc -h | --help | --version\n"
 	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
@@ -64,6 +65,8 @@ usage_exit(FILE *fp, int code)
 		    "  -4, -6       IPv4 or IPv6 only\n"
 		    "  -k           with -l: keep listening\n"
 		    "  -l           listen on [host] port (0: any free port)\n"
+		    "  -N           shut down on stdin EOF (always done)\n"
+		    "  -n           numeric addresses and ports only, no DNS\n"
 		    "  -p srcport   connect from this port\n"
 		    "  -q secs      after our FIN, wait this long for the "
 		    "peer's EOF\n"
@@ -209,6 +212,40 @@ parse_ranges(struct tnc_config *cfg, int n, char **args)
 	cfg->nranges = n;
 }
 
+/* -n: an address literal (IPv4, or IPv6 without brackets), no name. */
+static void
+check_numeric_host(const char *what, const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (host == NULL || *host == '\0')
+		return;
+	if (inet_pton(AF_INET, host, a) != 1 &&
+	    inet_pton(AF_INET6, host, a) != 1)
+		bad("-n: %s is not a numeric address: %s", what, host);
+}
+
+static void
+check_numeric_port(const char *what, const char *port)
+{
+	if (port != NULL && (port[0] < '0' || port[0] > '9'))
+		bad("-n: %s is not a number: %s", what, port);
+}
+
+/* -n: nothing may need the resolver (no DNS, no service names). */
+static void
+check_numeric(const struct tnc_config *cfg)
+{
+	check_numeric_host("host", cfg->host);
+	check_numeric_host("-s", cfg->src_host);
+	check_numeric_port("port", cfg->port);
+	check_numeric_port("-p", cfg->src_port);
+	if (cfg->relay) {
+		check_numeric_host("--relay host", cfg->relay_host);
+		check_numeric_port("--relay port", cfg->relay_port);
+	}
+}
+
 /* Reject combinations that make no sense before doing any work. */
 static void
 check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
@@ -257,6 +294,7 @@ main(int argc, char *argv[])
 		.buffer = BUFFER_DEFAULT,
 	};
 	bool quit_set = false, io_set = false, close_set = false;
+	bool numeric = false;
 	char errbuf[ERRBUF_LEN];
 	int ch;
 
@@ -267,7 +305,7 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:z", long_options,
+	while ((ch = getopt_long(argc, argv, ":46hklNnp:q:s:uvw:z", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -308,6 +346,12 @@ main(int argc, char *argv[])
 			break;
 		case 'z':
 			cfg.scan = true;
+			break;
+		case 'N':
+			/* nc's "shut down on stdin EOF": always so here. */
+			break;
+		case 'n':
+			numeric = true;
 			break;
 		case OPT_NODELAY:
 			cfg.nodelay = true;
@@ -409,6 +453,8 @@ main(int argc, char *argv[])
 		check_port(cfg.port, "port", false);
 	}
 	check_combinations(&cfg, quit_set, io_set, close_set);
+	if (numeric)
+		check_numeric(&cfg);
 
 	tnc_event_init(cfg.verbose);
 	if (cfg.scan)
