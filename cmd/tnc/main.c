@@ -53,6 +53,7 @@ usage_exit(FILE *fp, int code)
 	    "[host] port\n"
 	    "       tnc -l [-46knv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
+	    "       tnc [-l] -U [-kNv] [-q secs] [-w secs] [options] path\n"
 	    "       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
 	    "host port[-port]...\n"
 	    "       tnc -h | --help | --version\n"
@@ -71,6 +72,7 @@ usage_exit(FILE *fp, int code)
 		    "  -q secs      after our FIN, wait this long for the "
 		    "peer's EOF\n"
 		    "  -s srcaddr   connect from this address\n"
+		    "  -U           a Unix-domain stream socket at path\n"
 		    "  -u           UDP\n"
 		    "  -v           an event line per state change (-vv: "
 		    "more)\n"
@@ -255,6 +257,14 @@ check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
 		bad("-z: TCP connect only, not with -l, -u or --relay");
 	if (cfg->scan && (quit_set || close_set))
 		bad("-z: sends nothing, so -q and --close do not apply");
+	if (cfg->unix_path != NULL && (cfg->udp || cfg->scan || cfg->relay ||
+	    cfg->src_host != NULL || cfg->src_port != NULL))
+		bad("-U: a stream socket at a path: not with -u, -z, -p, -s "
+		    "or --relay");
+	if (cfg->unix_path != NULL && (cfg->nodelay || cfg->keepalive ||
+	    cfg->user_timeout != 0))
+		bad("-U: --nodelay, --keepalive and --user-timeout are TCP "
+		    "only");
 	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");
 	if (cfg->listen && cfg->src_port != NULL)
@@ -294,7 +304,7 @@ main(int argc, char *argv[])
 		.buffer = BUFFER_DEFAULT,
 	};
 	bool quit_set = false, io_set = false, close_set = false;
-	bool numeric = false;
+	bool numeric = false, unix_sock = false;
 	char errbuf[ERRBUF_LEN];
 	int ch;
 
@@ -305,7 +315,7 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46hklNnp:q:s:uvw:z", long_options,
+	while ((ch = getopt_long(argc, argv, ":46hklNnp:q:s:Uuvw:z", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -346,6 +356,9 @@ main(int argc, char *argv[])
 			break;
 		case 'z':
 			cfg.scan = true;
+			break;
+		case 'U':
+			unix_sock = true;
 			break;
 		case 'N':
 			/* nc's "shut down on stdin EOF": always so here. */
@@ -426,6 +439,9 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (unix_sock && cfg.scan)
+		bad("-U: a stream socket at a path: not with -u, -z, -p, -s "
+		    "or --relay");
 	if (cfg.scan) {
 		if (argc < 2)
 			usage();
@@ -433,6 +449,12 @@ main(int argc, char *argv[])
 		if (*cfg.host == '\0')
 			bad("host: empty");
 		parse_ranges(&cfg, argc - 1, argv + 1);
+	} else if (unix_sock) {
+		if (argc != 1)
+			usage();
+		if (*argv[0] == '\0')
+			bad("-U: empty path");
+		cfg.unix_path = argv[0];
 	} else if (cfg.listen) {
 		if (argc == 1) {
 			cfg.port = argv[0];

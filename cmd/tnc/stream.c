@@ -251,8 +251,16 @@ tnc_stream_client(const struct tnc_config *cfg)
 	enum outcome oc = OUTCOME_ERROR;
 	int fd, sigfd;
 
-	fd = sock_connect_peer(cfg->host, cfg->port, &o, peer, sizeof(peer),
-	    &oc, errbuf);
+	if (cfg->unix_path != NULL) {
+		snprintf(peer, sizeof(peer), "unix:%s", cfg->unix_path);
+		fd = sock_connect_unix(cfg->unix_path, true, errbuf);
+		oc = OUTCOME_ERROR;
+		if (fd == -1 && errno == ECONNREFUSED)
+			oc = OUTCOME_REFUSED;
+	} else {
+		fd = sock_connect_peer(cfg->host, cfg->port, &o, peer,
+		    sizeof(peer), &oc, errbuf);
+	}
 	if (fd == -1) {
 		if (stop_requested() != 0) {
 			tnc_event("signal %d: stopped while connecting",
@@ -292,6 +300,15 @@ wait_accept(int lfd, int sigfd)
 	}
 }
 
+/* No more connections: close the listener; -U: remove its path too. */
+static void
+listen_done(const struct tnc_config *cfg, int lfd)
+{
+	close(lfd);
+	if (cfg->unix_path != NULL && unlink(cfg->unix_path) == -1)
+		warn("remove %s", cfg->unix_path);
+}
+
 int
 tnc_stream_listen(const struct tnc_config *cfg)
 {
@@ -302,26 +319,32 @@ tnc_stream_listen(const struct tnc_config *cfg)
 
 	if ((sigfd = stop_fd_open(false, errbuf)) == -1)
 		errx(EXIT_FAIL, "%s", errbuf);
-	lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
+	if (cfg->unix_path != NULL)
+		lfd = sock_listen_unix(cfg->unix_path, 0, errbuf);
+	else
+		lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (lfd == -1)
 		errx(EXIT_FAIL, "%s", errbuf);
 	tnc_event("listening on %s", sock_local_str(lfd, local,
 	    sizeof(local)));
 	for (;;) {
 		if ((sig = wait_accept(lfd, sigfd)) != 0) {
+			listen_done(cfg, lfd);
 			tnc_event("signal %d: stopped listening", sig);
 			return STOP_EXIT(sig);
 		}
 		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc,
 		    errbuf);
 		if (fd == -1) {
-			if (!cfg->keep)
+			if (!cfg->keep) {
+				listen_done(cfg, lfd);
 				errx(exit_for_outcome(oc), "%s", errbuf);
+			}
 			warnx("%s", errbuf);
 			continue;
 		}
 		if (!cfg->keep)
-			close(lfd);
+			listen_done(cfg, lfd);
 		tnc_apply_sockopts(cfg, fd, peer);
 		tnc_event("connection from %s on %s", peer,
 		    sock_local_str(fd, local, sizeof(local)));

@@ -29,6 +29,7 @@ struct tnc_config {
 	const char *src_port;	/* -p */
 	const char *host;	/* HOST argument (NULL: any, with -l) */
 	const char *port;	/* PORT argument */
+	const char *unix_path;	/* -U: PATH argument */
 	bool scan;		/* -z */
 	struct tnc_port_range { unsigned lo, hi; } *ranges; /* -z ports */
 	size_t nranges;
