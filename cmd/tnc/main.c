@@ -47,10 +47,10 @@ static void __attribute__((noreturn))
 usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: tnc [-46Nnuv] [-p srcport] [-q secs] [-s srcaddr] "
+	    "usage: tnc [-46Nnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] "
 	    "[-w secs] [options] host port\n"
-	    "       tnc -l [-46kNnuv] [-q secs] [-w secs] [options] "
-	    "[host] port\n"
+	    "       tnc -l [-46kNnuv] [-c cmd | -e prog] [-q secs] "
+	    "[-w secs] [options] [host] port\n"
 	    "       tnc -l [-46knv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
 	    "       tnc [-l] -U [-kNv] [-q secs] [-w secs] [options] path\n"
@@ -64,6 +64,9 @@ usage_exit(FILE *fp, int code)
 	if (fp == stdout)
 		printf("\n"
 		    "  -4, -6       IPv4 or IPv6 only\n"
+		    "  -c cmd       run /bin/sh -c cmd on the connection\n"
+		    "  -e prog      run prog with the connection as its "
+		    "stdin/stdout\n"
 		    "  -k           with -l: keep listening\n"
 		    "  -l           listen on [host] port (0: any free port)\n"
 		    "  -N           shut down on stdin EOF (always done)\n"
@@ -265,6 +268,11 @@ check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
 	    cfg->user_timeout != 0))
 		bad("-U: --nodelay, --keepalive and --user-timeout are TCP "
 		    "only");
+	if (cfg->exec_prog != NULL && cfg->exec_cmd != NULL)
+		bad("-e and -c: one program only");
+	if ((cfg->exec_prog != NULL || cfg->exec_cmd != NULL) &&
+	    (cfg->udp || cfg->scan || cfg->relay || close_set))
+		bad("-e, -c: not with -u, -z, --relay or --close");
 	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");
 	if (cfg->listen && cfg->src_port != NULL)
@@ -315,7 +323,7 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46hklNnp:q:s:Uuvw:z", long_options,
+	while ((ch = getopt_long(argc, argv, ":46c:e:hklNnp:q:s:Uuvw:z", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -356,6 +364,12 @@ main(int argc, char *argv[])
 			break;
 		case 'z':
 			cfg.scan = true;
+			break;
+		case 'c':
+			cfg.exec_cmd = optarg;
+			break;
+		case 'e':
+			cfg.exec_prog = optarg;
 			break;
 		case 'U':
 			unix_sock = true;

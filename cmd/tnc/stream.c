@@ -204,7 +204,7 @@ on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
  * end in messages. Returns the exit status; the fd is always closed.
  */
 static int
-stream_session(const struct tnc_config *cfg, int fd, const char *peer,
+stdio_session(const struct tnc_config *cfg, int fd, const char *peer,
     int sigfd)
 {
 	struct session s = { .cfg = cfg, .peer = peer };
@@ -234,6 +234,15 @@ stream_session(const struct tnc_config *cfg, int fd, const char *peer,
 	relay_free(r);
 	evloop_free(s.loop);
 	return s.status;
+}
+
+static int
+stream_session(const struct tnc_config *cfg, int fd, const char *peer,
+    int sigfd)
+{
+	if (cfg->exec_prog != NULL || cfg->exec_cmd != NULL)
+		return tnc_exec_session(cfg, fd, peer, sigfd);
+	return stdio_session(cfg, fd, peer, sigfd);
 }
 
 int

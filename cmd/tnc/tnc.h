@@ -30,6 +30,8 @@ struct tnc_config {
 	const char *host;	/* HOST argument (NULL: any, with -l) */
 	const char *port;	/* PORT argument */
 	const char *unix_path;	/* -U: PATH argument */
+	const char *exec_prog;	/* -e PROG */
+	const char *exec_cmd;	/* -c CMD, run by /bin/sh -c */
 	bool scan;		/* -z */
 	struct tnc_port_range { unsigned lo, hi; } *ranges; /* -z ports */
 	size_t nranges;
@@ -69,5 +71,9 @@ int tnc_udp_client(const struct tnc_config *cfg);
 int tnc_udp_listen(const struct tnc_config *cfg);
 int tnc_relay(const struct tnc_config *cfg);
 int tnc_scan(const struct tnc_config *cfg);
+
+/* exec.c: -e/-c on a connected stream socket fd; the exit status. */
+int tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
+    int sigfd);
 
 #endif

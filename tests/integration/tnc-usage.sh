@@ -5,7 +5,7 @@
 # and no work done (nothing listens, nothing connects).
 . "$SRC/tests/peers/tnc-lib.bash"
 
-SYNOPSIS='usage: tnc [-46Nnuv] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
+SYNOPSIS='usage: tnc [-46Nnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
 
 # bad LINE-REGEX ARGS...: exit 2, first stderr line, empty stdout.
 bad() {
