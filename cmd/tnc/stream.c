@@ -87,7 +87,8 @@ net_failed(struct session *s, const struct relay_event *ev)
 	    during, outcome_name(o), errno_name(ev->err), rcvd, sent);
 	warnx("%s: %s %s (%s) after %llu bytes received, %llu bytes sent",
 	    s->peer, during, outcome_name(o), errno_name(ev->err), rcvd, sent);
-	s->status = exit_for_outcome(o);
+	/* -q asks for nc's ways: nc ignores a reset and exits 0. */
+	s->status = s->cfg->quit_ms >= 0 ? EXIT_OK : exit_for_outcome(o);
 }
 
 /*
@@ -121,6 +122,11 @@ deadline(struct session *s, const struct relay_event *ev)
 	tnc_event("%s deadline (%lld.%03lld s) -> RST sent after %llu bytes "
 	    "received, %llu bytes sent", ev->during, (long long)(ms / 1000),
 	    (long long)(ms % 1000), rcvd, sent);
+	if (quit) {
+		/* As Debian's nc -q: wait that long, then quit, exit 0. */
+		s->status = EXIT_OK;
+		return;
+	}
 	warnx("%s: %s %s after %lld.%03lld s: connection aborted (RST) "
 	    "after %llu bytes received, %llu bytes sent", s->peer,
 	    outcome_name(OUTCOME_TIMEOUT), ev->during, (long long)(ms / 1000),
