@@ -47,13 +47,13 @@ static void __attribute__((noreturn))
 usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: tnc [-46Nnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] "
+	    "usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] "
 	    "[-w secs] [options] host port\n"
-	    "       tnc -l [-46kNnuv] [-c cmd | -e prog] [-q secs] "
+	    "       tnc -l [-46CkNnuv] [-c cmd | -e prog] [-q secs] "
 	    "[-w secs] [options] [host] port\n"
 	    "       tnc -l [-46knv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
-	    "       tnc [-l] -U [-kNv] [-q secs] [-w secs] [options] path\n"
+	    "       tnc [-l] -U [-CkNv] [-q secs] [-w secs] [options] path\n"
 	    "       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
 	    "host port[-port]...\n"
 	    "       tnc -h | --help | --version\n"
@@ -64,6 +64,7 @@ usage_exit(FILE *fp, int code)
 	if (fp == stdout)
 		printf("\n"
 		    "  -4, -6       IPv4 or IPv6 only\n"
+		    "  -C           send CR LF for each LF from stdin\n"
 		    "  -c cmd       run /bin/sh -c cmd on the connection\n"
 		    "  -e prog      run prog with the connection as its "
 		    "stdin/stdout\n"
@@ -268,6 +269,10 @@ check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
 	    cfg->user_timeout != 0))
 		bad("-U: --nodelay, --keepalive and --user-timeout are TCP "
 		    "only");
+	if (cfg->crlf && (cfg->udp || cfg->scan || cfg->relay ||
+	    cfg->exec_prog != NULL || cfg->exec_cmd != NULL))
+		bad("-C: for standard input only, not with -u, -z, -e, -c or "
+		    "--relay");
 	if (cfg->exec_prog != NULL && cfg->exec_cmd != NULL)
 		bad("-e and -c: one program only");
 	if ((cfg->exec_prog != NULL || cfg->exec_cmd != NULL) &&
@@ -323,7 +328,7 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46c:e:hklNnp:q:s:Uuvw:z", long_options,
+	while ((ch = getopt_long(argc, argv, ":46Cc:e:hklNnp:q:s:Uuvw:z", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -364,6 +369,9 @@ main(int argc, char *argv[])
 			break;
 		case 'z':
 			cfg.scan = true;
+			break;
+		case 'C':
+			cfg.crlf = true;
 			break;
 		case 'c':
 			cfg.exec_cmd = optarg;

@@ -220,6 +220,7 @@ stdio_session(const struct tnc_config *cfg, int fd, const char *peer,
 		.idle_ms = cfg->wait_ms,
 		.quit_ms = cfg->quit_ms,
 		.eof_close = cfg->close_how,
+		.crlf = cfg->crlf,
 		.on_event = on_relay_event,
 		.arg = &s,
 	};

@@ -33,6 +33,7 @@ struct tnc_config {
 	const char *exec_prog;	/* -e PROG */
 	const char *exec_cmd;	/* -c CMD, run by /bin/sh -c */
 	bool scan;		/* -z */
+	bool crlf;		/* -C */
 	struct tnc_port_range { unsigned lo, hi; } *ranges; /* -z ports */
 	size_t nranges;
 

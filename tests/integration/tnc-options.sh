@@ -98,6 +98,26 @@ expect "-k: connections" "$(grep -c 'connection from' "$T/srv.err")" 3
 expect "-k: closes" "$(grep -c 'closed: ' "$T/srv.err")" 3
 kill "$srv"
 
+# -C: each LF from stdin goes out as CR LF (one line split over reads,
+# an LF first and last, a CR LF left as it is), as nc.openbsd -C does.
+for prog in "$TNC" nc.openbsd; do
+	start_listening peer - $PEER collect
+	{ printf '\nGET / HTTP/1.0\nHost: x'; sleep 0.1
+	    printf '\r\n\n'; } |
+	    timeout 10 "$prog" -C 127.0.0.1 "$PORT" >/dev/null 2>&1
+	wait_rc "$LAST_PID"
+	expect "$(basename "$prog") -C: peer saw" "$(cat "$T/peer.out")" \
+	    '{"data": "\r\nGET / HTTP/1.0\r\nHost: x\r\n\r\n", "end": "eof"}'
+done
+
+# tnc remembers a CR across reads (nc looks within one read only).
+start_listening peer - $PEER collect
+{ printf 'a\r'; sleep 0.1; printf '\nb\n'; } |
+    timeout 10 "$TNC" -C 127.0.0.1 "$PORT" >/dev/null 2>&1
+wait_rc "$LAST_PID"
+expect "-C: CR, then LF in the next read" "$(cat "$T/peer.out")" \
+    '{"data": "a\r\nb\r\n", "end": "eof"}'
+
 # --close plain: a bare close() after the request; nothing unread, so
 # the peer sees a FIN (eof), not a reset.
 start_listening peer - $PEER collect

@@ -5,7 +5,7 @@
 # and no work done (nothing listens, nothing connects).
 . "$SRC/tests/peers/tnc-lib.bash"
 
-SYNOPSIS='usage: tnc [-46Nnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
+SYNOPSIS='usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
 
 # bad LINE-REGEX ARGS...: exit 2, first stderr line, empty stdout.
 bad() {
@@ -90,6 +90,8 @@ bad "tnc: port: port 0 is only for listening" host 0
 bad "tnc: port: empty" host ''
 bad "tnc: host: empty" '' 1
 bad "tnc: -p: too large: 65536" -p 65536 host 1
+bad "tnc: -C: for standard input only, not with -u, -z, -e, -c or --relay" \
+    -C -e /bin/cat 127.0.0.1 1
 bad "tnc: -n: host is not a numeric address: localhost" -n localhost 1
 bad "tnc: -n: port is not a number: http" -n 127.0.0.1 http
 bad "tnc: -n: -s is not a numeric address: localhost" \
