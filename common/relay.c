@@ -80,7 +80,7 @@ struct relay_pair {
 
 	/* stdio pairs */
 	bool stdio;
-	bool crlf_cr;			/* -C: the last byte sent was a CR */
+	bool crlf_cr;		/* -C: the last byte sent was a CR */
 	bool sock_paused;		/* reading the socket paused: wfd's
 					   queue is full */
 	uint64_t stdio_timer;		/* files: the next read or write */

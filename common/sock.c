@@ -335,6 +335,7 @@ sock_accept_peer(int lfd, int timeout_ms, char *peer, size_t peerlen,
 			return -1;
 		}
 		if (rc == 1) {
+			memset(&ss, 0, sizeof(ss));
 			sslen = sizeof(ss);
 			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 			    SOCK_CLOEXEC);
@@ -375,6 +376,8 @@ name_str(int fd, bool peer, char *buf, size_t len)
 	socklen_t sslen = sizeof(ss);
 	int rc;
 
+	/* An unnamed Unix-domain socket fills in no path: leave it empty. */
+	memset(&ss, 0, sizeof(ss));
 	if (peer)
 		rc = getpeername(fd, (struct sockaddr *)&ss, &sslen);
 	else

@@ -47,8 +47,8 @@ static void __attribute__((noreturn))
 usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] "
-	    "[-w secs] [options] host port\n"
+	    "usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] "
+	    "[-q secs] [-s srcaddr] [-w secs] [options] host port\n"
 	    "       tnc -l [-46CkNnuv] [-c cmd | -e prog] [-q secs] "
 	    "[-w secs] [options] [host] port\n"
 	    "       tnc -l [-46knv] --relay host:port [--splice] "
@@ -328,8 +328,8 @@ main(int argc, char *argv[])
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46Cc:e:hklNnp:q:s:Uuvw:z", long_options,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":46Cc:e:hklNnp:q:s:Uuvw:z",
+	    long_options, NULL)) != -1) {
 		switch (ch) {
 		case '4':
 			cfg.family = ADDR_V4;
@@ -501,8 +501,12 @@ main(int argc, char *argv[])
 		check_numeric(&cfg);
 
 	tnc_event_init(cfg.verbose);
-	if (cfg.scan)
-		return tnc_scan(&cfg);
+	if (cfg.scan) {
+		int rc = tnc_scan(&cfg);
+
+		free(cfg.ranges);
+		return rc;
+	}
 	if (cfg.relay)
 		return tnc_relay(&cfg);
 	if (cfg.udp)

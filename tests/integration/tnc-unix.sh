@@ -28,6 +28,8 @@ expect_match "client: peer EOF after all" "$(cat "$T/c.err")" \
     "tnc: \[ *[0-9.]+\] peer EOF after $((3 << 20)) bytes received"
 expect_match "client: connected" "$(cat "$T/c.err")" \
     "tnc: \[ *[0-9.]+\] connected to unix:$S from unix:"
+expect_match "listener: connection from" "$(cat "$T/srv.err")" \
+    "tnc: \[ *[0-9.]+\] connection from unix: on unix:$S"
 expect "listener removed its path" "$(test -e "$S" && echo there)" ""
 
 # Half-close: the client's request ends with FIN; the listener's reply
