@@ -80,6 +80,7 @@ struct relay_pair {
 
 	/* stdio pairs */
 	bool stdio;
+	bool crlf_cr;		/* -C: the last byte sent was a CR */
 	bool sock_paused;		/* reading the socket paused: wfd's
 					   queue is full */
 	uint64_t stdio_timer;		/* files: the next read or write */
@@ -1052,6 +1053,36 @@ stdio_eof(struct relay_pair *p)
 	}
 }
 
+/*
+ * Send buf with each LF not already after a CR as CR LF (nc -C: line
+ * ends for a CRLF protocol). *cr: the byte before buf was a CR.
+ */
+static void
+send_crlf(struct conn *c, const char *buf, size_t len, bool *cr)
+{
+	const char *lf;
+	size_t head;
+
+	while (len > 0 && (lf = memchr(buf, '\n', len)) != NULL) {
+		head = (size_t)(lf - buf);
+		if ((head > 0 ? buf[head - 1] == '\r' : *cr)) {
+			/* Already CR LF: the LF goes with what is before. */
+			if (conn_send(c, buf, head + 1) < 0)
+				return;
+		} else if ((head > 0 && conn_send(c, buf, head) < 0) ||
+		    conn_send(c, "\r\n", 2) < 0) {
+			return;
+		}
+		*cr = false;
+		len -= head + 1;
+		buf = lf + 1;
+	}
+	if (len > 0) {
+		*cr = buf[len - 1] == '\r';
+		(void)conn_send(c, buf, len);
+	}
+}
+
 static void
 stdio_read(struct relay_pair *p)
 {
@@ -1070,7 +1101,9 @@ stdio_read(struct relay_pair *p)
 		ask_hook(p, 0, s->rbuf, (size_t)n, &v);
 		p->bytes[0] += (uint64_t)n;
 		p->last_active = clock_mono_ms();
-		if (v.pass > 0)
+		if (v.pass > 0 && p->r->o.crlf)
+			send_crlf(k->c, s->rbuf, v.pass, &p->crlf_cr);
+		else if (v.pass > 0)
 			(void)conn_send(k->c, s->rbuf, v.pass);
 		return;
 	}

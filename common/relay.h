@@ -123,6 +123,8 @@ struct relay_opts {
 	   other direction goes on; abort or plain: close it so, write out
 	   what is queued for the stdio end and end the pair. */
 	enum close_how eof_close;
+	/* Stdio pairs: send each LF read from end 0 as CR LF (nc -C). */
+	bool crlf;
 	/* Called from the loop or from a pair's threads (serialise
 	   yourself); never NULL. */
 	void (*on_event)(const struct relay_event *ev, void *arg);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -334,6 +335,7 @@ sock_accept_peer(int lfd, int timeout_ms, char *peer, size_t peerlen,
 			return -1;
 		}
 		if (rc == 1) {
+			memset(&ss, 0, sizeof(ss));
 			sslen = sizeof(ss);
 			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 			    SOCK_CLOEXEC);
@@ -374,6 +376,8 @@ name_str(int fd, bool peer, char *buf, size_t len)
 	socklen_t sslen = sizeof(ss);
 	int rc;
 
+	/* An unnamed Unix-domain socket fills in no path: leave it empty. */
+	memset(&ss, 0, sizeof(ss));
 	if (peer)
 		rc = getpeername(fd, (struct sockaddr *)&ss, &sslen);
 	else
@@ -551,4 +555,73 @@ sock_connect_finish(int fd, enum outcome *outcome, char *errbuf)
 	}
 	set_outcome(outcome, OUTCOME_OK);
 	return 0;
+}
+
+/* sun for path; -1 with errno ENAMETOOLONG (or EINVAL when empty). */
+static int
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (*path == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+int
+sock_connect_unix(const char *path, bool nonblock, char *errbuf)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	if (unix_addr(path, &sun) == -1) {
+		errbuf_set(errbuf, "connect to unix:%s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
+	    sizeof(sun)) == -1 || (nonblock &&
+	    sock_set_nonblock(fd, true) == -1)) {
+		saved = errno;
+		errbuf_set(errbuf, "connect to unix:%s: %s", path,
+		    strerror(saved));
+		if (fd != -1)
+			close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+sock_listen_unix(const char *path, int backlog, char *errbuf)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	if (unix_addr(path, &sun) == -1) {
+		errbuf_set(errbuf, "listen on unix:%s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, backlog > 0 ? backlog : SOMAXCONN) == -1) {
+		saved = errno;
+		errbuf_set(errbuf, "listen on unix:%s: %s", path,
+		    strerror(saved));
+		if (fd != -1)
+			close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

@@ -79,6 +79,17 @@ int sock_accept(int lfd, int timeout_ms, enum outcome *outcome, char *errbuf);
 int sock_accept_peer(int lfd, int timeout_ms, char *peer, size_t peerlen,
     enum outcome *outcome, char *errbuf);
 
+/*
+ * Unix-domain stream sockets (nc -U): connect to, or bind and listen on,
+ * the filesystem path (close-on-exec; nonblock as sock_opts has it). The
+ * listener does not remove an existing path: "Address already in use",
+ * as for a port; its caller unlinks the path when done. Returns the fd,
+ * or -1 with errbuf ("connect to unix:/tmp/s: No such file or
+ * directory") and errno set; a path too long for sun_path is ENAMETOOLONG.
+ */
+int sock_connect_unix(const char *path, bool nonblock, char *errbuf);
+int sock_listen_unix(const char *path, int backlog, char *errbuf);
+
 /* True when the connected socket's local address equals its peer's. */
 bool sock_is_self_connect(int fd);
 

@@ -48,6 +48,25 @@ tnc_event(const char *fmt, ...)
 		return;
 }
 
+/* -vv: each buffer's size, "(asked N)" only for what was asked. */
+static void
+print_bufsizes(const struct tnc_config *cfg, const char *who,
+    const struct bufsize *snd, const struct bufsize *rcv)
+{
+	char s[48], r[48];
+
+	if (cfg->sndbuf != 0)
+		snprintf(s, sizeof(s), "(asked %d)", snd->requested);
+	else
+		snprintf(s, sizeof(s), "(default)");
+	if (cfg->rcvbuf != 0)
+		snprintf(r, sizeof(r), "(asked %d)", rcv->requested);
+	else
+		snprintf(r, sizeof(r), "(default)");
+	tnc_event("%s: sndbuf %d %s, rcvbuf %d %s", who, snd->effective, s,
+	    rcv->effective, r);
+}
+
 void
 tnc_apply_sockopts(const struct tnc_config *cfg, int fd, const char *who)
 {
@@ -61,9 +80,7 @@ tnc_apply_sockopts(const struct tnc_config *cfg, int fd, const char *who)
 		    errbuf) == -1)
 			warnx("%s: %s", who, errbuf);
 		else if (cfg->verbose > 1)
-			tnc_event("%s: sndbuf %d (asked %d), rcvbuf %d "
-			    "(asked %d)", who, snd.effective, snd.requested,
-			    rcv.effective, rcv.requested);
+			print_bufsizes(cfg, who, &snd, &rcv);
 	}
 	if (cfg->keepalive && sockopt_keepalive(fd, cfg->ka_idle,
 	    cfg->ka_intvl, cfg->ka_cnt, errbuf) == -1)
@@ -71,23 +88,4 @@ tnc_apply_sockopts(const struct tnc_config *cfg, int fd, const char *who)
 	if (cfg->user_timeout != 0 &&
 	    sockopt_user_timeout(fd, cfg->user_timeout, errbuf) == -1)
 		warnx("%s: %s", who, errbuf);
-}
-
-int
-tnc_exit_for(enum outcome o)
-{
-	switch (o) {
-	case OUTCOME_OK:
-	case OUTCOME_EOF:
-		return TNC_EXIT_OK;
-	case OUTCOME_REFUSED:
-		return TNC_EXIT_REFUSED;
-	case OUTCOME_RESET:
-	case OUTCOME_BROKEN_PIPE:
-		return TNC_EXIT_RESET;
-	case OUTCOME_TIMEOUT:
-		return TNC_EXIT_DEADLINE;
-	default:
-		return TNC_EXIT_FAIL;
-	}
 }

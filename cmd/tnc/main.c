@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* tnc: a netcat and relay that loses nothing on close and reports resets. */
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +12,9 @@
 
 #include "errbuf.h"
 #include "numparse.h"
+#include "stop.h"
 #include "tnc.h"
+#include "version.h"
 
 #define SECS_MAX_MS	(86400 * 1000LL)	/* -w and -q: one day */
 #define BUFFER_DEFAULT	(256u << 10)
@@ -19,7 +22,7 @@
 enum {
 	OPT_NODELAY = 256, OPT_SNDBUF, OPT_RCVBUF, OPT_KEEPALIVE,
 	OPT_USER_TIMEOUT, OPT_CLOSE, OPT_STATS, OPT_RELAY, OPT_SPLICE, OPT_IO,
-	OPT_BUFFER, OPT_HELP
+	OPT_BUFFER, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -35,24 +38,63 @@ static const struct option long_options[] = {
 	{ "io",		required_argument,	NULL, OPT_IO },
 	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
 	{ "help",	no_argument,		NULL, OPT_HELP },
+	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 }
 };
 
+/* The synopsis (as tnc(1) has it) on fp; with -h also the options. */
 static void __attribute__((noreturn))
-usage(void)
+usage_exit(FILE *fp, int code)
 {
-	fprintf(stderr,
-	    "usage: tnc [-46uv] [-p srcport] [-q secs] [-s srcaddr] "
-	    "[-w secs] [options] host port\n"
-	    "       tnc -l [-46kuv] [-q secs] [-w secs] [options] "
-	    "[host] port\n"
-	    "       tnc -l [-46kv] --relay host:port [--splice] "
+	fprintf(fp,
+	    "usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] "
+	    "[-q secs] [-s srcaddr] [-w secs] [options] host port\n"
+	    "       tnc -l [-46CkNnuv] [-c cmd | -e prog] [-q secs] "
+	    "[-w secs] [options] [host] port\n"
+	    "       tnc -l [-46knv] --relay host:port [--splice] "
 	    "[--io threads|epoll] [options] [host] port\n"
+	    "       tnc [-l] -U [-CkNv] [-q secs] [-w secs] [options] path\n"
+	    "       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
+	    "host port[-port]...\n"
+	    "       tnc -h | --help | --version\n"
 	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
 	    "[--keepalive idle,intvl,cnt]\n"
 	    "         [--user-timeout ms] [--close graceful|abort|plain] "
 	    "[--stats] [--buffer size]\n");
-	exit(TNC_EXIT_USAGE);
+	if (fp == stdout)
+		printf("\n"
+		    "  -4, -6       IPv4 or IPv6 only\n"
+		    "  -C           send CR LF for each LF from stdin\n"
+		    "  -c cmd       run /bin/sh -c cmd on the connection\n"
+		    "  -e prog      run prog with the connection as its "
+		    "stdin/stdout\n"
+		    "  -k           with -l: keep listening\n"
+		    "  -l           listen on [host] port (0: any free port)\n"
+		    "  -N           shut down on stdin EOF (always done)\n"
+		    "  -n           numeric addresses and ports only, no DNS\n"
+		    "  -p srcport   connect from this port\n"
+		    "  -q secs      after stdin EOF, wait at most secs for "
+		    "the peer, then quit\n"
+		    "  -s srcaddr   connect from this address\n"
+		    "  -U           a Unix-domain stream socket at path\n"
+		    "  -u           UDP\n"
+		    "  -v           an event line per state change (-vv: "
+		    "more)\n"
+		    "  -w secs      connect and idle deadline\n"
+		    "  -z           only report which ports accept (0: "
+		    "any did)\n"
+		    "  --relay host:port  with -l: a proxy to host:port\n"
+		    "\n"
+		    "Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
+		    "5 timeout, 128+N signal N.\n"
+		    "man tnc says more.\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_exit(stderr, EXIT_USAGE);
 }
 
 /* A usage error: one line naming what is wrong, then exit 2. */
@@ -64,7 +106,7 @@ bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
-	exit(TNC_EXIT_USAGE);
+	exit(EXIT_USAGE);
 }
 
 static int64_t
@@ -152,11 +194,90 @@ parse_relay(struct tnc_config *cfg, const char *s)
 	cfg->relay = true;
 }
 
+/* -z's ports: PORT or LOW-HIGH each, 1..65535, as nc takes them. */
+static void
+parse_ranges(struct tnc_config *cfg, int n, char **args)
+{
+	char copy[32], *dash;
+	int i;
+
+	if ((cfg->ranges = calloc(n, sizeof(*cfg->ranges))) == NULL)
+		err(EXIT_FAIL, "calloc");
+	for (i = 0; i < n; i++) {
+		if (strlen(args[i]) >= sizeof(copy))
+			bad("port: too long: %s", args[i]);
+		strcpy(copy, args[i]);
+		if ((dash = strchr(copy, '-')) != NULL)
+			*dash++ = '\0';
+		cfg->ranges[i].lo = parse_i64(copy, 1, 65535, "port");
+		cfg->ranges[i].hi = dash == NULL ? cfg->ranges[i].lo :
+		    parse_i64(dash, 1, 65535, "port");
+		if (cfg->ranges[i].hi < cfg->ranges[i].lo)
+			bad("port: range backwards: %s", args[i]);
+	}
+	cfg->nranges = n;
+}
+
+/* -n: an address literal (IPv4, or IPv6 without brackets), no name. */
+static void
+check_numeric_host(const char *what, const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (host == NULL || *host == '\0')
+		return;
+	if (inet_pton(AF_INET, host, a) != 1 &&
+	    inet_pton(AF_INET6, host, a) != 1)
+		bad("-n: %s is not a numeric address: %s", what, host);
+}
+
+static void
+check_numeric_port(const char *what, const char *port)
+{
+	if (port != NULL && (port[0] < '0' || port[0] > '9'))
+		bad("-n: %s is not a number: %s", what, port);
+}
+
+/* -n: nothing may need the resolver (no DNS, no service names). */
+static void
+check_numeric(const struct tnc_config *cfg)
+{
+	check_numeric_host("host", cfg->host);
+	check_numeric_host("-s", cfg->src_host);
+	check_numeric_port("port", cfg->port);
+	check_numeric_port("-p", cfg->src_port);
+	if (cfg->relay) {
+		check_numeric_host("--relay host", cfg->relay_host);
+		check_numeric_port("--relay port", cfg->relay_port);
+	}
+}
+
 /* Reject combinations that make no sense before doing any work. */
 static void
 check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
     bool close_set)
 {
+	if (cfg->scan && (cfg->listen || cfg->udp || cfg->relay))
+		bad("-z: TCP connect only, not with -l, -u or --relay");
+	if (cfg->scan && (quit_set || close_set))
+		bad("-z: sends nothing, so -q and --close do not apply");
+	if (cfg->unix_path != NULL && (cfg->udp || cfg->scan || cfg->relay ||
+	    cfg->src_host != NULL || cfg->src_port != NULL))
+		bad("-U: a stream socket at a path: not with -u, -z, -p, -s "
+		    "or --relay");
+	if (cfg->unix_path != NULL && (cfg->nodelay || cfg->keepalive ||
+	    cfg->user_timeout != 0))
+		bad("-U: --nodelay, --keepalive and --user-timeout are TCP "
+		    "only");
+	if (cfg->crlf && (cfg->udp || cfg->scan || cfg->relay ||
+	    cfg->exec_prog != NULL || cfg->exec_cmd != NULL))
+		bad("-C: for standard input only, not with -u, -z, -e, -c or "
+		    "--relay");
+	if (cfg->exec_prog != NULL && cfg->exec_cmd != NULL)
+		bad("-e and -c: one program only");
+	if ((cfg->exec_prog != NULL || cfg->exec_cmd != NULL) &&
+	    (cfg->udp || cfg->scan || cfg->relay || close_set))
+		bad("-e, -c: not with -u, -z, --relay or --close");
 	if (cfg->keep && !cfg->listen)
 		bad("-k: only with -l");
 	if (cfg->listen && cfg->src_port != NULL)
@@ -196,13 +317,19 @@ main(int argc, char *argv[])
 		.buffer = BUFFER_DEFAULT,
 	};
 	bool quit_set = false, io_set = false, close_set = false;
+	bool numeric = false, unix_sock = false;
+	char errbuf[ERRBUF_LEN];
 	int ch;
 
+	/* SIGINT and SIGTERM interrupt a blocking wait (no SA_RESTART);
+	   each mode then reports and exits 128 + the signal. */
+	if (stop_catch(NULL, errbuf) == -1)
+		errx(EXIT_FAIL, "%s", errbuf);
 	sock_ignore_sigpipe();
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46hklp:q:s:uvw:", long_options,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":46Cc:e:hklNnp:q:s:Uuvw:z",
+	    long_options, NULL)) != -1) {
 		switch (ch) {
 		case '4':
 			cfg.family = ADDR_V4;
@@ -239,6 +366,27 @@ main(int argc, char *argv[])
 			cfg.wait_ms = parse_secs(optarg, "-w");
 			if (cfg.wait_ms == 0)
 				bad("-w: must be more than 0: %s", optarg);
+			break;
+		case 'z':
+			cfg.scan = true;
+			break;
+		case 'C':
+			cfg.crlf = true;
+			break;
+		case 'c':
+			cfg.exec_cmd = optarg;
+			break;
+		case 'e':
+			cfg.exec_prog = optarg;
+			break;
+		case 'U':
+			unix_sock = true;
+			break;
+		case 'N':
+			/* nc's "shut down on stdin EOF": always so here. */
+			break;
+		case 'n':
+			numeric = true;
 			break;
 		case OPT_NODELAY:
 			cfg.nodelay = true;
@@ -302,6 +450,10 @@ main(int argc, char *argv[])
 			usage();
 		case 'h':
 		case OPT_HELP:
+			usage_exit(stdout, EXIT_OK);
+		case OPT_VERSION:
+			printf("tnc teardown %s\n", teardown_version());
+			exit(EXIT_OK);
 		default:
 			usage();
 		}
@@ -309,7 +461,23 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (cfg.listen) {
+	if (unix_sock && cfg.scan)
+		bad("-U: a stream socket at a path: not with -u, -z, -p, -s "
+		    "or --relay");
+	if (cfg.scan) {
+		if (argc < 2)
+			usage();
+		cfg.host = argv[0];
+		if (*cfg.host == '\0')
+			bad("host: empty");
+		parse_ranges(&cfg, argc - 1, argv + 1);
+	} else if (unix_sock) {
+		if (argc != 1)
+			usage();
+		if (*argv[0] == '\0')
+			bad("-U: empty path");
+		cfg.unix_path = argv[0];
+	} else if (cfg.listen) {
 		if (argc == 1) {
 			cfg.port = argv[0];
 		} else if (argc == 2) {
@@ -329,8 +497,16 @@ main(int argc, char *argv[])
 		check_port(cfg.port, "port", false);
 	}
 	check_combinations(&cfg, quit_set, io_set, close_set);
+	if (numeric)
+		check_numeric(&cfg);
 
 	tnc_event_init(cfg.verbose);
+	if (cfg.scan) {
+		int rc = tnc_scan(&cfg);
+
+		free(cfg.ranges);
+		return rc;
+	}
 	if (cfg.relay)
 		return tnc_relay(&cfg);
 	if (cfg.udp)

@@ -82,7 +82,7 @@ tnc_pair_ended(struct tnc_pair *tp, enum outcome o)
 	struct listener *l = tp->l;
 
 	if (!l->cfg->keep) {
-		l->exit_status = tnc_exit_for(o);
+		l->exit_status = exit_for_outcome(o);
 		evloop_stop(l->loop);
 	}
 	tnc_pair_free(tp);
@@ -264,14 +264,15 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 static void
 on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 {
+	struct listener *l = arg;
 	int sig;
 
 	(void)events;
-	(void)arg;
 	if ((sig = stop_fd_read(fd)) == 0)
 		return;
 	tnc_event("signal %d: stopping with %llu connections open",
 	    sig, (unsigned long long)pair_totals.active);
+	l->exit_status = STOP_EXIT(sig);
 	evloop_stop(loop);
 }
 
@@ -313,18 +314,20 @@ relay_epoll_run(const struct tnc_config *cfg, int lfd,
 
 	pair_relay_opts(cfg, &ro);
 	if ((l.loop = evloop_new(errbuf)) == NULL)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
 	if ((l.relay = relay_new(l.loop, &ro, errbuf)) == NULL)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
 	if (sock_set_nonblock(lfd, true) == -1)
-		err(TNC_EXIT_FAIL, "O_NONBLOCK");
+		err(EXIT_FAIL, "O_NONBLOCK");
 	if (evloop_add(l.loop, lfd, EV_READ, on_accept, &l) == -1)
-		err(TNC_EXIT_FAIL, "watch the listener");
-	/* SIGINT and SIGTERM end a -k relay with its summary. */
-	if (cfg->keep && (l.sigfd = stop_fd_open(false, errbuf)) != -1)
-		evloop_add(l.loop, l.sigfd, EV_READ, on_signal, &l);
+		err(EXIT_FAIL, "watch the listener");
+	/* SIGINT and SIGTERM end the relay with its summary, 128 + sig. */
+	if ((l.sigfd = stop_fd_open(false, errbuf)) == -1)
+		errx(EXIT_FAIL, "%s", errbuf);
+	if (evloop_add(l.loop, l.sigfd, EV_READ, on_signal, &l) == -1)
+		err(EXIT_FAIL, "watch the stop signals");
 	if (evloop_run(l.loop) == -1)
-		err(TNC_EXIT_FAIL, "event loop");
+		err(EXIT_FAIL, "event loop");
 	pair_print_summary(cfg);
 	listener_free(&l);
 	return l.exit_status;
@@ -342,11 +345,11 @@ tnc_relay(const struct tnc_config *cfg)
 	up = addr_resolve(cfg->relay_host, cfg->relay_port, cfg->family, false,
 	    errbuf);
 	if (up == NULL)
-		errx(TNC_EXIT_FAIL, "--relay %s port %s: %s", cfg->relay_host,
+		errx(EXIT_FAIL, "--relay %s port %s: %s", cfg->relay_host,
 		    cfg->relay_port, errbuf);
 	lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (lfd == -1)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
 	/* Buffer sizes set on the listener are inherited by accepted
 	   sockets before the handshake picks the window scale. */
 	if (cfg->sndbuf != 0 || cfg->rcvbuf != 0)

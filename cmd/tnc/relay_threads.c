@@ -119,7 +119,7 @@ serve_thread(void *arg)
 	return NULL;
 }
 
-/* SIGINT/SIGTERM end a -k relay with its summary. */
+/* SIGINT/SIGTERM end the relay with its summary, exit 128 + sig. */
 static void *
 signal_thread(void *arg)
 {
@@ -130,7 +130,7 @@ signal_thread(void *arg)
 	tnc_event("signal %d: stopping with %llu connections open",
 	    sig, (unsigned long long)pair_totals.active);
 	pair_print_summary(cfg);
-	_exit(TNC_EXIT_OK);
+	_exit(STOP_EXIT(sig));
 	return NULL;
 }
 
@@ -150,20 +150,7 @@ tnc_relay_threads(const struct tnc_config *cfg, int lfd,
 
 	pair_relay_opts(cfg, &ro);
 	if ((run.relay = relay_new(NULL, &ro, errbuf)) == NULL)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
-	if (!cfg->keep) {
-		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
-		if (fd == -1)
-			errx(tnc_exit_for(oc), "%s", errbuf);
-		close(lfd);
-		if ((p = tpair_new(&run, fd, peer, ++id)) == NULL)
-			errx(TNC_EXIT_FAIL, "out of memory");
-		oc = serve(p);
-		free(p);
-		relay_free(run.relay);
-		pair_print_summary(cfg);
-		return tnc_exit_for(oc);
-	}
+		errx(EXIT_FAIL, "%s", errbuf);
 	if (stop_block(errbuf) == -1)
 		warnx("%s", errbuf);
 	pthread_attr_init(&detached_attr);
@@ -172,6 +159,19 @@ tnc_relay_threads(const struct tnc_config *cfg, int lfd,
 	if (pthread_create(&t, &detached_attr, signal_thread,
 	    (void *)cfg) != 0)
 		warnx("no signal thread: SIGINT and SIGTERM will be ignored");
+	if (!cfg->keep) {
+		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
+		if (fd == -1)
+			errx(exit_for_outcome(oc), "%s", errbuf);
+		close(lfd);
+		if ((p = tpair_new(&run, fd, peer, ++id)) == NULL)
+			errx(EXIT_FAIL, "out of memory");
+		oc = serve(p);
+		free(p);
+		relay_free(run.relay);
+		pair_print_summary(cfg);
+		return exit_for_outcome(oc);
+	}
 	for (;;) {
 		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc, errbuf);
 		if (fd == -1) {

@@ -2,6 +2,7 @@
 /* tnc over TCP: stdin and stdout to a socket and back, on common/relay. */
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "evloop.h"
 #include "relay.h"
 #include "sock.h"
+#include "stop.h"
 #include "tnc.h"
 
 /* The relay's ends: stdin/stdout and the socket. */
@@ -22,6 +24,7 @@ struct session {
 	const struct tnc_config *cfg;
 	const char *peer;
 	struct evloop *loop;
+	struct relay_pair *pair;
 	bool fin_sent;		/* our FIN went out (stdin EOF) */
 	bool net_eof;		/* the peer's FIN arrived */
 	bool told;		/* how it ended was said already */
@@ -84,7 +87,8 @@ net_failed(struct session *s, const struct relay_event *ev)
 	    during, outcome_name(o), errno_name(ev->err), rcvd, sent);
 	warnx("%s: %s %s (%s) after %llu bytes received, %llu bytes sent",
 	    s->peer, during, outcome_name(o), errno_name(ev->err), rcvd, sent);
-	s->status = tnc_exit_for(o);
+	/* -q asks for nc's ways: nc ignores a reset and exits 0. */
+	s->status = s->cfg->quit_ms >= 0 ? EXIT_OK : exit_for_outcome(o);
 }
 
 /*
@@ -103,7 +107,7 @@ stdout_closed(struct session *s, const struct relay_event *ev)
 		    "received, %llu bytes sent",
 		    (unsigned long long)ev->bytes[END_NET],
 		    (unsigned long long)ev->sent[END_NET]);
-	s->status = TNC_EXIT_OK;
+	s->status = EXIT_OK;
 }
 
 /* A deadline passed: the relay aborted (RST); exit 5. */
@@ -118,11 +122,16 @@ deadline(struct session *s, const struct relay_event *ev)
 	tnc_event("%s deadline (%lld.%03lld s) -> RST sent after %llu bytes "
 	    "received, %llu bytes sent", ev->during, (long long)(ms / 1000),
 	    (long long)(ms % 1000), rcvd, sent);
+	if (quit) {
+		/* As Debian's nc -q: wait that long, then quit, exit 0. */
+		s->status = EXIT_OK;
+		return;
+	}
 	warnx("%s: %s %s after %lld.%03lld s: connection aborted (RST) "
 	    "after %llu bytes received, %llu bytes sent", s->peer,
 	    outcome_name(OUTCOME_TIMEOUT), ev->during, (long long)(ms / 1000),
 	    (long long)(ms % 1000), rcvd, sent);
-	s->status = TNC_EXIT_DEADLINE;
+	s->status = EXIT_TIMEOUT;
 }
 
 static void
@@ -151,7 +160,7 @@ on_relay_event(const struct relay_event *ev, void *arg)
 			stdout_closed(s, ev);
 		} else {
 			errno = ev->err;
-			err(TNC_EXIT_FAIL, "write to stdout");
+			err(EXIT_FAIL, "write to stdout");
 		}
 		break;
 	case RELAY_EV_DEADLINE:
@@ -172,12 +181,37 @@ on_relay_event(const struct relay_event *ev, void *arg)
 }
 
 /*
+ * SIGINT or SIGTERM: say how far the connection got, stop; the relay is
+ * freed, which resets it, and tnc exits 128 + the signal.
+ */
+static void
+on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct session *s = arg;
+	uint64_t sent, rcvd;
+	int sig;
+
+	(void)events;
+	if ((sig = stop_fd_read(fd)) == 0)
+		return;
+	sent = relay_pair_bytes(s->pair, END_STDIO);
+	rcvd = relay_pair_bytes(s->pair, END_NET);
+	tnc_event("signal %d: stopping -> RST sent after %llu bytes sent, "
+	    "%llu bytes received", sig, (unsigned long long)sent,
+	    (unsigned long long)rcvd);
+	print_stats(s, sent, rcvd);
+	s->status = STOP_EXIT(sig);
+	evloop_stop(loop);
+}
+
+/*
  * Copy between stdin/stdout and a connected TCP socket until both
  * directions are done, closing it as --close says. peer names the other
  * end in messages. Returns the exit status; the fd is always closed.
  */
 static int
-stream_session(const struct tnc_config *cfg, int fd, const char *peer)
+stdio_session(const struct tnc_config *cfg, int fd, const char *peer,
+    int sigfd)
 {
 	struct session s = { .cfg = cfg, .peer = peer };
 	struct relay_opts o = {
@@ -186,6 +220,7 @@ stream_session(const struct tnc_config *cfg, int fd, const char *peer)
 		.idle_ms = cfg->wait_ms,
 		.quit_ms = cfg->quit_ms,
 		.eof_close = cfg->close_how,
+		.crlf = cfg->crlf,
 		.on_event = on_relay_event,
 		.arg = &s,
 	};
@@ -194,15 +229,27 @@ stream_session(const struct tnc_config *cfg, int fd, const char *peer)
 
 	if ((s.loop = evloop_new(errbuf)) == NULL ||
 	    (r = relay_new(s.loop, &o, errbuf)) == NULL)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
-	if (relay_pair_add_stdio(r, stdin_done ? -1 : STDIN_FILENO,
-	    STDOUT_FILENO, fd, &s, errbuf) == NULL)
-		errx(TNC_EXIT_FAIL, "%s: %s", peer, errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
+	if ((s.pair = relay_pair_add_stdio(r, stdin_done ? -1 : STDIN_FILENO,
+	    STDOUT_FILENO, fd, &s, errbuf)) == NULL)
+		errx(EXIT_FAIL, "%s: %s", peer, errbuf);
+	if (evloop_add(s.loop, sigfd, EV_READ, on_signal, &s) == -1)
+		err(EXIT_FAIL, "watch the stop signals");
 	if (evloop_run(s.loop) == -1)
-		err(TNC_EXIT_FAIL, "event loop");
+		err(EXIT_FAIL, "event loop");
+	evloop_del(s.loop, sigfd);
 	relay_free(r);
 	evloop_free(s.loop);
 	return s.status;
+}
+
+static int
+stream_session(const struct tnc_config *cfg, int fd, const char *peer,
+    int sigfd)
+{
+	if (cfg->exec_prog != NULL || cfg->exec_cmd != NULL)
+		return tnc_exec_session(cfg, fd, peer, sigfd);
+	return stdio_session(cfg, fd, peer, sigfd);
 }
 
 int
@@ -218,18 +265,64 @@ tnc_stream_client(const struct tnc_config *cfg)
 	};
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc = OUTCOME_ERROR;
-	int fd;
+	int fd, sigfd;
 
-	fd = sock_connect_peer(cfg->host, cfg->port, &o, peer, sizeof(peer),
-	    &oc, errbuf);
-	if (fd == -1) {
-		tnc_event("connect failed: %s", outcome_name(oc));
-		errx(tnc_exit_for(oc), "%s", errbuf);
+	if (cfg->unix_path != NULL) {
+		snprintf(peer, sizeof(peer), "unix:%s", cfg->unix_path);
+		fd = sock_connect_unix(cfg->unix_path, true, errbuf);
+		oc = OUTCOME_ERROR;
+		if (fd == -1 && errno == ECONNREFUSED)
+			oc = OUTCOME_REFUSED;
+	} else {
+		fd = sock_connect_peer(cfg->host, cfg->port, &o, peer,
+		    sizeof(peer), &oc, errbuf);
 	}
+	if (fd == -1) {
+		if (stop_requested() != 0) {
+			tnc_event("signal %d: stopped while connecting",
+			    stop_requested());
+			return STOP_EXIT(stop_requested());
+		}
+		errx(exit_for_outcome(oc), "%s", errbuf);
+	}
+	if ((sigfd = stop_fd_open(false, errbuf)) == -1)
+		errx(EXIT_FAIL, "%s", errbuf);
 	tnc_apply_sockopts(cfg, fd, peer);
 	tnc_event("connected to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));
-	return stream_session(cfg, fd, peer);
+	return stream_session(cfg, fd, peer, sigfd);
+}
+
+/*
+ * Wait until lfd has a connection or a stop signal came (the signals are
+ * blocked: only sigfd sees them). Returns the signal, or 0.
+ */
+static int
+wait_accept(int lfd, int sigfd)
+{
+	struct pollfd p[2] = { { lfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	int sig;
+
+	for (;;) {
+		if (poll(p, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(EXIT_FAIL, "poll");
+		}
+		if (p[1].revents != 0 && (sig = stop_fd_read(sigfd)) != 0)
+			return sig;
+		if (p[0].revents != 0)
+			return 0;
+	}
+}
+
+/* No more connections: close the listener; -U: remove its path too. */
+static void
+listen_done(const struct tnc_config *cfg, int lfd)
+{
+	close(lfd);
+	if (cfg->unix_path != NULL && unlink(cfg->unix_path) == -1)
+		warn("remove %s", cfg->unix_path);
 }
 
 int
@@ -238,28 +331,42 @@ tnc_stream_listen(const struct tnc_config *cfg)
 	struct sock_opts o = { .family = cfg->family, .type = SOCK_STREAM };
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc;
-	int lfd, fd, r;
+	int lfd, fd, r, sig, sigfd;
 
-	lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
+	if ((sigfd = stop_fd_open(false, errbuf)) == -1)
+		errx(EXIT_FAIL, "%s", errbuf);
+	if (cfg->unix_path != NULL)
+		lfd = sock_listen_unix(cfg->unix_path, 0, errbuf);
+	else
+		lfd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (lfd == -1)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
 	tnc_event("listening on %s", sock_local_str(lfd, local,
 	    sizeof(local)));
 	for (;;) {
+		if ((sig = wait_accept(lfd, sigfd)) != 0) {
+			listen_done(cfg, lfd);
+			tnc_event("signal %d: stopped listening", sig);
+			return STOP_EXIT(sig);
+		}
 		fd = sock_accept_peer(lfd, 0, peer, sizeof(peer), &oc,
 		    errbuf);
 		if (fd == -1) {
-			if (!cfg->keep)
-				errx(tnc_exit_for(oc), "%s", errbuf);
+			if (!cfg->keep) {
+				listen_done(cfg, lfd);
+				errx(exit_for_outcome(oc), "%s", errbuf);
+			}
 			warnx("%s", errbuf);
 			continue;
 		}
 		if (!cfg->keep)
-			close(lfd);
+			listen_done(cfg, lfd);
 		tnc_apply_sockopts(cfg, fd, peer);
 		tnc_event("connection from %s on %s", peer,
 		    sock_local_str(fd, local, sizeof(local)));
-		r = stream_session(cfg, fd, peer);
+		r = stream_session(cfg, fd, peer, sigfd);
+		if (stop_requested() != 0)
+			return r;
 		if (!cfg->keep)
 			return r;
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* tnc's configuration, exit codes, event lines and modes between its files. */
+/* tnc's configuration, event lines and modes between its files. */
 #ifndef TNC_TNC_H
 #define TNC_TNC_H
 
@@ -9,18 +9,9 @@
 
 #include "addr.h"
 #include "close.h"
+#include "exitcode.h"
 #include "outcome.h"
 #include "sock.h"
-
-/* Exit status, as documented in tnc(1). */
-enum {
-	TNC_EXIT_OK = 0,
-	TNC_EXIT_FAIL = 1,	/* run-time failure */
-	TNC_EXIT_USAGE = 2,
-	TNC_EXIT_REFUSED = 3,	/* connect refused (TCP RST or ICMP) */
-	TNC_EXIT_RESET = 4,	/* the peer reset the connection */
-	TNC_EXIT_DEADLINE = 5	/* -w or -q deadline hit; we aborted */
-};
 
 enum tnc_io { TNC_IO_EPOLL, TNC_IO_THREADS };
 
@@ -38,6 +29,13 @@ struct tnc_config {
 	const char *src_port;	/* -p */
 	const char *host;	/* HOST argument (NULL: any, with -l) */
 	const char *port;	/* PORT argument */
+	const char *unix_path;	/* -U: PATH argument */
+	const char *exec_prog;	/* -e PROG */
+	const char *exec_cmd;	/* -c CMD, run by /bin/sh -c */
+	bool scan;		/* -z */
+	bool crlf;		/* -C */
+	struct tnc_port_range { unsigned lo, hi; } *ranges; /* -z ports */
+	size_t nranges;
 
 	bool nodelay;		/* --nodelay */
 	int sndbuf, rcvbuf;	/* --sndbuf, --rcvbuf, 0 = default */
@@ -67,14 +65,16 @@ void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
     const char *who);
 
-/* The exit status an outcome maps to (reset -> 4, refused -> 3, ...). */
-int tnc_exit_for(enum outcome o);
-
 /* Modes, each returning the exit status. */
 int tnc_stream_client(const struct tnc_config *cfg);
 int tnc_stream_listen(const struct tnc_config *cfg);
 int tnc_udp_client(const struct tnc_config *cfg);
 int tnc_udp_listen(const struct tnc_config *cfg);
 int tnc_relay(const struct tnc_config *cfg);
+int tnc_scan(const struct tnc_config *cfg);
+
+/* exec.c: -e/-c on a connected stream socket fd; the exit status. */
+int tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
+    int sigfd);
 
 #endif

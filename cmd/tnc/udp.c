@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "sock.h"
+#include "stop.h"
 #include "tnc.h"
 
 #define DGRAM_MAX 65507		/* the largest UDP payload over IPv4 */
@@ -49,7 +50,7 @@ to_stdout(const void *buf, size_t len)
 				continue;
 			if (errno == EPIPE)
 				return false;
-			err(TNC_EXIT_FAIL, "write to stdout");
+			err(EXIT_FAIL, "write to stdout");
 		}
 		p += n;
 		len -= n;
@@ -87,9 +88,19 @@ udp_session(const struct tnc_config *cfg, int fd, const char *peer,
 		r = poll(p, nfds, first < 0 ? -1 :
 		    first <= now ? 0 : (int)(first - now));
 		if (r < 0) {
+			if (errno == EINTR && stop_requested() != 0) {
+				tnc_event("signal %d: stopping after %llu "
+				    "bytes sent, %llu received",
+				    stop_requested(),
+				    (unsigned long long)c->sent,
+				    (unsigned long long)c->rcvd);
+				close(fd);
+				udp_stats(cfg, peer, c);
+				return STOP_EXIT(stop_requested());
+			}
 			if (errno == EINTR)
 				continue;
-			err(TNC_EXIT_FAIL, "poll");
+			err(EXIT_FAIL, "poll");
 		}
 		if (r == 0) {
 			tnc_event("%s deadline: done after %llu bytes sent, "
@@ -112,7 +123,7 @@ udp_session(const struct tnc_config *cfg, int fd, const char *peer,
 				    (unsigned long long)c->sent);
 				close(fd);
 				udp_stats(cfg, peer, c);
-				return tnc_exit_for(o);
+				return exit_for_outcome(o);
 			}
 			if (n >= 0) {
 				c->rcvd += n;
@@ -145,7 +156,7 @@ udp_session(const struct tnc_config *cfg, int fd, const char *peer,
 					    outcome_name(o), errno_name(errno));
 					close(fd);
 					udp_stats(cfg, peer, c);
-					return tnc_exit_for(o);
+					return exit_for_outcome(o);
 				}
 				c->sent += n;
 				c->dgrams_sent++;
@@ -156,7 +167,7 @@ udp_session(const struct tnc_config *cfg, int fd, const char *peer,
 	}
 	close(fd);
 	udp_stats(cfg, peer, c);
-	return TNC_EXIT_OK;
+	return EXIT_OK;
 }
 
 int
@@ -175,7 +186,7 @@ tnc_udp_client(const struct tnc_config *cfg)
 
 	fd = sock_connect(cfg->host, cfg->port, &o, &oc, errbuf);
 	if (fd == -1)
-		errx(tnc_exit_for(oc), "%s", errbuf);
+		errx(exit_for_outcome(oc), "%s", errbuf);
 	sock_peer_str(fd, peer, sizeof(peer));
 	tnc_event("UDP to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));
@@ -195,9 +206,9 @@ tnc_udp_listen(const struct tnc_config *cfg)
 
 	fd = sock_listen(cfg->host, cfg->port, &o, errbuf);
 	if (fd == -1)
-		errx(TNC_EXIT_FAIL, "%s", errbuf);
+		errx(EXIT_FAIL, "%s", errbuf);
 	if (sock_set_nonblock(fd, false) == -1)
-		err(TNC_EXIT_FAIL, "O_NONBLOCK");
+		err(EXIT_FAIL, "O_NONBLOCK");
 	tnc_event("listening on %s (UDP)", sock_local_str(fd, local,
 	    sizeof(local)));
 	/* The first datagram names the peer; the rest of the session is
@@ -206,11 +217,15 @@ tnc_udp_listen(const struct tnc_config *cfg)
 		fromlen = sizeof(from);
 		n = recvfrom(fd, dgram, sizeof(dgram), 0,
 		    (struct sockaddr *)&from, &fromlen);
-	} while (n < 0 && errno == EINTR);
+	} while (n < 0 && errno == EINTR && stop_requested() == 0);
+	if (n < 0 && stop_requested() != 0) {
+		tnc_event("signal %d: stopped listening", stop_requested());
+		return STOP_EXIT(stop_requested());
+	}
 	if (n < 0)
-		err(TNC_EXIT_FAIL, "recvfrom");
+		err(EXIT_FAIL, "recvfrom");
 	if (connect(fd, (struct sockaddr *)&from, fromlen) == -1)
-		err(TNC_EXIT_FAIL, "connect to %s", addr_format(
+		err(EXIT_FAIL, "connect to %s", addr_format(
 		    (struct sockaddr *)&from, peer, sizeof(peer)));
 	addr_format((struct sockaddr *)&from, peer, sizeof(peer));
 	tnc_event("datagram from %s", peer);
@@ -219,7 +234,7 @@ tnc_udp_listen(const struct tnc_config *cfg)
 	if (!to_stdout(dgram, n)) {
 		close(fd);
 		udp_stats(cfg, peer, &c);
-		return TNC_EXIT_OK;
+		return EXIT_OK;
 	}
 	return udp_session(cfg, fd, peer, &c);
 }

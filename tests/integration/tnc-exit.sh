@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Every exit status of tnc(1) with its stderr line: 0 after a graceful
 # exchange, 1 for run-time errors, 2 for usage, 3 refused, 4 the peer's
-# reset (with byte counts), 5 for the -q and -w deadlines (connect and
-# idle). And stdout closed early (tnc | head) is a clean exit 0, never a
-# SIGPIPE death.
+# reset (with byte counts), 5 for the -w deadlines (connect and idle),
+# 0 for -q as Debian nc's, 128+signo. And stdout closed early (tnc |
+# head) is a clean exit 0, never a SIGPIPE death.
 . "$SRC/tests/peers/tnc-lib.bash"
 
 A='127\.0\.0\.1'
@@ -43,8 +43,7 @@ printf x | timeout 10 "$TNC" -v 127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
 expect "refused: exit" $? 3
 expect "refused: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
     "tnc: connect to 127.0.0.1 port $PORT: Connection refused"
-expect_match "refused: -v event" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9]+\.[0-9]{6}\] connect failed: refused'
+expect "refused: said once" "$(grep -c -i 'refused' "$T/c.err")" 1
 kill "$LAST_PID"
 
 # 4: the peer reads the request to its EOF, replies, then resets. The
@@ -79,15 +78,54 @@ expect "listener sees reset: stdout" "$(cat "$T/srv.out")" abc
 expect_match "listener sees reset: stderr" "$(cat "$T/srv.err")" \
     "tnc: $A:[0-9]+: receive: reset \(ECONNRESET\) after 3 bytes received, 0 bytes sent"
 
-# 5: -q: our FIN went out but the peer never closes: abort after -q.
+# -q as Debian's nc: our FIN went out but the peer never closes: quit
+# (RST) after -q, exit 0 as nc; -q 0 quits right after stdin's EOF.
 start_listening hold - $PEER hold
 hold=$LAST_PID
-printf hello | timeout 10 "$TNC" -q 0.3 127.0.0.1 "$PORT" >"$T/c.out" \
+printf hello | timeout 10 "$TNC" -v -q 0.3 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "-q: exit" $? 0
+expect "-q: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" ""
+expect_match "-q: -v" "$(cat "$T/c.err")" \
+    'tnc: \[ *[0-9.]+\] -q deadline \(0\.300 s\) -> RST sent after 0 bytes received, 5 bytes sent'
+printf hello | timeout 10 "$TNC" -q 0 127.0.0.1 "$PORT" >"$T/c.out" \
     2>"$T/c.err"
-expect "-q: exit" $? 5
-expect "-q: stderr" "$(cat "$T/c.err")" \
-    "tnc: 127.0.0.1:$PORT: timeout -q after 0.300 s: connection aborted (RST) after 0 bytes received, 5 bytes sent"
+expect "-q 0: exit" $? 0
 kill "$hold"
+
+# -q 0 after the peer's reset (it sends a reply, then an RST, before our
+# stdin ends): the reply and the report as always, but exit 0, as
+# nc.openbsd -q 0 (run against the same peer).
+rst_peer() {
+	start_listening rst - python3 -c 'import socket, struct, time
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen()
+print("listening on 127.0.0.1:%d" % ls.getsockname()[1], flush=True,
+    file=__import__("sys").stderr)
+ls.settimeout(20)
+c, _ = ls.accept()
+c.sendall(b"partial")
+time.sleep(0.2)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()'
+}
+for prog in "$TNC" nc.openbsd; do
+	name=$(basename "$prog")
+	rst_peer
+	rst=$LAST_PID
+	start q0 "$T/hold" "$prog" -q 0 127.0.0.1 "$PORT"
+	q0=$LAST_PID
+	wait_for 5 grep -q partial "$T/q0.out" || fail "$name: no reply"
+	# The peer exits right after its RST went out.
+	wait_rc "$rst" 10
+	printf x >&3
+	exec 3>&-
+	wait_rc "$q0" 10
+	expect "$name -q 0 after reset: exit" "$RC" 0
+	expect "$name -q 0 after reset: stdout" "$(cat "$T/q0.out")" partial
+	exec 3<>"$T/hold"
+done
 
 # 5: -w idle: stdin stays open (a FIFO we hold) and nothing moves.
 start_listening hold - $PEER hold
@@ -105,6 +143,11 @@ timeout 10 "$TNC" -w 0.5 127.0.0.1 "$PORT" </dev/null >"$T/c.out" \
     2>"$T/c.err"
 expect "-w connect: exit" $? 5
 expect "-w connect: stderr" "$(cat "$T/c.err")" \
+    "tnc: connect to 127.0.0.1 port $PORT: Connection timed out"
+timeout 10 "$TNC" -v -w 0.5 127.0.0.1 "$PORT" </dev/null >"$T/c.out" \
+    2>"$T/c.err"
+expect "-v -w connect: exit" $? 5
+expect "-v -w connect: said once" "$(cat "$T/c.err")" \
     "tnc: connect to 127.0.0.1 port $PORT: Connection timed out"
 kill "$LAST_PID"
 
@@ -156,6 +199,31 @@ expect "stdout closed: no other stderr" \
 wait_rc "$LAST_PID"
 expect_match "stdout closed: sender saw" "$(cat "$T/flood.out")" \
     '\{"end": "(reset|broken-pipe)"\}'
+
+# A signal stops tnc with 128 + its number, after the -v line and
+# --stats say how far it got: a client (SIGINT, 130), a listener still
+# waiting for its connection (SIGTERM, 143), a -k listener (SIGINT).
+start_listening hold - $PEER hold
+hold=$LAST_PID
+start cli "$T/hold" "$TNC" -v --stats 127.0.0.1 "$PORT"
+cli=$LAST_PID
+wait_line "$T/cli.err" 'connected to'
+kill -INT "$cli"
+wait_rc "$cli"
+expect "SIGINT client: exit" "$RC" 130
+expect_match "SIGINT client: -v" "$(cat "$T/cli.err")" \
+    'tnc: \[ *[0-9.]+\] signal 2: stopping -> RST sent after 0 bytes sent, 0 bytes received'
+expect "SIGINT client: --stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
+    "tnc: 127.0.0.1:$PORT: sent 0 bytes, received 0 bytes"
+kill "$hold"
+start_listening srv - "$TNC" -l -v 127.0.0.1 0
+kill -TERM "$LAST_PID"
+wait_rc "$LAST_PID"
+expect "SIGTERM listener: exit" "$RC" 143
+start_listening srv - "$TNC" -l -k -v 127.0.0.1 0
+kill -INT "$LAST_PID"
+wait_rc "$LAST_PID"
+expect "SIGINT -k listener: exit" "$RC" 130
 exec 3>&-
 
 finish

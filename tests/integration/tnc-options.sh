@@ -67,21 +67,56 @@ expect "--stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
 wait_rc "$srv"
 expect "options: listener exit" "$RC" 0
 
-# -k: one connection after another; stdin goes to the first, the second
-# gets our FIN at once.
+# -vv names only the buffer sizes asked for; the other is "default".
+start_listening srv - "$TNC" -l 127.0.0.1 0 -v
+printf x | timeout 10 "$TNC" -vv --sndbuf 64k 127.0.0.1 "$PORT" \
+    >"$T/c.out" 2>"$T/c.err"
+expect "-vv one buffer: exit" $? 0
+expect_match "-vv one buffer" "$(cat "$T/c.err")" \
+    "tnc: \[ *[0-9.]+\] 127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf [0-9]+ \(default\)"
+wait_rc "$LAST_PID"
+
+# -k: three connections one after another; stdin goes to the first, the
+# others get our FIN at once. -n and -N are accepted (numeric address;
+# the shutdown on stdin EOF is what tnc always does).
 printf 'first' >"$T/first"
-start_listening srv "$T/first" "$TNC" -l -k -v 127.0.0.1 0
+start_listening srv "$T/first" "$TNC" -l -k -n -N -v 127.0.0.1 0
 srv=$LAST_PID
-printf a | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c1.out" 2>/dev/null
-expect "-k: first exit" $? 0
+i=0
+for c in a b c; do
+	i=$((i + 1))
+	printf "$c" | timeout 10 "$TNC" -n -N 127.0.0.1 "$PORT" \
+	    >"$T/c$i.out" 2>/dev/null
+	expect "-k: client $i exit" $? 0
+	wait_for 5 has_matches "$T/srv.err" "$i" 'closed: '
+done
 expect "-k: first got" "$(cat "$T/c1.out")" first
-printf b | timeout 10 "$TNC" 127.0.0.1 "$PORT" >"$T/c2.out" 2>/dev/null
-expect "-k: second exit" $? 0
 expect "-k: second got" "$(cat "$T/c2.out")" ""
-wait_line "$T/srv.err" 'closed: 0 bytes sent, 1 bytes received'
-expect "-k: listener got" "$(cat "$T/srv.out")" ab
-expect "-k: connections" "$(grep -c 'connection from' "$T/srv.err")" 2
+expect "-k: third got" "$(cat "$T/c3.out")" ""
+expect "-k: listener got" "$(cat "$T/srv.out")" abc
+expect "-k: connections" "$(grep -c 'connection from' "$T/srv.err")" 3
+expect "-k: closes" "$(grep -c 'closed: ' "$T/srv.err")" 3
 kill "$srv"
+
+# -C: each LF from stdin goes out as CR LF (one line split over reads,
+# an LF first and last, a CR LF left as it is), as nc.openbsd -C does.
+for prog in "$TNC" nc.openbsd; do
+	start_listening peer - $PEER collect
+	{ printf '\nGET / HTTP/1.0\nHost: x'; sleep 0.1
+	    printf '\r\n\n'; } |
+	    timeout 10 "$prog" -C 127.0.0.1 "$PORT" >/dev/null 2>&1
+	wait_rc "$LAST_PID"
+	expect "$(basename "$prog") -C: peer saw" "$(cat "$T/peer.out")" \
+	    '{"data": "\r\nGET / HTTP/1.0\r\nHost: x\r\n\r\n", "end": "eof"}'
+done
+
+# tnc remembers a CR across reads (nc looks within one read only).
+start_listening peer - $PEER collect
+{ printf 'a\r'; sleep 0.1; printf '\nb\n'; } |
+    timeout 10 "$TNC" -C 127.0.0.1 "$PORT" >/dev/null 2>&1
+wait_rc "$LAST_PID"
+expect "-C: CR, then LF in the next read" "$(cat "$T/peer.out")" \
+    '{"data": "a\r\nb\r\n", "end": "eof"}'
 
 # --close plain: a bare close() after the request; nothing unread, so
 # the peer sees a FIN (eof), not a reset.

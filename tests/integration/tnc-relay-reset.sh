@@ -106,7 +106,7 @@ expect "-k: second client (upstream gone) exit" $? 4
 wait_line "$T/relay.err" '#2 closed'
 kill -TERM "$relay"
 wait_rc "$relay"
-expect "-k: relay exit after SIGTERM" "$RC" 0
+expect "-k: relay exit after SIGTERM" "$RC" 143
 expect "-k: summary" "$(grep -v '^tnc: \[' "$T/relay.err")" \
     "tnc: relay: 2 connections, 5 bytes client->upstream, 7 bytes upstream->client; resets: 0 by clients, 1 by upstream; 1 refused, 0 deadlines, 0 other errors"
 

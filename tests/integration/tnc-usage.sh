@@ -5,7 +5,7 @@
 # and no work done (nothing listens, nothing connects).
 . "$SRC/tests/peers/tnc-lib.bash"
 
-SYNOPSIS='usage: tnc [-46uv] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
+SYNOPSIS='usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] [-q secs] [-s srcaddr] [-w secs] [options] host port'
 
 # bad LINE-REGEX ARGS...: exit 2, first stderr line, empty stdout.
 bad() {
@@ -22,12 +22,26 @@ bad() {
 # synopsis ARGS...: exit 2 with the full synopsis as the first line.
 synopsis() {
 	bad "$SYNOPSIS" "$@"
-	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 5
+	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 8
 }
 
+# -h and --help: asked for, so the synopsis and options go to stdout and
+# tnc exits 0.
+for h in -h --help; do
+	out=$(timeout 5 "$TNC" "$h" 2>"$T/err" </dev/null)
+	expect "tnc $h: exit" $? 0
+	expect "tnc $h: first line" "$(printf '%s\n' "$out" | head -n1)" \
+	    "$SYNOPSIS"
+	expect_match "tnc $h: options" "$out" '  -l  +listen on .*'
+	expect "tnc $h: stderr" "$(cat "$T/err")" ""
+done
+out=$(timeout 5 "$TNC" --version 2>"$T/err" </dev/null)
+expect "tnc --version: exit" $? 0
+expect_match "tnc --version: stdout" "$out" 'tnc teardown [0-9]+\.[0-9]+\.[0-9]+.*'
+expect "tnc --version: lines" "$(printf '%s\n' "$out" | wc -l)" 1
+expect "tnc --version: stderr" "$(cat "$T/err")" ""
+
 synopsis
-synopsis -h
-synopsis --help
 synopsis host
 synopsis host 1 extra
 synopsis -l
@@ -76,5 +90,13 @@ bad "tnc: port: port 0 is only for listening" host 0
 bad "tnc: port: empty" host ''
 bad "tnc: host: empty" '' 1
 bad "tnc: -p: too large: 65536" -p 65536 host 1
+bad "tnc: -C: for standard input only, not with -u, -z, -e, -c or --relay" \
+    -C -e /bin/cat 127.0.0.1 1
+bad "tnc: -n: host is not a numeric address: localhost" -n localhost 1
+bad "tnc: -n: port is not a number: http" -n 127.0.0.1 http
+bad "tnc: -n: -s is not a numeric address: localhost" \
+    -n -s localhost 127.0.0.1 1
+bad "tnc: -n: --relay host is not a numeric address: localhost" \
+    -n -l --relay localhost:1 5
 
 finish

@@ -687,6 +687,48 @@ test_connect_peer_after_reset(void **state)
 	close_fds(c, lfd, -1);
 }
 
+/* Unix-domain: listen, connect, bytes both ways, half-close, errors. */
+static void
+test_unix_stream(void **state)
+{
+	char dir[] = "/tmp/t_sock.XXXXXX", path[64], errbuf[256], buf[8];
+	char longpath[200];
+	int lfd, cfd, sfd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	assert_int_equal(sock_connect_unix(path, false, errbuf), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(errbuf, "connect to unix:"));
+	lfd = sock_listen_unix(path, 0, errbuf);
+	assert_true(lfd >= 0);
+	assert_int_equal(sock_listen_unix(path, 0, errbuf), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	cfd = sock_connect_unix(path, true, errbuf);
+	assert_true(cfd >= 0);
+	assert_true(fcntl(cfd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(cfd, F_GETFD) & FD_CLOEXEC);
+	sfd = sock_accept(lfd, 1000, NULL, errbuf);
+	assert_true(sfd >= 0);
+	assert_int_equal(send(cfd, "abc", 3, 0), 3);
+	assert_int_equal(shutdown(cfd, SHUT_WR), 0);
+	assert_int_equal(recv(sfd, buf, sizeof(buf), MSG_WAITALL), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(send(sfd, "de", 2, 0), 2);
+	close(sfd);
+	assert_int_equal(sock_wait(cfd, POLLIN, sock_deadline(1000)), 1);
+	assert_int_equal(recv(cfd, buf, sizeof(buf), 0), 2);
+	close(cfd);
+	close(lfd);
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(sock_listen_unix(longpath, 0, errbuf), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -712,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_accept_peer_after_reset),
 		cmocka_unit_test(test_connect_peer_after_reset),
 		cmocka_unit_test(test_signal_interrupts_waits),
+		cmocka_unit_test(test_unix_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
