@@ -14,22 +14,39 @@ open_set() {
 	    "$1" | sort -n | tr '\n' ' '
 }
 
-# Six ports from a free one; listeners on the second and the fourth.
-base=$(free_port)
-[ "$base" -lt 65530 ] || base=40000
+# Six ports below the ephemeral range (no port-0 bind of a parallel test
+# lands there), all six free when picked; listeners on the second and the
+# fourth. The holder prints "listening on 127.0.0.1:BASE".
+start holder - python3 -c 'import random, socket, sys, time
+for attempt in range(200):
+    base = random.randrange(20000, 32000)
+    socks, ok = [], True
+    for p in range(base, base + 6):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+            s.close()
+            break
+        socks.append(s)
+    if ok:
+        break
+    for s in socks:
+        s.close()
+else:
+    sys.exit("no six free ports in a row")
+for i, s in enumerate(socks):
+    if i in (1, 3):
+        s.listen(16)
+    else:
+        s.close()
+print("listening on 127.0.0.1:%d" % base, file=sys.stderr, flush=True)
+time.sleep(60)'
+port_of "$T/holder.err" || fail "holder did not start: $(cat "$T/holder.err")"
+base=$PORT
 lo=$base
 hi=$((base + 5))
-start holder - python3 -c 'import socket, sys, time
-ls = []
-for p in sys.argv[1:]:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", int(p)))
-    s.listen(16)
-    ls.append(s)
-print("listening on 127.0.0.1:%s" % sys.argv[1], file=sys.stderr, flush=True)
-time.sleep(60)' $((base + 1)) $((base + 3))
-port_of "$T/holder.err" || fail "holder did not start: $(cat "$T/holder.err")"
 
 timeout 20 "$TNC" -z -v 127.0.0.1 "$lo-$hi" </dev/null >"$T/z.out" \
     2>"$T/z.err"
