@@ -575,53 +575,45 @@ unix_addr(const char *path, struct sockaddr_un *sun)
 	return 0;
 }
 
+/*
+ * A Unix-domain stream socket for path, connected (listen false) or
+ * bound and listening; -1 with errbuf "VERB unix:PATH: why" and errno.
+ */
+static int
+unix_socket(const char *path, bool listen_on, int backlog, bool nonblock,
+    char *errbuf)
+{
+	struct sockaddr_un sun;
+	int fd = -1, saved;
+	bool ok;
+
+	ok = unix_addr(path, &sun) == 0 &&
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1;
+	if (ok && listen_on)
+		ok = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+		    listen(fd, backlog > 0 ? backlog : SOMAXCONN) == 0;
+	else if (ok)
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+		    (!nonblock || sock_set_nonblock(fd, true) == 0);
+	if (ok)
+		return fd;
+	saved = errno;
+	errbuf_set(errbuf, "%s unix:%s: %s", listen_on ? "listen on" :
+	    "connect to", path, strerror(saved));
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 sock_connect_unix(const char *path, bool nonblock, char *errbuf)
 {
-	struct sockaddr_un sun;
-	int fd, saved;
-
-	if (unix_addr(path, &sun) == -1) {
-		errbuf_set(errbuf, "connect to unix:%s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
-	    sizeof(sun)) == -1 || (nonblock &&
-	    sock_set_nonblock(fd, true) == -1)) {
-		saved = errno;
-		errbuf_set(errbuf, "connect to unix:%s: %s", path,
-		    strerror(saved));
-		if (fd != -1)
-			close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return unix_socket(path, false, 0, nonblock, errbuf);
 }
 
 int
 sock_listen_unix(const char *path, int backlog, char *errbuf)
 {
-	struct sockaddr_un sun;
-	int fd, saved;
-
-	if (unix_addr(path, &sun) == -1) {
-		errbuf_set(errbuf, "listen on unix:%s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    listen(fd, backlog > 0 ? backlog : SOMAXCONN) == -1) {
-		saved = errno;
-		errbuf_set(errbuf, "listen on unix:%s: %s", path,
-		    strerror(saved));
-		if (fd != -1)
-			close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return unix_socket(path, true, backlog, false, errbuf);
 }
