@@ -11,7 +11,7 @@
 # clean EOF (which side sees which depends on timing).
 peer_gone_exit() {
 	if printf '%s\n' "$1" |
-	    grep -Eq '\((reset|broken-pipe)\)|: (reset|broken-pipe) '; then
+	    grep -Eq '\((reset|broken-pipe)\)|: (reset|broken-pipe)( |$)'; then
 		echo 4
 	else
 		echo 1
