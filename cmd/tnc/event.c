@@ -89,3 +89,17 @@ tnc_apply_sockopts(const struct tnc_config *cfg, int fd, const char *who)
 	    sockopt_user_timeout(fd, cfg->user_timeout, errbuf) == -1)
 		warnx("%s: %s", who, errbuf);
 }
+
+struct sock_opts
+tnc_connect_opts(const struct tnc_config *cfg)
+{
+	struct sock_opts o = {
+		.family = cfg->family,
+		.type = SOCK_STREAM,
+		.src_host = cfg->src_host,
+		.src_port = cfg->src_port,
+		.timeout_ms = (int)cfg->wait_ms,
+	};
+
+	return o;
+}

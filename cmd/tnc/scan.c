@@ -24,13 +24,7 @@ service_name(unsigned port)
 int
 tnc_scan(const struct tnc_config *cfg)
 {
-	struct sock_opts o = {
-		.family = cfg->family,
-		.type = SOCK_STREAM,
-		.src_host = cfg->src_host,
-		.src_port = cfg->src_port,
-		.timeout_ms = (int)cfg->wait_ms,
-	};
+	struct sock_opts o = tnc_connect_opts(cfg);
 	char errbuf[ERRBUF_LEN], port[8];
 	enum outcome oc;
 	bool any = false;

@@ -255,18 +255,12 @@ stream_session(const struct tnc_config *cfg, int fd, const char *peer,
 int
 tnc_stream_client(const struct tnc_config *cfg)
 {
-	struct sock_opts o = {
-		.family = cfg->family,
-		.type = SOCK_STREAM,
-		.src_host = cfg->src_host,
-		.src_port = cfg->src_port,
-		.timeout_ms = (int)cfg->wait_ms,
-		.nonblock = true,
-	};
+	struct sock_opts o = tnc_connect_opts(cfg);
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc = OUTCOME_ERROR;
 	int fd, sigfd;
 
+	o.nonblock = true;
 	if (cfg->unix_path != NULL) {
 		snprintf(peer, sizeof(peer), "unix:%s", cfg->unix_path);
 		fd = sock_connect_unix(cfg->unix_path, true, errbuf);

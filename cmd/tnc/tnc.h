@@ -66,6 +66,9 @@ void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
     const char *who);
 
 /* Modes, each returning the exit status. */
+/* Connect options from the command line: -4/-6, -s, -p, -w. */
+struct sock_opts tnc_connect_opts(const struct tnc_config *cfg);
+
 int tnc_stream_client(const struct tnc_config *cfg);
 int tnc_stream_listen(const struct tnc_config *cfg);
 int tnc_udp_client(const struct tnc_config *cfg);
