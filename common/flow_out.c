@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "flow_out.h"
+#include "term.h"
 #include "pktdecode.h"
 
 /* ------------------------------------------------------------------ */
@@ -744,6 +745,76 @@ flow_result_line(const struct flow_result *r, char *buf, size_t len)
 	/* drop trailing blanks */
 	while (b.need > 0 && b.need < len && buf[b.need - 1] == ' ')
 		buf[--b.need] = '\0';
+	return (int)b.need;
+}
+
+/*
+ * The narrow layout's lines, before breaking to the width: who and how it
+ * ended; when, how long, how much and the history; the notes.
+ */
+#define NARROW_INDENT	5
+
+/* Append text broken to width after the line at column col. */
+static void
+sb_wrap(struct sbuf *b, const char *text, int col, int width)
+{
+	size_t room = b->need < b->len ? b->len - b->need : 0;
+
+	b->need += (size_t)term_wrap(room ? b->buf + b->need : NULL, room,
+	    text, col, NARROW_INDENT, width);
+}
+
+int
+flow_line_header_narrow(int columns, char *buf, size_t len)
+{
+	struct sbuf b = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	sb_wrap(&b, "  ID ORIG                  RESP                  TEARDOWN"
+	    "  BY   STATE", 0, columns);
+	sb_printf(&b, "\n");
+	sb_wrap(&b, "     START (UTC)        DURATION  ORIG_B  RESP_B HISTORY",
+	    0, columns);
+	return (int)b.need;
+}
+
+int
+flow_result_line_narrow(const struct flow_result *r, int columns,
+    char *buf, size_t len)
+{
+	struct sbuf b = { buf, len, 0 };
+	struct sbuf nb = { NULL, 0, 0 };
+	char oe[64], re[64], ts[48], line[256], *notes;
+	int64_t d = r->last_ts_us - r->ts_us;
+
+	if (len)
+		buf[0] = '\0';
+	endpoint_str(r->family, r->orig_addr, r->orig_port, oe, sizeof(oe));
+	endpoint_str(r->family, r->resp_addr, r->resp_port, re, sizeof(re));
+	iso_time(r->ts_us, ts, sizeof(ts));
+	snprintf(line, sizeof(line), "%4" PRIu64 " %-21s %-21s %-9s %-4s %s",
+	    r->id, oe, re, flow_class_name(r->teardown),
+	    r->closed_by == FLOW_SIDE_NONE ? "-" :
+	    flow_side_name(r->closed_by), flow_state_name(r->conn_state));
+	sb_wrap(&b, line, 0, columns);
+	sb_printf(&b, "\n");
+	snprintf(line, sizeof(line), "%*s%.15s %4" PRId64 ".%06" PRId64
+	    " %7" PRIu64 " %7" PRIu64 " %s", NARROW_INDENT, "", ts + 11,
+	    d / 1000000, d % 1000000, r->orig.bytes, r->resp.bytes,
+	    r->history[0] ? r->history : "-");
+	sb_wrap(&b, line, 0, columns);
+	notes_text(r, &nb);
+	if (nb.need == 0)
+		return (int)b.need;
+	notes = malloc(nb.need + 1);
+	if (notes == NULL)
+		return -1;
+	nb = (struct sbuf){ notes, nb.need + 1, 0 };
+	notes_text(r, &nb);
+	sb_printf(&b, "\n%*s", NARROW_INDENT, "");
+	sb_wrap(&b, notes, NARROW_INDENT, columns);
+	free(notes);
 	return (int)b.need;
 }
 

@@ -38,6 +38,18 @@ int flow_result_line(const struct flow_result *r, char *buf, size_t len);
 const char *flow_line_header(void);
 
 /*
+ * The same facts in the narrow layout for a screen of columns (< 120,
+ * term_narrow()): the connection and how it ended; then its start,
+ * duration, bytes and history; then the notes, each line broken at
+ * blanks to fit, so no field is cut. Several lines, no final newline;
+ * snprintf-style, or -1 on ENOMEM. flow_line_header_narrow() gives the
+ * matching header lines, broken the same way.
+ */
+int flow_result_line_narrow(const struct flow_result *r, int columns,
+    char *buf, size_t len);
+int flow_line_header_narrow(int columns, char *buf, size_t len);
+
+/*
  * The notes of r as short sentences, "; "-separated ("resp never
  * acknowledged 120 bytes from orig (unacknowledged, not lost)"),
  * snprintf-style. Empty when r has no notes.

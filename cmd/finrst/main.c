@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "clock.h"
@@ -23,6 +24,7 @@
 #include "pktdecode.h"
 #include "pipeline.h"
 #include "stop.h"
+#include "term.h"
 #include "timeline.h"
 #include "version.h"
 
@@ -52,11 +54,69 @@ struct run {
 	const struct config *cfg;
 	struct pipeline *pl;
 	bool header_done;
+	int columns;		/* narrow table for this width, else 0 */
+	char said[512];		/* say(): the summary line being built */
 	bool out_failed;
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
+
+/*
+ * The summary's prose on stdout: as is on a wide screen; on a narrow one
+ * each line is held until its newline and then broken at blanks.
+ */
+static void
+say(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+	char *nl;
+
+	va_start(ap, fmt);
+	if (!run->columns) {
+		vprintf(fmt, ap);
+		va_end(ap);
+		return;
+	}
+	vsnprintf(run->said + strlen(run->said), sizeof(run->said) -
+	    strlen(run->said), fmt, ap);
+	va_end(ap);
+	while ((nl = strchr(run->said, '\n')) != NULL) {
+		char out[sizeof(run->said) + 64];
+
+		*nl = '\0';
+		term_wrap(out, sizeof(out), run->said, 0, 2, run->columns);
+		printf("%s\n", out);
+		memmove(run->said, nl + 1, strlen(nl + 1) + 1);
+	}
+}
+
+/* r's table line(s), wide or narrow for columns, on stdout. */
+static void
+table_line(const struct flow_result *r, int columns)
+{
+	char line[1024], *big;
+	int n = columns ? flow_result_line_narrow(r, columns, line,
+	    sizeof(line)) : flow_result_line(r, line, sizeof(line));
+
+	if (n < 0)
+		errx(1, "out of memory");
+	if (n < (int)sizeof(line)) {
+		printf("%s\n", line);
+		return;
+	}
+	big = malloc((size_t)n + 1);
+	if (big == NULL)
+		errx(1, "out of memory");
+	if (columns)
+		n = flow_result_line_narrow(r, columns, big, (size_t)n + 1);
+	else
+		flow_result_line(r, big, (size_t)n + 1);
+	if (n < 0)
+		errx(1, "out of memory");
+	printf("%s\n", big);
+	free(big);
+}
 
 /*
  * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
@@ -164,25 +224,15 @@ on_report(const struct flow_result *r, void *arg)
 		return;
 	}
 	if (!run->header_done) {
-		printf("%s\n", flow_line_header());
+		char hdr[256];
+
+		if (run->columns)
+			flow_line_header_narrow(run->columns, hdr,
+			    sizeof(hdr));
+		printf("%s\n", run->columns ? hdr : flow_line_header());
 		run->header_done = true;
 	}
-	{
-		char line[1024];
-		int n = flow_result_line(r, line, sizeof(line));
-
-		if (n >= (int)sizeof(line)) {
-			char *big = malloc((size_t)n + 1);
-
-			if (big == NULL)
-				errx(1, "out of memory");
-			flow_result_line(r, big, (size_t)n + 1);
-			printf("%s\n", big);
-			free(big);
-		} else {
-			printf("%s\n", line);
-		}
-	}
+	table_line(r, run->columns);
 	if (cfg->ladder) {
 		char *l = flow_result_ladder(r);
 
@@ -255,27 +305,27 @@ print_summary(struct run *run, int exit_code, const char *expect_report)
 		return;
 	if (!cfg->quiet && run->header_done && !cfg->ladder)
 		printf("\n");
-	printf("%" PRIu64 " connection%s:", s->connections,
+	say(run, "%" PRIu64 " connection%s:", s->connections,
 	    s->connections == 1 ? "" : "s");
 	for (i = 0; i < FLOW_CLASS_COUNT; i++)
-		printf("%s %" PRIu64 " %s", i ? "," : "", s->by_class[i],
+		say(run, "%s %" PRIu64 " %s", i ? "," : "", s->by_class[i],
 		    flow_class_name((enum flow_class)i));
-	printf("; %" PRIu64 " partial, %" PRIu64 " half-closed\n",
+	say(run, "; %" PRIu64 " partial, %" PRIu64 " half-closed\n",
 	    s->partial, s->half_close);
-	printf("closed by orig %" PRIu64 ", by resp %" PRIu64 "\n",
+	say(run, "closed by orig %" PRIu64 ", by resp %" PRIu64 "\n",
 	    s->closed_by_orig, s->closed_by_resp);
-	printf("%" PRIu64 " frames: %" PRIu64 " TCP, %" PRIu64 " not TCP, %"
+	say(run, "%" PRIu64 " frames: %" PRIu64 " TCP, %" PRIu64 " not TCP, %"
 	    PRIu64 " not IP, %" PRIu64 " fragments, %" PRIu64 " truncated, %"
 	    PRIu64 " malformed\n", ps->frames, ps->status[PKT_TCP],
 	    ps->status[PKT_NOT_TCP], ps->status[PKT_NOT_IP],
 	    ps->status[PKT_FRAGMENT], ps->status[PKT_TRUNCATED],
 	    ps->status[PKT_MALFORMED]);
 	if (unacked)
-		printf("unacknowledged bytes are not necessarily lost (the"
+		say(run, "unacknowledged bytes are not necessarily lost (the"
 		    " receiver may still read them); data an application"
 		    " never sent is not on the wire at all\n");
 	if (expect_report == NULL && cfg->nexpects)
-		printf("all %zu expectation%s held\n", cfg->nexpects,
+		say(run, "all %zu expectation%s held\n", cfg->nexpects,
 		    cfg->nexpects == 1 ? "" : "s");
 	if (fflush(stdout) == EOF && !run->out_failed) {
 		run->out_failed = true;
@@ -479,6 +529,8 @@ main(int argc, char **argv)
 	int64_t v;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (term_narrow(term_columns(STDOUT_FILENO)))
+		run.columns = term_columns(STDOUT_FILENO);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":je:f:hi:qs:v", longopts,
 	    NULL)) != -1) {

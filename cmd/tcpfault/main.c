@@ -21,6 +21,7 @@
 #include "run.h"
 #include "sock.h"
 #include "stop.h"
+#include "term.h"
 #include "timeline.h"
 #include "vanish.h"
 #include "version.h"
@@ -368,6 +369,7 @@ cmd_run(int argc, char **argv)
 	char errbuf[ERRBUF_LEN];
 	struct selection *sel = NULL;
 	size_t nsel = 0, total = 0, expected = 0, unexpected = 0, skipped = 0;
+	int columns = 0;
 	bool all = false, warned_capture = false, any_vanish = false;
 	json_t *unexp = json_array();
 	int64_t v, t0;
@@ -447,8 +449,10 @@ cmd_run(int argc, char **argv)
 		    sizeof(opts.vanish_why));
 	if (stop_catch(stop_runner, errbuf) == -1)
 		errx(1, "%s", errbuf);
+	if (term_narrow(term_columns(STDOUT_FILENO)))
+		columns = term_columns(STDOUT_FILENO);
 	if (!opts.json)
-		out_table_header();
+		out_table_header(columns);
 	t0 = clock_mono_ms();
 	for (int it = 0; it < opts.repeat; it++) {
 		for (size_t i = 0; i < nsel; i++) {
@@ -478,7 +482,7 @@ cmd_run(int argc, char **argv)
 					err(1, "stdout");
 				continue;
 			}
-			out_table_row(res);
+			out_table_row(res, columns);
 			if (opts.verbose)
 				out_timelines(res);
 			fflush(stdout);

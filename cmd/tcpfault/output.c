@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The human table of `tcpfault run`: one block per case run. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
+#include "term.h"
 #include "timeline.h"
 
 /*
@@ -94,32 +96,61 @@ summarize_timeline(json_t *tl)
 	return out;
 }
 
+/* The narrow layout's detail lines: indented, broken at blanks to fit. */
+#define NARROW_INDENT	4
+
 void
-out_table_header(void)
+out_table_header(int columns)
 {
-	printf("%-26s %-10s %-20s %s\n", "CASE/VARIANT", "VERDICT", "WIRE",
-	    "WHAT EACH SIDE SAW");
+	if (columns)
+		printf("%-26s %-10s %s\n%*sWHAT EACH SIDE SAW\n",
+		    "CASE/VARIANT", "VERDICT", "WIRE", NARROW_INDENT, "");
+	else
+		printf("%-26s %-10s %-20s %s\n", "CASE/VARIANT", "VERDICT",
+		    "WIRE", "WHAT EACH SIDE SAW");
+}
+
+/*
+ * A detail line: under the WHAT EACH SIDE SAW column when wide (first:
+ * the row's own line), else on its own indented lines broken to fit.
+ */
+static void
+detail_line(const char *text, bool first, int columns)
+{
+	char line[1024], *big = NULL;
+	int n;
+
+	if (!columns) {
+		printf("%-*s%s\n", first ? 0 : 59, "", text);
+		return;
+	}
+	n = term_wrap(line, sizeof(line), text, NARROW_INDENT,
+	    NARROW_INDENT + 2, columns);
+	if (n >= (int)sizeof(line) && (big = malloc((size_t)n + 1)) != NULL)
+		term_wrap(big, (size_t)n + 1, text, NARROW_INDENT,
+		    NARROW_INDENT + 2, columns);
+	printf("%*s%s\n", NARROW_INDENT, "", big != NULL ? big : line);
+	free(big);
 }
 
 static void
-side_line(json_t *res, const char *side, bool first)
+side_line(json_t *res, const char *side, bool first, int columns)
 {
 	json_t *tl = json_object_get(json_object_get(res, "observed"), side);
-	char *sum;
+	char *sum, *text;
 
 	if (tl == NULL || json_array_size(tl) == 0)
 		return;
 	sum = summarize_timeline(tl);
-	if (first)
-		printf("%s: %s\n", side, sum != NULL ? sum : "");
-	else
-		printf("%-26s %-10s %-20s %s: %s\n", "", "", "", side,
-		    sum != NULL ? sum : "");
+	if (asprintf(&text, "%s: %s", side, sum != NULL ? sum : "") != -1) {
+		detail_line(text, first, columns);
+		free(text);
+	}
 	free(sum);
 }
 
 void
-out_table_row(json_t *res)
+out_table_row(json_t *res, int columns)
 {
 	const char *id = json_string_value(json_object_get(res, "case"));
 	const char *var = json_string_value(json_object_get(res, "variant"));
@@ -130,7 +161,7 @@ out_table_row(json_t *res)
 	    "wire_closed_by"));
 	const char *method = json_string_value(json_object_get(res,
 	    "vanish_method"));
-	char name[64], w[64];
+	char name[64], w[64], text[96];
 	json_t *obs = json_object_get(res, "observed");
 	bool server_first;
 
@@ -143,24 +174,31 @@ out_table_row(json_t *res)
 	else
 		snprintf(w, sizeof(w), "%s", strcmp(verdict, "skipped") == 0 ?
 		    "-" : "(no capture)");
-	printf("%-26s %-10s %-20s ", name, verdict, w);
+	if (columns && 38 + (int)strlen(w) > columns)	/* wire below */
+		printf("%-26s %s\n%*s%s\n", name, verdict, NARROW_INDENT, "",
+		    w);
+	else if (columns)
+		printf("%-26s %-10s %s\n", name, verdict, w);
+	else
+		printf("%-26s %-10s %-20s ", name, verdict, w);
 	/* The observing side first: the server in S cases, else the client. */
 	server_first = id[0] == 'S';
 	if (json_array_size(json_object_get(obs, server_first ? "server" :
 	    "client")) == 0 && json_array_size(json_object_get(obs,
 	    server_first ? "client" : "server")) == 0) {
-		printf("%s\n", json_string_value(json_object_get(res,
-		    "reason")));
+		detail_line(json_string_value(json_object_get(res, "reason")),
+		    true, columns);
 		return;
 	}
 	if (json_array_size(json_object_get(obs, server_first ? "server" :
 	    "client")) == 0)
 		server_first = !server_first;
-	side_line(res, server_first ? "server" : "client", true);
-	side_line(res, server_first ? "client" : "server", false);
-	if (method != NULL)
-		printf("%-26s %-10s %-20s vanish method: %s\n", "", "", "",
-		    method);
+	side_line(res, server_first ? "server" : "client", true, columns);
+	side_line(res, server_first ? "client" : "server", false, columns);
+	if (method != NULL) {
+		snprintf(text, sizeof(text), "vanish method: %s", method);
+		detail_line(text, false, columns);
+	}
 }
 
 void

@@ -5,9 +5,13 @@
 
 #include <jansson.h>
 
-void out_table_header(void);
-/* One row for run_one's result res. */
-void out_table_row(json_t *res);
+/*
+ * The table's header and one row for run_one's result res: wide when
+ * columns is 0, else the narrow layout for a screen that wide (each
+ * side's summary on its own lines, broken at blanks).
+ */
+void out_table_header(int columns);
+void out_table_row(json_t *res, int columns);
 /* Both sides' timelines and facts of res, indented under its row. */
 void out_timelines(json_t *res);
 
