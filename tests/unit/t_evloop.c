@@ -92,6 +92,29 @@ test_timer_cancel(void **state)
 	evloop_free(loop);
 }
 
+static void
+test_timer_clear(void **state)
+{
+	struct evloop *loop = evloop_new(NULL);
+	struct fire_log log = { .n = 0 };
+	struct tag a = { &log, 1 }, b = { &log, 2 };
+	uint64_t ida, none = 0;
+
+	assert_non_null(loop);
+	ida = evloop_timer_add(loop, 1, record_fire, &a);
+	assert_true(ida > 0);
+	assert_true(evloop_timer_add(loop, 2, record_fire, &b) > 0);
+	evloop_timer_clear(loop, &ida);
+	assert_int_equal(ida, 0);
+	evloop_timer_clear(loop, &ida);		/* none left: a no-op */
+	evloop_timer_clear(loop, &none);
+	assert_int_equal(none, 0);
+	assert_int_equal(evloop_run(loop), 0);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.order[0], 2);
+	evloop_free(loop);
+}
+
 /* A new loop and a socketpair for it to watch. */
 static struct evloop *
 loop_with_pair(int sv[2])
@@ -325,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_empty_run_returns),
 		cmocka_unit_test(test_timers_fire_in_order),
 		cmocka_unit_test(test_timer_cancel),
+		cmocka_unit_test(test_timer_clear),
 		cmocka_unit_test(test_del_in_callback_skips_pending),
 		cmocka_unit_test(test_mod_in_callback),
 		cmocka_unit_test(test_error_reported_without_interest),
