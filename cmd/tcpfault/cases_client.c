@@ -86,8 +86,7 @@ c2_check(struct check *ck)
 	    "client: its one send failed");
 	ck_pattern_intact(ck, ROLE_CLIENT);
 	if (ck_variant(ck, "all-sent")) {
-		ck_read_all(ck, ROLE_CLIENT);
-		ck_reads_end(ck, ROLE_CLIENT, "eof", "the RST does not "
+		ck_reads_all_eof(ck, ROLE_CLIENT, "the RST does not "
 		    "destroy queued data");
 		ck_wire(ck, "fin-rst", "server");
 		return;
@@ -95,8 +94,7 @@ c2_check(struct check *ck)
 	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unsent", 0) > 0,
 	    "server: nothing was unsent at close, so its FIN was on the "
 	    "wire (this is the all-sent variant)");
-	ck_read_part(ck, ROLE_CLIENT);
-	ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
+	ck_reads_part_reset(ck, ROLE_CLIENT);
 	ck_wire_rst_only(ck, ROLE_SERVER);
 }
 
@@ -136,8 +134,7 @@ c3_check(struct check *ck)
 	ck_unread_at_close(ck, ROLE_SERVER, REQUEST_BYTES);
 	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unsent", 0) > 0,
 	    "server: nothing was unsent at close");
-	ck_read_part(ck, ROLE_CLIENT);
-	ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
+	ck_reads_part_reset(ck, ROLE_CLIENT);
 	ck_pattern_intact(ck, ROLE_CLIENT);
 	ck_wire_rst_only(ck, ROLE_SERVER);
 }

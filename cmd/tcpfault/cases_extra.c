@@ -70,8 +70,7 @@ newbie_check(struct check *ck)
 		ck_wire(ck, "rst", "server");
 		return;
 	}
-	ck_read_all(ck, ROLE_CLIENT);
-	ck_reads_end(ck, ROLE_CLIENT, "eof", NULL);
+	ck_reads_all_eof(ck, ROLE_CLIENT, NULL);
 	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_drained", 0) ==
 	    REQUEST_BYTES, "server: the graceful close drained %lld bytes, "
 	    "expected the unread %u", (long long)ck_fact_int(ck, ROLE_SERVER,

@@ -181,8 +181,7 @@ s2_check(struct check *ck)
 	    (long long)sent, STREAM_BYTES);
 	ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "close_unsent", 0) > 0,
 	    "client: nothing was still queued when close() returned");
-	ck_read_all(ck, ROLE_SERVER);
-	ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+	ck_reads_all_eof(ck, ROLE_SERVER, NULL);
 	ck_pattern_intact(ck, ROLE_SERVER);
 	ck_wire_fin_acked(ck, ROLE_CLIENT);
 }
@@ -268,8 +267,7 @@ s34_check(struct check *ck, bool killed)
 	}
 	ck_pattern_intact(ck, ROLE_SERVER);
 	if (ck_variant(ck, "no-unread")) {
-		ck_read_all(ck, ROLE_SERVER);
-		ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+		ck_reads_all_eof(ck, ROLE_SERVER, NULL);
 		ck_wire_fin_acked(ck, ROLE_CLIENT);
 	} else {
 		if (!killed)
@@ -278,8 +276,7 @@ s34_check(struct check *ck, bool killed)
 			    "%lld bytes unread at exit, expected %u",
 			    (long long)ck_fact_int(ck, ROLE_CLIENT,
 			    "exit_unread", 0), GREETING_BYTES);
-		ck_read_part(ck, ROLE_SERVER);
-		ck_reads_end(ck, ROLE_SERVER, "reset", NULL);
+		ck_reads_part_reset(ck, ROLE_SERVER);
 		ck_wire_rst_only(ck, ROLE_CLIENT);
 	}
 }

@@ -206,6 +206,20 @@ ck_read_part(struct check *ck, enum case_role reader)
 }
 
 void
+ck_reads_all_eof(struct check *ck, enum case_role reader, const char *note)
+{
+	ck_read_all(ck, reader);
+	ck_reads_end(ck, reader, "eof", note);
+}
+
+void
+ck_reads_part_reset(struct check *ck, enum case_role reader)
+{
+	ck_read_part(ck, reader);
+	ck_reads_end(ck, reader, "reset", NULL);
+}
+
+void
 ck_unread_at_close(struct check *ck, enum case_role id, int64_t want)
 {
 	int64_t unread = ck_fact_int(ck, id, "close_unread", 0);
