@@ -535,11 +535,12 @@ stdio_loop_thread(void *arg)
 }
 
 static void
-stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
+stdio_start(struct stdio_rig *sr, const struct mode *m, int rfd,
+    enum close_how how)
 {
 	struct rig *r = &sr->r;
 	struct relay_opts o = {
-		.io = RELAY_IO_EPOLL,
+		.io = m->io,
 		.buffer = 64 * 1024,
 		.quit_ms = -1,
 		.eof_close = how,
@@ -549,7 +550,7 @@ stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
 	char eb[ERRBUF_LEN];
 	int out[2];
 
-	r->m = m_epoll;
+	r->m = *m;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	assert_int_equal(pipe(out), 0);
@@ -570,13 +571,14 @@ stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
 
 /* stdio_start with a pipe as stdin; the test writes to sr->in_w. */
 static void
-stdio_start_pipe(struct stdio_rig *sr, enum close_how how)
+stdio_start_pipe(struct stdio_rig *sr, const struct mode *m,
+    enum close_how how)
 {
 	int in[2];
 
 	assert_int_equal(pipe(in), 0);
 	sr->in_w = in[1];
-	stdio_start(sr, in[0], how);
+	stdio_start(sr, m, in[0], how);
 }
 
 static void
@@ -597,8 +599,7 @@ test_stdio_half_close(void **state)
 	struct stdio_rig sr = { 0 };
 	int err;
 
-	(void)state;
-	stdio_start_pipe(&sr, CLOSE_GRACEFUL);
+	stdio_start_pipe(&sr, *state, CLOSE_GRACEFUL);
 	send_pat(sr.in_w, 0, 200000);
 	close(sr.in_w);
 	recv_expect(sr.r.b, 0, 200000, 0);
@@ -620,13 +621,12 @@ test_stdio_file(void **state)
 	char path[] = "/tmp/t_relay.XXXXXX";
 	int fd;
 
-	(void)state;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	unlink(path);
 	send_pat(fd, 0, 300000);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	stdio_start(&sr, fd, CLOSE_GRACEFUL);
+	stdio_start(&sr, *state, fd, CLOSE_GRACEFUL);
 	recv_expect(sr.r.b, 0, 300000, 0);
 	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
 	stdio_finish(&sr);
@@ -639,8 +639,7 @@ test_stdio_eof_abort(void **state)
 {
 	struct stdio_rig sr = { 0 };
 
-	(void)state;
-	stdio_start_pipe(&sr, CLOSE_ABORT);
+	stdio_start_pipe(&sr, *state, CLOSE_ABORT);
 	send_pat(sr.in_w, 0, 1000);
 	close(sr.in_w);
 	recv_expect(sr.r.b, 0, 1000, ECONNRESET);
@@ -655,8 +654,7 @@ test_stdio_stdout_gone(void **state)
 {
 	struct stdio_rig sr = { 0 };
 
-	(void)state;
-	stdio_start_pipe(&sr, CLOSE_GRACEFUL);
+	stdio_start_pipe(&sr, *state, CLOSE_GRACEFUL);
 	close(sr.out_r);
 	sr.out_r = -1;
 	send_pat(sr.r.b, 0, 1000);
