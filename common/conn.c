@@ -146,11 +146,8 @@ conn_end(struct conn *c, enum conn_end why, enum outcome o, bool rst)
 	if (c->ended)
 		return;
 	c->ended = true;
-	if (c->kick_timer != 0)
-		evloop_timer_cancel(c->loop, c->kick_timer);
-	if (c->close_timer != 0)
-		evloop_timer_cancel(c->loop, c->close_timer);
-	c->kick_timer = c->close_timer = 0;
+	evloop_timer_clear(c->loop, &c->kick_timer);
+	evloop_timer_clear(c->loop, &c->close_timer);
 	evloop_del(c->loop, c->fd);
 	/* Everything we meant to send is out, or moot: close() (FIN, or the
 	   kernel's RST if input is unread), or RST when asked. */

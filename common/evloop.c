@@ -291,6 +291,14 @@ evloop_timer_cancel(struct evloop *loop, uint64_t id)
 		}
 }
 
+void
+evloop_timer_clear(struct evloop *loop, uint64_t *id)
+{
+	if (*id != 0)
+		evloop_timer_cancel(loop, *id);
+	*id = 0;
+}
+
 /* Milliseconds until the nearest timer, rounded up; -1 without timers. */
 static int
 next_timeout(const struct evloop *loop)

@@ -37,6 +37,8 @@ int evloop_del(struct evloop *loop, int fd);
 uint64_t evloop_timer_add(struct evloop *loop, int ms, evloop_timer_fn *fn,
     void *arg);
 void evloop_timer_cancel(struct evloop *loop, uint64_t id);
+/* Cancel the timer *id if there is one (non-zero) and set *id to 0. */
+void evloop_timer_clear(struct evloop *loop, uint64_t *id);
 
 /*
  * Dispatch until evloop_stop() or until nothing is watched and no timer is

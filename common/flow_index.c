@@ -26,7 +26,6 @@ flow_index_free(struct flow_index *t)
 
 /* ------------------------------------------------------------------ */
 /* the deadline heap: one entry per flow with a settle or idle deadline */
-/* the deadline heap: one entry per flow with a settle or idle deadline */
 
 static bool
 heap_less(const struct flow *a, const struct flow *b)

@@ -229,11 +229,8 @@ pair_end(struct relay_pair *p)
 	if (p->ended)
 		return;
 	p->ended = true;
-	if (p->flush_timer != 0)
-		evloop_timer_cancel(r->loop, p->flush_timer);
-	if (p->deadline_timer != 0)
-		evloop_timer_cancel(r->loop, p->deadline_timer);
-	p->flush_timer = p->deadline_timer = 0;
+	evloop_timer_clear(r->loop, &p->flush_timer);
+	evloop_timer_clear(r->loop, &p->deadline_timer);
 	if (p->stdio)
 		stdio_unwatch(p);
 	emit(p, RELAY_EV_END, -1, NULL, 0, p->outcome);
@@ -986,9 +983,7 @@ stdio_unwatch(struct relay_pair *p)
 	if (s->wr_watched)
 		evloop_del(loop, s->wfd);
 	s->rd_watched = s->wr_watched = false;
-	if (p->stdio_timer != 0)
-		evloop_timer_cancel(loop, p->stdio_timer);
-	p->stdio_timer = 0;
+	evloop_timer_clear(loop, &p->stdio_timer);
 }
 
 /* The socket is gone and wfd has everything: the pair is over. */
@@ -1198,6 +1193,31 @@ stdio_kick(struct evloop *loop, void *arg)
 	stdio_update(p);
 }
 
+/*
+ * Watch fd for ev (EV_READ: stdio_on_read, EV_WRITE: stdio_on_write) while
+ * want, or stop; one that cannot be watched (a file: EPERM) is *always
+ * ready from then on, and read() or write() says.
+ */
+static void
+stdio_watch(struct relay_pair *p, int fd, unsigned ev, bool want,
+    bool *watched, bool *always)
+{
+	struct evloop *loop = p->r->loop;
+
+	if (*always)
+		return;
+	if (want && !*watched) {
+		if (evloop_add(loop, fd, ev, ev == EV_READ ? stdio_on_read :
+		    stdio_on_write, p) == 0)
+			*watched = true;
+		else
+			*always = true;
+	} else if (!want && *watched) {
+		evloop_del(loop, fd);
+		*watched = false;
+	}
+}
+
 /* Watch rfd and wfd for what the pair wants now; end it when done. */
 static void
 stdio_update(struct relay_pair *p)
@@ -1208,30 +1228,10 @@ stdio_update(struct relay_pair *p)
 
 	if (p->ended)
 		return;
-	if (s->rfd >= 0 && !s->rd_always) {
-		if (rd && !s->rd_watched) {
-			if (evloop_add(loop, s->rfd, EV_READ, stdio_on_read,
-			    p) == 0)
-				s->rd_watched = true;
-			else	/* a file (EPERM), or let read() say */
-				s->rd_always = true;
-		} else if (!rd && s->rd_watched) {
-			evloop_del(loop, s->rfd);
-			s->rd_watched = false;
-		}
-	}
-	if (!s->wr_always) {
-		if (wr && !s->wr_watched) {
-			if (evloop_add(loop, s->wfd, EV_WRITE, stdio_on_write,
-			    p) == 0)
-				s->wr_watched = true;
-			else	/* a file (EPERM), or let write() say */
-				s->wr_always = true;
-		} else if (!wr && s->wr_watched) {
-			evloop_del(loop, s->wfd);
-			s->wr_watched = false;
-		}
-	}
+	if (s->rfd >= 0)
+		stdio_watch(p, s->rfd, EV_READ, rd, &s->rd_watched,
+		    &s->rd_always);
+	stdio_watch(p, s->wfd, EV_WRITE, wr, &s->wr_watched, &s->wr_always);
 	if ((((s->rd_always || s->rfd < 0) && rd) || (s->wr_always && wr)) &&
 	    p->stdio_timer == 0)
 		p->stdio_timer = evloop_timer_add(loop, 0, stdio_kick, p);
@@ -1323,11 +1323,8 @@ relay_free(struct relay *r)
 		if (p->ended)
 			continue;
 		p->resetting = true;
-		if (p->flush_timer != 0)
-			evloop_timer_cancel(r->loop, p->flush_timer);
-		if (p->deadline_timer != 0)
-			evloop_timer_cancel(r->loop, p->deadline_timer);
-		p->flush_timer = p->deadline_timer = 0;
+		evloop_timer_clear(r->loop, &p->flush_timer);
+		evloop_timer_clear(r->loop, &p->deadline_timer);
 		p->ended = true;	/* no more events or timers */
 		if (p->stdio)
 			stdio_unwatch(p);

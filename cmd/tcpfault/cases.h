@@ -29,6 +29,14 @@ typedef void case_check_fn(struct check *ck);
 typedef void case_hook_fn(struct run *r, enum case_role from,
     const char *token);
 
+/* What a case plays: a script per side, the check, the runner's hook. */
+struct case_play {
+	side_script_fn *client;
+	side_script_fn *server;
+	case_check_fn *check;
+	case_hook_fn *hook;	/* NULL: tokens are only relayed */
+};
+
 struct fault_case {
 	const char *id;		/* "S1" ... "C3", or the extra's name */
 	const char *title;	/* one line for `list` */
@@ -37,15 +45,18 @@ struct fault_case {
 	const char *explain;	/* the rule behind it, several sentences */
 	const char *avoid;	/* the code pattern that avoids the damage */
 	const struct case_variant *variants;	/* ends with name NULL */
-	side_script_fn *client;
-	side_script_fn *server;
-	case_check_fn *check;
-	case_hook_fn *hook;	/* NULL: tokens are only relayed */
+	const struct case_play *play;
 	unsigned flags;
 	int max_ms;		/* the run is stopped after this */
 };
 
 /* cases_server.c, cases_client.c, cases_extra.c */
+extern const struct case_play play_s1, play_s2, play_s3, play_s4, play_s5;
+extern const struct case_play play_c1, play_c2, play_c3;
+extern const struct case_play play_newbie, play_selfconn, play_nagle,
+    play_echo, play_sockbuf, play_shutrd;
+
+/* cases.c */
 extern const struct fault_case case_s1, case_s2, case_s3, case_s4, case_s5;
 extern const struct fault_case case_c1, case_c2, case_c3;
 extern const struct fault_case case_newbie, case_selfconn, case_nagle,

@@ -33,8 +33,7 @@ newbie_client(struct case_side *s)
 	player_send_once(side_player(s), REQUEST_BYTES, 0);
 	if (side_is(s, "close"))
 		side_wait(s, "closed");
-	side_recv_to_end(s, 0, true, NULL);
-	side_close_plain(s);
+	side_read_to_end_close(s, true);
 }
 
 static void
@@ -64,18 +63,14 @@ newbie_check(struct check *ck)
 	    "%u bytes", (long long)sent, STREAM_BYTES);
 	ck_pattern_intact(ck, ROLE_CLIENT);
 	if (ck_variant(ck, "close")) {
-		ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_unread", 0)
-		    == REQUEST_BYTES, "server: %lld bytes unread at close, "
-		    "expected %u", (long long)ck_fact_int(ck, ROLE_SERVER,
-		    "close_unread", 0), REQUEST_BYTES);
+		ck_unread_at_close(ck, ROLE_SERVER, REQUEST_BYTES);
 		ck_expect(ck, got < sent, "client: got all %lld bytes; "
 		    "expected the tail to be lost", (long long)got);
 		ck_reads_end(ck, ROLE_CLIENT, "reset", NULL);
 		ck_wire(ck, "rst", "server");
 		return;
 	}
-	ck_read_all(ck, ROLE_CLIENT);
-	ck_reads_end(ck, ROLE_CLIENT, "eof", NULL);
+	ck_reads_all_eof(ck, ROLE_CLIENT, NULL);
 	ck_expect(ck, ck_fact_int(ck, ROLE_SERVER, "close_drained", 0) ==
 	    REQUEST_BYTES, "server: the graceful close drained %lld bytes, "
 	    "expected the unread %u", (long long)ck_fact_int(ck, ROLE_SERVER,
@@ -83,34 +78,8 @@ newbie_check(struct check *ck)
 	ck_wire(ck, "fin", "server");
 }
 
-static const struct case_variant newbie_variants[] = {
-	{ "close", "write the file, then close() with a request unread",
-	    "RST: the client reads part of the 512 KiB, then reset; "
-	    "teardown rst, closed by the server" },
-	{ "graceful", "write the file, then shutdown(SHUT_WR), read until "
-	    "0, close()",
-	    "the client reads all 512 KiB, then eof; the server's drain "
-	    "reads the unread 1 KiB; teardown fin, closed by the server" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_newbie = {
-	.id = "newbie-close",
-	.title = "write a file, then close() while a request sits unread",
-	.client_does = "sends two pipelined requests, reads the response",
-	.server_does = "reads one request, writes 512 KiB, closes",
-	.explain = "The classic lost-tail bug: the server's close() finds "
-	    "the second request unread and becomes an RST, which throws "
-	    "away the part of the file still in the send queue; the client "
-	    "gets a truncated file and ECONNRESET. The graceful pattern "
-	    "loses nothing.",
-	.avoid = "shutdown(SHUT_WR), then read until recv returns 0, then "
-	    "close() (teardown's close_graceful)",
-	.variants = newbie_variants,
-	.client = newbie_client,
-	.server = newbie_server,
-	.check = newbie_check,
-	.max_ms = 10000,
+const struct case_play play_newbie = {
+	.client = newbie_client, .server = newbie_server, .check = newbie_check,
 };
 
 /* ---- self-connect ---------------------------------------------------- */
@@ -235,41 +204,8 @@ selfconn_check(struct check *ck)
 	}
 }
 
-static const struct case_variant selfconn_variants[] = {
-	{ "naive", "plain connect() until it succeeds",
-	    "refused a few times, then connect succeeds with local address "
-	    "= peer address (127.0.0.1:50004 both): the client reads back "
-	    "what it wrote; on the wire its SYN, its own SYN-ACK, the 4 "
-	    "bytes it acknowledges itself, one FIN: fin by the client, note "
-	    "self-connect" },
-	{ "detected", "teardown's sock_connect",
-	    "refused a few times, then the self-connection is detected, "
-	    "closed and reported: outcome self-connect; on the wire fin by "
-	    "the client, note self-connect" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_selfconn = {
-	.id = "self-connect",
-	.title = "connecting to a port in one's own ephemeral range",
-	.client_does = "connects to 127.0.0.1:50004, where nothing listens, "
-	    "from the ephemeral range 50000-50009",
-	.server_does = "nothing (there is no server)",
-	.explain = "When the kernel picks the destination port itself as "
-	    "the source port, the SYN meets itself: TCP simultaneous open "
-	    "(RFC 9293 section 3.5) connects the socket to itself. A client "
-	    "retrying a local service that is down can end up talking to "
-	    "itself, and the service then cannot bind its port. Needs a "
-	    "private network namespace for the narrow port range (root).",
-	.avoid = "check getsockname() != getpeername() after connect (teardown "
-	    "does), and keep service ports outside "
-	    "net.ipv4.ip_local_port_range",
-	.variants = selfconn_variants,
-	.client = selfconn_client,
-	.server = NULL,
-	.check = selfconn_check,
-	.flags = CASE_NETNS | CASE_NO_LISTEN,
-	.max_ms = 10000,
+const struct case_play play_selfconn = {
+	.client = selfconn_client, .server = NULL, .check = selfconn_check,
 };
 
 /* ---- nagle ----------------------------------------------------------- */
@@ -396,39 +332,8 @@ nagle_check(struct check *ck)
 	ck_wire(ck, "fin", "client");
 }
 
-static const struct case_variant nagle_variants[] = {
-	{ "nagle", "default: Nagle's algorithm on",
-	    "each write-write-read round takes tens of milliseconds "
-	    "(median >= 20 ms): the second small write waits for the ACK "
-	    "of the first, which the server delays (about 40 ms)" },
-	{ "nodelay", "20 rounds with Nagle as the reference, then "
-	    "TCP_NODELAY on the client and 20 more",
-	    "the reference rounds wait for the delayed ACK as in the nagle "
-	    "variant (median >= 20 ms); with TCP_NODELAY a round takes tens "
-	    "of microseconds: its median is at most a fifth of the "
-	    "reference's" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_nagle = {
-	.id = "nagle",
-	.title = "write-write-read latency, with and without TCP_NODELAY",
-	.client_does = "20 times: writes a 100-byte header, a 100-byte "
-	    "body, reads a 100-byte reply (nodelay: 20 more, after setting "
-	    "TCP_NODELAY)",
-	.server_does = "reads 200 bytes, answers 100",
-	.explain = "Nagle's algorithm (RFC 896) holds a small segment while "
-	    "an earlier one is unacknowledged; the receiver's delayed ACK "
-	    "(RFC 1122 4.2.3.2, 40 ms minimum on Linux) waits for data to "
-	    "piggyback on. The two waits meet: every request costs a "
-	    "delayed-ACK timeout.",
-	.avoid = "build the whole request and write it once (writev), or set "
-	    "TCP_NODELAY on request/response connections",
-	.variants = nagle_variants,
-	.client = nagle_client,
-	.server = nagle_server,
-	.check = nagle_check,
-	.max_ms = 10000,
+const struct case_play play_nagle = {
+	.client = nagle_client, .server = nagle_server, .check = nagle_check,
 };
 
 /* ---- echo-deadlock --------------------------------------------------- */
@@ -500,35 +405,9 @@ echo_check(struct check *ck)
 	ck_wire(ck, "rst", "client");
 }
 
-static const struct case_variant one_variant_echo[] = {
-	{ "-", "blocking echo server, client writes 20 MiB before reading; "
-	    "both sides' socket buffers fixed at 128 KiB",
-	    "both sides block in send(): all four queues full and still; "
-	    "the server received only part of the request; the run kills "
-	    "both (teardown rst)" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_echo = {
-	.id = "echo-deadlock",
-	.title = "blocking echo with a 20 MiB request",
-	.client_does = "writes a 20 MiB request with blocking send() before "
-	    "reading anything",
-	.server_does = "blocking echo: recv, then send it back",
-	.explain = "The server's send() blocks once the client's receive "
-	    "queue and its own send queue are full, so it stops reading; "
-	    "then the client's send() blocks too. Neither will ever read: "
-	    "a deadlock that only shows with requests larger than the "
-	    "buffers.",
-	.avoid = "never block on send() while the peer may be blocked on "
-	    "its send: use non-blocking I/O with poll/epoll and read while "
-	    "writing, or a separate reader",
-	.variants = one_variant_echo,
-	.client = echo_client,
-	.server = echo_server,
-	.check = echo_check,
+const struct case_play play_echo = {
+	.client = echo_client, .server = echo_server, .check = echo_check,
 	.hook = echo_hook,
-	.max_ms = 15000,
 };
 
 /* ---- sockbuf --------------------------------------------------------- */
@@ -587,8 +466,7 @@ static void
 sockbuf_server(struct case_side *s)
 {
 	side_accept(s);
-	side_recv_to_end(s, 0, false, NULL);
-	side_close_plain(s);
+	side_read_to_end_close(s, false);
 }
 
 static void
@@ -632,32 +510,9 @@ sockbuf_check(struct check *ck)
 	ck_wire(ck, "fin", "client");
 }
 
-static const struct case_variant one_variant_sockbuf[] = {
-	{ "-", "SO_SNDBUF and SO_RCVBUF of 1 KiB, 64 KiB, 1 MiB, 1 GiB",
-	    "getsockopt reports double the request (room for the kernel's "
-	    "bookkeeping), clamped to net.core.wmem_max / rmem_max (then "
-	    "doubled) and raised to a minimum for tiny requests" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_sockbuf = {
-	.id = "sockbuf",
-	.title = "requested vs effective socket buffer sizes",
-	.client_does = "sets SO_SNDBUF/SO_RCVBUF and reads them back",
-	.server_does = "reads until EOF",
-	.explain = "Linux doubles the value given to SO_SNDBUF/SO_RCVBUF "
-	    "(socket(7)): half is for the kernel's skb overhead. Requests "
-	    "above net.core.wmem_max/rmem_max are silently clamped, and "
-	    "setting either turns off the kernel's buffer autotuning for "
-	    "that socket.",
-	.avoid = "read the size back with getsockopt and report it; prefer "
-	    "autotuning (do not set buffers) unless measurements say "
-	    "otherwise",
-	.variants = one_variant_sockbuf,
-	.client = sockbuf_client,
-	.server = sockbuf_server,
+const struct case_play play_sockbuf = {
+	.client = sockbuf_client, .server = sockbuf_server,
 	.check = sockbuf_check,
-	.max_ms = 10000,
 };
 
 /* ---- shut-rd --------------------------------------------------------- */
@@ -688,8 +543,7 @@ shutrd_client(struct case_side *s)
 	player_send_once(side_player(s), 4096, 0);
 	side_wait_outq_zero(s);		/* accepted and acknowledged */
 	side_signal(s, "sent");
-	side_recv_to_end(s, 0, false, NULL);
-	side_close_plain(s);
+	side_read_to_end_close(s, false);
 }
 
 static void
@@ -719,29 +573,6 @@ shutrd_check(struct check *ck)
 	ck_wire(ck, "fin", "server");
 }
 
-static const struct case_variant one_variant_shutrd[] = {
-	{ "-", "shutdown(SHUT_RD) on the server, then the client sends",
-	    "nothing goes on the wire; recv returns eof at once while the "
-	    "queue is empty; the client's 4096 later bytes are still "
-	    "accepted, acknowledged and readable; sending still works" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_shutrd = {
-	.id = "shut-rd",
-	.title = "shutdown(SHUT_RD) sends nothing and still accepts data",
-	.client_does = "sends 4 KiB after the server's SHUT_RD",
-	.server_does = "shutdown(SHUT_RD), reads, replies, closes",
-	.explain = "TCP has no way to tell the peer 'stop sending' (RFC 9293 "
-	    "has no read-side close). Linux's SHUT_RD only makes recv "
-	    "return 0 when the queue is empty; it sends no segment, and "
-	    "data that arrives later is still acknowledged and queued.",
-	.avoid = "do not use SHUT_RD to refuse input: close the connection "
-	    "(or stop reading and let the window shut) and tell the peer in "
-	    "the protocol",
-	.variants = one_variant_shutrd,
-	.client = shutrd_client,
-	.server = shutrd_server,
-	.check = shutrd_check,
-	.max_ms = 10000,
+const struct case_play play_shutrd = {
+	.client = shutrd_client, .server = shutrd_server, .check = shutrd_check,
 };

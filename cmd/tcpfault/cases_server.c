@@ -148,48 +148,8 @@ s1_check(struct check *ck)
 	}
 }
 
-static const struct case_variant s1_variants[] = {
-	{ "idle", "the connection is idle; the server only waits "
-	    "(2 s here, forever in real life)",
-	    "recv returns nothing for the whole wait (no error, state "
-	    "ESTABLISHED); nothing on the wire: teardown open" },
-	{ "keepalive", "the server enabled keepalive: idle 1 s, interval "
-	    "1 s, 2 probes",
-	    "recv fails timeout (ETIMEDOUT) after idle + cnt x intvl = 3 s; "
-	    "the server's stack sends 2 probes, then an RST into the void: "
-	    "teardown vanished, closed by the server" },
-	{ "user-timeout", "the server sends 64 KiB that are never "
-	    "acknowledged; TCP_USER_TIMEOUT 4 s (keepalive also on)",
-	    "recv fails timeout (ETIMEDOUT) after the 4 s user timeout; "
-	    "retransmissions only, no keepalive probe, no RST on the wire; "
-	    "65536 bytes unacknowledged; teardown vanished, closed by the "
-	    "server" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_s1 = {
-	.id = "S1",
-	.title = "the client vanishes (crash, cable pulled)",
-	.client_does = "connects, sends a request, then vanishes: no FIN, "
-	    "no RST, no ACK ever again",
-	.server_does = "reads the request, then waits for more",
-	.explain = "A peer that is gone sends nothing, so nothing tells the "
-	    "server. An idle connection stays ESTABLISHED forever. Keepalive "
-	    "probes after the idle time and gives up after cnt unanswered "
-	    "probes, sending an RST that nobody receives; recv fails "
-	    "ETIMEDOUT. While data is unacknowledged keepalive never fires: "
-	    "retransmission does, until tcp_retries2 (about 15 minutes) or "
-	    "TCP_USER_TIMEOUT ends it, with no RST.",
-	.avoid = "enable keepalive (SO_KEEPALIVE with TCP_KEEPIDLE, "
-	    "TCP_KEEPINTVL, TCP_KEEPCNT) and set TCP_USER_TIMEOUT on every "
-	    "long-lived connection, or run an application-level heartbeat "
-	    "with a deadline",
-	.variants = s1_variants,
-	.client = s1_client,
-	.server = s1_server,
-	.check = s1_check,
-	.flags = CASE_VANISH,
-	.max_ms = 20000,
+const struct case_play play_s1 = {
+	.client = s1_client, .server = s1_server, .check = s1_check,
 };
 
 /* ---- S2: the client sends, then close() ------------------------------ */
@@ -209,8 +169,7 @@ s2_server(struct case_side *s)
 {
 	side_accept(s);
 	side_wait(s, "closed");
-	side_recv_to_end(s, 0, true, NULL);
-	side_close_plain(s);
+	side_read_to_end_close(s, true);
 }
 
 static void
@@ -222,37 +181,13 @@ s2_check(struct check *ck)
 	    (long long)sent, STREAM_BYTES);
 	ck_expect(ck, ck_fact_int(ck, ROLE_CLIENT, "close_unsent", 0) > 0,
 	    "client: nothing was still queued when close() returned");
-	ck_read_all(ck, ROLE_SERVER);
-	ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+	ck_reads_all_eof(ck, ROLE_SERVER, NULL);
 	ck_pattern_intact(ck, ROLE_SERVER);
 	ck_wire_fin_acked(ck, ROLE_CLIENT);
 }
 
-static const struct case_variant one_variant_s2[] = {
-	{ "-", "512 KiB, most of it still queued when close() returns",
-	    "the server reads every byte, then eof; wire: FIN after the "
-	    "data (teardown fin, closed by the client)" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_s2 = {
-	.id = "S2",
-	.title = "the client sends many messages, then close()",
-	.client_does = "sends 512 KiB and calls close() at once, nothing "
-	    "unread",
-	.server_does = "starts reading only after the close",
-	.explain = "close() with nothing unread is graceful: the kernel "
-	    "keeps the socket (orphaned) until everything queued has been "
-	    "sent and acknowledged, then sends the FIN. close() returning "
-	    "says nothing about delivery, but nothing is lost.",
-	.avoid = "nothing to avoid here; to know the peer got it all, "
-	    "shutdown(SHUT_WR) and read until 0 (the peer's close) before "
-	    "close()",
-	.variants = one_variant_s2,
-	.client = s2_client,
-	.server = s2_server,
-	.check = s2_check,
-	.max_ms = 10000,
+const struct case_play play_s2 = {
+	.client = s2_client, .server = s2_server, .check = s2_check,
 };
 
 /* ---- S3 and S4: the client exits without close() / is killed --------- */
@@ -287,8 +222,7 @@ s34_server(struct case_side *s)
 	side_accept(s);
 	greet_if_unread(s, true);
 	side_wait(s, "peer-exited");
-	side_recv_to_end(s, 0, true, NULL);
-	side_close_plain(s);
+	side_read_to_end_close(s, true);
 }
 
 static void
@@ -333,8 +267,7 @@ s34_check(struct check *ck, bool killed)
 	}
 	ck_pattern_intact(ck, ROLE_SERVER);
 	if (ck_variant(ck, "no-unread")) {
-		ck_read_all(ck, ROLE_SERVER);
-		ck_reads_end(ck, ROLE_SERVER, "eof", NULL);
+		ck_reads_all_eof(ck, ROLE_SERVER, NULL);
 		ck_wire_fin_acked(ck, ROLE_CLIENT);
 	} else {
 		if (!killed)
@@ -343,8 +276,7 @@ s34_check(struct check *ck, bool killed)
 			    "%lld bytes unread at exit, expected %u",
 			    (long long)ck_fact_int(ck, ROLE_CLIENT,
 			    "exit_unread", 0), GREETING_BYTES);
-		ck_read_part(ck, ROLE_SERVER);
-		ck_reads_end(ck, ROLE_SERVER, "reset", NULL);
+		ck_reads_part_reset(ck, ROLE_SERVER);
 		ck_wire_rst_only(ck, ROLE_CLIENT);
 	}
 }
@@ -361,71 +293,13 @@ s4_check(struct check *ck)
 	s34_check(ck, true);
 }
 
-static const struct case_variant s3_variants[] = {
-	{ "no-unread", "the client read everything it was sent",
-	    "the kernel closes with FIN after every byte: the server reads "
-	    "all 512 KiB, then eof; teardown fin, closed by the client" },
-	{ "unread", "a 64-byte greeting from the server sits unread in the "
-	    "client",
-	    "RST at exit, the client's unsent data is discarded: the server "
-	    "reads what had reached its queue, then reset; teardown rst, "
-	    "closed by the client" },
-	{ NULL, NULL, NULL }
+const struct case_play play_s3 = {
+	.client = s3_client, .server = s34_server, .check = s3_check,
 };
 
-const struct fault_case case_s3 = {
-	.id = "S3",
-	.title = "the client sends many messages, then exits without close()",
-	.client_does = "sends 512 KiB, then exits (the kernel closes the "
-	    "socket)",
-	.server_does = "reads after the client's exit",
-	.explain = "Exit closes every descriptor as close() would. With "
-	    "nothing unread that is a FIN after the queued data. With "
-	    "unread input Linux sends RST (RFC 2525 section 2.17) and "
-	    "throws away what the exiting process had queued but not yet "
-	    "transmitted; the server first reads what reached it, then "
-	    "ECONNRESET.",
-	.avoid = "read what the peer sent (or shutdown(SHUT_WR) and read "
-	    "until 0) before exiting; never leave a request unread",
-	.variants = s3_variants,
-	.client = s3_client,
-	.server = s34_server,
-	.check = s3_check,
-	.max_ms = 10000,
-};
-
-static const struct case_variant s4_variants[] = {
-	{ "no-unread", "the client read everything it was sent",
-	    "killed with a full send queue and nothing unread: FIN after "
-	    "every byte its kernel had accepted; the server reads them all, "
-	    "then eof; teardown fin, closed by the client" },
-	{ "unread", "a 64-byte greeting from the server sits unread in the "
-	    "client",
-	    "RST at the kill, the queued data is discarded: the server reads "
-	    "what had reached it, then reset; teardown rst, closed by the "
-	    "client" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_s4 = {
-	.id = "S4",
-	.title = "the client is killed (SIGKILL) in the middle of sending",
-	.client_does = "sends until the server's window and its own send "
-	    "queue are full, blocks in send(), and is SIGKILLed there",
-	.server_does = "reads after the kill",
-	.explain = "Same rule as S3: the kernel closes a killed process's "
-	    "sockets. What its send() calls had accepted is still sent when "
-	    "nothing was unread (FIN last); with unread input it is "
-	    "discarded and an RST goes out.",
-	.avoid = "a peer can always die mid-stream: frame messages "
-	    "(length prefix) so a truncated one is detected, and treat "
-	    "reset as 'the tail may be missing'",
-	.variants = s4_variants,
-	.client = s4_client,
-	.server = s34_server,
-	.check = s4_check,
+const struct case_play play_s4 = {
+	.client = s4_client, .server = s34_server, .check = s4_check,
 	.hook = s4_hook,
-	.max_ms = 15000,
 };
 
 /* ---- S5: the client closed; the server writes before noticing -------- */
@@ -462,32 +336,6 @@ s5_check(struct check *ck)
 	ck_wire_rst_after_fin(ck, ROLE_CLIENT);
 }
 
-static const struct case_variant one_variant_s5[] = {
-	{ "-", "the server answers a request the client no longer waits for",
-	    "the first send succeeds and is answered by RST; the second "
-	    "fails broken-pipe; reads return the 1024 queued bytes, then "
-	    "eof, never reset; teardown fin-rst, closed by the client" },
-	{ NULL, NULL, NULL }
-};
-
-const struct fault_case case_s5 = {
-	.id = "S5",
-	.title = "the client sends and closes; the server writes before "
-	    "noticing",
-	.client_does = "sends a 1 KiB request, close()",
-	.server_does = "writes twice without reading, then reads",
-	.explain = "The FIN only says the client will send no more. The "
-	    "server's first write is accepted by its own kernel; the "
-	    "client's kernel, whose socket is gone, answers with RST. An "
-	    "RST that arrives after the peer's FIN makes the next send fail "
-	    "EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL), while reads "
-	    "still return the queued request and then 0, not ECONNRESET.",
-	.avoid = "send with MSG_NOSIGNAL (or ignore SIGPIPE) and treat "
-	    "EPIPE as 'the peer is gone'; read until 0 before answering "
-	    "when a request can be abandoned",
-	.variants = one_variant_s5,
-	.client = s5_client,
-	.server = s5_server,
-	.check = s5_check,
-	.max_ms = 10000,
+const struct case_play play_s5 = {
+	.client = s5_client, .server = s5_server, .check = s5_check,
 };

@@ -206,6 +206,30 @@ ck_read_part(struct check *ck, enum case_role reader)
 }
 
 void
+ck_reads_all_eof(struct check *ck, enum case_role reader, const char *note)
+{
+	ck_read_all(ck, reader);
+	ck_reads_end(ck, reader, "eof", note);
+}
+
+void
+ck_reads_part_reset(struct check *ck, enum case_role reader)
+{
+	ck_read_part(ck, reader);
+	ck_reads_end(ck, reader, "reset", NULL);
+}
+
+void
+ck_unread_at_close(struct check *ck, enum case_role id, int64_t want)
+{
+	int64_t unread = ck_fact_int(ck, id, "close_unread", 0);
+
+	ck_expect(ck, unread == want, "%s: %lld bytes unread at close, "
+	    "expected %lld", role_name(id), (long long)unread,
+	    (long long)want);
+}
+
+void
 ck_send_after_close(struct check *ck, enum case_role id, int64_t len)
 {
 	json_t *s1 = ck_event(ck, id, "send", 0);

@@ -69,6 +69,15 @@ void ck_pattern_intact(struct check *ck, enum case_role id);
 /* Reader read everything / some but not all of what its peer's sends took. */
 void ck_read_all(struct check *ck, enum case_role reader);
 void ck_read_part(struct check *ck, enum case_role reader);
+/*
+ * The two ways a reader's stream ends: all of it, then EOF (note, may be
+ * NULL, says why that is expected); part of it, then a reset.
+ */
+void ck_reads_all_eof(struct check *ck, enum case_role reader,
+    const char *note);
+void ck_reads_part_reset(struct check *ck, enum case_role reader);
+/* Side id's close() found want bytes unread (the fact close_unread). */
+void ck_unread_at_close(struct check *ck, enum case_role id, int64_t want);
 /* After the peer's close: len bytes accepted once, then broken-pipe. */
 void ck_send_after_close(struct check *ck, enum case_role id, int64_t len);
 

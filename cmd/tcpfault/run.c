@@ -157,8 +157,8 @@ handle_msg(struct run *r, enum case_role id, const char *text)
 	} else if ((v = json_object_get(msg, "sync")) != NULL) {
 		const char *token = json_string_value(v);
 
-		if (r->fc->hook != NULL)
-			r->fc->hook(r, id, token);
+		if (r->fc->play->hook != NULL)
+			r->fc->play->hook(r, id, token);
 		run_send(r, id == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT,
 		    token);
 	} else if (json_object_get(msg, "done") != NULL) {
@@ -699,7 +699,7 @@ judge(struct run *r, int64_t started_ms)
 			ck_expect(&ck, false, "%s failed: %s",
 			    role_name((enum case_role)i), r->ch[i].error);
 	if (json_array_size(ck.diffs) == 0)
-		r->fc->check(&ck);
+		r->fc->play->check(&ck);
 	verdict = json_array_size(ck.diffs) == 0 ? "expected" : "unexpected";
 	reason_parts = json_copy(ck.diffs);
 	if (r->cap == NULL) {

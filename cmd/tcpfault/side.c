@@ -366,6 +366,12 @@ side_send_after_peer_close(struct case_side *s, size_t len, bool verify)
 	player_send_once(side_player(s), len, 0);
 	side_wait_state(s, "CLOSE");		/* the answering RST too */
 	player_send_once(side_player(s), len, 0);
+	side_read_to_end_close(s, verify);
+}
+
+void
+side_read_to_end_close(struct case_side *s, bool verify)
+{
 	side_recv_to_end(s, 0, verify, NULL);
 	side_close_plain(s);
 }
@@ -422,7 +428,8 @@ side_main(struct side_env *env)
 	    &tap);
 	if (s->pl == NULL)
 		_exit(3);
-	fn = env->id == ROLE_CLIENT ? env->fc->client : env->fc->server;
+	fn = env->id == ROLE_CLIENT ? env->fc->play->client :
+	    env->fc->play->server;
 	if (fn != NULL)
 		fn(s);
 	ctl_send(env->ctl, json_pack("{s:b}", "done", 1));

@@ -74,6 +74,8 @@ void side_adopt_fd(struct case_side *s, int fd);
 uint64_t side_recv_to_end(struct case_side *s, uint64_t max, bool verify,
     enum outcome *end);
 uint64_t side_echo(struct case_side *s);
+/* side_recv_to_end to EOF or an error, then side_close_plain. */
+void side_read_to_end_close(struct case_side *s, bool verify);
 
 /* Poll TCP_INFO / queues until a condition holds, or fail the side. */
 void side_wait_state(struct case_side *s, const char *state);

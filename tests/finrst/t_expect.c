@@ -82,6 +82,40 @@ run(const char *text, const struct flow_result *rs, size_t n, bool *ok)
 	return report;
 }
 
+/* One condition and whether it holds for a connection. */
+struct holds_case {
+	const char *cond;
+	bool want;
+};
+
+/* Each case's condition holds for r, or not, as it says. */
+static void
+holds_each(const struct flow_result *r, const struct holds_case *c,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (holds(c[i].cond, r) != c[i].want)
+			fail_msg("'%s' should %s", c[i].cond,
+			    c[i].want ? "hold" : "not hold");
+}
+
+#define expect_holds(r, ...) \
+	holds_each((r), (const struct holds_case[]){ __VA_ARGS__ }, \
+	    sizeof((const struct holds_case[]){ __VA_ARGS__ }) / \
+	    sizeof(struct holds_case))
+
+/* One object of expect_json: its expect text, ok and matched. */
+static void
+assert_json_expect(json_t *o, const char *text, bool ok, json_int_t matched)
+{
+	assert_string_equal(json_string_value(json_object_get(o, "expect")),
+	    text);
+	assert_true(json_is_boolean(json_object_get(o, "ok")));
+	assert_true(json_is_true(json_object_get(o, "ok")) == ok);
+	assert_int_equal(json_integer_value(json_object_get(o, "matched")),
+	    matched);
+}
+
 static void
 assert_run(const char *text, const struct flow_result *rs, size_t n,
     const char *want)
@@ -103,19 +137,35 @@ assert_run(const char *text, const struct flow_result *rs, size_t n,
 /* ------------------------------------------------------------------ */
 /* quantifiers and their failure reasons */
 
+/* r ended as class c in Zeek state s with that history. */
+static void
+ended_as(struct flow_result *r, enum flow_class c, enum flow_state s,
+    const char *history)
+{
+	r->teardown = c;
+	r->conn_state = s;
+	snprintf(r->history, sizeof(r->history), "%s", history);
+}
+
+/* A quantifier and its synonym both hold over rs[0..n). */
+static void
+assert_both_pass(const char *text, const char *synonym,
+    const struct flow_result *rs, size_t n)
+{
+	assert_run(text, rs, n, NULL);
+	assert_run(synonym, rs, n, NULL);
+}
+
 static void
 test_all(void **state)
 {
 	struct flow_result rs[3] = { conn(1, FLOW_FIN), conn(2, FLOW_FIN),
 	    conn(3, FLOW_FIN) };
 
-	assert_run("all fin", rs, 3, NULL);
-	assert_run("every fin", rs, 3, NULL);
+	assert_both_pass("all fin", "every fin", rs, 3);
 	/* No connections: all holds, vacuously. */
 	assert_run("all fin", rs, 0, NULL);
-	rs[1].teardown = FLOW_RST;
-	rs[1].conn_state = FLOW_RSTO;
-	snprintf(rs[1].history, sizeof(rs[1].history), "ShADar");
+	ended_as(&rs[1], FLOW_RST, FLOW_RSTO, "ShADar");
 	rs[2].teardown = FLOW_RST;
 	/* The first connection that breaks it is the one named. */
 	assert_run("all fin", rs, 3, "expect 'all fin' failed: connection 2 "
@@ -128,12 +178,9 @@ test_none(void **state)
 {
 	struct flow_result rs[2] = { conn(1, FLOW_FIN), conn(7, FLOW_FIN) };
 
-	assert_run("no vanished", rs, 2, NULL);
-	assert_run("none vanished", rs, 2, NULL);
-	rs[1].teardown = FLOW_VANISHED;
+	assert_both_pass("no vanished", "none vanished", rs, 2);
+	ended_as(&rs[1], FLOW_VANISHED, FLOW_S1, "");
 	rs[1].closed_by = FLOW_SIDE_RESP;
-	rs[1].conn_state = FLOW_S1;
-	rs[1].history[0] = '\0';
 	assert_run("no vanished", rs, 2, "expect 'no vanished' failed: "
 	    "connection 7 (10.1.0.1:40007 -> 10.1.0.2:80) ended vanished, "
 	    "closed by resp (S1 -)\n");
@@ -150,8 +197,7 @@ test_any(void **state)
 	struct flow_result rs[3] = { conn(1, FLOW_FIN), conn(2, FLOW_FIN),
 	    conn(3, FLOW_RST) };
 
-	assert_run("any rst", rs, 3, NULL);
-	assert_run("some rst", rs, 3, NULL);
+	assert_both_pass("any rst", "some rst", rs, 3);
 	assert_run("any refused", rs, 3, "expect 'any refused' failed: none "
 	    "of 3 connections matched\n");
 	assert_run("some refused", rs, 0, "expect 'some refused' failed: "
@@ -164,8 +210,7 @@ test_counts(void **state)
 	struct flow_result rs[4] = { conn(1, FLOW_FIN), conn(2, FLOW_RST),
 	    conn(3, FLOW_FIN), conn(4, FLOW_FIN) };
 
-	assert_run("exactly 3 fin", rs, 4, NULL);
-	assert_run("exactly 1 rst", rs, 4, NULL);
+	assert_both_pass("exactly 3 fin", "exactly 1 rst", rs, 4);
 	assert_run("exactly 0 refused", rs, 4, NULL);
 	assert_run("exactly 4 fin", rs, 4, "expect 'exactly 4 fin' failed: "
 	    "3 of 4 connections matched, expected exactly 4\n");
@@ -176,12 +221,10 @@ test_counts(void **state)
 	assert_run("exactly 0 rst", rs, 4, "expect 'exactly 0 rst' failed: "
 	    "connection 2 (10.1.0.1:40002 -> 10.1.0.2:80) ended rst, closed "
 	    "by orig (SF ShADadFf), match 1 where at most 0 may match\n");
-	assert_run("at-least 3 fin", rs, 4, NULL);
-	assert_run("at-least 0 refused", rs, 4, NULL);
+	assert_both_pass("at-least 3 fin", "at-least 0 refused", rs, 4);
 	assert_run("at-least 4 fin", rs, 4, "expect 'at-least 4 fin' "
 	    "failed: 3 of 4 connections matched, expected at least 4\n");
-	assert_run("at-most 3 fin", rs, 4, NULL);
-	assert_run("at-most 0 refused", rs, 4, NULL);
+	assert_both_pass("at-most 3 fin", "at-most 0 refused", rs, 4);
 	assert_run("at-most 1 fin", rs, 4, "expect 'at-most 1 fin' failed: "
 	    "connection 3 (10.1.0.1:40003 -> 10.1.0.2:80) ended fin, closed "
 	    "by orig (SF ShADadFf), match 2 where at most 1 may match\n");
@@ -226,20 +269,12 @@ test_json(void **state)
 	arr = expect_json(e);
 	assert_int_equal(json_array_size(arr), 2);
 	o = json_array_get(arr, 0);
-	assert_string_equal(json_string_value(json_object_get(o, "expect")),
-	    "all fin");
-	assert_true(json_is_false(json_object_get(o, "ok")));
-	assert_int_equal(json_integer_value(json_object_get(o, "matched")),
-	    1);
+	assert_json_expect(o, "all fin", false, 1);
 	assert_string_equal(json_string_value(json_object_get(o, "reason")),
 	    "connection 2 (10.1.0.1:40002 -> 10.1.0.2:80) ended rst, closed "
 	    "by orig (SF ShADadFf)");
 	o = json_array_get(arr, 1);
-	assert_string_equal(json_string_value(json_object_get(o, "expect")),
-	    "at-least 1 rst");
-	assert_true(json_is_true(json_object_get(o, "ok")));
-	assert_int_equal(json_integer_value(json_object_get(o, "matched")),
-	    1);
+	assert_json_expect(o, "at-least 1 rst", true, 1);
 	assert_null(json_object_get(o, "reason"));
 	json_decref(arr);
 	/* finish without a report pointer still judges. */
@@ -275,16 +310,18 @@ test_bare_words(void **state)
 {
 	struct flow_result r = conn(1, FLOW_FIN_RST);
 
-	assert_true(holds("fin-rst", &r));
-	assert_false(holds("fin", &r));
-	assert_true(holds("SF", &r));
-	assert_false(holds("RSTO", &r));
-	assert_false(holds("rst-after-fin", &r));
+	expect_holds(&r,
+	    { "fin-rst", true },
+	    { "fin", false },
+	    { "SF", true },
+	    { "RSTO", false },
+	    { "rst-after-fin", false });
 	r.notes = FLOW_NOTE_RST_AFTER_FIN | FLOW_NOTE_GAP;
-	assert_true(holds("rst-after-fin", &r));
-	assert_true(holds("gap", &r));
-	assert_false(holds("keepalive", &r));
-	assert_false(holds("partial", &r));
+	expect_holds(&r,
+	    { "rst-after-fin", true },
+	    { "gap", true },
+	    { "keepalive", false },
+	    { "partial", false });
 	r.partial = true;
 	assert_true(holds("partial", &r));
 	assert_false(holds("half-close", &r));
@@ -309,21 +346,22 @@ test_enum_fields(void **state)
 	r.closed_by = FLOW_SIDE_RESP;
 	r.waiter = FLOW_SIDE_ORIG;
 	r.notes = FLOW_NOTE_ZERO_WINDOW;
-	assert_true(holds("teardown == rst", &r));
-	assert_true(holds("teardown = rst", &r));
-	assert_true(holds("teardown != fin", &r));
-	assert_false(holds("teardown != rst", &r));
-	assert_true(holds("teardown == 'rst'", &r));
-	assert_true(holds("closed_by == resp", &r));
-	assert_false(holds("closed_by == orig", &r));
-	assert_true(holds("closed_by != none", &r));
-	assert_true(holds("half_close == none", &r));
-	assert_true(holds("waiter == orig", &r));
-	assert_true(holds("conn_state == RSTR", &r));
-	assert_true(holds("conn_state != SF", &r));
-	assert_true(holds("note == zero-window", &r));
-	assert_true(holds("note != gap", &r));
-	assert_false(holds("note != zero-window", &r));
+	expect_holds(&r,
+	    { "teardown == rst", true },
+	    { "teardown = rst", true },
+	    { "teardown != fin", true },
+	    { "teardown != rst", false },
+	    { "teardown == 'rst'", true },
+	    { "closed_by == resp", true },
+	    { "closed_by == orig", false },
+	    { "closed_by != none", true },
+	    { "half_close == none", true },
+	    { "waiter == orig", true },
+	    { "conn_state == RSTR", true },
+	    { "conn_state != SF", true },
+	    { "note == zero-window", true },
+	    { "note != gap", true },
+	    { "note != zero-window", false });
 }
 
 static void
@@ -331,15 +369,17 @@ test_string_fields(void **state)
 {
 	struct flow_result r = conn(1, FLOW_FIN);
 
-	assert_true(holds("history == ShADadFf", &r));
-	assert_true(holds("history == \"ShADadFf\"", &r));
-	assert_false(holds("history == shadadff", &r));
-	assert_true(holds("history != ShADadF", &r));
+	expect_holds(&r,
+	    { "history == ShADadFf", true },
+	    { "history == \"ShADadFf\"", true },
+	    { "history == shadadff", false },
+	    { "history != ShADadF", true });
 	r.history[0] = '\0';
-	assert_true(holds("history == '-'", &r));
-	assert_true(holds("orig_h == 10.1.0.1 and resp_h == 10.1.0.2", &r));
-	assert_true(holds("orig_h != 10.1.0.2", &r));
-	assert_false(holds("resp_h == 10.1.0.20", &r));
+	expect_holds(&r,
+	    { "history == '-'", true },
+	    { "orig_h == 10.1.0.1 and resp_h == 10.1.0.2", true },
+	    { "orig_h != 10.1.0.2", true },
+	    { "resp_h == 10.1.0.20", false });
 }
 
 static void
@@ -349,17 +389,18 @@ test_numeric_fields(void **state)
 
 	r.orig.unacked = 3;
 	r.wait_tries = 4;
-	assert_true(holds("orig_p == 40005", &r));
-	assert_true(holds("resp_p == 80 and resp_p != 81", &r));
-	assert_true(holds("orig_bytes < 101 and orig_bytes <= 100", &r));
-	assert_false(holds("orig_bytes < 100", &r));
-	assert_true(holds("resp_bytes > 1999 and resp_bytes >= 2000", &r));
-	assert_false(holds("resp_bytes > 2000", &r));
-	assert_true(holds("orig_unacked == 3 and resp_unacked == 0", &r));
-	assert_true(holds("duration == 2.5", &r));
-	assert_true(holds("duration > 2.49 and duration < 2.51", &r));
-	assert_true(holds("wait_tries >= 4", &r));
-	assert_true(holds("id == 5 and id != 6", &r));
+	expect_holds(&r,
+	    { "orig_p == 40005", true },
+	    { "resp_p == 80 and resp_p != 81", true },
+	    { "orig_bytes < 101 and orig_bytes <= 100", true },
+	    { "orig_bytes < 100", false },
+	    { "resp_bytes > 1999 and resp_bytes >= 2000", true },
+	    { "resp_bytes > 2000", false },
+	    { "orig_unacked == 3 and resp_unacked == 0", true },
+	    { "duration == 2.5", true },
+	    { "duration > 2.49 and duration < 2.51", true },
+	    { "wait_tries >= 4", true },
+	    { "id == 5 and id != 6", true });
 }
 
 /* and binds tighter than or; not binds tightest; parentheses regroup. */
@@ -369,23 +410,24 @@ test_precedence(void **state)
 	struct flow_result fin = conn(1, FLOW_FIN);
 	struct flow_result rst = conn(2, FLOW_RST);
 
-	/* fin or (rst and refused) */
-	assert_true(holds("fin or rst and refused", &fin));
-	assert_false(holds("fin or rst and refused", &rst));
-	/* (fin or rst) and refused */
-	assert_false(holds("(fin or rst) and refused", &fin));
-	/* (rst and refused) or fin */
-	assert_true(holds("rst and refused or fin", &fin));
-	/* (not fin) or rst */
-	assert_true(holds("not fin or rst", &rst));
-	assert_false(holds("not (fin or rst)", &rst));
-	assert_true(holds("not not fin", &fin));
-	assert_true(holds("not closed_by == resp", &fin));
-	/* Chains, left to right. */
-	assert_true(holds("refused or open or vanished or fin", &fin));
-	assert_false(holds("fin and SF and closed_by == orig and rst", &fin));
-	assert_true(holds("((fin))", &fin));
-	assert_true(holds("fin and (SF or REJ) and not partial", &fin));
+	/* fin or (rst and refused); (rst and refused) or fin */
+	expect_holds(&fin,
+	    { "fin or rst and refused", true },
+	    /* (fin or rst) and refused */
+	    { "(fin or rst) and refused", false },
+	    { "rst and refused or fin", true },
+	    { "not not fin", true },
+	    { "not closed_by == resp", true },
+	    /* Chains, left to right. */
+	    { "refused or open or vanished or fin", true },
+	    { "fin and SF and closed_by == orig and rst", false },
+	    { "((fin))", true },
+	    { "fin and (SF or REJ) and not partial", true });
+	expect_holds(&rst,
+	    { "fin or rst and refused", false },
+	    /* (not fin) or rst */
+	    { "not fin or rst", true },
+	    { "not (fin or rst)", false });
 }
 
 /* 32 terms joined by 'or' are 63 nodes: the most that fit. */

@@ -17,16 +17,14 @@ expect "-e cat: echoed byte-exact" "$(sha <"$T/c.out")" "$(sha <"$T/in")"
 wait_rc "$srv"
 expect "-e cat: listener exit" "$RC" 0
 n=$(((1 << 20) + 777))
-expect_match "-e cat: -v peer EOF" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] peer EOF after $n bytes -> EOF on /bin/cat's stdin"
-expect_match "-e cat: -v program closed" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] /bin/cat ended after $n bytes -> FIN sent"
-expect_match "-e cat: -v connection" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] connection closed \(ok\): $n bytes to /bin/cat, $n bytes from it"
-expect_match "-e cat: -v status" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] /bin/cat exited with status 0"
-expect "-e cat: nothing else on stderr" \
-    "$(grep -v '^tnc: \[' "$T/srv.err")" ""
+expect_log "-e cat: -v peer EOF" "$T/srv.err" \
+    "peer EOF after $n bytes -> EOF on /bin/cat's stdin"
+expect_log "-e cat: -v program closed" "$T/srv.err" \
+    "/bin/cat ended after $n bytes -> FIN sent"
+expect_log "-e cat: -v connection" "$T/srv.err" \
+    "connection closed \(ok\): $n bytes to /bin/cat, $n bytes from it"
+expect_log "-e cat: -v status" "$T/srv.err" "/bin/cat exited with status 0"
+expect_plain_err "-e cat: nothing else on stderr" "$T/srv.err" ""
 
 # -c through the shell, with its exit status reported; -k: twice.
 start_listening srv - "$TNC" -l -k -v -c 'tr a-z A-Z; exit 3' 127.0.0.1 0

@@ -41,7 +41,7 @@ expect "usage: stderr" "$(cat "$T/c.err")" "tnc: -k: only with -l"
 start_listening bound - $PEER bound
 printf x | timeout 10 "$TNC" -v 127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
 expect "refused: exit" $? 3
-expect "refused: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+expect_plain_err "refused: stderr" "$T/c.err" \
     "tnc: connect to 127.0.0.1 port $PORT: Connection refused"
 expect "refused: said once" "$(grep -c -i 'refused' "$T/c.err")" 1
 kill "$LAST_PID"
@@ -53,12 +53,11 @@ printf hello | timeout 10 "$TNC" -v 127.0.0.1 "$PORT" >"$T/c.out" \
     2>"$T/c.err"
 expect "reset: exit" $? 4
 expect "reset: stdout" "$(cat "$T/c.out")" partial
-expect "reset: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+expect_plain_err "reset: stderr" "$T/c.err" \
     "tnc: 127.0.0.1:$PORT: receive: reset (ECONNRESET) after 7 bytes received, 5 bytes sent"
-expect_match "reset: -v FIN" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] stdin EOF -> FIN sent after 5 bytes'
-expect_match "reset: -v reset" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] receive: reset \(ECONNRESET\) after 7 bytes received, 5 bytes sent'
+expect_log "reset: -v FIN" "$T/c.err" 'stdin EOF -> FIN sent after 5 bytes'
+expect_log "reset: -v reset" "$T/c.err" \
+    'receive: reset \(ECONNRESET\) after 7 bytes received, 5 bytes sent'
 wait_rc "$LAST_PID"
 expect "reset: peer saw" "$(cat "$T/peer.out")" \
     '{"request": "hello", "request_end": "eof"}'
@@ -85,9 +84,9 @@ hold=$LAST_PID
 printf hello | timeout 10 "$TNC" -v -q 0.3 127.0.0.1 "$PORT" \
     >"$T/c.out" 2>"$T/c.err"
 expect "-q: exit" $? 0
-expect "-q: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" ""
-expect_match "-q: -v" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] -q deadline \(0\.300 s\) -> RST sent after 0 bytes received, 5 bytes sent'
+expect_plain_err "-q: stderr" "$T/c.err" ""
+expect_log "-q: -v" "$T/c.err" \
+    '-q deadline \(0\.300 s\) -> RST sent after 0 bytes received, 5 bytes sent'
 printf hello | timeout 10 "$TNC" -q 0 127.0.0.1 "$PORT" >"$T/c.out" \
     2>"$T/c.err"
 expect "-q 0: exit" $? 0
@@ -166,10 +165,10 @@ vanished_server
 timeout 20 "$TNC" -v --keepalive 1,1,2 127.0.0.1 "$PORT" <"$T/hold" \
     >"$T/c.out" 2>"$T/c.err"
 expect "keepalive: exit" $? 5
-expect "keepalive: stderr" "$(grep -v '^tnc: \[' "$T/c.err")" \
+expect_plain_err "keepalive: stderr" "$T/c.err" \
     "tnc: 127.0.0.1:$PORT: receive: timeout (ETIMEDOUT) after 0 bytes received, 0 bytes sent"
-expect_match "keepalive: -v event" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] receive: timeout \(ETIMEDOUT\) after 0 bytes received, 0 bytes sent'
+expect_log "keepalive: -v event" "$T/c.err" \
+    'receive: timeout \(ETIMEDOUT\) after 0 bytes received, 0 bytes sent'
 kill "$gone"
 
 # 5: the same vanished peer while we send: nothing is acknowledged, the
@@ -192,10 +191,9 @@ timeout 20 "$TNC" -v 127.0.0.1 "$PORT" <"$T/hold" 2>"$T/c.err" |
 st=("${PIPESTATUS[@]}")
 expect "stdout closed: tnc exit" "${st[0]}" 0
 expect "stdout closed: head got" "$(wc -c <"$T/c.out")" 10
-expect_match "stdout closed: -v" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] stdout closed -> RST sent after [0-9]+ bytes received, 0 bytes sent'
-expect "stdout closed: no other stderr" \
-    "$(grep -v '^tnc: \[' "$T/c.err")" ""
+expect_log "stdout closed: -v" "$T/c.err" \
+    'stdout closed -> RST sent after [0-9]+ bytes received, 0 bytes sent'
+expect_plain_err "stdout closed: no other stderr" "$T/c.err" ""
 wait_rc "$LAST_PID"
 expect_match "stdout closed: sender saw" "$(cat "$T/flood.out")" \
     '\{"end": "(reset|broken-pipe)"\}'
@@ -211,9 +209,9 @@ wait_line "$T/cli.err" 'connected to'
 kill -INT "$cli"
 wait_rc "$cli"
 expect "SIGINT client: exit" "$RC" 130
-expect_match "SIGINT client: -v" "$(cat "$T/cli.err")" \
-    'tnc: \[ *[0-9.]+\] signal 2: stopping -> RST sent after 0 bytes sent, 0 bytes received'
-expect "SIGINT client: --stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
+expect_log "SIGINT client: -v" "$T/cli.err" \
+    'signal 2: stopping -> RST sent after 0 bytes sent, 0 bytes received'
+expect_plain_err "SIGINT client: --stats" "$T/cli.err" \
     "tnc: 127.0.0.1:$PORT: sent 0 bytes, received 0 bytes"
 kill "$hold"
 start_listening srv - "$TNC" -l -v 127.0.0.1 0

@@ -15,11 +15,11 @@ exchange() {
 	printf '%s' "$REQ" | timeout 20 "$TNC" -v 127.0.0.1 "$port" \
 	    >"$T/c.out" 2>"$T/c.err"
 	expect "$label: client exit" $? 0
-	expect "$label: client stderr" "$(grep -v '^tnc: \[' "$T/c.err")" ""
-	expect_match "$label: FIN after the request" "$(cat "$T/c.err")" \
-	    'tnc: \[ *[0-9.]+\] stdin EOF -> FIN sent after 19 bytes'
-	expect_match "$label: peer EOF after the reply" "$(cat "$T/c.err")" \
-	    'tnc: \[ *[0-9.]+\] peer EOF after 100000 bytes received'
+	expect_plain_err "$label: client stderr" "$T/c.err" ""
+	expect_log "$label: FIN after the request" "$T/c.err" \
+	    'stdin EOF -> FIN sent after 19 bytes'
+	expect_log "$label: peer EOF after the reply" "$T/c.err" \
+	    'peer EOF after 100000 bytes received'
 	expect "$label: reply bytes" "$(wc -c <"$T/c.out")" 100000
 	wait_rc "$SERVER" 20
 	expect "$label: server exit" "$RC" 0
@@ -46,14 +46,12 @@ for mode in "${RELAY_MODES[@]}"; do
 	exchange "$label" "$PORT"
 	wait_rc "$relay"
 	expect "$label: relay exit" "$RC" 0
-	expect_match "$label: relay passed the client's FIN" \
-	    "$(cat "$T/relay.err")" \
-	    'tnc: \[ *[0-9.]+\] #1 client EOF -> FIN to upstream after 19 bytes'
-	expect_match "$label: relay passed the server's FIN" \
-	    "$(cat "$T/relay.err")" \
-	    'tnc: \[ *[0-9.]+\] #1 upstream EOF -> FIN to client after 100000 bytes'
-	expect_match "$label: relay closed" "$(cat "$T/relay.err")" \
-	    'tnc: \[ *[0-9.]+\] #1 closed \(ok\): 19 bytes client->upstream, 100000 bytes upstream->client'
+	expect_log "$label: relay passed the client's FIN" "$T/relay.err" \
+	    '#1 client EOF -> FIN to upstream after 19 bytes'
+	expect_log "$label: relay passed the server's FIN" "$T/relay.err" \
+	    '#1 upstream EOF -> FIN to client after 100000 bytes'
+	expect_log "$label: relay closed" "$T/relay.err" \
+	    '#1 closed \(ok\): 19 bytes client->upstream, 100000 bytes upstream->client'
 done
 
 finish

@@ -21,8 +21,8 @@ if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
 	wait_rc "$srv"
 	expect "-6: listener exit" "$RC" 0
 	expect "-6: listener got" "$(cat "$T/srv.out")" six
-	expect_match "-6: listener saw" "$(cat "$T/srv.err")" \
-	    "tnc: \[ *[0-9.]+\] connection from \[::1\]:[0-9]+ on \[::1\]:$p6"
+	expect_log "-6: listener saw" "$T/srv.err" \
+	    "connection from \[::1\]:[0-9]+ on \[::1\]:$p6"
 else
 	echo "no ::1 on lo: -6 part skipped"
 fi
@@ -39,8 +39,8 @@ printf x | timeout 10 "$TNC" -s 127.0.0.1 -p "$src" 127.0.0.1 "$PORT" \
     >"$T/c.out" 2>"$T/c.err"
 expect "-s -p: exit" $? 0
 wait_rc "$srv"
-expect_match "-s -p: listener saw" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] connection from 127\.0\.0\.1:$src on 127\.0\.0\.1:$PORT"
+expect_log "-s -p: listener saw" "$T/srv.err" \
+    "connection from 127\.0\.0\.1:$src on 127\.0\.0\.1:$PORT"
 
 # Socket options, --stats, -vv; the connection is held open (stdin is
 # our FIFO) while ss looks at it.
@@ -51,8 +51,8 @@ start cli "$T/hold" "$TNC" -vv --stats --nodelay --sndbuf 64k \
     --rcvbuf 64k --keepalive 30,5,3 --user-timeout 5000 127.0.0.1 "$PORT"
 cli=$LAST_PID
 wait_line "$T/cli.err" 'connected to'
-expect_match "buffers: -vv" "$(cat "$T/cli.err")" \
-    "tnc: \[ *[0-9.]+\] 127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf 131072 \(asked 65536\)"
+expect_log "buffers: -vv" "$T/cli.err" \
+    "127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf 131072 \(asked 65536\)"
 expect_match "keepalive: ss shows the timer" \
     "$(ss -tnoH "( dport = :$PORT )")" \
     '.*timer:\(keepalive,[0-9.]+(s|sec|min),0\).*'
@@ -62,7 +62,7 @@ exec 3>&-
 wait_rc "$cli"
 expect "options: client exit" "$RC" 0
 expect "options: client got" "$(cat "$T/cli.out")" pong
-expect "--stats" "$(grep -v '^tnc: \[' "$T/cli.err")" \
+expect_plain_err "--stats" "$T/cli.err" \
     "tnc: 127.0.0.1:$PORT: sent 4 bytes, received 4 bytes"
 wait_rc "$srv"
 expect "options: listener exit" "$RC" 0
@@ -72,8 +72,8 @@ start_listening srv - "$TNC" -l 127.0.0.1 0 -v
 printf x | timeout 10 "$TNC" -vv --sndbuf 64k 127.0.0.1 "$PORT" \
     >"$T/c.out" 2>"$T/c.err"
 expect "-vv one buffer: exit" $? 0
-expect_match "-vv one buffer" "$(cat "$T/c.err")" \
-    "tnc: \[ *[0-9.]+\] 127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf [0-9]+ \(default\)"
+expect_log "-vv one buffer" "$T/c.err" \
+    "127\.0\.0\.1:$PORT: sndbuf 131072 \(asked 65536\), rcvbuf [0-9]+ \(default\)"
 wait_rc "$LAST_PID"
 
 # -k: three connections one after another; stdin goes to the first, the
@@ -124,8 +124,8 @@ start_listening peer - $PEER collect
 printf abc | timeout 10 "$TNC" -v --close plain 127.0.0.1 "$PORT" \
     >"$T/c.out" 2>"$T/c.err"
 expect "--close plain: exit" $? 0
-expect_match "--close plain: -v" "$(cat "$T/c.err")" \
-    'tnc: \[ *[0-9.]+\] stdin EOF -> close\(\) \(--close plain\) after 3 bytes sent, 0 received: FIN sent'
+expect_log "--close plain: -v" "$T/c.err" \
+    'stdin EOF -> close\(\) \(--close plain\) after 3 bytes sent, 0 received: FIN sent'
 wait_rc "$LAST_PID"
 expect "--close plain: peer saw" "$(cat "$T/peer.out")" \
     '{"data": "abc", "end": "eof"}'

@@ -22,14 +22,13 @@ wait_rc "$srv"
 expect "listener exit" "$RC" 0
 expect "client got all" "$(sha <"$T/c.out")" "$(sha <"$T/down")"
 expect "listener got all" "$(sha <"$T/srv.out")" "$(sha <"$T/up")"
-expect_match "client: FIN after its input" "$(cat "$T/c.err")" \
-    "tnc: \[ *[0-9.]+\] stdin EOF -> FIN sent after $(((1 << 20) + 12345)) bytes"
-expect_match "client: peer EOF after all" "$(cat "$T/c.err")" \
-    "tnc: \[ *[0-9.]+\] peer EOF after $((3 << 20)) bytes received"
-expect_match "client: connected" "$(cat "$T/c.err")" \
-    "tnc: \[ *[0-9.]+\] connected to unix:$S from unix:"
-expect_match "listener: connection from" "$(cat "$T/srv.err")" \
-    "tnc: \[ *[0-9.]+\] connection from unix: on unix:$S"
+expect_log "client: FIN after its input" "$T/c.err" \
+    "stdin EOF -> FIN sent after $(((1 << 20) + 12345)) bytes"
+expect_log "client: peer EOF after all" "$T/c.err" \
+    "peer EOF after $((3 << 20)) bytes received"
+expect_log "client: connected" "$T/c.err" "connected to unix:$S from unix:"
+expect_log "listener: connection from" "$T/srv.err" \
+    "connection from unix: on unix:$S"
 expect "listener removed its path" "$(test -e "$S" && echo there)" ""
 
 # Half-close: the client's request ends with FIN; the listener's reply

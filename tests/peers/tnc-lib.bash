@@ -61,6 +61,18 @@ start_relay() {
 	relay=$LAST_PID
 }
 
+# expect_log LABEL FILE REGEX: FILE (a -v stderr) has a line
+# "tnc: [ secs] " followed by what REGEX matches.
+expect_log() {
+	expect_match "$1" "$(cat "$2")" "tnc: \[ *[0-9.]+\] $3"
+}
+
+# expect_plain_err LABEL FILE WANT: FILE less its -v lines ("tnc: [")
+# is WANT.
+expect_plain_err() {
+	expect "$1" "$(grep -v '^tnc: \[' "$2")" "$3"
+}
+
 # relay_ends LABEL EXIT REGEX: the relay exits EXIT, and its stderr less
 # the -v lines matches REGEX.
 relay_ends() {

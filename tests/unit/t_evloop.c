@@ -76,7 +76,8 @@ test_timer_cancel(void **state)
 	struct evloop *loop = evloop_new(NULL);
 	struct fire_log log = { .n = 0 };
 	struct tag a = { &log, 1 }, b = { &log, 2 }, c = { &log, 3 };
-	uint64_t ida, idb;
+	struct tag d = { &log, 4 };
+	uint64_t ida, idb, idd, none = 0;
 
 	assert_non_null(loop);
 	ida = evloop_timer_add(loop, 5, record_fire, &a);
@@ -85,6 +86,14 @@ test_timer_cancel(void **state)
 	assert_true(ida > 0 && idb > 0 && ida != idb);
 	evloop_timer_cancel(loop, idb);
 	evloop_timer_cancel(loop, idb);
+	/* _clear cancels and zeroes the id; with no timer it does nothing. */
+	idd = evloop_timer_add(loop, 1, record_fire, &d);
+	assert_true(idd > 0);
+	evloop_timer_clear(loop, &idd);
+	assert_int_equal(idd, 0);
+	evloop_timer_clear(loop, &idd);
+	evloop_timer_clear(loop, &none);
+	assert_int_equal(none, 0);
 	assert_int_equal(evloop_run(loop), 0);
 	assert_int_equal(log.n, 2);
 	assert_int_equal(log.order[0], 3);

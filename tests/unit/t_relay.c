@@ -273,6 +273,25 @@ recv_pat(int fd, uint64_t max, int *err)
 	}
 }
 
+/* recv_pat to EOF or an error (max 0) or max bytes: want bytes, ending
+   with errno want_err (0: EOF, or max reached). */
+static void
+recv_expect(int fd, uint64_t max, uint64_t want, int want_err)
+{
+	int err = 0;
+
+	assert_int_equal(recv_pat(fd, max, &err), want);
+	assert_int_equal(err, want_err);
+}
+
+/* len pattern bytes from offset 0, then our FIN. */
+static void
+send_fin(int fd, size_t len)
+{
+	send_pat(fd, 0, len);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+}
+
 static uint64_t
 sockbuf(int fd, int opt)
 {
@@ -300,21 +319,17 @@ static void
 half_close(const struct mode *m, bool a_first)
 {
 	struct rig r = { 0 };
-	int x, y, err;
+	int x, y;
 
 	rig_start(&r, m, 256 * 1024, false);
 	x = a_first ? r.a : r.b;
 	y = a_first ? r.b : r.a;
-	send_pat(x, 0, 300000);
-	assert_int_equal(shutdown(x, SHUT_WR), 0);
-	assert_int_equal(recv_pat(y, 0, &err), 300000);
-	assert_int_equal(err, 0);
+	send_fin(x, 300000);
+	recv_expect(y, 0, 300000, 0);
 	rig_wait(&r, RELAY_EV_EOF, 1);
 	/* The other direction still works after the half-close. */
-	send_pat(y, 0, 70000);
-	assert_int_equal(shutdown(y, SHUT_WR), 0);
-	assert_int_equal(recv_pat(x, 0, &err), 70000);
-	assert_int_equal(err, 0);
+	send_fin(y, 70000);
+	recv_expect(x, 0, 70000, 0);
 	rig_finish(&r);
 	assert_int_equal(r.count[RELAY_EV_EOF], 2);
 	assert_int_equal(r.count[RELAY_EV_ERROR], 0);
@@ -323,15 +338,11 @@ half_close(const struct mode *m, bool a_first)
 	assert_int_equal(r.end_bytes[a_first ? 1 : 0], 70000);
 }
 
+/* The client's side first, then (a new pair) the server's. */
 static void
-test_half_close_client_first(void **state)
+test_half_close(void **state)
 {
 	half_close(*state, true);
-}
-
-static void
-test_half_close_server_first(void **state)
-{
 	half_close(*state, false);
 }
 
@@ -353,8 +364,7 @@ reset(const struct mode *m, bool a_resets)
 		r.a = -1;
 	else
 		r.b = -1;
-	assert_int_equal(recv_pat(y, 0, &err), 0);
-	assert_int_equal(err, ECONNRESET);
+	recv_expect(y, 0, 0, ECONNRESET);
 	rig_finish(&r);
 	assert_int_equal(r.count[RELAY_EV_ERROR], 1);
 	assert_int_equal(r.error_end, a_resets ? 0 : 1);
@@ -362,15 +372,11 @@ reset(const struct mode *m, bool a_resets)
 	assert_int_equal(r.end_outcome, OUTCOME_RESET);
 }
 
+/* The client resets, then (a new pair) the server does. */
 static void
-test_reset_from_client(void **state)
+test_reset(void **state)
 {
 	reset(*state, true);
-}
-
-static void
-test_reset_from_server(void **state)
-{
 	reset(*state, false);
 }
 
@@ -433,8 +439,7 @@ test_backpressure(void **state)
 	/* b reads: everything flows again, byte exact. */
 	assert_int_equal(sock_set_nonblock(r.a, false), 0);
 	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
-	assert_int_equal(recv_pat(r.b, 0, &err), sent);
-	assert_int_equal(err, 0);
+	recv_expect(r.b, 0, sent, 0);
 	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
 	assert_int_equal(recv_pat(r.a, 0, &err), 0);
 	rig_finish(&r);
@@ -451,11 +456,9 @@ test_hook_counts(void **state)
 	int err;
 
 	rig_start(&r, *state, 256 * 1024, true);
-	send_pat(r.a, 0, 123457);
-	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
+	send_fin(r.a, 123457);
 	assert_int_equal(recv_pat(r.b, 0, &err), 123457);
-	send_pat(r.b, 0, 999);
-	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
+	send_fin(r.b, 999);
 	assert_int_equal(recv_pat(r.a, 0, &err), 999);
 	rig_finish(&r);
 	assert_int_equal(r.hooked[0], 123457);
@@ -467,14 +470,11 @@ static void
 test_hook_cut_rst(void **state)
 {
 	struct rig r = { .cut_at = 10000, .cut_how = RELAY_CUT_RST };
-	int err;
 
 	rig_start(&r, *state, 256 * 1024, true);
 	send_pat(r.a, 0, 50000);
-	assert_int_equal(recv_pat(r.b, 0, &err), 10000);
-	assert_int_equal(err, ECONNRESET);
-	assert_int_equal(recv_pat(r.a, 0, &err), 0);
-	assert_int_equal(err, ECONNRESET);
+	recv_expect(r.b, 0, 10000, ECONNRESET);
+	recv_expect(r.a, 0, 0, ECONNRESET);
 	rig_finish(&r);
 	assert_int_equal(r.count[RELAY_EV_ERROR], 0);
 }
@@ -485,16 +485,12 @@ static void
 test_hook_cut_fin(void **state)
 {
 	struct rig r = { .cut_at = 7000, .cut_how = RELAY_CUT_FIN };
-	int err;
 
 	rig_start(&r, *state, 256 * 1024, true);
 	send_pat(r.a, 0, 20000);
-	assert_int_equal(recv_pat(r.b, 0, &err), 7000);
-	assert_int_equal(err, 0);
-	send_pat(r.b, 0, 3000);
-	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
-	assert_int_equal(recv_pat(r.a, 0, &err), 3000);
-	assert_int_equal(err, 0);
+	recv_expect(r.b, 0, 7000, 0);
+	send_fin(r.b, 3000);
+	recv_expect(r.a, 0, 3000, 0);
 	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
 	rig_finish(&r);
 	assert_int_equal(r.end_outcome, OUTCOME_OK);
@@ -539,11 +535,12 @@ stdio_loop_thread(void *arg)
 }
 
 static void
-stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
+stdio_start(struct stdio_rig *sr, const struct mode *m, int rfd,
+    enum close_how how)
 {
 	struct rig *r = &sr->r;
 	struct relay_opts o = {
-		.io = RELAY_IO_EPOLL,
+		.io = m->io,
 		.buffer = 64 * 1024,
 		.quit_ms = -1,
 		.eof_close = how,
@@ -553,7 +550,7 @@ stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
 	char eb[ERRBUF_LEN];
 	int out[2];
 
-	r->m = m_epoll;
+	r->m = *m;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	assert_int_equal(pipe(out), 0);
@@ -572,6 +569,18 @@ stdio_start(struct stdio_rig *sr, int rfd, enum close_how how)
 	    0);
 }
 
+/* stdio_start with a pipe as stdin; the test writes to sr->in_w. */
+static void
+stdio_start_pipe(struct stdio_rig *sr, const struct mode *m,
+    enum close_how how)
+{
+	int in[2];
+
+	assert_int_equal(pipe(in), 0);
+	sr->in_w = in[1];
+	stdio_start(sr, m, in[0], how);
+}
+
 static void
 stdio_finish(struct stdio_rig *sr)
 {
@@ -588,17 +597,13 @@ static void
 test_stdio_half_close(void **state)
 {
 	struct stdio_rig sr = { 0 };
-	int in[2], err;
+	int err;
 
-	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
-	send_pat(in[1], 0, 200000);
-	close(in[1]);
-	assert_int_equal(recv_pat(sr.r.b, 0, &err), 200000);
-	assert_int_equal(err, 0);
-	send_pat(sr.r.b, 0, 100000);
-	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	stdio_start_pipe(&sr, *state, CLOSE_GRACEFUL);
+	send_pat(sr.in_w, 0, 200000);
+	close(sr.in_w);
+	recv_expect(sr.r.b, 0, 200000, 0);
+	send_fin(sr.r.b, 100000);
 	assert_int_equal(recv_pat(sr.out_r, 100000, &err), 100000);
 	stdio_finish(&sr);
 	assert_int_equal(sr.r.count[RELAY_EV_EOF], 2);
@@ -614,17 +619,15 @@ test_stdio_file(void **state)
 {
 	struct stdio_rig sr = { 0 };
 	char path[] = "/tmp/t_relay.XXXXXX";
-	int fd, err;
+	int fd;
 
-	(void)state;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	unlink(path);
 	send_pat(fd, 0, 300000);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	stdio_start(&sr, fd, CLOSE_GRACEFUL);
-	assert_int_equal(recv_pat(sr.r.b, 0, &err), 300000);
-	assert_int_equal(err, 0);
+	stdio_start(&sr, *state, fd, CLOSE_GRACEFUL);
+	recv_expect(sr.r.b, 0, 300000, 0);
 	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
 	stdio_finish(&sr);
 	assert_int_equal(sr.r.end_bytes[0], 300000);
@@ -635,15 +638,11 @@ static void
 test_stdio_eof_abort(void **state)
 {
 	struct stdio_rig sr = { 0 };
-	int in[2], err;
 
-	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start(&sr, in[0], CLOSE_ABORT);
-	send_pat(in[1], 0, 1000);
-	close(in[1]);
-	assert_int_equal(recv_pat(sr.r.b, 0, &err), 1000);
-	assert_int_equal(err, ECONNRESET);
+	stdio_start_pipe(&sr, *state, CLOSE_ABORT);
+	send_pat(sr.in_w, 0, 1000);
+	close(sr.in_w);
+	recv_expect(sr.r.b, 0, 1000, ECONNRESET);
 	stdio_finish(&sr);
 	assert_int_equal(sr.r.count[RELAY_EV_EOF], 1);
 	assert_int_equal(sr.r.end_bytes[0], 1000);
@@ -654,18 +653,14 @@ static void
 test_stdio_stdout_gone(void **state)
 {
 	struct stdio_rig sr = { 0 };
-	int in[2], err;
 
-	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start(&sr, in[0], CLOSE_GRACEFUL);
+	stdio_start_pipe(&sr, *state, CLOSE_GRACEFUL);
 	close(sr.out_r);
 	sr.out_r = -1;
 	send_pat(sr.r.b, 0, 1000);
-	assert_int_equal(recv_pat(sr.r.b, 0, &err), 0);
-	assert_int_equal(err, ECONNRESET);
+	recv_expect(sr.r.b, 0, 0, ECONNRESET);
 	stdio_finish(&sr);
-	close(in[1]);
+	close(sr.in_w);
 	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 1);
 	assert_int_equal(sr.r.error_end, 0);
 }
@@ -681,10 +676,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		ON_EVERY_ENGINE(test_half_close_client_first),
-		ON_EVERY_ENGINE(test_half_close_server_first),
-		ON_EVERY_ENGINE(test_reset_from_client),
-		ON_EVERY_ENGINE(test_reset_from_server),
+		ON_EVERY_ENGINE(test_half_close),
+		ON_EVERY_ENGINE(test_reset),
 		ON_EVERY_ENGINE(test_backpressure),
 		ON_EVERY_ENGINE(test_hook_counts),
 		IN(test_hook_cut_rst, m_epoll),
