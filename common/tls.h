@@ -39,6 +39,10 @@ struct tls_opts {
 	const char *cert_file;	/* PEM certificate chain: a server's
 				   (required), or a client's to present */
 	const char *key_file;	/* its PEM private key */
+	bool self_signed;	/* server without cert_file: a throwaway
+				   key and self-signed certificate made
+				   in memory (EC P-256, CN and SAN
+				   localhost, 127.0.0.1, ::1; a day) */
 };
 
 /*
@@ -97,6 +101,14 @@ int tls_handshake_step(struct tls_conn *c, char *errbuf);
  * at the deadline and EINTR when a signal ended the wait.
  */
 int tls_handshake(struct tls_conn *c, int timeout_ms, char *errbuf);
+
+/*
+ * tls_handshake that also ends, -1 with errno EINTR ("TLS handshake:
+ * interrupted"), once wake_fd (a signalfd, a pipe; -1: none) is readable;
+ * nothing is read from it.
+ */
+int tls_handshake_wake(struct tls_conn *c, int timeout_ms, int wake_fd,
+    char *errbuf);
 
 /*
  * Read up to len (> 0) bytes of application data. Returns > 0 bytes; 0

@@ -178,6 +178,7 @@ struct srv {
 	pthread_t thread;
 	int fd;
 	enum srv_act act;
+	bool self_signed;	/* a throwaway certificate, not cert_path */
 	int hs_rc;
 	const char *bad;	/* the step that failed, NULL if none */
 	char err[ERRBUF_LEN];
@@ -245,10 +246,11 @@ srv_main(void *arg)
 	struct srv *s = arg;
 	struct tls_opts o = { .role = TLS_SERVER, .cert_file = cert_path,
 	    .key_file = key_path };
+	struct tls_opts self = { .role = TLS_SERVER, .self_signed = true };
 	struct tls_ctx *ctx;
 	struct tls_conn *c;
 
-	ctx = tls_ctx_new(&o, s->err);
+	ctx = tls_ctx_new(s->self_signed ? &self : &o, s->err);
 	c = ctx != NULL ? tls_conn_new(ctx, s->fd, NULL, s->err) : NULL;
 	if (c == NULL) {
 		s->bad = "setup";
@@ -521,6 +523,79 @@ test_no_verify_accepts_self_signed(void **state)
 	assert_string_not_equal(tls_conn_cipher(c), "?");
 	assert_int_equal(read_to_end(c, eb), 0);
 	finish(&s, c, ctx);
+}
+
+/*
+ * A server's throwaway certificate: a verifying client refuses it as
+ * self-signed; without verification the session works.
+ */
+static void
+test_self_signed_server(void **state)
+{
+	const struct tls_opts strict = { .role = TLS_CLIENT };
+	const struct tls_opts o = { .role = TLS_CLIENT, .no_verify = true };
+	char eb[ERRBUF_LEN] = "";
+	struct tls_ctx *ctx;
+	struct tls_conn *c;
+	struct srv s;
+	int fd, hs;
+
+	memset(&s, 0, sizeof(s));
+	s.act = SRV_NOTIFY;
+	s.self_signed = true;
+	assert_int_equal(tcp_pair(&fd, &s.fd), 0);
+	assert_int_equal(pthread_create(&s.thread, NULL, srv_main, &s), 0);
+	assert_non_null(ctx = tls_ctx_new(&strict, eb));
+	assert_non_null(c = tls_conn_new(ctx, fd, "localhost", eb));
+	assert_int_equal(tls_handshake(c, TEST_WAIT_MS, eb), -1);
+	assert_string_equal(eb, "TLS handshake: certificate verify failed: "
+	    "self-signed certificate");
+	close(fd);
+	assert_int_equal(pthread_join(s.thread, NULL), 0);
+	assert_int_not_equal(s.hs_rc, 0);
+	tls_conn_free(c);
+	tls_ctx_free(ctx);
+
+	memset(&s, 0, sizeof(s));
+	s.act = SRV_NOTIFY;
+	s.self_signed = true;
+	assert_int_equal(tcp_pair(&fd, &s.fd), 0);
+	assert_int_equal(pthread_create(&s.thread, NULL, srv_main, &s), 0);
+	assert_non_null(ctx = tls_ctx_new(&o, eb));
+	assert_non_null(c = tls_conn_new(ctx, fd, "localhost", eb));
+	hs = tls_handshake(c, TEST_WAIT_MS, eb);
+	if (hs != 0)
+		fail_msg("%s", eb);
+	assert_int_equal(read_to_end(c, eb), 0);
+	assert_int_equal(tls_conn_ending(c), TLS_END_CLOSE_NOTIFY);
+	finish(&s, c, ctx);
+}
+
+/* A readable wake fd ends the handshake wait: EINTR, nothing read. */
+static void
+test_handshake_wake(void **state)
+{
+	char eb[ERRBUF_LEN] = "", x;
+	struct tls_ctx *ctx = tls_ctx_new(&trusting, eb);
+	struct tls_conn *c;
+	int fd, s, wake[2];
+
+	assert_non_null(ctx);
+	assert_int_equal(tcp_pair(&fd, &s), 0);
+	assert_int_equal(pipe(wake), 0);
+	assert_int_equal(write(wake[1], "x", 1), 1);
+	c = tls_conn_new(ctx, fd, "localhost", eb);
+	assert_non_null(c);
+	assert_int_equal(tls_handshake_wake(c, 5000, wake[0], eb), -1);
+	assert_int_equal(errno, EINTR);
+	assert_string_equal(eb, "TLS handshake: interrupted");
+	assert_int_equal(read(wake[0], &x, 1), 1);
+	/* Without the wake, the deadline still holds. */
+	assert_int_equal(tls_handshake_wake(c, 30, wake[0], eb), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	tls_conn_free(c);
+	tls_ctx_free(ctx);
+	close_fds(fd, s, wake[0], wake[1], -1);
 }
 
 static void
@@ -821,8 +896,10 @@ main(void)
 		cmocka_unit_test(test_verify_ip_mismatch),
 		cmocka_unit_test(test_verify_with_ca_file),
 		cmocka_unit_test(test_no_verify_accepts_self_signed),
+		cmocka_unit_test(test_self_signed_server),
 		cmocka_unit_test(test_ctx_errors),
 		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_handshake_wake),
 		cmocka_unit_test(test_ending_names),
 		cmocka_unit_test(test_interop_s_server),
 		cmocka_unit_test(test_interop_s_client_close_notify),
