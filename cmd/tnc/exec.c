@@ -166,8 +166,8 @@ reap_child(struct exec_session *s, bool block)
 }
 
 int
-tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
-    int sigfd)
+tnc_exec_session(const struct tnc_config *cfg, int fd, struct tls_conn *tls,
+    const char *peer, int sigfd)
 {
 	struct exec_session s = {
 		.cfg = cfg,
@@ -205,7 +205,9 @@ tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
 	if ((s.loop = evloop_new(errbuf)) == NULL ||
 	    (r = relay_new(s.loop, &o, errbuf)) == NULL)
 		errx(EXIT_FAIL, "%s", errbuf);
-	if ((s.pair = relay_pair_add(r, fd, sv[0], &s, errbuf)) == NULL)
+	s.pair = tls != NULL ? relay_pair_add_tls(r, tls, sv[0], &s, errbuf) :
+	    relay_pair_add(r, fd, sv[0], &s, errbuf);
+	if (s.pair == NULL)
 		errx(EXIT_FAIL, "%s: %s", peer, errbuf);
 	if (evloop_add(s.loop, sigfd, EV_READ, on_signal, &s) == -1 ||
 	    evloop_add(s.loop, s.pidfd, EV_READ, on_child_exit, &s) == -1)
