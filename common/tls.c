@@ -2,11 +2,15 @@
 /* TLS over a connected TCP fd with OpenSSL 3, and how the peer ended it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -87,23 +91,24 @@ add_ext(X509 *x, int nid, const char *value)
 }
 
 /*
- * A throwaway key and self-signed certificate for sc: EC P-256, CN and
- * SAN localhost, 127.0.0.1 and ::1, valid from an hour ago for a day, a
- * random serial. Returns 0, or -1 with OpenSSL's queue saying why.
+ * A throwaway key and self-signed certificate: EC P-256, CN and SAN
+ * localhost, 127.0.0.1 and ::1, CA:TRUE (so that a copy of it can be a
+ * client's trust anchor), valid from an hour ago for a day, a random
+ * serial. Returns 0 with both set (the caller frees them), or -1 with
+ * OpenSSL's queue saying why.
  */
 static int
-use_self_signed(SSL_CTX *sc)
+self_signed_new(EVP_PKEY **pkp, X509 **xp)
 {
 	EVP_PKEY *pk = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
 	X509_NAME *name;
 	unsigned char serial[8];
 	BIGNUM *bn = NULL;
-	int rc = -1;
 
 	if (pk == NULL || x == NULL ||
 	    RAND_bytes(serial, sizeof(serial)) != 1)
-		goto out;
+		goto fail;
 	serial[0] &= 0x7f;	/* a positive INTEGER */
 	name = X509_get_subject_name(x);
 	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
@@ -115,18 +120,60 @@ use_self_signed(SSL_CTX *sc)
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 	    (const unsigned char *)"localhost", -1, -1, 0) != 1 ||
 	    X509_set_issuer_name(x, name) != 1 ||
+	    add_ext(x, NID_basic_constraints, "critical,CA:TRUE") == -1 ||
 	    add_ext(x, NID_subject_alt_name,
 	    "DNS:localhost,IP:127.0.0.1,IP:::1") == -1 ||
-	    X509_sign(x, pk, EVP_sha256()) == 0 ||
-	    SSL_CTX_use_certificate(sc, x) != 1 ||
-	    SSL_CTX_use_PrivateKey(sc, pk) != 1)
-		goto out;
-	rc = 0;
-out:
+	    X509_sign(x, pk, EVP_sha256()) == 0)
+		goto fail;
+	BN_free(bn);
+	*pkp = pk;
+	*xp = x;
+	return 0;
+fail:
 	BN_free(bn);
 	X509_free(x);
 	EVP_PKEY_free(pk);
+	return -1;
+}
+
+/* sc's certificate and key: a throwaway pair. 0, or -1 as above. */
+static int
+use_self_signed(SSL_CTX *sc)
+{
+	EVP_PKEY *pk;
+	X509 *x;
+	int rc;
+
+	if (self_signed_new(&pk, &x) == -1)
+		return -1;
+	rc = SSL_CTX_use_certificate(sc, x) == 1 &&
+	    SSL_CTX_use_PrivateKey(sc, pk) == 1 ? 0 : -1;
+	X509_free(x);
+	EVP_PKEY_free(pk);
 	return rc;
+}
+
+/* Write x or pk as PEM to a new file at path (0600); 0 or -1 (errno). */
+static int
+write_pem(const char *path, X509 *x, EVP_PKEY *pk)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok;
+
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ok = x != NULL ? PEM_write_X509(f, x) :
+	    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+	if (fclose(f) != 0 || ok != 1) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
 }
 
 /* Report what failed and why from OpenSSL's queue; errno preserved. */
@@ -140,6 +187,34 @@ ssl_fail(char *errbuf, const char *what, const char *path)
 		errbuf_set(errbuf, "%s %s: %s", what, path, why);
 	else
 		errbuf_set(errbuf, "%s: %s", what, why);
+}
+
+int
+tls_self_signed_write(const char *cert_path, const char *key_path,
+    char *errbuf)
+{
+	EVP_PKEY *pk;
+	X509 *x;
+	int rc = 0;
+
+	ERR_clear_error();
+	if (self_signed_new(&pk, &x) == -1) {
+		ssl_fail(errbuf, "TLS self-signed certificate", NULL);
+		return -1;
+	}
+	errno = 0;
+	if (write_pem(cert_path, x, NULL) == -1) {
+		errbuf_set(errbuf, "TLS certificate %s: %s", cert_path,
+		    strerror(errno));
+		rc = -1;
+	} else if (write_pem(key_path, NULL, pk) == -1) {
+		errbuf_set(errbuf, "TLS key %s: %s", key_path,
+		    strerror(errno));
+		rc = -1;
+	}
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return rc;
 }
 
 struct tls_ctx *

@@ -71,6 +71,15 @@ enum tls_ending {
  */
 struct tls_ctx *tls_ctx_new(const struct tls_opts *o, char *errbuf);
 
+/*
+ * Write a throwaway key and self-signed certificate, as self_signed makes
+ * (CA:TRUE, so the certificate file can be a client's ca_file), as PEM
+ * files (mode 0600). Returns 0, or -1 with errbuf ("TLS key /x.pem:
+ * Permission denied").
+ */
+int tls_self_signed_write(const char *cert_path, const char *key_path,
+    char *errbuf);
+
 /* Free a context; connections made from it keep it alive until freed. */
 void tls_ctx_free(struct tls_ctx *ctx);
 

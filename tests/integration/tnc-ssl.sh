@@ -35,26 +35,43 @@ s_server() {
 	wait_for 10 is_listening tcp "$1" || fail "s_server did not listen"
 }
 
+# ended LABEL RC EXIT ERR VLINE [FILE]: the exit status RC is EXIT, the
+# stderr ($T/c.err or FILE) less the -v lines is ERR, and one -v line
+# matches VLINE.
+ended() {
+	local err=${6:-$T/c.err}
+	expect "$1: exit" "$2" "$3"
+	expect "$1: stderr" "$(grep -v '^tnc: \[' "$err")" "$4"
+	expect_match "$1: -v" "$(cat "$err")" "${V}$5"
+}
+
+# same LABEL WANT GOT: the two files are byte for byte the same.
+same() {
+	cmp -s "$2" "$3" || fail "$1: not byte-exact ($(wc -c <"$3") bytes)"
+}
+
+CLEAN="TLS ended cleanly: the peer's close_notify came before its FIN"
+# truncated: the one-line error of a truncation by the server at PORT.
+truncated() {
+	echo "tnc: 127.0.0.1:$PORT: TLS: FIN without close_notify: the data" \
+	    "may be truncated"
+}
+
 # -- tnc --ssl -> openssl s_server: 1 MiB, then close_notify both ways --
 port=$(free_port)
 s_server "$port" s.out
 timeout 20 "$TNC" -v --ssl --ssl-trustfile "$T/cert.pem" 127.0.0.1 "$port" \
     <"$T/1m" >"$T/c.out" 2>"$T/c.err"
-expect "to s_server: exit" $? 0
+ended "to s_server" $? 0 "" "$CLEAN"
 wait_rc "$SPID"
 expect "to s_server: s_server exit" "$RC" 0
-cmp -s "$T/1m" "$T/s.out" || fail "to s_server: 1 MiB not byte-exact" \
-    "($(wc -c <"$T/s.out") bytes)"
-c_err=$(cat "$T/c.err")
-expect "to s_server: no error" "$(grep -v '^tnc: \[' "$T/c.err")" ""
-expect_match "to s_server: verified" "$c_err" \
-    "${V}TLS TLSv1\.3 [A-Z0-9_]+ with 127\.0\.0\.1:$port, certificate verified"
-expect_match "to s_server: our close_notify" "$c_err" \
-    "${V}stdin EOF -> close_notify and FIN sent after 1048576 bytes"
-expect_match "to s_server: its close_notify" "$c_err" \
-    "${V}peer close_notify after 0 bytes received"
-expect_match "to s_server: clean end" "$c_err" \
-    "${V}TLS ended cleanly: the peer's close_notify came before its FIN"
+same "to s_server: 1 MiB" "$T/1m" "$T/s.out"
+for line in \
+    "TLS TLSv1\.3 [A-Z0-9_]+ with 127\.0\.0\.1:$port, certificate verified" \
+    "stdin EOF -> close_notify and FIN sent after 1048576 bytes" \
+    "peer close_notify after 0 bytes received"; do
+	expect_match "to s_server: -v" "$(cat "$T/c.err")" "${V}$line"
+done
 
 # -- openssl s_client -> tnc --ssl -l: 1 MiB --
 start_listening l "$T/1m" "$TNC" -l -v --ssl --ssl-cert "$T/cert.pem" \
@@ -65,12 +82,8 @@ timeout 20 openssl s_client -quiet -verify_return_error -CAfile \
     </dev/null >"$T/sc.out" 2>"$T/sc.err"
 expect "s_client: exit" $? 0
 wait_rc "$lpid"
-expect "tnc -l: exit" "$RC" 0
-cmp -s "$T/1m" "$T/sc.out" || fail "s_client: 1 MiB not byte-exact" \
-    "($(wc -c <"$T/sc.out") bytes)"
-expect "tnc -l: no error" "$(grep -v '^tnc: \[' "$T/l.err")" ""
-expect_match "tnc -l: clean end" "$(cat "$T/l.err")" \
-    "${V}TLS ended cleanly: the peer's close_notify came before its FIN"
+ended "tnc -l" "$RC" 0 "" "$CLEAN" "$T/l.err"
+same "s_client: 1 MiB" "$T/1m" "$T/sc.out"
 
 # -- tnc --ssl -l -e /bin/cat: the program's end of the relay is plain,
 # the connection's TLS; the echo comes back whole and both end cleanly --
@@ -80,15 +93,10 @@ start_listening l - "$TNC" -l -v --ssl --ssl-cert "$T/cert.pem" \
 lpid=$LAST_PID
 timeout 20 "$TNC" -v --ssl --ssl-trustfile "$T/cert.pem" 127.0.0.1 "$PORT" \
     <"$T/300k" >"$T/c.out" 2>"$T/c.err"
-expect "-e cat: client exit" $? 0
+ended "-e cat: client" $? 0 "" "$CLEAN"
 wait_rc "$lpid"
-expect "-e cat: listener exit" "$RC" 0
-cmp -s "$T/300k" "$T/c.out" || fail "-e cat: echo not byte-exact" \
-    "($(wc -c <"$T/c.out") bytes)"
-expect_match "-e cat: clean end" "$(cat "$T/c.err")" \
-    "${V}TLS ended cleanly: the peer's close_notify came before its FIN"
-expect_match "-e cat: the listener's clean end" "$(cat "$T/l.err")" \
-    "${V}TLS ended cleanly: the peer's close_notify came before its FIN"
+ended "-e cat: listener" "$RC" 0 "" "$CLEAN" "$T/l.err"
+same "-e cat: echo" "$T/300k" "$T/c.out"
 
 # tfserver BEHAVIOUR BYTES: tcpfault server --ssl (its throwaway
 # certificate) for one connection; PORT, TFPID.
@@ -98,33 +106,33 @@ tfserver() {
 	TFPID=$LAST_PID
 }
 
-# client LABEL OPTS...: tnc -v --ssl --no-verify OPTS to PORT with stdin
-# held open (the peer ends the session); RC, $T/c.out, $T/c.err.
+# client IN OPTS...: tnc -v --ssl --no-verify OPTS to PORT, stdin from
+# IN; RC, $T/c.out, $T/c.err; the certificate was not verified.
 client() {
-	local label=$1
+	local in=$1
 	shift
 	timeout 20 "$TNC" -v --ssl --no-verify "$@" 127.0.0.1 "$PORT" \
-	    <"$T/hold" >"$T/c.out" 2>"$T/c.err"
+	    <"$in" >"$T/c.out" 2>"$T/c.err"
 	RC=$?
-	expect_match "$label: not verified" "$(cat "$T/c.err")" \
+	expect_match "client: not verified" "$(cat "$T/c.err")" \
 	    "${V}TLS TLSv1\.3 [A-Z0-9_]+ with 127\.0\.0\.1:$PORT, certificate not verified \(--no-verify\)"
+}
+
+# server_did LABEL REGEX: tcpfault server exits 0, a timeline line matches.
+server_did() {
+	wait_rc "$TFPID"
+	expect "$1: server exit" "$RC" 0
+	expect_match "$1: server timeline" "$(cat "$T/tf.out")" "$2"
 }
 
 # -- close_notify then FIN (tcpfault close-notify): clean, exit 0 --
 tfserver close-notify 100000
 expect_match "tcpfault: self-signed" "$(head -n1 "$T/tf.err")" \
     "tcpfault: server close-notify listening on 127\.0\.0\.1:$PORT \(TLS, a throwaway self-signed certificate for localhost\)"
-timeout 20 "$TNC" -v --ssl --no-verify 127.0.0.1 "$PORT" </dev/null \
-    >"$T/c.out" 2>"$T/c.err"
-expect "close-notify: exit" $? 0
+client /dev/null
+ended close-notify "$RC" 0 "" "$CLEAN"
 expect "close-notify: bytes" "$(wc -c <"$T/c.out")" 100000
-expect "close-notify: no error" "$(grep -v '^tnc: \[' "$T/c.err")" ""
-expect_match "close-notify: clean end" "$(cat "$T/c.err")" \
-    "${V}TLS ended cleanly: the peer's close_notify came before its FIN"
-wait_rc "$TFPID"
-expect "close-notify: server exit" "$RC" 0
-expect_match "close-notify: server sent close_notify" "$(cat "$T/tf.out")" \
-    '.* server +close-notify +- +ok'
+server_did close-notify '.* server +close-notify +- +ok'
 
 # -- TLS 1.3 half-close: tnc still sends after the peer's close_notify --
 tfserver close-notify 1000
@@ -137,55 +145,40 @@ wait_line "$T/c.err" 'peer close_notify after' ||
 printf 'after' >&4
 exec 4>&-
 wait_rc "$cpid"
-expect "half-close: exit" "$RC" 0
-expect_match "half-close: sent after the peer's close_notify" \
-    "$(cat "$T/c.err")" \
-    "${V}stdin EOF -> close_notify and FIN sent after 5 bytes"
-wait_rc "$TFPID"
-expect "half-close: server exit" "$RC" 0
+ended half-close "$RC" 0 "" \
+    "stdin EOF -> close_notify and FIN sent after 5 bytes"
+server_did half-close '.* server +close-graceful +- +ok'
 
 # -- FIN without close_notify (half-close: shutdown, no close_notify):
 # truncation, exit 1, though we sent our close_notify first --
 tfserver half-close 100000
-timeout 20 "$TNC" -v --ssl --no-verify 127.0.0.1 "$PORT" </dev/null \
-    >"$T/c.out" 2>"$T/c.err"
-expect "truncated: exit" $? 1
-expect "truncated: bytes" "$(wc -c <"$T/c.out")" 100000
-expect "truncated: the error" "$(grep -v '^tnc: \[' "$T/c.err")" \
-    "tnc: 127.0.0.1:$PORT: TLS: FIN without close_notify: the data may be truncated"
-wait_rc "$TFPID"
-expect "truncated: server exit" "$RC" 0
-expect_match "truncated: the server closed gracefully" \
-    "$(cat "$T/tf.out")" '.* server +close-graceful +- +ok'
+client /dev/null
+ended "truncated by half-close" "$RC" 1 "$(truncated)" \
+    "TLS ended by a FIN without close_notify: the data may be truncated"
+expect "truncated by half-close: bytes" "$(wc -c <"$T/c.out")" 100000
+server_did "truncated by half-close" '.* server +close-graceful +- +ok'
 
 # -- FIN without close_notify (send-close: close() while the client
 # sends nothing): truncation, exit 1 --
 tfserver send-close 100000
-client truncated
-expect "truncated: exit" "$RC" 1
-expect "truncated: bytes" "$(wc -c <"$T/c.out")" 100000
-expect "truncated: the error" "$(grep -v '^tnc: \[' "$T/c.err")" \
-    "tnc: 127.0.0.1:$PORT: TLS: FIN without close_notify: the data may be truncated"
-expect_match "truncated: peer FIN" "$(cat "$T/c.err")" \
-    "${V}peer FIN without close_notify after 100000 bytes received"
-wait_rc "$TFPID"
+client "$T/hold"
+ended "truncated by close" "$RC" 1 "$(truncated)" \
+    "peer FIN without close_notify after 100000 bytes received"
+expect "truncated by close: bytes" "$(wc -c <"$T/c.out")" 100000
+server_did "truncated by close" '.* server +close +- +ok'
 
 tfserver send-close 100000
-client "allowed truncation" --ssl-allow-truncation
-expect "allowed truncation: exit" "$RC" 0
-expect "allowed truncation: no error" "$(grep -v '^tnc: \[' "$T/c.err")" ""
-expect_match "allowed truncation: said" "$(cat "$T/c.err")" \
-    "${V}TLS ended by a FIN without close_notify: the data may be truncated \(--ssl-allow-truncation\)"
+client "$T/hold" --ssl-allow-truncation
+ended "allowed truncation" "$RC" 0 "" \
+    "TLS ended by a FIN without close_notify: the data may be truncated \(--ssl-allow-truncation\)"
 wait_rc "$TFPID"
 
 # -- RST (reset): exit 4 --
 tfserver reset 0
-client reset
-expect "reset: exit" "$RC" 4
-expect "reset: the error" "$(grep -v '^tnc: \[' "$T/c.err")" \
-    "tnc: 127.0.0.1:$PORT: receive: reset (ECONNRESET) after 0 bytes received, 0 bytes sent"
-expect_match "reset: said" "$(cat "$T/c.err")" \
-    "${V}TLS ended by an RST, without close_notify"
+client "$T/hold"
+ended reset "$RC" 4 \
+    "tnc: 127.0.0.1:$PORT: receive: reset (ECONNRESET) after 0 bytes received, 0 bytes sent" \
+    "TLS ended by an RST, without close_notify"
 wait_rc "$TFPID"
 
 # -- verification: a self-signed server fails without a trust file --

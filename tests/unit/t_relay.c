@@ -244,6 +244,16 @@ send_pat(int fd, uint64_t off, size_t len)
 	}
 }
 
+/* n bytes read at stream offset got must be the pattern. */
+static void
+check_pat(const unsigned char *buf, ssize_t n, uint64_t got)
+{
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != pat(got + i))
+			fail_msg("byte %llu differs",
+			    (unsigned long long)(got + i));
+}
+
 /*
  * Read (a socket or a pipe) until EOF, an error or max bytes (0: no
  * limit), each wait bounded, checking the pattern from offset 0.
@@ -265,10 +275,7 @@ recv_pat(int fd, uint64_t max, int *err)
 			*err = n == 0 ? 0 : errno;
 			return got;
 		}
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != pat(got + i))
-				fail_msg("byte %llu differs",
-				    (unsigned long long)(got + i));
+		check_pat(buf, n, got);
 		got += (uint64_t)n;
 		if (max != 0 && got == max)
 			return got;
@@ -566,6 +573,17 @@ tls_pair(struct stdio_rig *sr, int fd, int b)
 	assert_int_equal(rc, 0);
 }
 
+/* A TLS call returned n: when it asked to wait, wait (bounded): true. */
+static bool
+waited(struct tls_conn *t, ssize_t n)
+{
+	if (n != TLS_WANT_READ && n != TLS_WANT_WRITE)
+		return false;
+	assert_int_equal(sock_wait(tls_conn_fd(t), n == TLS_WANT_READ ?
+	    POLLIN : POLLOUT, sock_deadline(TEST_WAIT_MS)), 1);
+	return true;
+}
+
 /* The test's TLS peer: write all of len pattern bytes from off. */
 static void
 tls_send_pat(struct tls_conn *t, uint64_t off, size_t len)
@@ -580,12 +598,8 @@ tls_send_pat(struct tls_conn *t, uint64_t off, size_t len)
 		for (size_t i = 0; i < k; i++)
 			buf[i] = pat(off + i);
 		n = tls_write(t, buf, k, eb);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
-			assert_int_equal(sock_wait(tls_conn_fd(t),
-			    n == TLS_WANT_READ ? POLLIN : POLLOUT,
-			    sock_deadline(TEST_WAIT_MS)), 1);
+		if (waited(t, n))
 			continue;
-		}
 		assert_true(n > 0);
 		off += (uint64_t)n;
 		len -= (size_t)n;
@@ -604,20 +618,13 @@ tls_recv_pat(struct tls_conn *t, int *err)
 
 	for (;;) {
 		n = tls_read(t, buf, sizeof(buf), eb);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
-			assert_int_equal(sock_wait(tls_conn_fd(t),
-			    n == TLS_WANT_READ ? POLLIN : POLLOUT,
-			    sock_deadline(TEST_WAIT_MS)), 1);
+		if (waited(t, n))
 			continue;
-		}
 		if (n <= 0) {
 			*err = n == 0 ? 0 : errno;
 			return got;
 		}
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != pat(got + i))
-				fail_msg("byte %llu differs",
-				    (unsigned long long)(got + i));
+		check_pat(buf, n, got);
 		got += (uint64_t)n;
 	}
 }
@@ -692,6 +699,24 @@ stdio_finish(struct stdio_rig *sr)
 	tls_ctx_free(sr->cctx);
 }
 
+/* A TLS stdio rig with stdin a pipe whose write end is in[1]. */
+static void
+stdio_tls_start(struct stdio_rig *sr, int in[2])
+{
+	assert_int_equal(pipe(in), 0);
+	stdio_start_as(sr, in[0], CLOSE_GRACEFUL, true);
+}
+
+/* The pair ended by itself, the peer's ending as want; close stdin. */
+static void
+stdio_tls_ended(struct stdio_rig *sr, int in_w, enum tls_ending want)
+{
+	rig_wait(&sr->r, RELAY_EV_END, 1);
+	assert_int_equal(tls_conn_ending(sr->tls), want);
+	close(in_w);
+	stdio_finish(sr);
+}
+
 /* TLS: stdin's EOF is our close_notify then FIN, which the peer reads as
    the end of our data; it answers after it (TLS 1.3 half-close), and
    its close_notify ends the pair cleanly. */
@@ -703,8 +728,7 @@ test_stdio_tls_close_notify(void **state)
 	int in[2], err;
 
 	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start_as(&sr, in[0], CLOSE_GRACEFUL, true);
+	stdio_tls_start(&sr, in);
 	send_pat(in[1], 0, 200000);
 	close(in[1]);
 	assert_int_equal(tls_recv_pat(sr.peer, &err), 200000);
@@ -733,15 +757,11 @@ test_stdio_tls_truncated(void **state)
 	int in[2], err;
 
 	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start_as(&sr, in[0], CLOSE_GRACEFUL, true);
+	stdio_tls_start(&sr, in);
 	tls_send_pat(sr.peer, 0, 50000);
 	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
 	assert_int_equal(recv_pat(sr.out_r, 50000, &err), 50000);
-	rig_wait(&sr.r, RELAY_EV_END, 1);
-	assert_int_equal(tls_conn_ending(sr.tls), TLS_END_TRUNCATED);
-	close(in[1]);
-	stdio_finish(&sr);
+	stdio_tls_ended(&sr, in[1], TLS_END_TRUNCATED);
 	assert_int_equal(sr.r.count[RELAY_EV_EOF], 1);
 	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 0);
 	assert_int_equal(sr.r.end_bytes[1], 50000);
@@ -756,16 +776,12 @@ test_stdio_tls_reset(void **state)
 	int in[2], err;
 
 	(void)state;
-	assert_int_equal(pipe(in), 0);
-	stdio_start_as(&sr, in[0], CLOSE_GRACEFUL, true);
+	stdio_tls_start(&sr, in);
 	tls_send_pat(sr.peer, 0, 30000);
 	assert_int_equal(recv_pat(sr.out_r, 30000, &err), 30000);
 	close_abort(sr.r.b, &rep);
 	sr.r.b = -1;
-	rig_wait(&sr.r, RELAY_EV_END, 1);
-	assert_int_equal(tls_conn_ending(sr.tls), TLS_END_RESET);
-	close(in[1]);
-	stdio_finish(&sr);
+	stdio_tls_ended(&sr, in[1], TLS_END_RESET);
 	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 1);
 	assert_int_equal(sr.r.error_outcome, OUTCOME_RESET);
 	assert_int_equal(sr.r.end_outcome, OUTCOME_RESET);
