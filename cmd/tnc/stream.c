@@ -36,15 +36,6 @@ struct session {
 /* True once stdin reached EOF in an earlier session (tnc -l -k). */
 static bool stdin_done;
 
-static void
-print_stats(const struct session *s, uint64_t sent, uint64_t rcvd)
-{
-	if (s->cfg->stats)
-		fprintf(stderr, "tnc: %s: sent %llu bytes, received %llu "
-		    "bytes\n", s->peer, (unsigned long long)sent,
-		    (unsigned long long)rcvd);
-}
-
 /* stdin is at EOF and everything read from it went out. */
 static void
 stdin_finished(struct session *s, const struct relay_event *ev)
@@ -176,7 +167,8 @@ on_relay_event(const struct relay_event *ev, void *arg)
 			    "received",
 			    (unsigned long long)ev->sent[END_NET],
 			    (unsigned long long)ev->bytes[END_NET]);
-		print_stats(s, ev->sent[END_NET], ev->bytes[END_NET]);
+		tnc_stats(s->cfg, s->peer, ev->sent[END_NET],
+		    ev->bytes[END_NET]);
 		evloop_stop(s->loop);
 		break;
 	case RELAY_EV_PAUSED:
@@ -185,27 +177,22 @@ on_relay_event(const struct relay_event *ev, void *arg)
 }
 
 /*
- * SIGINT or SIGTERM: say how far the connection got, stop; the relay is
- * freed, which resets it, and tnc exits 128 + the signal.
+ * SIGINT or SIGTERM: say how far the connection got (tnc_watch_stop
+ * stops the loop); the relay is freed, which resets it, and tnc exits
+ * 128 + the signal.
  */
 static void
-on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+say_stopped(int sig, void *arg)
 {
 	struct session *s = arg;
 	uint64_t sent, rcvd;
-	int sig;
 
-	(void)events;
-	if ((sig = stop_fd_read(fd)) == 0)
-		return;
 	sent = relay_pair_bytes(s->pair, END_STDIO);
 	rcvd = relay_pair_bytes(s->pair, END_NET);
 	tnc_event("signal %d: stopping -> RST sent after %llu bytes sent, "
 	    "%llu bytes received", sig, (unsigned long long)sent,
 	    (unsigned long long)rcvd);
-	print_stats(s, sent, rcvd);
-	s->status = STOP_EXIT(sig);
-	evloop_stop(loop);
+	tnc_stats(s->cfg, s->peer, sent, rcvd);
 }
 
 /*
@@ -219,19 +206,13 @@ stdio_session(const struct tnc_config *cfg, int fd, struct tls_conn *tls,
     const char *peer, int sigfd)
 {
 	struct session s = { .cfg = cfg, .peer = peer, .tls = tls };
-	struct relay_opts o = {
-		.io = RELAY_IO_EPOLL,
-		.buffer = cfg->buffer,
-		.idle_ms = cfg->wait_ms,
-		.quit_ms = cfg->quit_ms,
-		.eof_close = cfg->close_how,
-		.crlf = cfg->crlf,
-		.on_event = on_relay_event,
-		.arg = &s,
-	};
+	struct tnc_stop st = { say_stopped, &s, &s.status };
+	struct relay_opts o = { .eof_close = cfg->close_how,
+	    .crlf = cfg->crlf, .on_event = on_relay_event, .arg = &s };
 	char errbuf[ERRBUF_LEN];
 	struct relay *r;
 
+	tnc_session_relay_opts(cfg, &o);
 	if ((s.loop = evloop_new(errbuf)) == NULL ||
 	    (r = relay_new(s.loop, &o, errbuf)) == NULL)
 		errx(EXIT_FAIL, "%s", errbuf);
@@ -243,8 +224,7 @@ stdio_session(const struct tnc_config *cfg, int fd, struct tls_conn *tls,
 		    STDIN_FILENO, STDOUT_FILENO, fd, &s, errbuf);
 	if (s.pair == NULL)
 		errx(EXIT_FAIL, "%s: %s", peer, errbuf);
-	if (evloop_add(s.loop, sigfd, EV_READ, on_signal, &s) == -1)
-		err(EXIT_FAIL, "watch the stop signals");
+	tnc_watch_stop(s.loop, sigfd, &st);
 	if (evloop_run(s.loop) == -1)
 		err(EXIT_FAIL, "event loop");
 	evloop_del(s.loop, sigfd);

@@ -68,6 +68,32 @@ void tnc_event_init(int verbose);
 /* A -v event line on stderr: "tnc: [  1.234567] connected to ...". */
 void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* --stats: one connection's byte counts on stderr (nothing without). */
+void tnc_stats(const struct tnc_config *cfg, const char *peer, uint64_t sent,
+    uint64_t rcvd);
+
+struct evloop;
+struct relay_opts;
+
+/* One connection's relay (nc mode, -e/-c): epoll, --buffer, -w, -q. */
+void tnc_session_relay_opts(const struct tnc_config *cfg,
+    struct relay_opts *o);
+
+/*
+ * What a mode's loop does on SIGINT or SIGTERM: say(sig, arg) prints its
+ * -v line, then *status becomes 128 + sig and the loop stops (the mode
+ * then frees its relay, which resets what is open).
+ */
+struct tnc_stop {
+	void (*say)(int sig, void *arg);
+	void *arg;
+	int *status;
+};
+
+/* Watch sigfd (stop_fd_open) on loop as st says; st must outlive the
+   watch. Exits 1 when it cannot. */
+void tnc_watch_stop(struct evloop *loop, int sigfd, struct tnc_stop *st);
+
 /* The socket options from the command line, applied to one TCP socket. */
 void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
     const char *who);
