@@ -395,8 +395,7 @@ tls_conn_new(struct tls_ctx *ctx, int fd, const char *servername,
 	return c;
 fail:
 	saved = errno;
-	SSL_free(c->ssl);
-	free(c);
+	tls_conn_free(c);
 	errno = saved;
 	return NULL;
 }
