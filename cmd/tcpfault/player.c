@@ -199,20 +199,20 @@ player_send_once(struct player *pl, size_t len, int flags)
 }
 
 /*
- * One blocking TLS write (send) or read of up to len bytes, waiting for
+ * One blocking TLS write (writing) or read of up to len bytes, waiting for
  * what OpenSSL asks (at most wait_ms each time). As send(2) and recv(2)
  * return: 0 is the peer's close_notify or bare FIN for a read; -1 with
  * errno (ETIMEDOUT, ECONNRESET, EPROTO, EINTR on a stop).
  */
 static ssize_t
-tls_io(struct player *pl, void *buf, size_t len, bool send)
+tls_io(struct player *pl, void *buf, size_t len, bool writing)
 {
 	char errbuf[ERRBUF_LEN];
 	ssize_t n;
 	int w;
 
 	for (;;) {
-		n = send ? tls_write(pl->tls, buf, len, errbuf) :
+		n = writing ? tls_write(pl->tls, buf, len, errbuf) :
 		    tls_read(pl->tls, buf, len, errbuf);
 		if (n != TLS_WANT_READ && n != TLS_WANT_WRITE)
 			return n;
