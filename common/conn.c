@@ -11,6 +11,7 @@
 #include "errbuf.h"
 #include "frame.h"
 #include "sock.h"
+#include "tls.h"
 
 /*
  * The first recv's size. Each recv that fills it doubles it, up to
@@ -62,6 +63,14 @@ struct conn {
 	size_t read_chunk;	/* the next recv's size */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+
+	/* TLS (conn_set_tls): what the last call asked to wait for. */
+	struct tls_conn *tls;
+	bool tls_rd_wants_write;	/* a read must wait for POLLOUT */
+	bool tls_wr_wants_read;		/* a send must wait for POLLIN */
+	bool tls_notify_wants;		/* close_notify must wait: EV_WRITE
+					   or EV_READ in tls_notify_ev */
+	unsigned tls_notify_ev;
 };
 
 static void conn_on_event(struct evloop *loop, int fd, unsigned events,
@@ -185,7 +194,11 @@ update_interest(struct conn *c)
 	if (reading_wanted(c))
 		want |= EV_READ;
 	if (buf_len(c->out) > 0 && !c->wr_shut && c->send_err == 0)
+		want |= c->tls_wr_wants_read ? EV_READ : EV_WRITE;
+	if (c->tls_rd_wants_write && reading_wanted(c))
 		want |= EV_WRITE;
+	if (c->tls_notify_wants)
+		want |= c->tls_notify_ev;
 	if (want != c->watched && evloop_mod(c->loop, c->fd, want) == 0)
 		c->watched = want;
 }
@@ -249,6 +262,20 @@ peer_eof(struct conn *c)
 	c->peer_eof = true;
 	if (c->state == CONN_CLOSING)
 		return;
+	/*
+	 * TLS without the peer's close_notify (a bare FIN): OpenSSL takes
+	 * it as fatal and sends nothing more, so what is queued cannot go;
+	 * only our FIN is left. The connection ends as after a full close.
+	 */
+	if (c->tls != NULL &&
+	    tls_conn_ending(c->tls) != TLS_END_CLOSE_NOTIFY) {
+		buf_consume(c->out, buf_len(c->out));
+		c->state = CONN_PEER_DONE;
+		/* OpenSSL may have answered with an alert, which a closed
+		   peer answers with an RST: close() sends the FIN. */
+		c->wr_shut = true;
+		return;
+	}
 	if (!c->half_close) {
 		c->state = CONN_PEER_DONE;
 		return;
@@ -257,6 +284,48 @@ peer_eof(struct conn *c)
 	if (c->state == CONN_OPEN && c->send_err == 0 &&
 	    c->cb.on_peer_eof != NULL)
 		c->cb.on_peer_eof(c, c->arg);
+}
+
+/*
+ * One TLS read into c->in: as read(2) returns, with errno EAGAIN for
+ * TLS_WANT_* (and what to wait for remembered). One record's plaintext
+ * is at most 16 KiB, so nothing is left decrypted inside OpenSSL that
+ * poll() would not announce.
+ */
+static ssize_t
+tls_read_in(struct conn *c)
+{
+	unsigned char rec[16384];
+	char errbuf[ERRBUF_LEN];
+	ssize_t n;
+
+	n = tls_read(c->tls, rec, sizeof(rec), errbuf);
+	c->tls_rd_wants_write = n == TLS_WANT_WRITE;
+	if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (n > 0 && buf_append(c->in, rec, (size_t)n) < 0)
+		return -1;
+	return n;
+}
+
+/* One TLS write from the front of c->out: as send(2) returns. */
+static ssize_t
+tls_send_out(struct conn *c)
+{
+	char errbuf[ERRBUF_LEN];
+	ssize_t n;
+
+	n = tls_write(c->tls, buf_data(c->out), buf_len(c->out), errbuf);
+	c->tls_wr_wants_read = n == TLS_WANT_READ;
+	if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (n > 0)
+		buf_consume(c->out, (size_t)n);
+	return n;
 }
 
 /*
@@ -275,7 +344,8 @@ read_some(struct conn *c, bool force, int max_reads)
 	for (i = 0; i < max_reads; i++) {
 		if (c->ended || c->peer_eof || (!force && !reading_wanted(c)))
 			break;
-		n = buf_read_fd(c->in, c->fd, c->read_chunk);
+		n = c->tls != NULL ? tls_read_in(c) :
+		    buf_read_fd(c->in, c->fd, c->read_chunk);
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
 			if ((size_t)n == c->read_chunk &&
@@ -316,7 +386,8 @@ flush(struct conn *c)
 	ssize_t n;
 
 	while (buf_len(c->out) > 0) {
-		n = buf_send_fd(c->out, c->fd);
+		n = c->tls != NULL ? tls_send_out(c) :
+		    buf_send_fd(c->out, c->fd);
 		if (n > 0) {
 			c->bytes_out += (uint64_t)n;
 			continue;
@@ -335,6 +406,25 @@ flush(struct conn *c)
 	return 0;
 }
 
+/*
+ * TLS: our close_notify goes before the FIN (RFC 8446 section 6.1).
+ * Returns -1 while it waits for the socket (interest updated), else 0:
+ * sent, or impossible after a fatal error, when only the FIN is left.
+ */
+static int
+tls_notify(struct conn *c)
+{
+	char errbuf[ERRBUF_LEN];
+	int rc = tls_close_notify(c->tls, errbuf);
+
+	c->tls_notify_wants = rc == TLS_WANT_READ || rc == TLS_WANT_WRITE;
+	if (!c->tls_notify_wants)
+		return 0;
+	c->tls_notify_ev = rc == TLS_WANT_READ ? EV_READ : EV_WRITE;
+	update_interest(c);
+	return -1;
+}
+
 /* After I/O: send the FIN when due, end when both directions are done. */
 static void
 progress(struct conn *c)
@@ -350,7 +440,13 @@ progress(struct conn *c)
 		return;
 	}
 	if (c->state != CONN_OPEN && !c->wr_shut && buf_len(c->out) == 0) {
-		if (shutdown(c->fd, SHUT_WR) < 0) {
+		if (c->tls != NULL && tls_notify(c) == -1)
+			return;
+		/* TLS: a peer may close its socket once its close_notify is
+		   out; the RST that answers ours cost no data. */
+		if (shutdown(c->fd, SHUT_WR) < 0 && !(c->tls != NULL &&
+		    c->peer_eof &&
+		    tls_conn_ending(c->tls) == TLS_END_CLOSE_NOTIFY)) {
 			fail_send(c, errno);
 			return;
 		}
@@ -415,7 +511,8 @@ conn_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
 		fail_send(c, c->send_err);
 		goto out;
 	}
-	if ((events & (EV_WRITE | EV_ERROR)) && buf_len(c->out) > 0 &&
+	if (((events & (EV_WRITE | EV_ERROR)) || c->tls_wr_wants_read) &&
+	    buf_len(c->out) > 0 &&
 	    !c->wr_shut && c->send_err == 0 && flush(c) < 0) {
 		fail_send(c, errno);
 		goto out;
@@ -423,7 +520,7 @@ conn_on_event(struct evloop *loop, int fd, unsigned events, void *arg)
 	if (c->ended)
 		goto out;
 	/* An error or hang-up is read even while paused: it ends us. */
-	if ((events & (EV_READ | EV_ERROR)) &&
+	if (((events & (EV_READ | EV_ERROR)) || c->tls_rd_wants_write) &&
 	    read_some(c, events & EV_ERROR, CONN_READS_PER_EVENT) < 0) {
 		end_with_errno(c, CONN_END_RECV_ERROR, errno);
 		goto out;
@@ -453,7 +550,8 @@ send_direct(struct conn *c, const void *a, size_t alen, const void *b,
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
-	if (alen + blen == 0)
+	/* TLS: the bytes go out as records from c->out (flush). */
+	if (alen + blen == 0 || c->tls != NULL)
 		return 0;
 	do
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -535,6 +633,12 @@ conn_set_framing(struct conn *c, uint32_t max)
 {
 	c->framed = true;
 	c->frame_max = max;
+}
+
+void
+conn_set_tls(struct conn *c, struct tls_conn *tls)
+{
+	c->tls = tls;
 }
 
 void

@@ -74,6 +74,22 @@ int conn_send_frame(struct conn *c, const void *msg, size_t len);
  */
 void conn_set_framing(struct conn *c, uint32_t max);
 
+struct tls_conn;
+
+/*
+ * Speak TLS over the connection from now on (tls is on c's fd, its
+ * handshake complete; it stays the caller's, to free after on_close and
+ * to ask how the peer ended the session). Reads and sends carry records;
+ * the FIN of conn_shutdown and of a graceful close follows our
+ * close_notify. The peer's close_notify is its EOF (on_peer_eof with
+ * half-close, as a FIN); a bare FIN without it ends the connection as
+ * CONN_END_PEER_EOF with what was queued dropped (OpenSSL sends nothing
+ * after it); an RST is a receive error. CLOSE_ABORT and CLOSE_PLAIN send
+ * no close_notify: the peer sees a reset or a truncation. Call it before
+ * the loop runs the connection.
+ */
+void conn_set_tls(struct conn *c, struct tls_conn *tls);
+
 /*
  * With half-close on, the peer's EOF calls on_peer_eof and the connection
  * stays open for sending; it ends (CONN_END_PEER_EOF) once our side has

@@ -19,6 +19,7 @@
 #include "sock.h"
 #include "sockopt.h"
 #include "splice.h"
+#include "tls.h"
 
 /* Poll period while waiting for an end's send queue to empty before RST. */
 #define FLUSH_POLL_MS 2
@@ -901,9 +902,10 @@ static const struct conn_callbacks copy_cb = {
 	.on_close = copy_on_close,
 };
 
-struct relay_pair *
-relay_pair_add(struct relay *r, int fd0, int fd1, void *pair_arg,
-    char *errbuf)
+/* relay_pair_add with TLS on end 0 when tls0 is not NULL (copy only). */
+static struct relay_pair *
+pair_add(struct relay *r, int fd0, struct tls_conn *tls0, int fd1,
+    void *pair_arg, char *errbuf)
 {
 	struct relay_pair *p;
 	int x;
@@ -948,9 +950,34 @@ relay_pair_add(struct relay *r, int fd0, int fd1, void *pair_arg,
 		}
 		conn_set_half_close(e->c, true);
 		conn_set_water_marks(e->c, r->o.buffer, r->o.buffer / 2);
+		if (x == 0 && tls0 != NULL)
+			conn_set_tls(e->c, tls0);
 	}
 	arm_deadline(p);
 	return p;
+}
+
+struct relay_pair *
+relay_pair_add(struct relay *r, int fd0, int fd1, void *pair_arg,
+    char *errbuf)
+{
+	return pair_add(r, fd0, NULL, fd1, pair_arg, errbuf);
+}
+
+struct relay_pair *
+relay_pair_add_tls(struct relay *r, struct tls_conn *tls0, int fd1,
+    void *pair_arg, char *errbuf)
+{
+	if (r->o.splice) {
+		struct close_report rep;
+
+		errbuf_set(errbuf, "relay: TLS needs copy, not splice");
+		close_abort(tls_conn_fd(tls0), &rep);
+		close_abort(fd1, &rep);
+		errno = EINVAL;
+		return NULL;
+	}
+	return pair_add(r, tls_conn_fd(tls0), tls0, fd1, pair_arg, errbuf);
 }
 
 /* ---- stdio <-> socket (nc mode) ---- */
@@ -1238,9 +1265,10 @@ stdio_update(struct relay_pair *p)
 	pair_check_done(p);
 }
 
-struct relay_pair *
-relay_pair_add_stdio(struct relay *r, int rfd, int wfd, int sock,
-    void *pair_arg, char *errbuf)
+/* relay_pair_add_stdio with TLS on the socket when tls is not NULL. */
+static struct relay_pair *
+stdio_pair_add(struct relay *r, int rfd, int wfd, int sock,
+    struct tls_conn *tls, void *pair_arg, char *errbuf)
 {
 	struct close_report rep;
 	struct relay_pair *p;
@@ -1285,6 +1313,8 @@ relay_pair_add_stdio(struct relay *r, int rfd, int wfd, int sock,
 	}
 	conn_set_half_close(k->c, true);
 	conn_set_water_marks(k->c, r->o.buffer, r->o.buffer / 2);
+	if (tls != NULL)
+		conn_set_tls(k->c, tls);
 	p->next = r->pairs;
 	if (r->pairs != NULL)
 		r->pairs->prev = p;
@@ -1292,6 +1322,29 @@ relay_pair_add_stdio(struct relay *r, int rfd, int wfd, int sock,
 	stdio_update(p);
 	arm_deadline(p);
 	return p;
+}
+
+struct relay_pair *
+relay_pair_add_stdio(struct relay *r, int rfd, int wfd, int sock,
+    void *pair_arg, char *errbuf)
+{
+	return stdio_pair_add(r, rfd, wfd, sock, NULL, pair_arg, errbuf);
+}
+
+struct relay_pair *
+relay_pair_add_stdio_tls(struct relay *r, int rfd, int wfd,
+    struct tls_conn *tls, void *pair_arg, char *errbuf)
+{
+	if (r->o.splice) {
+		struct close_report rep;
+
+		errbuf_set(errbuf, "relay: TLS needs copy, not splice");
+		close_abort(tls_conn_fd(tls), &rep);
+		errno = EINVAL;
+		return NULL;
+	}
+	return stdio_pair_add(r, rfd, wfd, tls_conn_fd(tls), tls, pair_arg,
+	    errbuf);
 }
 
 void

@@ -178,6 +178,27 @@ struct relay_pair *relay_pair_add(struct relay *r, int fd0, int fd1,
 struct relay_pair *relay_pair_add_stdio(struct relay *r, int rfd, int wfd,
     int sock, void *pair_arg, char *errbuf);
 
+struct tls_conn;
+
+/*
+ * RELAY_IO_EPOLL, copy (not splice): as relay_pair_add and
+ * relay_pair_add_stdio, with TLS on a socket end (common/tls): tls is on
+ * that socket (tls_conn_fd), its handshake complete. The relay reads and
+ * sends records; a FIN passed on to that end goes after our close_notify
+ * (TLS 1.3 reads it as a half-close, RFC 8446 section 6.1); the peer's
+ * close_notify is its EOF. A FIN without close_notify ends that end as a
+ * full close (RELAY_EV_EOF, with what was queued for it dropped: OpenSSL
+ * sends nothing after it); an RST is RELAY_EV_ERROR. CLOSE_ABORT and
+ * CLOSE_PLAIN send no close_notify. The relay owns the fd as before; tls
+ * stays the caller's, to free after RELAY_EV_END and to ask then how the
+ * peer ended the session (tls_conn_ending). Returns NULL with errbuf set
+ * (fds aborted).
+ */
+struct relay_pair *relay_pair_add_tls(struct relay *r, struct tls_conn *tls0,
+    int fd1, void *pair_arg, char *errbuf);
+struct relay_pair *relay_pair_add_stdio_tls(struct relay *r, int rfd,
+    int wfd, struct tls_conn *tls, void *pair_arg, char *errbuf);
+
 /*
  * RELAY_IO_THREADS: relay fd0 <-> fd1 in the calling thread and one more,
  * until both directions are done; the fds are closed (unless leave_open).

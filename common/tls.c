@@ -2,14 +2,20 @@
 /* TLS over a connected TCP fd with OpenSSL 3, and how the peer ended it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "names.h"
 #include "sock.h"
@@ -67,6 +73,109 @@ ssl_reason(char *buf, size_t len)
 	return buf;
 }
 
+/* Add one X.509v3 extension from its text form; 0 or -1. */
+static int
+add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	int rc;
+
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL)
+		return -1;
+	rc = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return rc == 1 ? 0 : -1;
+}
+
+/*
+ * A throwaway key and self-signed certificate: EC P-256, CN and SAN
+ * localhost, 127.0.0.1 and ::1, CA:TRUE (so that a copy of it can be a
+ * client's trust anchor), valid from an hour ago for a day, a random
+ * serial. Returns 0 with both set (the caller frees them), or -1 with
+ * OpenSSL's queue saying why.
+ */
+static int
+self_signed_new(EVP_PKEY **pkp, X509 **xp)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	unsigned char serial[8];
+	BIGNUM *bn = NULL;
+
+	if (pk == NULL || x == NULL ||
+	    RAND_bytes(serial, sizeof(serial)) != 1)
+		goto fail;
+	serial[0] &= 0x7f;	/* a positive INTEGER */
+	name = X509_get_subject_name(x);
+	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400) == NULL ||
+	    X509_set_pubkey(x, pk) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"localhost", -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1 ||
+	    add_ext(x, NID_basic_constraints, "critical,CA:TRUE") == -1 ||
+	    add_ext(x, NID_subject_alt_name,
+	    "DNS:localhost,IP:127.0.0.1,IP:::1") == -1 ||
+	    X509_sign(x, pk, EVP_sha256()) == 0)
+		goto fail;
+	BN_free(bn);
+	*pkp = pk;
+	*xp = x;
+	return 0;
+fail:
+	BN_free(bn);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return -1;
+}
+
+/* sc's certificate and key: a throwaway pair. 0, or -1 as above. */
+static int
+use_self_signed(SSL_CTX *sc)
+{
+	EVP_PKEY *pk;
+	X509 *x;
+	int rc;
+
+	if (self_signed_new(&pk, &x) == -1)
+		return -1;
+	rc = SSL_CTX_use_certificate(sc, x) == 1 &&
+	    SSL_CTX_use_PrivateKey(sc, pk) == 1 ? 0 : -1;
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+/* Write x or pk as PEM to a new file at path (0600); 0 or -1 (errno). */
+static int
+write_pem(const char *path, X509 *x, EVP_PKEY *pk)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok;
+
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ok = x != NULL ? PEM_write_X509(f, x) :
+	    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+	if (fclose(f) != 0 || ok != 1) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /* Report what failed and why from OpenSSL's queue; errno preserved. */
 static void
 ssl_fail(char *errbuf, const char *what, const char *path)
@@ -80,6 +189,34 @@ ssl_fail(char *errbuf, const char *what, const char *path)
 		errbuf_set(errbuf, "%s: %s", what, why);
 }
 
+int
+tls_self_signed_write(const char *cert_path, const char *key_path,
+    char *errbuf)
+{
+	EVP_PKEY *pk;
+	X509 *x;
+	int rc = 0;
+
+	ERR_clear_error();
+	if (self_signed_new(&pk, &x) == -1) {
+		ssl_fail(errbuf, "TLS self-signed certificate", NULL);
+		return -1;
+	}
+	errno = 0;
+	if (write_pem(cert_path, x, NULL) == -1) {
+		errbuf_set(errbuf, "TLS certificate %s: %s", cert_path,
+		    strerror(errno));
+		rc = -1;
+	} else if (write_pem(key_path, NULL, pk) == -1) {
+		errbuf_set(errbuf, "TLS key %s: %s", key_path,
+		    strerror(errno));
+		rc = -1;
+	}
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
 struct tls_ctx *
 tls_ctx_new(const struct tls_opts *o, char *errbuf)
 {
@@ -89,7 +226,7 @@ tls_ctx_new(const struct tls_opts *o, char *errbuf)
 
 	if (o == NULL)
 		o = &dflt;
-	if (o->role == TLS_SERVER &&
+	if (o->role == TLS_SERVER && !o->self_signed &&
 	    (o->cert_file == NULL || o->key_file == NULL)) {
 		errbuf_set(errbuf, "TLS server needs a certificate and a key");
 		errno = EINVAL;
@@ -115,6 +252,11 @@ tls_ctx_new(const struct tls_opts *o, char *errbuf)
 	/* A system openssl.cnf may set it; it would hide truncation. */
 	SSL_CTX_clear_options(sc, SSL_OP_IGNORE_UNEXPECTED_EOF);
 
+	if (o->cert_file == NULL && o->self_signed &&
+	    use_self_signed(sc) == -1) {
+		ssl_fail(errbuf, "TLS self-signed certificate", NULL);
+		goto fail;
+	}
 	if (o->cert_file != NULL) {
 		if (SSL_CTX_use_certificate_chain_file(sc, o->cert_file) != 1) {
 			ssl_fail(errbuf, "TLS certificate", o->cert_file);
@@ -253,8 +395,7 @@ tls_conn_new(struct tls_ctx *ctx, int fd, const char *servername,
 	return c;
 fail:
 	saved = errno;
-	SSL_free(c->ssl);
-	free(c);
+	tls_conn_free(c);
 	errno = saved;
 	return NULL;
 }
@@ -409,8 +550,43 @@ tls_handshake_step(struct tls_conn *c, char *errbuf)
 	return settle(c, rc, errno, false, "TLS handshake", errbuf);
 }
 
+/*
+ * Wait for the fd as a handshake step asked (want), or for wake_fd (-1:
+ * none) to be readable, until deadline. As sock_wait returns; woken by
+ * wake_fd: -1 with errno EINTR.
+ */
+static int
+handshake_wait(int fd, int want, int wake_fd, int64_t deadline)
+{
+	struct pollfd p[2] = {
+		{ fd, want == TLS_WANT_READ ? POLLIN : POLLOUT, 0 },
+		{ wake_fd, POLLIN, 0 },
+	};
+	int64_t left;
+	int rc;
+
+	if (wake_fd < 0)
+		return sock_wait(fd, p[0].events, deadline);
+	left = deadline < 0 ? -1 : deadline - clock_mono_ms();
+	rc = poll(p, 2, deadline < 0 ? -1 : left > 0 ? (int)left : 0);
+	if (rc > 0 && p[1].revents != 0) {
+		errno = EINTR;
+		return -1;
+	}
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc > 0 ? 1 : rc;
+}
+
 int
 tls_handshake(struct tls_conn *c, int timeout_ms, char *errbuf)
+{
+	return tls_handshake_wake(c, timeout_ms, -1, errbuf);
+}
+
+int
+tls_handshake_wake(struct tls_conn *c, int timeout_ms, int wake_fd,
+    char *errbuf)
 {
 	int64_t deadline = sock_deadline(timeout_ms);
 	int rc, w;
@@ -419,8 +595,7 @@ tls_handshake(struct tls_conn *c, int timeout_ms, char *errbuf)
 		rc = tls_handshake_step(c, errbuf);
 		if (rc == 0 || rc == -1)
 			return rc;
-		w = sock_wait(c->fd, rc == TLS_WANT_READ ? POLLIN : POLLOUT,
-		    deadline);
+		w = handshake_wait(c->fd, rc, wake_fd, deadline);
 		if (w == 1)
 			continue;
 		set_ending(c, TLS_END_ERROR);

@@ -39,6 +39,10 @@ struct tls_opts {
 	const char *cert_file;	/* PEM certificate chain: a server's
 				   (required), or a client's to present */
 	const char *key_file;	/* its PEM private key */
+	bool self_signed;	/* server without cert_file: a throwaway
+				   key and self-signed certificate made
+				   in memory (EC P-256, CN and SAN
+				   localhost, 127.0.0.1, ::1; a day) */
 };
 
 /*
@@ -66,6 +70,15 @@ enum tls_ending {
  * errbuf ("TLS key /x.pem: No such file or directory") on failure.
  */
 struct tls_ctx *tls_ctx_new(const struct tls_opts *o, char *errbuf);
+
+/*
+ * Write a throwaway key and self-signed certificate, as self_signed makes
+ * (CA:TRUE, so the certificate file can be a client's ca_file), as PEM
+ * files (mode 0600). Returns 0, or -1 with errbuf ("TLS key /x.pem:
+ * Permission denied").
+ */
+int tls_self_signed_write(const char *cert_path, const char *key_path,
+    char *errbuf);
 
 /* Free a context; connections made from it keep it alive until freed. */
 void tls_ctx_free(struct tls_ctx *ctx);
@@ -97,6 +110,14 @@ int tls_handshake_step(struct tls_conn *c, char *errbuf);
  * at the deadline and EINTR when a signal ended the wait.
  */
 int tls_handshake(struct tls_conn *c, int timeout_ms, char *errbuf);
+
+/*
+ * tls_handshake that also ends, -1 with errno EINTR ("TLS handshake:
+ * interrupted"), once wake_fd (a signalfd, a pipe; -1: none) is readable;
+ * nothing is read from it.
+ */
+int tls_handshake_wake(struct tls_conn *c, int timeout_ms, int wake_fd,
+    char *errbuf);
 
 /*
  * Read up to len (> 0) bytes of application data. Returns > 0 bytes; 0

@@ -24,6 +24,7 @@
 #include "sock.h"
 #include "sockopt.h"
 #include "stop.h"
+#include "tls.h"
 #include "vanish.h"
 
 struct behaviour {
@@ -64,6 +65,8 @@ static const struct behaviour server_behaviours[] = {
 	    "twice (S5)" },
 	{ "echo-blocking", "blocking echo: recv, send it all back "
 	    "(echo-deadlock)" },
+	{ "close-notify", "--ssl: send BYTES, close_notify, FIN, read until "
+	    "EOF (the clean TLS end)" },
 	{ NULL, NULL }
 };
 
@@ -76,15 +79,58 @@ struct peer {
 	int hold_ms;
 	int wait_ms;
 	bool json;
+	struct tls_opts tls;	/* --ssl-cert, --ssl-key */
+	struct tls_ctx *tls_ctx; /* --ssl */
+	bool ssl;
 	uint8_t buf[65536];
+};
+
+/*
+ * The server behaviours that mean a TLS ending under --ssl: how each
+ * ends the session once the handshake is done.
+ */
+static const struct behaviour tls_endings[] = {
+	{ "close-notify", "close_notify, then FIN: the clean end" },
+	{ "half-close", "FIN without close_notify: a truncation" },
+	{ "send-close", "close() without close_notify: FIN (RST if the "
+	    "client's records are unread)" },
+	{ "close", "the same, no data" },
+	{ "exit", "the kernel's FIN at exit, no close_notify" },
+	{ "reset", "RST, no close_notify" },
+	{ NULL, NULL }
 };
 
 static void
 list_behaviours(FILE *fp, const struct behaviour *b)
 {
 	fprintf(fp, "valid behaviours:\n");
-	for (; b->name != NULL; b++)
+	for (const struct behaviour *x = b; x->name != NULL; x++)
+		fprintf(fp, "  %-18s %s\n", x->name, x->what);
+	if (b != server_behaviours)
+		return;
+	fprintf(fp, "with --ssl, after the TLS handshake:\n");
+	for (b = tls_endings; b->name != NULL; b++)
 		fprintf(fp, "  %-18s %s\n", b->name, b->what);
+}
+
+static bool known(const struct behaviour *b, const char *name);
+
+/* --ssl's options go together, and only with a TLS ending. */
+static void
+peer_tls_check(bool ssl, const char *cert, const char *key,
+    const char *behaviour)
+{
+	if (!ssl && (cert != NULL || key != NULL))
+		errx(2, "--ssl-cert, --ssl-key: only with --ssl");
+	if ((cert == NULL) != (key == NULL))
+		errx(2, "--ssl-cert and --ssl-key go together");
+	if (!ssl && strcmp(behaviour, "close-notify") == 0)
+		errx(2, "close-notify: only with --ssl");
+	if (ssl && !known(tls_endings, behaviour)) {
+		warnx("--ssl: not with behaviour '%s'", behaviour);
+		list_behaviours(stderr, server_behaviours);
+		exit(2);
+	}
 }
 
 static bool
@@ -242,7 +288,8 @@ mode_usage(FILE *fp, const struct peer *p, const char *addr_opt, bool server)
 	fprintf(fp, "usage: tcpfault %s BEHAVIOUR %s %s [--bytes N] "
 	    "[--hold SECS] [--wait SECS]%s [--json]\n", p->mode, addr_opt,
 	    server ? "[HOST:]PORT" : "HOST:PORT",
-	    server ? " [--count N]" : "");
+	    server ? " [--count N]\n       [--ssl [--ssl-cert FILE "
+	    "--ssl-key FILE]]" : "");
 }
 
 static int
@@ -257,6 +304,9 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		{ "wait", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "ssl", no_argument, NULL, 'S' },
+		{ "ssl-cert", required_argument, NULL, 'C' },
+		{ "ssl-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -293,6 +343,17 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		case 'j':
 			p->json = true;
 			break;
+		case 'S':
+		case 'C':
+		case 'K':
+			if (count == NULL)
+				errx(2, "--ssl: only for the server");
+			p->ssl |= ch == 'S';
+			if (ch == 'C')
+				p->tls.cert_file = optarg;
+			if (ch == 'K')
+				p->tls.key_file = optarg;
+			break;
 		case 'h':
 			mode_usage(stdout, p, addr_opt, count != NULL);
 			list_behaviours(stdout, list);
@@ -317,6 +378,8 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 	}
 	if (*addr == NULL)
 		errx(2, "%s: %s is required", p->mode, addr_opt);
+	peer_tls_check(p->ssl, p->tls.cert_file, p->tls.key_file,
+	    p->behaviour);
 	return 0;
 }
 
@@ -431,8 +494,11 @@ serve_one(struct peer *p)
 	} else if (strcmp(b, "exit") == 0) {
 		player_send_stream(p->pl, p->bytes);
 		player_leave_open(p->pl);
-	} else if (strcmp(b, "half-close") == 0) {
+	} else if (strcmp(b, "half-close") == 0 ||
+	    strcmp(b, "close-notify") == 0) {
 		player_send_stream(p->pl, p->bytes);
+		if (strcmp(b, "close-notify") == 0)
+			player_tls_close_notify(p->pl);
 		player_close(p->pl, CLOSE_GRACEFUL, &r);
 	} else if (strcmp(b, "write-after-close") == 0) {
 		send_after_eof(p);
@@ -451,17 +517,26 @@ peer_server_main(int argc, char **argv)
 	struct peer *p = peer_new("server");
 	char host[256], port[32], errbuf[ERRBUF_LEN];
 	const char *addr = NULL;
+	struct close_report r;
 	int count = 1, lfd, rc = 0;
 
 	parse_common(argc, argv, p, &addr, "--listen", server_behaviours,
 	    &count);
 	mode_listen_split(addr, host, sizeof(host), port, sizeof(port));
+	if (p->ssl) {
+		p->tls.role = TLS_SERVER;
+		p->tls.self_signed = p->tls.cert_file == NULL;
+		if ((p->tls_ctx = tls_ctx_new(&p->tls, errbuf)) == NULL)
+			errx(1, "%s", errbuf);
+	}
 	lfd = sock_listen(host, port, NULL, errbuf);
 	if (lfd == -1)
 		errx(1, "%s", errbuf);
 	/* Scripts read the bound port from this line (port 0 picks one). */
-	fprintf(stderr, "tcpfault: server %s listening on %s:%u\n",
-	    p->behaviour, host, sock_local_port(lfd));
+	fprintf(stderr, "tcpfault: server %s listening on %s:%u%s\n",
+	    p->behaviour, host, sock_local_port(lfd), !p->ssl ? "" :
+	    p->tls.self_signed ? " (TLS, a throwaway self-signed "
+	    "certificate for localhost)" : " (TLS)");
 	for (int i = 0; i < count && stop_requested() == 0; i++) {
 		peer_play(p);
 		if (player_accept(p->pl, lfd, 0, errbuf) == -1) {
@@ -471,11 +546,19 @@ peer_server_main(int argc, char **argv)
 			    errbuf);
 			break;
 		}
+		if (p->tls_ctx != NULL &&
+		    player_tls_accept(p->pl, p->tls_ctx, errbuf) == -1) {
+			/* The client gave up or refused our certificate. */
+			player_close(p->pl, CLOSE_PLAIN, &r);
+			rc = finish(p, 1, errbuf);
+			continue;
+		}
 		rc = serve_one(p);
 		if (strcmp(p->behaviour, "exit") == 0)
 			break;
 	}
 	close(lfd);
+	tls_ctx_free(p->tls_ctx);
 	free(p);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "sockopt.h"
 #include "stop.h"
 #include "timeline.h"
+#include "tls.h"
 
 #define CHUNK (64 * 1024)
 
@@ -27,6 +28,8 @@ struct player {
 	int wait_ms;
 	uint64_t sent;		/* pattern offset of the next byte to send */
 	uint64_t received;	/* pattern offset of the next byte read */
+	struct tls_conn *tls;	/* player_tls_accept: sends and reads go
+				   through TLS */
 	uint8_t chunk[CHUNK];
 };
 
@@ -56,6 +59,7 @@ player_free(struct player *pl)
 {
 	if (pl == NULL)
 		return;
+	tls_conn_free(pl->tls);
 	timeline_free(pl->tl);
 	json_decref(pl->facts);
 	free(pl);
@@ -195,6 +199,71 @@ player_send_once(struct player *pl, size_t len, int flags)
 }
 
 /*
+ * One blocking TLS write (writing) or read of up to len bytes, waiting for
+ * what OpenSSL asks (at most wait_ms each time). As send(2) and recv(2)
+ * return: 0 is the peer's close_notify or bare FIN for a read; -1 with
+ * errno (ETIMEDOUT, ECONNRESET, EPROTO, EINTR on a stop).
+ */
+static ssize_t
+tls_io(struct player *pl, void *buf, size_t len, bool writing)
+{
+	char errbuf[ERRBUF_LEN];
+	ssize_t n;
+	int w;
+
+	for (;;) {
+		n = writing ? tls_write(pl->tls, buf, len, errbuf) :
+		    tls_read(pl->tls, buf, len, errbuf);
+		if (n != TLS_WANT_READ && n != TLS_WANT_WRITE)
+			return n;
+		if (stop_requested() != 0) {
+			errno = EINTR;
+			return -1;
+		}
+		w = sock_wait(pl->fd, n == TLS_WANT_READ ? POLLIN : POLLOUT,
+		    sock_deadline(pl->wait_ms));
+		if (w == 0)
+			errno = ETIMEDOUT;
+		if (w != 1 && errno != EINTR)
+			return -1;
+	}
+}
+
+int
+player_tls_accept(struct player *pl, struct tls_ctx *ctx, char *errbuf)
+{
+	int saved;
+
+	pl->tls = tls_conn_new(ctx, pl->fd, NULL, errbuf);
+	if (pl->tls == NULL ||
+	    tls_handshake(pl->tls, pl->wait_ms, errbuf) == -1) {
+		saved = errno;
+		player_event(pl, "tls-handshake", -1, outcome_from_errno(saved),
+		    saved);
+		errno = saved;
+		return -1;
+	}
+	player_event(pl, "tls-handshake", -1, OUTCOME_OK, 0);
+	player_fact_str(pl, "tls_version", tls_conn_version(pl->tls));
+	return 0;
+}
+
+void
+player_tls_close_notify(struct player *pl)
+{
+	char errbuf[ERRBUF_LEN];
+	int rc;
+
+	while ((rc = tls_close_notify(pl->tls, errbuf)) == TLS_WANT_READ ||
+	    rc == TLS_WANT_WRITE)
+		if (sock_wait(pl->fd, rc == TLS_WANT_READ ? POLLIN : POLLOUT,
+		    sock_deadline(pl->wait_ms)) != 1 && errno != EINTR)
+			break;
+	player_event(pl, "close-notify", -1, rc == 0 ? OUTCOME_OK :
+	    outcome_from_errno(errno), rc == 0 ? 0 : errno);
+}
+
+/*
  * Send up to total bytes of the pattern, CHUNK at a time with flags, until
  * all is sent, a send fails (*o and *err say why; OUTCOME_OK else) or a
  * stop signal came.
@@ -212,7 +281,8 @@ send_pattern(struct player *pl, uint64_t total, int flags, enum outcome *o,
 		ssize_t n;
 
 		player_pattern_fill(pl->chunk, len, pl->sent);
-		n = send(pl->fd, pl->chunk, len, flags | MSG_NOSIGNAL);
+		n = pl->tls != NULL ? tls_io(pl, pl->chunk, len, true) :
+		    send(pl->fd, pl->chunk, len, flags | MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -269,7 +339,8 @@ player_recv_to_end(struct player *pl, uint64_t max, int flags,
 			want = max - got;
 		if (want == 0)
 			break;
-		n = recv(pl->fd, pl->chunk, want, 0);
+		n = pl->tls != NULL ? tls_io(pl, pl->chunk, want, false) :
+		    recv(pl->fd, pl->chunk, want, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0) {
@@ -299,6 +370,9 @@ player_recv_to_end(struct player *pl, uint64_t max, int flags,
 		player_event(pl, "recv", 0, o, err);
 	if (flags & PLAYER_VERIFY)
 		player_fact_int(pl, "pattern_errors", (int64_t)bad);
+	if (pl->tls != NULL)
+		player_fact_str(pl, "tls_peer_end",
+		    tls_ending_name(tls_conn_ending(pl->tls)));
 	if (end != NULL)
 		*end = o;
 	return got;

@@ -80,6 +80,20 @@ int player_connect(struct player *pl, const char *host, const char *port,
     char *errbuf);
 int player_accept(struct player *pl, int lfd, int timeout_ms, char *errbuf);
 
+/*
+ * TLS as the server on the accepted connection (common/tls), the
+ * handshake within wait_ms: a "tls-handshake" event and the fact
+ * tls_version. From then on the pattern is sent and read as TLS records
+ * (player_send_stream, player_recv_to_end, which adds the fact
+ * tls_peer_end); the closes send no close_notify of their own.
+ * Returns -1 with errbuf filled.
+ */
+struct tls_ctx;
+int player_tls_accept(struct player *pl, struct tls_ctx *ctx, char *errbuf);
+/* Send our close_notify (TLS's end of our data), one "close-notify"
+   event; the FIN is a close's. */
+void player_tls_close_notify(struct player *pl);
+
 /* One send() of len pattern bytes (at most 64 KiB), one event. */
 int64_t player_send_once(struct player *pl, size_t len, int flags);
 /*

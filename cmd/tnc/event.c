@@ -7,7 +7,10 @@
 
 #include "clock.h"
 #include "errbuf.h"
+#include "evloop.h"
+#include "relay.h"
 #include "sockopt.h"
+#include "stop.h"
 #include "tnc.h"
 
 static int event_verbose;
@@ -46,6 +49,46 @@ tnc_event(const char *fmt, ...)
 	/* One write per line, so threads never interleave within a line. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+void
+tnc_stats(const struct tnc_config *cfg, const char *peer, uint64_t sent,
+    uint64_t rcvd)
+{
+	if (cfg->stats)
+		fprintf(stderr, "tnc: %s: sent %llu bytes, received %llu "
+		    "bytes\n", peer, (unsigned long long)sent,
+		    (unsigned long long)rcvd);
+}
+
+static void
+on_stop(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct tnc_stop *st = arg;
+	int sig;
+
+	(void)events;
+	if ((sig = stop_fd_read(fd)) == 0)
+		return;
+	st->say(sig, st->arg);
+	*st->status = STOP_EXIT(sig);
+	evloop_stop(loop);
+}
+
+void
+tnc_session_relay_opts(const struct tnc_config *cfg, struct relay_opts *o)
+{
+	o->io = RELAY_IO_EPOLL;
+	o->buffer = cfg->buffer;
+	o->idle_ms = cfg->wait_ms;
+	o->quit_ms = cfg->quit_ms;
+}
+
+void
+tnc_watch_stop(struct evloop *loop, int sigfd, struct tnc_stop *st)
+{
+	if (evloop_add(loop, sigfd, EV_READ, on_stop, st) == -1)
+		err(EXIT_FAIL, "watch the stop signals");
 }
 
 /* -vv: each buffer's size, "(asked N)" only for what was asked. */

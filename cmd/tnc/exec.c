@@ -14,7 +14,6 @@
 #include "errbuf.h"
 #include "evloop.h"
 #include "relay.h"
-#include "stop.h"
 #include "tnc.h"
 
 /* The relay's ends: the connection and the program's socketpair end. */
@@ -41,6 +40,8 @@ on_event(const struct relay_event *ev, void *arg)
 	unsigned long long prog = ev->bytes[END_PROG];
 
 	switch (ev->kind) {
+	case RELAY_EV_PAUSED:
+		break;
 	case RELAY_EV_EOF:
 		if (ev->end == END_NET)
 			tnc_event("peer EOF after %llu bytes -> EOF on %s's "
@@ -72,31 +73,21 @@ on_event(const struct relay_event *ev, void *arg)
 		tnc_event("connection closed (%s): %llu bytes to %s, %llu "
 		    "bytes from it", outcome_name(ev->outcome), net, s->name,
 		    prog);
-		if (s->cfg->stats)
-			fprintf(stderr, "tnc: %s: sent %llu bytes, received "
-			    "%llu bytes\n", s->peer, prog, net);
+		tnc_stats(s->cfg, s->peer, prog, net);
 		evloop_stop(s->loop);
-		break;
-	case RELAY_EV_PAUSED:
 		break;
 	}
 }
 
 static void
-on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+say_stopped(int sig, void *arg)
 {
 	struct exec_session *s = arg;
-	int sig;
 
-	(void)events;
-	if ((sig = stop_fd_read(fd)) == 0)
-		return;
 	tnc_event("signal %d: stopping -> RST sent after %llu bytes "
 	    "received, %llu bytes sent", sig,
 	    (unsigned long long)relay_pair_bytes(s->pair, END_NET),
 	    (unsigned long long)relay_pair_bytes(s->pair, END_PROG));
-	s->status = STOP_EXIT(sig);
-	evloop_stop(loop);
 }
 
 static void reap_child(struct exec_session *s, bool block);
@@ -166,28 +157,23 @@ reap_child(struct exec_session *s, bool block)
 }
 
 int
-tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
-    int sigfd)
+tnc_exec_session(const struct tnc_config *cfg, int fd, struct tls_conn *tls,
+    const char *peer, int sigfd)
 {
 	struct exec_session s = {
 		.cfg = cfg,
 		.peer = peer,
 		.name = cfg->exec_cmd != NULL ? cfg->exec_cmd : cfg->exec_prog,
 	};
-	struct relay_opts o = {
-		.io = RELAY_IO_EPOLL,
-		.buffer = cfg->buffer,
-		.idle_ms = cfg->wait_ms,
-		.quit_ms = cfg->quit_ms,
-		.rst_flush_ms = 2000,
-		.on_event = on_event,
-		.arg = &s,
-	};
+	struct tnc_stop st = { say_stopped, &s, &s.status };
+	struct relay_opts o = { .rst_flush_ms = 2000, .on_event = on_event,
+	    .arg = &s };
 	char errbuf[ERRBUF_LEN];
 	struct relay *r;
 	int sv[2];
 	pid_t pid;
 
+	tnc_session_relay_opts(cfg, &o);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		err(EXIT_FAIL, "socketpair");
 	if ((pid = fork()) == -1)
@@ -205,11 +191,13 @@ tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
 	if ((s.loop = evloop_new(errbuf)) == NULL ||
 	    (r = relay_new(s.loop, &o, errbuf)) == NULL)
 		errx(EXIT_FAIL, "%s", errbuf);
-	if ((s.pair = relay_pair_add(r, fd, sv[0], &s, errbuf)) == NULL)
+	s.pair = tls != NULL ? relay_pair_add_tls(r, tls, sv[0], &s, errbuf) :
+	    relay_pair_add(r, fd, sv[0], &s, errbuf);
+	if (s.pair == NULL)
 		errx(EXIT_FAIL, "%s: %s", peer, errbuf);
-	if (evloop_add(s.loop, sigfd, EV_READ, on_signal, &s) == -1 ||
-	    evloop_add(s.loop, s.pidfd, EV_READ, on_child_exit, &s) == -1)
-		err(EXIT_FAIL, "watch the stop signals and the program");
+	tnc_watch_stop(s.loop, sigfd, &st);
+	if (evloop_add(s.loop, s.pidfd, EV_READ, on_child_exit, &s) == -1)
+		err(EXIT_FAIL, "watch the program");
 	if (evloop_run(s.loop) == -1)
 		err(EXIT_FAIL, "event loop");
 	evloop_del(s.loop, sigfd);

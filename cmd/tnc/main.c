@@ -22,7 +22,9 @@
 enum {
 	OPT_NODELAY = 256, OPT_SNDBUF, OPT_RCVBUF, OPT_KEEPALIVE,
 	OPT_USER_TIMEOUT, OPT_CLOSE, OPT_STATS, OPT_RELAY, OPT_SPLICE, OPT_IO,
-	OPT_BUFFER, OPT_HELP, OPT_VERSION
+	OPT_BUFFER, OPT_HELP, OPT_VERSION, OPT_SSL, OPT_SSL_VERIFY,
+	OPT_NO_VERIFY, OPT_SSL_TRUSTFILE, OPT_SSL_CERT, OPT_SSL_KEY,
+	OPT_SSL_ALLOW_TRUNCATION
 };
 
 static const struct option long_options[] = {
@@ -37,6 +39,14 @@ static const struct option long_options[] = {
 	{ "splice",	no_argument,		NULL, OPT_SPLICE },
 	{ "io",		required_argument,	NULL, OPT_IO },
 	{ "buffer",	required_argument,	NULL, OPT_BUFFER },
+	{ "ssl",	no_argument,		NULL, OPT_SSL },
+	{ "ssl-verify",	no_argument,		NULL, OPT_SSL_VERIFY },
+	{ "no-verify",	no_argument,		NULL, OPT_NO_VERIFY },
+	{ "ssl-trustfile", required_argument,	NULL, OPT_SSL_TRUSTFILE },
+	{ "ssl-cert",	required_argument,	NULL, OPT_SSL_CERT },
+	{ "ssl-key",	required_argument,	NULL, OPT_SSL_KEY },
+	{ "ssl-allow-truncation", no_argument,	NULL,
+	    OPT_SSL_ALLOW_TRUNCATION },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 }
@@ -60,7 +70,11 @@ usage_exit(FILE *fp, int code)
 	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
 	    "[--keepalive idle,intvl,cnt]\n"
 	    "         [--user-timeout ms] [--close graceful|abort|plain] "
-	    "[--stats] [--buffer size]\n");
+	    "[--stats] [--buffer size]\n"
+	    "         [--ssl [--ssl-verify | --no-verify] "
+	    "[--ssl-trustfile file]\n"
+	    "          [--ssl-cert file --ssl-key file] "
+	    "[--ssl-allow-truncation]]\n");
 	if (fp == stdout)
 		printf("\n"
 		    "  -4, -6       IPv4 or IPv6 only\n"
@@ -84,6 +98,15 @@ usage_exit(FILE *fp, int code)
 		    "  -z           only report which ports accept (0: "
 		    "any did)\n"
 		    "  --relay host:port  with -l: a proxy to host:port\n"
+		    "  --ssl        TLS on the connection; the client "
+		    "verifies the server\n"
+		    "  --no-verify  accept any server certificate\n"
+		    "  --ssl-trustfile file  trust these PEM CAs, not "
+		    "the system's\n"
+		    "  --ssl-cert file, --ssl-key file  our certificate "
+		    "(required with -l)\n"
+		    "  --ssl-allow-truncation  a FIN without close_notify "
+		    "is no failure\n"
 		    "\n"
 		    "Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
 		    "5 timeout, 128+N signal N.\n"
@@ -252,10 +275,39 @@ check_numeric(const struct tnc_config *cfg)
 	}
 }
 
+/* --ssl and its options: which go together. */
+static void
+check_ssl(const struct tnc_config *cfg, bool verify_set)
+{
+	if (!cfg->ssl) {
+		if (verify_set || cfg->ssl_no_verify ||
+		    cfg->ssl_trustfile != NULL || cfg->ssl_cert != NULL ||
+		    cfg->ssl_key != NULL || cfg->ssl_allow_truncation)
+			bad("--ssl-verify, --no-verify, --ssl-trustfile, "
+			    "--ssl-cert, --ssl-key, --ssl-allow-truncation: "
+			    "only with --ssl");
+		return;
+	}
+	if (cfg->udp || cfg->scan || cfg->relay)
+		bad("--ssl: TCP streams only, not with -u, -z or --relay");
+	if (verify_set && cfg->ssl_no_verify)
+		bad("--ssl-verify and --no-verify: choose one");
+	if (cfg->ssl_no_verify && cfg->ssl_trustfile != NULL)
+		bad("--no-verify: nothing to check --ssl-trustfile against");
+	if ((cfg->ssl_cert == NULL) != (cfg->ssl_key == NULL))
+		bad("--ssl-cert and --ssl-key go together");
+	if (cfg->listen && cfg->ssl_cert == NULL)
+		bad("--ssl with -l: needs --ssl-cert and --ssl-key");
+	if (cfg->listen && (verify_set || cfg->ssl_no_verify ||
+	    cfg->ssl_trustfile != NULL))
+		bad("--ssl-verify, --no-verify, --ssl-trustfile: for a "
+		    "client; -l asks for no client certificate");
+}
+
 /* Reject combinations that make no sense before doing any work. */
 static void
 check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
-    bool close_set)
+    bool close_set, bool verify_set)
 {
 	if (cfg->scan && (cfg->listen || cfg->udp || cfg->relay))
 		bad("-z: TCP connect only, not with -l, -u or --relay");
@@ -305,6 +357,7 @@ check_combinations(const struct tnc_config *cfg, bool quit_set, bool io_set,
 		    "are TCP only");
 	if (cfg->udp && cfg->keep)
 		bad("-k: TCP only, not with -u");
+	check_ssl(cfg, verify_set);
 }
 
 int
@@ -317,6 +370,7 @@ main(int argc, char *argv[])
 		.buffer = BUFFER_DEFAULT,
 	};
 	bool quit_set = false, io_set = false, close_set = false;
+	bool verify_set = false;
 	bool numeric = false, unix_sock = false;
 	char errbuf[ERRBUF_LEN];
 	int ch;
@@ -434,6 +488,27 @@ main(int argc, char *argv[])
 			cfg.buffer = parse_size(optarg, 4096, 1u << 30,
 			    "--buffer");
 			break;
+		case OPT_SSL:
+			cfg.ssl = true;
+			break;
+		case OPT_SSL_VERIFY:
+			verify_set = true;
+			break;
+		case OPT_NO_VERIFY:
+			cfg.ssl_no_verify = true;
+			break;
+		case OPT_SSL_TRUSTFILE:
+			cfg.ssl_trustfile = optarg;
+			break;
+		case OPT_SSL_CERT:
+			cfg.ssl_cert = optarg;
+			break;
+		case OPT_SSL_KEY:
+			cfg.ssl_key = optarg;
+			break;
+		case OPT_SSL_ALLOW_TRUNCATION:
+			cfg.ssl_allow_truncation = true;
+			break;
 		case ':':
 			/* optopt is a long option's value for those. */
 			if (optopt > 0 && optopt < OPT_NODELAY)
@@ -496,7 +571,7 @@ main(int argc, char *argv[])
 			bad("host: empty");
 		check_port(cfg.port, "port", false);
 	}
-	check_combinations(&cfg, quit_set, io_set, close_set);
+	check_combinations(&cfg, quit_set, io_set, close_set, verify_set);
 	if (numeric)
 		check_numeric(&cfg);
 

@@ -31,7 +31,7 @@ struct tnc_pair {
 	const struct addrinfo *ai;	/* upstream address being tried */
 	uint64_t connect_timer;		/* -w while connecting */
 	bool relayed;			/* handed to the relay */
-	struct tnc_pair *prev, *next;	/* every pair not yet freed */
+	size_t slot;			/* its index in l->pairs */
 };
 
 /* The epoll model: the listener, its loop and the relay on it. */
@@ -44,7 +44,8 @@ struct listener {
 	int sigfd;
 	uint64_t next_id;
 	int exit_status;
-	struct tnc_pair *pairs;
+	struct tnc_pair **pairs;	/* every pair not yet freed */
+	size_t npairs, cap;
 };
 
 static void pair_try_connect(struct tnc_pair *tp);
@@ -61,17 +62,36 @@ raise_nofile(void)
 	}
 }
 
+/* A new pair for l, in its table; NULL when out of memory. */
+static struct tnc_pair *
+tnc_pair_new(struct listener *l)
+{
+	struct tnc_pair *tp, **grown;
+
+	if (l->npairs == l->cap) {
+		grown = reallocarray(l->pairs, l->cap ? l->cap * 2 : 64,
+		    sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		l->pairs = grown;
+		l->cap = l->cap ? l->cap * 2 : 64;
+	}
+	if ((tp = calloc(1, sizeof(*tp))) == NULL)
+		return NULL;
+	tp->l = l;
+	tp->slot = l->npairs;
+	l->pairs[l->npairs++] = tp;
+	return tp;
+}
+
+/* Out of the table (the last pair takes its slot), then freed. */
 static void
 tnc_pair_free(struct tnc_pair *tp)
 {
 	struct listener *l = tp->l;
 
-	if (tp->prev != NULL)
-		tp->prev->next = tp->next;
-	else
-		l->pairs = tp->next;
-	if (tp->next != NULL)
-		tp->next->prev = tp->prev;
+	l->pairs[tp->slot] = l->pairs[--l->npairs];
+	l->pairs[tp->slot]->slot = tp->slot;
 	free(tp);
 }
 
@@ -235,18 +255,13 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 		close(lfd);
 		l->lfd = -1;
 	}
-	if ((tp = calloc(1, sizeof(*tp))) == NULL) {
+	if ((tp = tnc_pair_new(l)) == NULL) {
 		struct close_report rep;
 
 		warnx("out of memory for a connection");
 		close_abort(fd, &rep);
 		return;
 	}
-	tp->l = l;
-	tp->next = l->pairs;
-	if (l->pairs != NULL)
-		l->pairs->prev = tp;
-	l->pairs = tp;
 	tp->rep.id = ++l->next_id;
 	tp->ai = l->up;
 	tp->cfd = fd;
@@ -262,18 +277,11 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 }
 
 static void
-on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+say_stopped(int sig, void *arg)
 {
-	struct listener *l = arg;
-	int sig;
-
-	(void)events;
-	if ((sig = stop_fd_read(fd)) == 0)
-		return;
+	(void)arg;
 	tnc_event("signal %d: stopping with %llu connections open",
 	    sig, (unsigned long long)pair_totals.active);
-	l->exit_status = STOP_EXIT(sig);
-	evloop_stop(loop);
 }
 
 /*
@@ -284,12 +292,12 @@ on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 static void
 listener_free(struct listener *l)
 {
-	struct tnc_pair *tp, *next;
+	struct tnc_pair *tp;
 	struct close_report rep;
 
 	relay_free(l->relay);
-	for (tp = l->pairs; tp != NULL; tp = next) {
-		next = tp->next;
+	for (size_t i = 0; i < l->npairs; i++) {
+		tp = l->pairs[i];
 		if (!tp->relayed) {
 			close_abort(tp->cfd, &rep);
 			if (tp->ufd >= 0)
@@ -297,6 +305,7 @@ listener_free(struct listener *l)
 		}
 		free(tp);
 	}
+	free(l->pairs);
 	if (l->lfd >= 0)
 		close(l->lfd);
 	if (l->sigfd >= 0)
@@ -310,6 +319,7 @@ relay_epoll_run(const struct tnc_config *cfg, int lfd,
 {
 	struct listener l = { .cfg = cfg, .lfd = lfd, .up = up, .sigfd = -1 };
 	struct relay_opts ro = { .on_event = on_relay_event, .arg = &l };
+	struct tnc_stop st = { say_stopped, NULL, &l.exit_status };
 	char errbuf[ERRBUF_LEN];
 
 	pair_relay_opts(cfg, &ro);
@@ -324,8 +334,7 @@ relay_epoll_run(const struct tnc_config *cfg, int lfd,
 	/* SIGINT and SIGTERM end the relay with its summary, 128 + sig. */
 	if ((l.sigfd = stop_fd_open(false, errbuf)) == -1)
 		errx(EXIT_FAIL, "%s", errbuf);
-	if (evloop_add(l.loop, l.sigfd, EV_READ, on_signal, &l) == -1)
-		err(EXIT_FAIL, "watch the stop signals");
+	tnc_watch_stop(l.loop, l.sigfd, &st);
 	if (evloop_run(l.loop) == -1)
 		err(EXIT_FAIL, "event loop");
 	pair_print_summary(cfg);

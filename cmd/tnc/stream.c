@@ -14,6 +14,7 @@
 #include "relay.h"
 #include "sock.h"
 #include "stop.h"
+#include "tls.h"
 #include "tnc.h"
 
 /* The relay's ends: stdin/stdout and the socket. */
@@ -25,6 +26,7 @@ struct session {
 	const char *peer;
 	struct evloop *loop;
 	struct relay_pair *pair;
+	struct tls_conn *tls;	/* --ssl */
 	bool fin_sent;		/* our FIN went out (stdin EOF) */
 	bool net_eof;		/* the peer's FIN arrived */
 	bool told;		/* how it ended was said already */
@@ -33,15 +35,6 @@ struct session {
 
 /* True once stdin reached EOF in an earlier session (tnc -l -k). */
 static bool stdin_done;
-
-static void
-print_stats(const struct session *s, uint64_t sent, uint64_t rcvd)
-{
-	if (s->cfg->stats)
-		fprintf(stderr, "tnc: %s: sent %llu bytes, received %llu "
-		    "bytes\n", s->peer, (unsigned long long)sent,
-		    (unsigned long long)rcvd);
-}
 
 /* stdin is at EOF and everything read from it went out. */
 static void
@@ -54,7 +47,8 @@ stdin_finished(struct session *s, const struct relay_event *ev)
 	switch (s->cfg->close_how) {
 	case CLOSE_GRACEFUL:
 		s->fin_sent = true;
-		tnc_event("stdin EOF -> FIN sent after %llu bytes", sent);
+		tnc_event("stdin EOF -> %s sent after %llu bytes",
+		    s->tls != NULL ? "close_notify and FIN" : "FIN", sent);
 		break;
 	case CLOSE_ABORT:
 		s->told = true;
@@ -145,7 +139,8 @@ on_relay_event(const struct relay_event *ev, void *arg)
 			stdin_finished(s, ev);
 		} else {
 			s->net_eof = true;
-			tnc_event("peer EOF after %llu bytes received",
+			tnc_event("peer %s after %llu bytes received",
+			    s->tls != NULL ? tnc_ssl_eof_name(s->tls) : "EOF",
 			    (unsigned long long)ev->bytes[END_NET]);
 		}
 		break;
@@ -172,7 +167,8 @@ on_relay_event(const struct relay_event *ev, void *arg)
 			    "received",
 			    (unsigned long long)ev->sent[END_NET],
 			    (unsigned long long)ev->bytes[END_NET]);
-		print_stats(s, ev->sent[END_NET], ev->bytes[END_NET]);
+		tnc_stats(s->cfg, s->peer, ev->sent[END_NET],
+		    ev->bytes[END_NET]);
 		evloop_stop(s->loop);
 		break;
 	case RELAY_EV_PAUSED:
@@ -181,60 +177,54 @@ on_relay_event(const struct relay_event *ev, void *arg)
 }
 
 /*
- * SIGINT or SIGTERM: say how far the connection got, stop; the relay is
- * freed, which resets it, and tnc exits 128 + the signal.
+ * SIGINT or SIGTERM: say how far the connection got (tnc_watch_stop
+ * stops the loop); the relay is freed, which resets it, and tnc exits
+ * 128 + the signal.
  */
 static void
-on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+say_stopped(int sig, void *arg)
 {
 	struct session *s = arg;
 	uint64_t sent, rcvd;
-	int sig;
 
-	(void)events;
-	if ((sig = stop_fd_read(fd)) == 0)
-		return;
 	sent = relay_pair_bytes(s->pair, END_STDIO);
 	rcvd = relay_pair_bytes(s->pair, END_NET);
 	tnc_event("signal %d: stopping -> RST sent after %llu bytes sent, "
 	    "%llu bytes received", sig, (unsigned long long)sent,
 	    (unsigned long long)rcvd);
-	print_stats(s, sent, rcvd);
-	s->status = STOP_EXIT(sig);
-	evloop_stop(loop);
+	tnc_stats(s->cfg, s->peer, sent, rcvd);
 }
 
 /*
- * Copy between stdin/stdout and a connected TCP socket until both
- * directions are done, closing it as --close says. peer names the other
- * end in messages. Returns the exit status; the fd is always closed.
+ * Copy between stdin/stdout and a connected TCP socket (with TLS on it
+ * when tls is not NULL) until both directions are done, closing it as
+ * --close says. peer names the other end in messages. Returns the exit
+ * status; the fd is always closed.
  */
 static int
-stdio_session(const struct tnc_config *cfg, int fd, const char *peer,
-    int sigfd)
+stdio_session(const struct tnc_config *cfg, int fd, struct tls_conn *tls,
+    const char *peer, int sigfd)
 {
-	struct session s = { .cfg = cfg, .peer = peer };
-	struct relay_opts o = {
-		.io = RELAY_IO_EPOLL,
-		.buffer = cfg->buffer,
-		.idle_ms = cfg->wait_ms,
-		.quit_ms = cfg->quit_ms,
-		.eof_close = cfg->close_how,
-		.crlf = cfg->crlf,
-		.on_event = on_relay_event,
-		.arg = &s,
-	};
+	struct session s = { .cfg = cfg, .peer = peer, .tls = tls };
+	struct tnc_stop st = { say_stopped, &s, &s.status };
+	struct relay_opts o = { .eof_close = cfg->close_how,
+	    .crlf = cfg->crlf, .on_event = on_relay_event, .arg = &s };
 	char errbuf[ERRBUF_LEN];
 	struct relay *r;
 
+	tnc_session_relay_opts(cfg, &o);
 	if ((s.loop = evloop_new(errbuf)) == NULL ||
 	    (r = relay_new(s.loop, &o, errbuf)) == NULL)
 		errx(EXIT_FAIL, "%s", errbuf);
-	if ((s.pair = relay_pair_add_stdio(r, stdin_done ? -1 : STDIN_FILENO,
-	    STDOUT_FILENO, fd, &s, errbuf)) == NULL)
+	if (tls != NULL)
+		s.pair = relay_pair_add_stdio_tls(r, stdin_done ? -1 :
+		    STDIN_FILENO, STDOUT_FILENO, tls, &s, errbuf);
+	else
+		s.pair = relay_pair_add_stdio(r, stdin_done ? -1 :
+		    STDIN_FILENO, STDOUT_FILENO, fd, &s, errbuf);
+	if (s.pair == NULL)
 		errx(EXIT_FAIL, "%s: %s", peer, errbuf);
-	if (evloop_add(s.loop, sigfd, EV_READ, on_signal, &s) == -1)
-		err(EXIT_FAIL, "watch the stop signals");
+	tnc_watch_stop(s.loop, sigfd, &st);
 	if (evloop_run(s.loop) == -1)
 		err(EXIT_FAIL, "event loop");
 	evloop_del(s.loop, sigfd);
@@ -243,13 +233,24 @@ stdio_session(const struct tnc_config *cfg, int fd, const char *peer,
 	return s.status;
 }
 
+/* One connection: TLS first with --ssl (ctx), then -e/-c or stdio. */
 static int
-stream_session(const struct tnc_config *cfg, int fd, const char *peer,
-    int sigfd)
+stream_session(const struct tnc_config *cfg, struct tls_ctx *ctx, int fd,
+    const char *peer, int sigfd)
 {
+	struct tls_conn *tls = NULL;
+	int status;
+
+	if (ctx != NULL &&
+	    (tls = tnc_ssl_start(cfg, ctx, fd, peer, sigfd, &status)) == NULL)
+		return status;
 	if (cfg->exec_prog != NULL || cfg->exec_cmd != NULL)
-		return tnc_exec_session(cfg, fd, peer, sigfd);
-	return stdio_session(cfg, fd, peer, sigfd);
+		status = tnc_exec_session(cfg, fd, tls, peer, sigfd);
+	else
+		status = stdio_session(cfg, fd, tls, peer, sigfd);
+	if (tls != NULL)
+		status = tnc_ssl_end(cfg, tls, peer, status);
+	return status;
 }
 
 int
@@ -258,7 +259,8 @@ tnc_stream_client(const struct tnc_config *cfg)
 	struct sock_opts o = tnc_connect_opts(cfg);
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	enum outcome oc = OUTCOME_ERROR;
-	int fd, sigfd;
+	struct tls_ctx *ctx = tnc_ssl_ctx(cfg);
+	int fd, sigfd, status;
 
 	o.nonblock = true;
 	if (cfg->unix_path != NULL) {
@@ -284,7 +286,9 @@ tnc_stream_client(const struct tnc_config *cfg)
 	tnc_apply_sockopts(cfg, fd, peer);
 	tnc_event("connected to %s from %s", peer,
 	    sock_local_str(fd, local, sizeof(local)));
-	return stream_session(cfg, fd, peer, sigfd);
+	status = stream_session(cfg, ctx, fd, peer, sigfd);
+	tls_ctx_free(ctx);
+	return status;
 }
 
 /*
@@ -324,6 +328,7 @@ tnc_stream_listen(const struct tnc_config *cfg)
 {
 	struct sock_opts o = { .family = cfg->family, .type = SOCK_STREAM };
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
+	struct tls_ctx *ctx = tnc_ssl_ctx(cfg);
 	enum outcome oc;
 	int lfd, fd, r, sig, sigfd;
 
@@ -358,10 +363,10 @@ tnc_stream_listen(const struct tnc_config *cfg)
 		tnc_apply_sockopts(cfg, fd, peer);
 		tnc_event("connection from %s on %s", peer,
 		    sock_local_str(fd, local, sizeof(local)));
-		r = stream_session(cfg, fd, peer, sigfd);
-		if (stop_requested() != 0)
+		r = stream_session(cfg, ctx, fd, peer, sigfd);
+		if (stop_requested() != 0 || !cfg->keep) {
+			tls_ctx_free(ctx);
 			return r;
-		if (!cfg->keep)
-			return r;
+		}
 	}
 }

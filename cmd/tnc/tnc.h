@@ -51,6 +51,13 @@ struct tnc_config {
 	enum tnc_io io;		/* --io */
 	size_t buffer;		/* --buffer: per direction bound */
 	int64_t max_conns;	/* --max-conns, relay only */
+
+	bool ssl;		/* --ssl */
+	bool ssl_no_verify;	/* --no-verify */
+	bool ssl_allow_truncation; /* --ssl-allow-truncation */
+	const char *ssl_trustfile; /* --ssl-trustfile */
+	const char *ssl_cert;	/* --ssl-cert */
+	const char *ssl_key;	/* --ssl-key */
 };
 
 /* event.c: below every mode file. */
@@ -60,6 +67,32 @@ void tnc_event_init(int verbose);
 
 /* A -v event line on stderr: "tnc: [  1.234567] connected to ...". */
 void tnc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --stats: one connection's byte counts on stderr (nothing without). */
+void tnc_stats(const struct tnc_config *cfg, const char *peer, uint64_t sent,
+    uint64_t rcvd);
+
+struct evloop;
+struct relay_opts;
+
+/* One connection's relay (nc mode, -e/-c): epoll, --buffer, -w, -q. */
+void tnc_session_relay_opts(const struct tnc_config *cfg,
+    struct relay_opts *o);
+
+/*
+ * What a mode's loop does on SIGINT or SIGTERM: say(sig, arg) prints its
+ * -v line, then *status becomes 128 + sig and the loop stops (the mode
+ * then frees its relay, which resets what is open).
+ */
+struct tnc_stop {
+	void (*say)(int sig, void *arg);
+	void *arg;
+	int *status;
+};
+
+/* Watch sigfd (stop_fd_open) on loop as st says; st must outlive the
+   watch. Exits 1 when it cannot. */
+void tnc_watch_stop(struct evloop *loop, int sigfd, struct tnc_stop *st);
 
 /* The socket options from the command line, applied to one TCP socket. */
 void tnc_apply_sockopts(const struct tnc_config *cfg, int fd,
@@ -76,8 +109,36 @@ int tnc_udp_listen(const struct tnc_config *cfg);
 int tnc_relay(const struct tnc_config *cfg);
 int tnc_scan(const struct tnc_config *cfg);
 
-/* exec.c: -e/-c on a connected stream socket fd; the exit status. */
-int tnc_exec_session(const struct tnc_config *cfg, int fd, const char *peer,
-    int sigfd);
+struct tls_ctx;
+struct tls_conn;
+
+/* exec.c: -e/-c on a connected stream socket fd (with TLS on it when tls
+   is not NULL); the exit status. */
+int tnc_exec_session(const struct tnc_config *cfg, int fd,
+    struct tls_conn *tls, const char *peer, int sigfd);
+
+/* ssl.c: --ssl. The context for every connection, NULL without --ssl;
+   exits 1 with a one-line error when a file is bad. */
+struct tls_ctx *tnc_ssl_ctx(const struct tnc_config *cfg);
+
+/*
+ * TLS on a connected fd: the handshake within -w or until a stop signal
+ * on sigfd. Returns the connection, or NULL after a one-line error (the
+ * fd aborted) with *status the exit status: 1 (verification, protocol),
+ * 4 (reset), 5 (-w), 128 + signal.
+ */
+struct tls_conn *tnc_ssl_start(const struct tnc_config *cfg,
+    struct tls_ctx *ctx, int fd, const char *peer, int sigfd, int *status);
+
+/* How the peer's data ended: "close_notify" or "FIN without ...". */
+const char *tnc_ssl_eof_name(const struct tls_conn *t);
+
+/*
+ * The session is over: say how the peer ended it (-v) and free t.
+ * Returns the exit status: status, or 1 instead of 0 after a truncation
+ * (unless --ssl-allow-truncation), an alert or a TLS error.
+ */
+int tnc_ssl_end(const struct tnc_config *cfg, struct tls_conn *t,
+    const char *peer, int status);
 
 #endif

@@ -173,17 +173,15 @@ udp_session(const struct tnc_config *cfg, int fd, const char *peer,
 int
 tnc_udp_client(const struct tnc_config *cfg)
 {
-	struct sock_opts o = {
-		.family = cfg->family,
-		.type = SOCK_DGRAM,
-		.src_host = cfg->src_host,
-		.src_port = cfg->src_port,
-	};
+	/* -4/-6, -s, -p as for TCP; a UDP connect() does not wait. */
+	struct sock_opts o = tnc_connect_opts(cfg);
 	char errbuf[ERRBUF_LEN], local[ADDR_STRLEN], peer[ADDR_STRLEN];
 	struct udp_counts c = { 0 };
 	enum outcome oc = OUTCOME_ERROR;
 	int fd;
 
+	o.type = SOCK_DGRAM;
+	o.timeout_ms = 0;
 	fd = sock_connect(cfg->host, cfg->port, &o, &oc, errbuf);
 	if (fd == -1)
 		errx(exit_for_outcome(oc), "%s", errbuf);

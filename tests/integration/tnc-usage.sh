@@ -22,7 +22,7 @@ bad() {
 # synopsis ARGS...: exit 2 with the full synopsis as the first line.
 synopsis() {
 	bad "$SYNOPSIS" "$@"
-	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 8
+	expect "tnc $*: synopsis lines" "$(wc -l <"$T/err")" 10
 }
 
 # -h and --help: asked for, so the synopsis and options go to stdout and

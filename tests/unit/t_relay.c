@@ -20,6 +20,8 @@
 #include "evloop.h"
 #include "loopback.h"
 #include "relay.h"
+#include "sock.h"
+#include "tls.h"
 
 /* Which engine a test runs on. */
 struct mode {
@@ -242,6 +244,16 @@ send_pat(int fd, uint64_t off, size_t len)
 	}
 }
 
+/* n bytes read at stream offset got must be the pattern. */
+static void
+check_pat(const unsigned char *buf, ssize_t n, uint64_t got)
+{
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != pat(got + i))
+			fail_msg("byte %llu differs",
+			    (unsigned long long)(got + i));
+}
+
 /*
  * Read (a socket or a pipe) until EOF, an error or max bytes (0: no
  * limit), each wait bounded, checking the pattern from offset 0.
@@ -263,10 +275,7 @@ recv_pat(int fd, uint64_t max, int *err)
 			*err = n == 0 ? 0 : errno;
 			return got;
 		}
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != pat(got + i))
-				fail_msg("byte %llu differs",
-				    (unsigned long long)(got + i));
+		check_pat(buf, n, got);
 		got += (uint64_t)n;
 		if (max != 0 && got == max)
 			return got;
@@ -523,7 +532,98 @@ struct stdio_rig {
 	struct rig r;
 	int in_w, out_r;	/* the test's ends of the two pipes */
 	int rfd, wfd;		/* the relay's */
+	/* stdio_start_tls: TLS between the relay's socket and b */
+	struct tls_ctx *sctx, *cctx;
+	struct tls_conn *peer;	/* b's, the server */
+	struct tls_conn *tls;	/* the relay's, the client */
 };
+
+/*
+ * TLS on fd (the relay's, a client) and b (the test's peer, a server with
+ * a throwaway certificate): both handshakes driven step by step here.
+ */
+static void
+tls_pair(struct stdio_rig *sr, int fd, int b)
+{
+	struct tls_opts so = { .role = TLS_SERVER, .self_signed = true };
+	struct tls_opts co = { .role = TLS_CLIENT, .no_verify = true };
+	char eb[ERRBUF_LEN];
+	int rs = 1, rc = 1;
+
+	assert_non_null(sr->sctx = tls_ctx_new(&so, eb));
+	assert_non_null(sr->cctx = tls_ctx_new(&co, eb));
+	assert_non_null(sr->peer = tls_conn_new(sr->sctx, b, NULL, eb));
+	assert_non_null(sr->tls = tls_conn_new(sr->cctx, fd, NULL, eb));
+	for (int i = 0; (rs != 0 || rc != 0) && i < 1000; i++) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { b, POLLIN, 0 } };
+
+		if (rc != 0)
+			rc = tls_handshake_step(sr->tls, eb);
+		if (rs != 0)
+			rs = tls_handshake_step(sr->peer, eb);
+		assert_true(rc != -1 && rs != -1);
+		if (rs != 0 || rc != 0)
+			(void)poll(p, 2, 10);
+	}
+	assert_int_equal(rs, 0);
+	assert_int_equal(rc, 0);
+}
+
+/* A TLS call returned n: when it asked to wait, wait (bounded): true. */
+static bool
+waited(struct tls_conn *t, ssize_t n)
+{
+	if (n != TLS_WANT_READ && n != TLS_WANT_WRITE)
+		return false;
+	assert_int_equal(sock_wait(tls_conn_fd(t), n == TLS_WANT_READ ?
+	    POLLIN : POLLOUT, sock_deadline(TEST_WAIT_MS)), 1);
+	return true;
+}
+
+/* The test's TLS peer: write all of len pattern bytes from off. */
+static void
+tls_send_pat(struct tls_conn *t, uint64_t off, size_t len)
+{
+	unsigned char buf[16384];
+	char eb[ERRBUF_LEN];
+	ssize_t n;
+
+	while (len > 0) {
+		size_t k = len < sizeof(buf) ? len : sizeof(buf);
+
+		for (size_t i = 0; i < k; i++)
+			buf[i] = pat(off + i);
+		n = tls_write(t, buf, k, eb);
+		if (waited(t, n))
+			continue;
+		assert_true(n > 0);
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+}
+
+/* The test's TLS peer: read to the end, checking the pattern; the bytes,
+   *err 0 at the end of the data (see tls_conn_ending), else errno. */
+static uint64_t
+tls_recv_pat(struct tls_conn *t, int *err)
+{
+	unsigned char buf[16384];
+	char eb[ERRBUF_LEN];
+	uint64_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = tls_read(t, buf, sizeof(buf), eb);
+		if (waited(t, n))
+			continue;
+		if (n <= 0) {
+			*err = n == 0 ? 0 : errno;
+			return got;
+		}
+		check_pat(buf, n, got);
+		got += (uint64_t)n;
+	}
+}
 
 static void *
 stdio_loop_thread(void *arg)
@@ -535,8 +635,8 @@ stdio_loop_thread(void *arg)
 }
 
 static void
-stdio_start(struct stdio_rig *sr, const struct mode *m, int rfd,
-    enum close_how how)
+stdio_start_as(struct stdio_rig *sr, const struct mode *m, int rfd,
+    enum close_how how, bool tls)
 {
 	struct rig *r = &sr->r;
 	struct relay_opts o = {
@@ -559,14 +659,27 @@ stdio_start(struct stdio_rig *sr, const struct mode *m, int rfd,
 	sr->rfd = rfd;
 	r->a = -1;
 	assert_int_equal(tcp_pair(&r->fd1, &r->b), 0);
+	if (tls)
+		tls_pair(sr, r->fd1, r->b);
 	r->loop = evloop_new(eb);
 	assert_non_null(r->loop);
 	r->relay = relay_new(r->loop, &o, eb);
 	assert_non_null(r->relay);
-	assert_non_null(relay_pair_add_stdio(r->relay, sr->rfd, sr->wfd,
-	    r->fd1, r, eb));
+	if (tls)
+		assert_non_null(relay_pair_add_stdio_tls(r->relay, sr->rfd,
+		    sr->wfd, sr->tls, r, eb));
+	else
+		assert_non_null(relay_pair_add_stdio(r->relay, sr->rfd,
+		    sr->wfd, r->fd1, r, eb));
 	assert_int_equal(pthread_create(&r->t, NULL, stdio_loop_thread, r),
 	    0);
+}
+
+static void
+stdio_start(struct stdio_rig *sr, const struct mode *m, int rfd,
+    enum close_how how)
+{
+	stdio_start_as(sr, m, rfd, how, false);
 }
 
 /* stdio_start with a pipe as stdin; the test writes to sr->in_w. */
@@ -581,6 +694,7 @@ stdio_start_pipe(struct stdio_rig *sr, const struct mode *m,
 	stdio_start(sr, m, in[0], how);
 }
 
+
 static void
 stdio_finish(struct stdio_rig *sr)
 {
@@ -589,6 +703,99 @@ stdio_finish(struct stdio_rig *sr)
 		close(sr->out_r);
 	close(sr->wfd);
 	close(sr->rfd);
+	/* The relay is done with it: the caller frees its TLS. */
+	tls_conn_free(sr->tls);
+	tls_conn_free(sr->peer);
+	tls_ctx_free(sr->sctx);
+	tls_ctx_free(sr->cctx);
+}
+
+/* A TLS stdio rig with stdin a pipe whose write end is in[1]. */
+static void
+stdio_tls_start(struct stdio_rig *sr, int in[2])
+{
+	assert_int_equal(pipe(in), 0);
+	stdio_start_as(sr, &m_epoll, in[0], CLOSE_GRACEFUL, true);
+}
+
+/* The pair ended by itself, the peer's ending as want; close stdin. */
+static void
+stdio_tls_ended(struct stdio_rig *sr, int in_w, enum tls_ending want)
+{
+	rig_wait(&sr->r, RELAY_EV_END, 1);
+	assert_int_equal(tls_conn_ending(sr->tls), want);
+	close(in_w);
+	stdio_finish(sr);
+}
+
+/* TLS: stdin's EOF is our close_notify then FIN, which the peer reads as
+   the end of our data; it answers after it (TLS 1.3 half-close), and
+   its close_notify ends the pair cleanly. */
+static void
+test_stdio_tls_close_notify(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	char eb[ERRBUF_LEN];
+	int in[2], err;
+
+	(void)state;
+	stdio_tls_start(&sr, in);
+	send_pat(in[1], 0, 200000);
+	close(in[1]);
+	assert_int_equal(tls_recv_pat(sr.peer, &err), 200000);
+	assert_int_equal(err, 0);
+	assert_int_equal(tls_conn_ending(sr.peer), TLS_END_CLOSE_NOTIFY);
+	tls_send_pat(sr.peer, 0, 100000);
+	assert_int_equal(tls_close_notify(sr.peer, eb), 0);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(sr.out_r, 100000, &err), 100000);
+	rig_wait(&sr.r, RELAY_EV_END, 1);
+	assert_int_equal(tls_conn_ending(sr.tls), TLS_END_CLOSE_NOTIFY);
+	stdio_finish(&sr);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 2);
+	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 0);
+	assert_int_equal(sr.r.end_outcome, OUTCOME_OK);
+	assert_int_equal(sr.r.end_bytes[0], 200000);
+	assert_int_equal(sr.r.end_bytes[1], 100000);
+}
+
+/* TLS: the peer's FIN without close_notify ends the pair (OpenSSL sends
+   nothing after it) with stdin still open; the ending is truncated. */
+static void
+test_stdio_tls_truncated(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	int in[2], err;
+
+	(void)state;
+	stdio_tls_start(&sr, in);
+	tls_send_pat(sr.peer, 0, 50000);
+	assert_int_equal(shutdown(sr.r.b, SHUT_WR), 0);
+	assert_int_equal(recv_pat(sr.out_r, 50000, &err), 50000);
+	stdio_tls_ended(&sr, in[1], TLS_END_TRUNCATED);
+	assert_int_equal(sr.r.count[RELAY_EV_EOF], 1);
+	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 0);
+	assert_int_equal(sr.r.end_bytes[1], 50000);
+}
+
+/* TLS: the peer's RST is a receive error, its bytes before it delivered. */
+static void
+test_stdio_tls_reset(void **state)
+{
+	struct stdio_rig sr = { 0 };
+	struct close_report rep;
+	int in[2], err;
+
+	(void)state;
+	stdio_tls_start(&sr, in);
+	tls_send_pat(sr.peer, 0, 30000);
+	assert_int_equal(recv_pat(sr.out_r, 30000, &err), 30000);
+	close_abort(sr.r.b, &rep);
+	sr.r.b = -1;
+	stdio_tls_ended(&sr, in[1], TLS_END_RESET);
+	assert_int_equal(sr.r.count[RELAY_EV_ERROR], 1);
+	assert_int_equal(sr.r.error_outcome, OUTCOME_RESET);
+	assert_int_equal(sr.r.end_outcome, OUTCOME_RESET);
 }
 
 /* stdin's EOF is a FIN to the peer; the peer's bytes and EOF reach
@@ -689,6 +896,9 @@ main(void)
 		IN(test_stdio_file, m_epoll),
 		IN(test_stdio_eof_abort, m_epoll),
 		IN(test_stdio_stdout_gone, m_epoll),
+		IN(test_stdio_tls_close_notify, m_epoll),
+		IN(test_stdio_tls_truncated, m_epoll),
+		IN(test_stdio_tls_reset, m_epoll),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -19,8 +19,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "close.h"
 #include "loopback.h"
@@ -29,78 +27,25 @@
 
 #define CHUNK 16384
 
-/* A throwaway self-signed CA:TRUE certificate for localhost/127.0.0.1. */
+/* A throwaway self-signed CA:TRUE certificate for localhost, 127.0.0.1
+   (tls_self_signed_write), as files for the CA file and openssl(1). */
 static char tmpdir[] = "/tmp/t_tls.XXXXXX";
 static char cert_path[64], key_path[64];
 
 static int
-add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX v3;
-	X509_EXTENSION *ext;
-	int rc;
-
-	X509V3_set_ctx_nodb(&v3);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-	if (ext == NULL)
-		return -1;
-	rc = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return rc == 1 ? 0 : -1;
-}
-
-static int
-write_pem(const char *path, X509 *x, EVP_PKEY *pk)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (f == NULL)
-		return -1;
-	ok = x != NULL ? PEM_write_X509(f, x) :
-	    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-	return fclose(f) == 0 && ok == 1 ? 0 : -1;
-}
-
-static int
 make_cert(void **state)
 {
-	EVP_PKEY *pk;
-	X509 *x;
-	X509_NAME *name;
-	int rc = -1;
+	char eb[ERRBUF_LEN];
 
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(cert_path, sizeof(cert_path), "%s/cert.pem", tmpdir);
 	snprintf(key_path, sizeof(key_path), "%s/key.pem", tmpdir);
-	pk = EVP_EC_gen("P-256");
-	x = X509_new();
-	if (pk == NULL || x == NULL)
-		goto out;
-	name = X509_get_subject_name(x);
-	if (X509_set_version(x, X509_VERSION_3) != 1 ||
-	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400) == NULL ||
-	    X509_set_pubkey(x, pk) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"localhost", -1, -1, 0) != 1 ||
-	    X509_set_issuer_name(x, name) != 1 ||
-	    add_ext(x, NID_basic_constraints, "critical,CA:TRUE") == -1 ||
-	    add_ext(x, NID_subject_alt_name,
-	    "DNS:localhost,IP:127.0.0.1") == -1 ||
-	    X509_sign(x, pk, EVP_sha256()) == 0)
-		goto out;
-	if (write_pem(cert_path, x, NULL) == -1 ||
-	    write_pem(key_path, NULL, pk) == -1)
-		goto out;
-	rc = 0;
-out:
-	X509_free(x);
-	EVP_PKEY_free(pk);
-	return rc;
+	if (tls_self_signed_write(cert_path, key_path, eb) == -1) {
+		fprintf(stderr, "%s\n", eb);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -178,6 +123,7 @@ struct srv {
 	pthread_t thread;
 	int fd;
 	enum srv_act act;
+	bool self_signed;	/* a throwaway certificate, not cert_path */
 	int hs_rc;
 	const char *bad;	/* the step that failed, NULL if none */
 	char err[ERRBUF_LEN];
@@ -245,10 +191,11 @@ srv_main(void *arg)
 	struct srv *s = arg;
 	struct tls_opts o = { .role = TLS_SERVER, .cert_file = cert_path,
 	    .key_file = key_path };
+	struct tls_opts self = { .role = TLS_SERVER, .self_signed = true };
 	struct tls_ctx *ctx;
 	struct tls_conn *c;
 
-	ctx = tls_ctx_new(&o, s->err);
+	ctx = tls_ctx_new(s->self_signed ? &self : &o, s->err);
 	c = ctx != NULL ? tls_conn_new(ctx, s->fd, NULL, s->err) : NULL;
 	if (c == NULL) {
 		s->bad = "setup";
@@ -271,14 +218,16 @@ srv_main(void *arg)
  * the handshake's result in *hs_rc, its error in eb.
  */
 static struct tls_conn *
-start(struct srv *s, enum srv_act act, const struct tls_opts *o,
-    const char *name, struct tls_ctx **ctx, int *hs_rc, char *eb)
+start_as(struct srv *s, enum srv_act act, bool self_signed,
+    const struct tls_opts *o, const char *name, struct tls_ctx **ctx,
+    int *hs_rc, char *eb)
 {
 	struct tls_conn *c;
 	int fd;
 
 	memset(s, 0, sizeof(*s));
 	s->act = act;
+	s->self_signed = self_signed;
 	assert_int_equal(tcp_pair(&fd, &s->fd), 0);
 	assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
 	*ctx = tls_ctx_new(o, eb);
@@ -287,6 +236,14 @@ start(struct srv *s, enum srv_act act, const struct tls_opts *o,
 	assert_non_null(c);
 	*hs_rc = tls_handshake(c, TEST_WAIT_MS, eb);
 	return c;
+}
+
+/* start_as with the server's certificate from cert_path. */
+static struct tls_conn *
+start(struct srv *s, enum srv_act act, const struct tls_opts *o,
+    const char *name, struct tls_ctx **ctx, int *hs_rc, char *eb)
+{
+	return start_as(s, act, false, o, name, ctx, hs_rc, eb);
 }
 
 /* Close the client's socket, let the server finish, free the client. */
@@ -484,43 +441,92 @@ test_verify_ip_mismatch(void **state)
 	    "certificate verify failed: IP address mismatch");
 }
 
-/* The CA file makes it trusted, by DNS name and by IP address. */
+/*
+ * A whole clean session from client options o to a server with the
+ * certificate file or (throwaway) its own: handshake, then the server's
+ * close_notify.
+ */
 static void
-test_verify_with_ca_file(void **state)
+clean_session(const struct tls_opts *o, const char *name, bool throwaway)
 {
-	const char *names[] = { "localhost", "127.0.0.1" };
-
-	for (size_t i = 0; i < 2; i++) {
-		char eb[ERRBUF_LEN] = "";
-		struct tls_ctx *ctx;
-		struct tls_conn *c;
-		struct srv s;
-		int hs;
-
-		c = start(&s, SRV_NOTIFY, &trusting, names[i], &ctx, &hs, eb);
-		if (hs != 0)
-			fail_msg("%s: %s", names[i], eb);
-		assert_int_equal(read_to_end(c, eb), 0);
-		assert_int_equal(tls_conn_ending(c), TLS_END_CLOSE_NOTIFY);
-		finish(&s, c, ctx);
-	}
-}
-
-static void
-test_no_verify_accepts_self_signed(void **state)
-{
-	const struct tls_opts o = { .role = TLS_CLIENT, .no_verify = true };
 	char eb[ERRBUF_LEN] = "";
 	struct tls_ctx *ctx;
 	struct tls_conn *c;
 	struct srv s;
 	int hs;
 
-	c = start(&s, SRV_NOTIFY, &o, NULL, &ctx, &hs, eb);
-	assert_int_equal(hs, 0);
+	c = start_as(&s, SRV_NOTIFY, throwaway, o, name, &ctx, &hs, eb);
+	if (hs != 0)
+		fail_msg("%s: %s", name != NULL ? name : "-", eb);
 	assert_string_not_equal(tls_conn_cipher(c), "?");
 	assert_int_equal(read_to_end(c, eb), 0);
+	assert_int_equal(tls_conn_ending(c), TLS_END_CLOSE_NOTIFY);
 	finish(&s, c, ctx);
+}
+
+/* The CA file makes it trusted, by DNS name and by IP address. */
+static void
+test_verify_with_ca_file(void **state)
+{
+	clean_session(&trusting, "localhost", false);
+	clean_session(&trusting, "127.0.0.1", false);
+}
+
+/* Both the certificate file and a server's throwaway certificate. */
+static void
+test_no_verify_accepts_self_signed(void **state)
+{
+	const struct tls_opts o = { .role = TLS_CLIENT, .no_verify = true };
+
+	clean_session(&o, NULL, false);
+	clean_session(&o, NULL, true);
+}
+
+/* A verifying client refuses a server's throwaway certificate. */
+static void
+test_self_signed_server(void **state)
+{
+	const struct tls_opts strict = { .role = TLS_CLIENT };
+	char eb[ERRBUF_LEN] = "";
+	struct tls_ctx *ctx;
+	struct tls_conn *c;
+	struct srv s;
+	int hs;
+
+	c = start_as(&s, SRV_NOTIFY, true, &strict, "localhost", &ctx, &hs,
+	    eb);
+	assert_int_equal(hs, -1);
+	assert_string_equal(eb, "TLS handshake: certificate verify failed: "
+	    "self-signed certificate");
+	finish(&s, c, ctx);
+	assert_int_not_equal(s.hs_rc, 0);
+}
+
+/* A readable wake fd ends the handshake wait: EINTR, nothing read. */
+static void
+test_handshake_wake(void **state)
+{
+	char eb[ERRBUF_LEN] = "", x;
+	struct tls_ctx *ctx = tls_ctx_new(&trusting, eb);
+	struct tls_conn *c;
+	int fd, s, wake[2];
+
+	assert_non_null(ctx);
+	assert_int_equal(tcp_pair(&fd, &s), 0);
+	assert_int_equal(pipe(wake), 0);
+	assert_int_equal(write(wake[1], "x", 1), 1);
+	c = tls_conn_new(ctx, fd, "localhost", eb);
+	assert_non_null(c);
+	assert_int_equal(tls_handshake_wake(c, 5000, wake[0], eb), -1);
+	assert_int_equal(errno, EINTR);
+	assert_string_equal(eb, "TLS handshake: interrupted");
+	assert_int_equal(read(wake[0], &x, 1), 1);
+	/* Without the wake, the deadline still holds. */
+	assert_int_equal(tls_handshake_wake(c, 30, wake[0], eb), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	tls_conn_free(c);
+	tls_ctx_free(ctx);
+	close_fds(fd, s, wake[0], wake[1], -1);
 }
 
 static void
@@ -821,8 +827,10 @@ main(void)
 		cmocka_unit_test(test_verify_ip_mismatch),
 		cmocka_unit_test(test_verify_with_ca_file),
 		cmocka_unit_test(test_no_verify_accepts_self_signed),
+		cmocka_unit_test(test_self_signed_server),
 		cmocka_unit_test(test_ctx_errors),
 		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_handshake_wake),
 		cmocka_unit_test(test_ending_names),
 		cmocka_unit_test(test_interop_s_server),
 		cmocka_unit_test(test_interop_s_client_close_notify),
