@@ -35,6 +35,9 @@ enum link_action {
 /* A toxic as this connection sees it (by the toxic's id). */
 struct tstate {
 	uint64_t id;
+	char name[TOXIC_NAME_LEN];	/* for the report, once it is gone */
+	enum toxic_type type;
+	enum toxic_stream stream;
 	bool on;		/* won the toxicity roll */
 	bool fired;		/* its byte count was reached */
 	uint64_t seen;		/* bytes through it */
@@ -126,6 +129,9 @@ state_of(struct link *l, const struct toxic *t)
 	s = &l->ts[l->nts++];
 	memset(s, 0, sizeof(*s));
 	s->id = t->id;
+	memcpy(s->name, t->name, sizeof(s->name));
+	s->type = t->type;
+	s->stream = t->stream;
 	s->on = t->toxicity >= 1.0 || rng_unit(l) < t->toxicity;
 	s->start_ms = clock_mono_ms();
 	s->deadline = -1;
@@ -537,21 +543,20 @@ link_toxics(struct link *l, char *text, size_t len)
 	size_t off = 0;
 
 	text[0] = '\0';
-	for (size_t i = 0; i < l->px->ntox; i++) {
-		const struct toxic *t = &l->px->tox[i];
-		struct tstate *s = state_of(l, t);
-		bool counted = counts_bytes(t->type);
+	for (size_t i = 0; i < l->nts; i++) {
+		const struct tstate *s = &l->ts[i];
+		bool counted = counts_bytes(s->type);
 
-		if (s == NULL || !s->on)
+		if (!s->on)
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}",
-		    "name", t->name, "type", toxic_type_name(t->type),
-		    "stream", toxic_stream_name(t->stream), "fired", counted ?
-		    json_boolean(s->fired) : json_null()));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}",
+		    "name", s->name, "type", toxic_type_name(s->type),
+		    "stream", toxic_stream_name(s->stream), "fired",
+		    s->fired));
 		if (off < len)
 			off += (size_t)snprintf(text + off, len - off, "%s%s%s",
-			    off > 0 ? "," : "", t->name, !counted ? "" :
-			    s->fired ? "(fired)" : "(not-reached)");
+			    off > 0 ? "," : "", s->name, s->fired ? "(fired)" :
+			    counted ? "(not-reached)" : "");
 	}
 	if (off == 0)
 		snprintf(text, len, "-");

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Drives `tcpfault proxy --api` with the unmodified npm Toxiproxy client
+// and measures each toxic's effect on a real connection through the proxy.
+// Prints one "label value" line per check; tcpfault-proxy-client.sh pins
+// the values. Usage: node toxiproxy-check.js http://127.0.0.1:APIPORT
+"use strict";
+const net = require("net");
+const { Toxiproxy } = require("toxiproxy-node-client");
+
+const api = process.argv[2];
+const out = (label, value) => console.log(`${label} ${value}`);
+
+// Upstream servers: an echo, and a source of N bytes ("N\n" asks for N).
+function listen(onConn) {
+  return new Promise((resolve) => {
+    const srv = net.createServer(onConn);
+    srv.listen(0, "127.0.0.1", () => resolve(srv));
+  });
+}
+
+// One connection: send `data`, collect everything until EOF or error.
+function exchange(port, data, opts = {}) {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const s = net.connect(port, "127.0.0.1");
+    const r = { bytes: 0, chunks: 0, end: null, firstMs: null, ms: 0 };
+    s.setNoDelay(true);
+    s.on("connect", () => {
+      if (data !== null) s.write(data);
+      if (opts.halfClose) s.end();
+    });
+    s.on("data", (d) => {
+      if (r.firstMs === null)
+        r.firstMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      r.bytes += d.length;
+      r.chunks++;
+      if (opts.until && r.bytes >= opts.until) s.end();
+    });
+    const done = (how) => {
+      if (r.end !== null) return;
+      r.end = how;
+      r.ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      s.destroy();
+      resolve(r);
+    };
+    s.on("end", () => done("eof"));
+    s.on("error", (e) => done(e.code));
+    s.on("close", () => done("close"));
+  });
+}
+
+// The median round trip of `n` one-byte echoes on one connection.
+function rtt(port, n) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    const times = [];
+    let t0;
+    s.setNoDelay(true);
+    const ping = () => {
+      t0 = process.hrtime.bigint();
+      s.write("x");
+    };
+    s.on("connect", ping);
+    s.on("data", () => {
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (times.length < n) return ping();
+      s.destroy();
+      times.sort((a, b) => a - b);
+      resolve(times[Math.floor(n / 2)]);
+    });
+    s.on("error", reject);
+  });
+}
+
+async function main() {
+  const echo = await listen((c) => {
+    c.on("error", () => {});
+    c.pipe(c);
+  });
+  const source = await listen((c) => {
+    let buf = "";
+    c.on("data", (d) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl < 0) return;
+      c.end(Buffer.alloc(parseInt(buf.slice(0, nl), 10), 0x61));
+    });
+    c.on("error", () => {});
+  });
+  const tp = new Toxiproxy(api);
+  out("version", JSON.parse(await tp.getVersion()).version !== undefined);
+
+  const p = await tp.createProxy({ name: "echo", listen: "127.0.0.1:0",
+    upstream: `127.0.0.1:${echo.address().port}` });
+  const port = parseInt(p.listen.split(":").pop(), 10);
+  out("created", `${p.name} ${p.enabled} ${p.upstream === `127.0.0.1:${echo.address().port}`}`);
+  const src = await tp.createProxy({ name: "source", listen: "127.0.0.1:0",
+    upstream: `127.0.0.1:${source.address().port}` });
+  const sport = parseInt(src.listen.split(":").pop(), 10);
+  out("proxies", Object.keys(await tp.getAll()).sort().join(","));
+
+  // latency: the round trip grows by the latency asked, within 10%.
+  const base = await rtt(port, 5);
+  const lat = await p.addToxic({ type: "latency", stream: "downstream",
+    toxicity: 1, attributes: { latency: 200, jitter: 0 } });
+  out("latency.name", `${lat.name} ${lat.attributes.latency}`);
+  const withLat = await rtt(port, 5);
+  const added = withLat - base;
+  out("latency.within10pct", added >= 180 && added <= 220);
+  console.error(`latency: base ${base.toFixed(2)} ms, with 200 ms toxic ` +
+    `${withLat.toFixed(2)} ms (added ${added.toFixed(2)})`);
+  const upd = await lat.update({ attributes: { latency: 100 } });
+  out("latency.updated", upd.attributes.latency);
+  const withUpd = await rtt(port, 5);
+  out("latency.update.within10pct", withUpd - base >= 90 &&
+    withUpd - base <= 110);
+  await lat.remove();
+  out("latency.removed", (await rtt(port, 5)) < base + 50);
+
+  // bandwidth: 20 KB/s, 20,000 bytes take about a second (>= 0.8 s).
+  const bw = await src.addToxic({ type: "bandwidth", stream: "downstream",
+    toxicity: 1, attributes: { rate: 20 } });
+  let r = await exchange(sport, "20000\n");
+  out("bandwidth", `${r.bytes} ${r.end} ${r.ms >= 800}`);
+  console.error(`bandwidth: 20000 bytes at 20 KB/s in ${r.ms.toFixed(0)} ms`);
+  await bw.remove();
+
+  // limit_data: exactly `bytes`, then the connection closes.
+  const ld = await src.addToxic({ type: "limit_data", stream: "downstream",
+    toxicity: 1, attributes: { bytes: 1000 } });
+  r = await exchange(sport, "5000\n");
+  out("limit_data", `${r.bytes} ${r.end}`);
+  await ld.remove();
+  r = await exchange(sport, "5000\n");
+  out("limit_data.removed", `${r.bytes} ${r.end}`);
+
+  // reset_peer: the client's connection is reset.
+  const rp = await p.addToxic({ type: "reset_peer", stream: "upstream",
+    toxicity: 1, attributes: { timeout: 0 } });
+  r = await exchange(port, "hello");
+  out("reset_peer", `${r.bytes} ${r.end}`);
+  await rp.remove();
+
+  // timeout: nothing gets through, then the connection closes.
+  const to = await p.addToxic({ type: "timeout", stream: "upstream",
+    toxicity: 1, attributes: { timeout: 300 } });
+  r = await exchange(port, "hello");
+  out("timeout", `${r.bytes} ${r.end} ${r.ms >= 300}`);
+  await to.remove();
+
+  // slicer: every byte arrives, in several pieces.
+  const sl = await src.addToxic({ type: "slicer", stream: "downstream",
+    toxicity: 1, attributes: { average_size: 100, size_variation: 0,
+      delay: 20000 } });
+  r = await exchange(sport, "1000\n");
+  out("slicer", `${r.bytes} ${r.end} ${r.chunks >= 5}`);
+  console.error(`slicer: 1000 bytes in ${r.chunks} reads`);
+  await sl.remove();
+
+  // Toxics listed, then none after a reset; proxies removed.
+  await p.addToxic({ type: "slow_close", stream: "downstream", toxicity: 1,
+    attributes: { delay: 10 } });
+  out("toxic.get", (await p.getToxic("slow_close_downstream")).type);
+  await tp.reset();
+  out("reset", JSON.stringify((await tp.get("echo")).toJson().enabled));
+  r = await exchange(port, "abc", { until: 3 });
+  out("after.reset", `${r.bytes}`);
+  let err = "none";
+  try {
+    await p.addToxic({ type: "latency", attributes: { latency: -5 } });
+  } catch (e) {
+    err = e.message;
+  }
+  out("bad.attribute", err);
+  await p.remove();
+  await src.remove();
+  out("after.remove", Object.keys(await tp.getAll()).length);
+  echo.close();
+  source.close();
+}
+
+main().catch((e) => {
+  console.log(`error ${e.message}`);
+  process.exit(1);
+});
