@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# tcpfault proxy's own toxics through the Toxiproxy API: vanish (the
+# client retransmits unanswered), rst_at (exactly N bytes, then RST),
+# half_close, close_unread, refuse (ECONNREFUSED), and toxicity.
+. "$SRC/tests/peers/tcpfault-lib.bash"
+command -v curl >/dev/null || { echo "skip: curl is not installed"; exit 77; }
+command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
+PROBE="python3 $SRC/tests/peers/proxy_probe.py"
+PEER="python3 $SRC/tests/peers/tcpfault_peer.py"
+
+"$TCPFAULT" proxy --api 127.0.0.1:0 --json >"$T/conns.jsonl" \
+    2>"$T/proxy.err" &
+PIDS+=($!)
+wait_line "$T/proxy.err" 'API listening on' || fail "no API: $(cat "$T/proxy.err")"
+API=http://$(sed -n 's/.*API listening on \(.*\)$/\1/p' "$T/proxy.err")
+$PROBE serve 2>"$T/echo.err" &
+PIDS+=($!)
+wait_line "$T/echo.err" '^port ' || fail "no echo server"
+ECHO=$(sed -n 's/^port //p' "$T/echo.err")
+
+# api METHOD PATH [BODY]: the status code (the body goes to $T/body).
+api() {
+	curl -s -o "$T/body" -w '%{http_code}' -X "$1" ${3+--data "$3"} "$API$2"
+}
+# proxy NAME UPSTREAMPORT: a proxy; its port in PPORT.
+proxy() {
+	expect "create $1" "$(api POST /proxies "{\"name\":\"$1\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$2\"}")" 201
+	PPORT=$(jq -r '.listen | sub(".*:"; "")' "$T/body")
+}
+# toxic PROXY BODY: add a toxic.
+toxic() {
+	expect "toxic on $1: $2" "$(api POST "/proxies/$1/toxics" "$2")" 200
+}
+# report PROXY CONN JQ: a field of that connection's report line.
+report() {
+	wait_for 10 grep -q "\"proxy\":\"$1\",\"conn\":$2," "$T/conns.jsonl"
+	grep "\"proxy\":\"$1\",\"conn\":$2," "$T/conns.jsonl" | jq -r "$3"
+}
+
+# vanish: nothing is acknowledged; the client retransmits, then after
+# hold the proxy resets it.
+proxy v "$ECHO"
+toxic v '{"type":"vanish","attributes":{"hold":1500}}'
+expect "vanish: client" "$($PROBE vanish "$PPORT")" \
+    "retransmitted True unacked True read 0 end ECONNRESET"
+expect "vanish: report" "$(report v 1 '"\(.cut) \(.bytes.upstream) \(.client_end)"')" \
+    "vanish_downstream 0 reset"
+
+# rst_at: exactly N bytes reach the client, then ECONNRESET.
+$PEER --listen --send 10000 --read >"$T/s-rst.json" 2>"$T/s-rst.err" &
+PIDS+=($!)
+wait_line "$T/s-rst.err" '^port ' || fail "no peer"
+proxy r "$(sed -n 's/^port //p' "$T/s-rst.err")"
+toxic r '{"type":"rst_at","attributes":{"bytes":4096}}'
+$PEER --connect "$PPORT" --read >"$T/c-rst.json"
+expect "rst_at: client read 4096 then reset" "$(jq -r '"\(.read) \(.end)"' "$T/c-rst.json")" "4096 reset"
+expect "rst_at: report" "$(report r 1 '"\(.bytes.downstream) \(.cut) \(.client_end) \(.server_end)"')" \
+    "4096 rst_at_downstream reset reset"
+
+# half_close: FIN to the client after N bytes; its data still flows.
+$PEER --listen --send 3000 --read >"$T/s-half.json" 2>"$T/s-half.err" &
+PIDS+=($!)
+wait_line "$T/s-half.err" '^port ' || fail "no peer"
+proxy h "$(sed -n 's/^port //p' "$T/s-half.err")"
+toxic h '{"type":"half_close","attributes":{"bytes":1000}}'
+$PEER --connect "$PPORT" --read --then-send 500 >"$T/c-half.json"
+expect "half_close: client read 1000 then EOF" "$(jq -r '"\(.read) \(.end) \(.sends[0])"' "$T/c-half.json")" "1000 eof ok"
+wait_for 10 test -s "$T/s-half.json"
+expect "half_close: server got the client's 500" "$(jq -r '"\(.read) \(.end)"' "$T/s-half.json")" "500 eof"
+
+# close_unread: the proxy closes with the client's bytes unread: RST.
+$PEER --listen --read >"$T/s-cu.json" 2>"$T/s-cu.err" &
+PIDS+=($!)
+wait_line "$T/s-cu.err" '^port ' || fail "no peer"
+proxy cu "$(sed -n 's/^port //p' "$T/s-cu.err")"
+toxic cu '{"type":"close_unread","stream":"upstream","attributes":{"bytes":1000}}'
+$PEER --connect "$PPORT" --send 3000 --read >"$T/c-cu.json"
+expect "close_unread: client reset" "$(jq -r .end "$T/c-cu.json")" reset
+expect "close_unread: server read" "$(jq -r '"\(.read) \(.end)"' "$T/s-cu.json")" "1000 eof"
+expect "close_unread: report" "$(report cu 1 '"\(.bytes.upstream) \(.client_end) \(.server_end)"')" "1000 reset eof"
+
+# refuse: the listener closes (ECONNREFUSED) until the toxic goes.
+proxy f "$ECHO"
+toxic f '{"type":"refuse","name":"down"}'
+expect "refuse: refused" "$($PROBE connect "$PPORT")" ECONNREFUSED
+expect "refuse removed" "$(api DELETE /proxies/f/toxics/down)" 204
+expect "refuse removed: connects" "$($PROBE connect "$PPORT")" connected
+
+# toxicity 0.5 over 200 connections: rst_at 0 hits each with p = 0.5.
+# Between 70 and 130 fail the check with probability 1.1e-5 (binomial,
+# n 200, p 0.5: 2 P(X <= 69)); the client's count equals the proxy's.
+proxy t "$ECHO"
+toxic t '{"type":"rst_at","toxicity":0.5,"attributes":{"bytes":0}}'
+read -r _ echoed _ reset _ other <<<"$($PROBE many "$PPORT" 200)"
+expect "toxicity: every connection echoed or reset" "$((echoed + reset)) $other" "200 0"
+wait_for 10 has_matches "$T/conns.jsonl" 200 '"proxy":"t"' || fail "200 reports"
+hit=$(grep '"proxy":"t"' "$T/conns.jsonl" | jq -s '[.[] | select(.toxics | length > 0)] | length')
+expect "toxicity: the proxy's count is the client's" "$hit" "$reset"
+if [ "$reset" -lt 70 ] || [ "$reset" -gt 130 ]; then
+	fail "toxicity 0.5: $reset of 200 reset, not 70..130"
+fi
+echo "toxicity 0.5: $reset of 200 connections"
+finish
