@@ -88,7 +88,7 @@ expect "refuse removed" "$(api DELETE /proxies/f/toxics/down)" 204
 expect "refuse removed: connects" "$($PROBE connect "$PPORT")" connected
 
 # toxicity 0.5 over 200 connections: rst_at 0 hits each with p = 0.5.
-# Between 70 and 130 fail the check with probability 1.1e-5 (binomial,
+# Outside 70..130 (failing the check) with probability 1.4e-5 (binomial,
 # n 200, p 0.5: 2 P(X <= 69)); the client's count equals the proxy's.
 proxy t "$ECHO"
 toxic t '{"type":"rst_at","toxicity":0.5,"attributes":{"bytes":0}}'
