@@ -27,16 +27,13 @@ static const struct {
 	const char *help;
 } opts[] = {
 	{ "api", 'a', "[HOST:]PORT", "serve Toxiproxy's HTTP API (default "
-	    "127.0.0.1:8474 when there is no --fault)" },
-	{ "config", 'c', "FILE", "create the proxies of a populate-format "
-	    "JSON file" },
-	{ "listen", 'l', "[HOST:]PORT", "the command line's proxy listens "
-	    "here" },
-	{ "target", 't', "HOST:PORT", "... and connects each client there" },
-	{ "fault", 'f', "FAULT", "... with this toxic (see below)" },
-	{ "toxicity", 'x', "P", "... for this share of connections (0..1)" },
-	{ "stream", 's', "DIR", "... in this direction only: upstream "
-	    "(client to server) or downstream" },
+	    "127.0.0.1:8474)" },
+	{ "config", 'c', "FILE", "create the proxies of a populate file" },
+	{ "listen", 'l', "[HOST:]PORT", "the shorthand proxy listens here," },
+	{ "target", 't', "HOST:PORT", "connects each client there" },
+	{ "fault", 'f', "FAULT", "with this toxic (below)" },
+	{ "toxicity", 'x', "P", "for this share of connections (0..1)" },
+	{ "stream", 's', "DIR", "only one way: upstream or downstream" },
 	{ "hold", 'H', "SECS", "how long a vanish lasts (default 60)" },
 	{ "count", 'n', "N", "exit after N connections (default: never)" },
 	{ "json", 'j', NULL, "one JSON object per connection" },
@@ -63,7 +60,7 @@ proxy_usage(FILE *fp, int code)
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT "
 	    "--fault FAULT\n"
 	    "                [--toxicity P] [--stream DIR] [--hold SECS] "
-	    "[--api [HOST:]PORT] ...\n");
+	    "[--api ...]\n");
 	if (fp == stdout) {
 		for (size_t i = 0; i < NOPTS; i++) {
 			snprintf(lhs, sizeof(lhs), "--%s%s%s", opts[i].name,

@@ -271,15 +271,13 @@ static const struct {
 	const char *what;
 } aliases[] = {
 	{ "reset-after", TOXIC_RST_AT, "RST both ways after BYTES" },
-	{ "vanish-after", TOXIC_VANISH, "both sides stop answering after "
-	    "BYTES (drop-all socket filters), for --hold seconds" },
+	{ "vanish-after", TOXIC_VANISH, "stop answering after BYTES, for "
+	    "--hold" },
 	{ "close-after", TOXIC_CLOSE_UNREAD, "close() both sides after "
 	    "BYTES" },
-	{ "half-close-after", TOXIC_HALF_CLOSE, "after BYTES: FIN to the "
-	    "client (--stream: to that direction's receiver), drop what "
-	    "comes the other way, keep forwarding until EOF" },
-	{ "delay", TOXIC_LATENCY, "forward every chunk MS milliseconds "
-	    "late" },
+	{ "half-close-after", TOXIC_HALF_CLOSE, "FIN to the client after "
+	    "BYTES" },
+	{ "delay", TOXIC_LATENCY, "forward every chunk MS late" },
 };
 
 #define NALIASES (sizeof(aliases) / sizeof(aliases[0]))
@@ -314,7 +312,7 @@ toxic_list_faults(FILE *fp)
 		snprintf(name, sizeof(name), "%s%s%s", catalogue[t].name,
 		    u != NULL ? "=" : "", u != NULL ? u : "");
 		fprintf(fp, "  %-22s the %s toxic%s%s\n", name,
-		    catalogue[t].name, u != NULL ? ", its " : "",
+		    catalogue[t].name, u != NULL ? ", value: " : "",
 		    u != NULL ? catalogue[t].a[0].name : "");
 	}
 }

@@ -26,8 +26,8 @@ expect "GET /version" "$(got version)" true
 expect "proxy created" "$(got created)" "echo true true"
 expect "GET /proxies" "$(got proxies)" "echo,source"
 expect "latency toxic's name" "$(got latency.name)" "latency_downstream 200"
-# The round trip grows by 200 ms, within 10% (a behaviour check: the
-# median of five pings, measured against the same path without the toxic).
+# The round trip is the 200 ms asked, within 10% (a behaviour check on
+# the fastest of seven pings: loopback itself adds well under 1 ms).
 expect "latency within 10%" "$(got latency.within10pct)" true
 expect "latency updated" "$(got latency.updated)" 100
 expect "updated latency within 10%" "$(got latency.update.within10pct)" true
