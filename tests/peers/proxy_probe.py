@@ -11,6 +11,12 @@
                      byte and reads to the end: how many got the byte
                      back and how many were reset
   connect PORT       one connection: "connected" or the errno name
+  concurrent PORT N BYTES
+                     N connections open at once, each sends BYTES (its
+                     own pattern) and half-closes: how many got exactly
+                     their bytes back (scripts/bench-tcpfault)
+  churn PORT N       N connections opened and closed, 4 at a time, each
+                     echoing one byte: how many did
 
 Each prints one line of facts on stdout. Nothing sleeps to synchronise:
 it waits on the socket or polls TCP_INFO.
@@ -107,6 +113,65 @@ def many(port, n):
     print("echoed", echoed, "reset", reset, "other", other)
 
 
+def echo_exact(port, n, out):
+    """One connection: send n bytes of a pattern, read them back."""
+    data = bytes((i * 7 + n) & 0xFF for i in range(256)) * (n // 256 + 1)
+    data = data[:n]
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=60)
+        sender = threading.Thread(target=lambda: (s.sendall(data),
+                                                  s.shutdown(socket.SHUT_WR)))
+        sender.start()
+        got = bytearray()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        sender.join()
+        s.close()
+        out.append(bytes(got) == data)
+    except OSError:
+        out.append(False)
+
+
+def concurrent(port, n, size):
+    results = []
+    threads = [threading.Thread(target=echo_exact, args=(port, size, results))
+               for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("exact", sum(results), "of", n)
+
+
+def churn(port, n):
+    counts = [0, 0]
+    lock = threading.Lock()
+
+    def worker(k):
+        for _ in range(k):
+            ok = 0
+            try:
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall(b"c")
+                ok = s.recv(1) == b"c"
+                s.close()
+            except OSError:
+                pass
+            with lock:
+                counts[0 if ok else 1] += 1
+
+    threads = [threading.Thread(target=worker, args=(n // 4,))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("echoed", counts[0], "failed", counts[1])
+
+
 def connect(port):
     try:
         socket.create_connection(("127.0.0.1", port)).close()
@@ -123,6 +188,10 @@ def main():
         vanish(int(sys.argv[2]))
     elif cmd == "many":
         many(int(sys.argv[2]), int(sys.argv[3]))
+    elif cmd == "concurrent":
+        concurrent(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "churn":
+        churn(int(sys.argv[2]), int(sys.argv[3]))
     else:
         connect(int(sys.argv[2]))
 
