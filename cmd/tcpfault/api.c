@@ -17,7 +17,6 @@
 struct api {
 	struct MHD_Daemon *d;
 	struct registry *r;
-	unsigned port;
 };
 
 /* One request's body, gathered across the handler's calls. */
@@ -79,22 +78,53 @@ reply_error(struct MHD_Connection *c, int status, const char *msg)
 	    "status", status));
 }
 
+/* Toxiproxy's routes: path segments ("*": a name) and methods. */
+static const struct {
+	const char *seg[4];
+	const char *methods;		/* space-separated */
+	enum reg_op op;
+} routes[] = {
+	{ { "reset" }, "POST", REG_RESET },
+	{ { "populate" }, "POST", REG_POPULATE },
+	{ { "proxies" }, "GET", REG_PROXIES },
+	{ { "proxies" }, "POST", REG_PROXY_CREATE },
+	{ { "proxies", "*" }, "GET", REG_PROXY_SHOW },
+	{ { "proxies", "*" }, "POST PATCH", REG_PROXY_UPDATE },
+	{ { "proxies", "*" }, "DELETE", REG_PROXY_DELETE },
+	{ { "proxies", "*", "toxics" }, "GET", REG_TOXICS },
+	{ { "proxies", "*", "toxics" }, "POST", REG_TOXIC_CREATE },
+	{ { "proxies", "*", "toxics", "*" }, "GET", REG_TOXIC_SHOW },
+	{ { "proxies", "*", "toxics", "*" }, "POST PATCH",
+	    REG_TOXIC_UPDATE },
+	{ { "proxies", "*", "toxics", "*" }, "DELETE", REG_TOXIC_DELETE },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static bool
+method_in(const char *method, const char *list)
+{
+	size_t n = strlen(method);
+
+	for (const char *p = list; (p = strstr(p, method)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
+		    p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /*
- * The route of method + url: REG_* and the proxy and toxic names (into
- * proxy, toxic). Returns 0, 404 for no such route, 405 for a route
+ * The route of method + url: its REG_* op, the proxy and toxic names (in
+ * seg[1] and seg[3]). Returns 0, 404 for no such path, 405 for a path
  * without that method, -1 for GET /version.
  */
 static int
-route(const char *method, const char *url, char *proxy, char *toxic,
-    size_t len, enum reg_op *op)
+route(const char *method, const char *url, char seg[4][256],
+    enum reg_op *op)
 {
-	bool get = strcmp(method, "GET") == 0;
-	bool post = strcmp(method, "POST") == 0;
-	bool patch = strcmp(method, "PATCH") == 0;
-	bool del = strcmp(method, "DELETE") == 0;
-	char seg[4][256];
-	int n = 0;
 	const char *p = url;
+	bool path = false;
+	int n = 0;
 
 	while (*p == '/' && n < 4) {
 		const char *e = strchr(p + 1, '/');
@@ -109,30 +139,23 @@ route(const char *method, const char *url, char *proxy, char *toxic,
 	if (*p != '\0' || n == 0)
 		return 404;
 	if (n == 1 && strcmp(seg[0], "version") == 0)
-		return get ? -1 : 405;
-	if (n == 1 && strcmp(seg[0], "reset") == 0)
-		return post ? (*op = REG_RESET, 0) : 405;
-	if (n == 1 && strcmp(seg[0], "populate") == 0)
-		return post ? (*op = REG_POPULATE, 0) : 405;
-	if (strcmp(seg[0], "proxies") != 0)
-		return 404;
-	if (n == 1)
-		return get ? (*op = REG_PROXIES, 0) : post ?
-		    (*op = REG_PROXY_CREATE, 0) : 405;
-	snprintf(proxy, len, "%s", seg[1]);
-	if (n == 2)
-		return get ? (*op = REG_PROXY_SHOW, 0) : post || patch ?
-		    (*op = REG_PROXY_UPDATE, 0) : del ?
-		    (*op = REG_PROXY_DELETE, 0) : 405;
-	if (strcmp(seg[2], "toxics") != 0)
-		return 404;
-	if (n == 3)
-		return get ? (*op = REG_TOXICS, 0) : post ?
-		    (*op = REG_TOXIC_CREATE, 0) : 405;
-	snprintf(toxic, len, "%s", seg[3]);
-	return get ? (*op = REG_TOXIC_SHOW, 0) : post || patch ?
-	    (*op = REG_TOXIC_UPDATE, 0) : del ? (*op = REG_TOXIC_DELETE, 0) :
-	    405;
+		return strcmp(method, "GET") == 0 ? -1 : 405;
+	for (size_t i = 0; i < NROUTES; i++) {
+		bool match = n == 4 || routes[i].seg[n] == NULL;
+
+		for (int k = 0; k < n && match; k++)
+			match = routes[i].seg[k] != NULL &&
+			    (strcmp(routes[i].seg[k], "*") == 0 ||
+			    strcmp(routes[i].seg[k], seg[k]) == 0);
+		if (!match)
+			continue;
+		path = true;
+		if (method_in(method, routes[i].methods)) {
+			*op = routes[i].op;
+			return 0;
+		}
+	}
+	return path ? 405 : 404;
 }
 
 /* Routes whose body is read. */
@@ -148,7 +171,7 @@ static enum MHD_Result
 serve(struct api *a, struct MHD_Connection *c, const char *method,
     const char *url, struct req *rq)
 {
-	char proxy[256] = "", toxic[256] = "", msg[ERRBUF_LEN];
+	char seg[4][256] = { "", "", "", "" }, msg[ERRBUF_LEN];
 	const char *ua;
 	json_t *body = NULL, *out = NULL;
 	json_error_t jerr;
@@ -160,7 +183,7 @@ serve(struct api *a, struct MHD_Connection *c, const char *method,
 	if (ua != NULL && strncmp(ua, "Mozilla/", 8) == 0)
 		return reply(c, 403, "text/plain; charset=utf-8",
 		    "User agent not allowed\n", 23);
-	st = route(method, url, proxy, toxic, sizeof(proxy), &op);
+	st = route(method, url, seg, &op);
 	if (st == -1) {
 		snprintf(msg, sizeof(msg), "{\"version\": \"%s\"}\n",
 		    teardown_version());
@@ -184,7 +207,7 @@ serve(struct api *a, struct MHD_Connection *c, const char *method,
 			return reply_error(c, 400, msg);
 		}
 	}
-	st = registry_call(a->r, op, proxy, toxic, body, &out);
+	st = registry_call(a->r, op, seg[1], seg[3], body, &out);
 	json_decref(body);
 	return reply_json(c, st, out);
 }
@@ -239,7 +262,7 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 struct api *
 api_start(const char *host, const char *port, struct registry *r,
-    char *errbuf)
+    unsigned *bound, char *errbuf)
 {
 	struct api *a = calloc(1, sizeof(*a));
 	int lfd;
@@ -253,25 +276,18 @@ api_start(const char *host, const char *port, struct registry *r,
 		return NULL;
 	}
 	a->r = r;
-	a->port = sock_local_port(lfd);
+	*bound = sock_local_port(lfd);
 	a->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,
 	    handler, a, MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, a,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
-	if (a->d == NULL) {
-		errbuf_set(errbuf, "--api: libmicrohttpd could not start on "
-		    "%s port %s", host, port);
-		close(lfd);
-		free(a);
-		return NULL;
-	}
-	return a;
-}
-
-unsigned
-api_port(const struct api *a)
-{
-	return a->port;
+	if (a->d != NULL)
+		return a;
+	errbuf_set(errbuf, "--api: libmicrohttpd could not start on %s port "
+	    "%s", host, port);
+	close(lfd);
+	free(a);
+	return NULL;
 }
 
 void

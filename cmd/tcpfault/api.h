@@ -8,14 +8,12 @@
 struct api;
 
 /*
- * Serve the API on host:port (port "0": a free one) over registry r, in
- * libmicrohttpd's own thread. Returns NULL with errbuf set.
+ * Serve the API on host:port (port "0": a free one, given in *bound)
+ * over registry r, in libmicrohttpd's own thread. Returns NULL with
+ * errbuf set.
  */
 struct api *api_start(const char *host, const char *port, struct registry *r,
-    char *errbuf);
-
-/* The port it listens on. */
-unsigned api_port(const struct api *a);
+    unsigned *bound, char *errbuf);
 
 /* Stop serving (requests under way finish first) and free a. */
 void api_stop(struct api *a);

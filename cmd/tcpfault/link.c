@@ -354,6 +354,13 @@ set_end(struct link *l, int end, enum outcome o)
 	}
 }
 
+static void
+end_both(struct link *l, enum outcome o)
+{
+	set_end(l, 0, o);
+	set_end(l, 1, o);
+}
+
 /* The relay's events: how each end ended. */
 static void
 link_event(const struct relay_event *ev, void *arg)
@@ -500,13 +507,11 @@ link_relay(struct link *l)
 	switch (act) {
 	case ACT_RST:
 		abort_both(l, true);
-		set_end(l, 0, OUTCOME_RESET);
-		set_end(l, 1, OUTCOME_RESET);
+		end_both(l, OUTCOME_RESET);
 		break;
 	case ACT_CLOSE:
 		close_both(l);
-		set_end(l, 0, OUTCOME_EOF);
-		set_end(l, 1, OUTCOME_EOF);
+		end_both(l, OUTCOME_EOF);
 		break;
 	case ACT_CLOSE_UNREAD:
 		for (int e = 0; e < 2; e++) {
@@ -518,16 +523,14 @@ link_relay(struct link *l)
 		break;
 	case ACT_VANISH:
 		do_vanish(l);
-		set_end(l, 0, OUTCOME_RESET);
-		set_end(l, 1, OUTCOME_RESET);
+		end_both(l, OUTCOME_RESET);
 		break;
 	default:
 		if (l->failed || l->kill || !l->done[0] || !l->done[1]) {
 			/* An end failed (its RST goes on to the other), the
 			   proxy went away, or a stop signal. */
 			abort_both(l, l->failed);
-			set_end(l, 0, OUTCOME_RESET);
-			set_end(l, 1, OUTCOME_RESET);
+			end_both(l, OUTCOME_RESET);
 		} else {
 			close_both(l);
 		}
@@ -704,6 +707,15 @@ link_start(struct px *px, int cfd)
 		return -1;
 	}
 	return 0;
+}
+
+void
+px_unref(struct px *px)
+{
+	if (--px->refs > 0)
+		return;
+	free(px->tox);
+	free(px);
 }
 
 void

@@ -28,6 +28,7 @@ struct px {
 	struct link *links;		/* live connections */
 	unsigned refs;			/* the registry's, each link's */
 	struct linkhub *hub;
+	struct px *next;		/* the registry's list */
 };
 
 /* Where links report: set up by the registry, shared by all proxies. */

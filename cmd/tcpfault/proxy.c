@@ -198,13 +198,14 @@ proxy_main(int argc, char **argv)
 	    .hold_ms = 60000 };
 	struct registry_opts ro;
 	char host[256], port[32], errbuf[ERRBUF_LEN];
+	uint64_t reported = 0, failures = 0;
 	struct registry *r;
 	struct api *a = NULL;
-	int rc;
+	unsigned bound;
 
 	parse(argc, argv, &c);
 	mode_catch_stop();
-	ro = (struct registry_opts){ .json = c.json, .count = c.count };
+	ro = (struct registry_opts){ .json = c.json };
 	if ((r = registry_new(&ro)) == NULL)
 		errx(1, "out of memory");
 	if (c.config != NULL)
@@ -214,16 +215,18 @@ proxy_main(int argc, char **argv)
 	if (c.api != NULL) {
 		mode_listen_split(c.api, host, sizeof(host), port,
 		    sizeof(port));
-		if ((a = api_start(host, port, r, errbuf)) == NULL)
+		if ((a = api_start(host, port, r, &bound, errbuf)) == NULL)
 			errx(1, "%s", errbuf);
 		fprintf(stderr, "tcpfault: API listening on %s:%u\n", host,
-		    api_port(a));
+		    bound);
 	}
-	while (!mode_stop && !registry_done(r))
+	while (!mode_stop && (c.count == 0 || reported < (uint64_t)c.count)) {
 		mode_sleep_until(clock_mono_ms() + 50);
+		registry_stats(r, &reported, &failures);
+	}
 	api_stop(a);
-	rc = registry_failures(r) > 0 ? 1 : 0;
 	registry_free(r);
 	/* Stopped by a signal: the suite's 128 + signo (SIGINT 130). */
-	return stop_requested() != 0 ? STOP_EXIT(stop_requested()) : rc;
+	return stop_requested() != 0 ? STOP_EXIT(stop_requested()) :
+	    failures > 0 ? 1 : 0;
 }

@@ -17,8 +17,7 @@
 struct registry {
 	struct linkhub hub;	/* hub.mu guards everything below */
 	struct registry_opts o;
-	struct px **px;		/* in the order created */
-	size_t npx, cappx;
+	struct px *px;		/* in the order created */
 };
 
 /* An API error: {"error": MESSAGE, "status": STATUS}. */
@@ -29,23 +28,15 @@ api_error(int status, const char *msg, json_t **out)
 	return status;
 }
 
-void
-px_unref(struct px *px)
-{
-	if (--px->refs > 0)
-		return;
-	free(px->tox);
-	free(px);
-}
-
+/* The proxy called name, and the link that points at it. */
 static struct px *
-px_find(struct registry *r, const char *name, size_t *idx)
+px_find(struct registry *r, const char *name, struct px ***at)
 {
-	for (size_t i = 0; i < r->npx; i++)
-		if (strcmp(r->px[i]->name, name) == 0) {
-			if (idx != NULL)
-				*idx = i;
-			return r->px[i];
+	for (struct px **pp = &r->px; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0) {
+			if (at != NULL)
+				*at = pp;
+			return *pp;
 		}
 	return NULL;
 }
@@ -177,6 +168,17 @@ px_sync(struct registry *r, struct px *px, char *errbuf)
 	return 0;
 }
 
+/* With hub.mu, after a change: the listener follows; a failure's
+   status with its body, or 0. */
+static int
+sync_failed(struct registry *r, struct px *px, json_t **out)
+{
+	char errbuf[ERRBUF_LEN];
+	int st = px_sync(r, px, errbuf);
+
+	return st != 0 ? api_error(st, errbuf, out) : 0;
+}
+
 static struct px *
 px_new(const char *name, const char *listen, const char *upstream,
     bool enabled)
@@ -199,32 +201,24 @@ px_new(const char *name, const char *listen, const char *upstream,
 static void
 px_remove(struct registry *r, struct px *px)
 {
-	size_t i = 0;
+	struct px **at = NULL;
 
 	px_stop(r, px);
 	link_kill_all(px);
-	if (px_find(r, px->name, &i) == px) {
-		memmove(r->px + i, r->px + i + 1,
-		    (r->npx - i - 1) * sizeof(*r->px));
-		r->npx--;
-	}
+	if (px_find(r, px->name, &at) == px)
+		*at = px->next;
 	px_unref(px);
 }
 
-static int
+/* At the end of the list: GET /proxies keeps the order of creation. */
+static void
 px_append(struct registry *r, struct px *px)
 {
-	if (r->npx == r->cappx) {
-		size_t cap = r->cappx ? r->cappx * 2 : 8;
-		void *n = realloc(r->px, cap * sizeof(*r->px));
+	struct px **pp = &r->px;
 
-		if (n == NULL)
-			return -1;
-		r->px = n;
-		r->cappx = cap;
-	}
-	r->px[r->npx++] = px;
-	return 0;
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = px;
 }
 
 /* A proxy's fields from a body; -1 with errbuf (a 400). */
@@ -303,17 +297,16 @@ create(struct registry *r, const struct px_fields *f, struct px **out,
 		return 409;
 	}
 	if ((px = px_new(f->name, f->listen, f->upstream, f->enabled)) ==
-	    NULL || px_append(r, px) == -1) {
-		free(px);
+	    NULL) {
 		errbuf_set(errbuf, "out of memory");
 		return 500;
 	}
 	px->hub = &r->hub;
 	if ((st = px_sync(r, px, errbuf)) != 0) {
-		r->npx--;
 		px_unref(px);
 		return st;
 	}
+	px_append(r, px);
 	*out = px;
 	return 0;
 }
@@ -416,8 +409,8 @@ op_update(struct registry *r, struct px *px, json_t *body, json_t **out)
 	if (!f.enabled && px->enabled)
 		link_kill_all(px);
 	px->enabled = f.enabled;
-	if ((st = px_sync(r, px, errbuf)) != 0)
-		return api_error(st, errbuf, out);
+	if ((st = sync_failed(r, px, out)) != 0)
+		return st;
 	*out = px_json(px);
 	return 200;
 }
@@ -444,8 +437,8 @@ op_toxic_create(struct registry *r, struct px *px, json_t *body,
 		px->captox = cap;
 	}
 	px->tox[px->ntox++] = t;
-	if ((st = px_sync(r, px, errbuf)) != 0)
-		return api_error(st, errbuf, out);
+	if ((st = sync_failed(r, px, out)) != 0)
+		return st;
 	*out = toxic_to_json(&px->tox[px->ntox - 1]);
 	return 200;
 }
@@ -474,27 +467,21 @@ op_toxic(struct registry *r, enum reg_op op, struct px *px,
 		memmove(px->tox + i, px->tox + i + 1,
 		    (px->ntox - i - 1) * sizeof(*px->tox));
 		px->ntox--;
-		if ((st = px_sync(r, px, errbuf)) != 0)
-			return api_error(st, errbuf, out);
-		*out = NULL;
-		return 204;
+		return (st = sync_failed(r, px, out)) != 0 ? st : 204;
 	}
 }
 
 static int
 op_reset(struct registry *r, json_t **out)
 {
-	char errbuf[ERRBUF_LEN];
-	int st;
+	int st = 0;
 
-	for (size_t i = 0; i < r->npx; i++) {
-		r->px[i]->ntox = 0;
-		r->px[i]->enabled = true;
-		if ((st = px_sync(r, r->px[i], errbuf)) != 0)
-			return api_error(st, errbuf, out);
+	for (struct px *px = r->px; px != NULL && st == 0; px = px->next) {
+		px->ntox = 0;
+		px->enabled = true;
+		st = sync_failed(r, px, out);
 	}
-	*out = NULL;
-	return 204;
+	return st != 0 ? st : 204;
 }
 
 static int
@@ -506,9 +493,8 @@ call_locked(struct registry *r, enum reg_op op, const char *name,
 	switch (op) {
 	case REG_PROXIES:
 		*out = json_object();
-		for (size_t i = 0; i < r->npx; i++)
-			json_object_set_new(*out, r->px[i]->name,
-			    px_json(r->px[i]));
+		for (px = r->px; px != NULL; px = px->next)
+			json_object_set_new(*out, px->name, px_json(px));
 		return 200;
 	case REG_PROXY_CREATE:
 		return op_create(r, body, out);
@@ -574,14 +560,13 @@ void
 registry_free(struct registry *r)
 {
 	pthread_mutex_lock(&r->hub.mu);
-	while (r->npx > 0)
-		px_remove(r, r->px[r->npx - 1]);
+	while (r->px != NULL)
+		px_remove(r, r->px);
 	while (r->hub.live > 0)
 		pthread_cond_wait(&r->hub.cv, &r->hub.mu);
 	pthread_mutex_unlock(&r->hub.mu);
 	pthread_cond_destroy(&r->hub.cv);
 	pthread_mutex_destroy(&r->hub.mu);
-	free(r->px);
 	free(r);
 }
 
@@ -628,24 +613,11 @@ registry_listen(struct registry *r, const char *name, char *buf,
 	return s;
 }
 
-bool
-registry_done(struct registry *r)
+void
+registry_stats(struct registry *r, uint64_t *reported, uint64_t *failures)
 {
-	bool done;
-
 	pthread_mutex_lock(&r->hub.mu);
-	done = r->o.count > 0 && r->hub.reported >= (uint64_t)r->o.count;
+	*reported = r->hub.reported;
+	*failures = r->hub.failures;
 	pthread_mutex_unlock(&r->hub.mu);
-	return done;
-}
-
-uint64_t
-registry_failures(struct registry *r)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&r->hub.mu);
-	n = r->hub.failures;
-	pthread_mutex_unlock(&r->hub.mu);
-	return n;
 }

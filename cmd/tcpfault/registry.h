@@ -14,7 +14,6 @@ struct registry;
 
 struct registry_opts {
 	bool json;		/* one JSON object per connection */
-	int count;		/* stop after this many connections; 0 never */
 };
 
 /* The API's operations (Toxiproxy's routes). */
@@ -62,10 +61,8 @@ int registry_add_cli(struct registry *r, const char *name, const char *listen,
 const char *registry_listen(struct registry *r, const char *name, char *buf,
     size_t len);
 
-/* True once `count` connections have reported. */
-bool registry_done(struct registry *r);
-
-/* Connections whose upstream could not be reached so far. */
-uint64_t registry_failures(struct registry *r);
+/* Connections reported so far, and those whose upstream failed. */
+void registry_stats(struct registry *r, uint64_t *reported,
+    uint64_t *failures);
 
 #endif

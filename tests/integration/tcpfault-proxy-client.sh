@@ -49,10 +49,11 @@ expect "proxies removed" "$(got after.remove)" 0
 # The proxy's own account of those connections: one line each.
 wait_for 5 has_matches "$T/conns.txt" 1 'reset_peer_upstream(fired)' ||
 	fail "no reset_peer line: $(cat "$T/conns.txt")"
-expect_match "limit_data's connection" "$(cat "$T/conns.txt")" \
-    '^source +#2 +up 5 +down 1000 +client eof +server eof +toxics limit_data_downstream\(fired\)$'
-expect_match "reset_peer's connection" "$(cat "$T/conns.txt")" \
-    '^echo +#5 +up 0 +down 0 +client reset +server reset +toxics reset_peer_upstream\(fired\)$'
-expect_match "timeout's connection" "$(cat "$T/conns.txt")" \
-    '^echo +#6 +up 0 +down 0 +client eof +server eof +toxics timeout_upstream\(fired\)$'
+while IFS='|' read -r label pattern; do
+	expect_match "$label's connection" "$(cat "$T/conns.txt")" "$pattern"
+done <<'LINES'
+limit_data|^source +#2 +up 5 +down 1000 +client eof +server eof +toxics limit_data_downstream\(fired\)$
+reset_peer|^echo +#5 +up 0 +down 0 +client reset +server reset +toxics reset_peer_upstream\(fired\)$
+timeout|^echo +#6 +up 0 +down 0 +client eof +server eof +toxics timeout_upstream\(fired\)$
+LINES
 finish

@@ -32,6 +32,18 @@ proxy() {
 toxic() {
 	expect "toxic on $1: $2" "$(api POST "/proxies/$1/toxics" "$2")" 200
 }
+# peer_proxy NAME TOXIC PEERARGS...: the user's server (tcpfault_peer.py
+# --listen PEERARGS, its JSON in $T/s-NAME.json) behind a new proxy NAME
+# with TOXIC; the proxy's port in PPORT.
+peer_proxy() {
+	local name=$1 tox=$2
+	shift 2
+	$PEER --listen "$@" >"$T/s-$name.json" 2>"$T/s-$name.err" &
+	PIDS+=($!)
+	wait_line "$T/s-$name.err" '^port ' || fail "no peer for $name"
+	proxy "$name" "$(sed -n 's/^port //p' "$T/s-$name.err")"
+	toxic "$name" "$tox"
+}
 # report PROXY CONN JQ: a field of that connection's report line.
 report() {
 	wait_for 10 grep -q "\"proxy\":\"$1\",\"conn\":$2," "$T/conns.jsonl"
@@ -48,33 +60,21 @@ expect "vanish: report" "$(report v 1 '"\(.cut) \(.bytes.upstream) \(.client_end
     "vanish_downstream 0 reset"
 
 # rst_at: exactly N bytes reach the client, then ECONNRESET.
-$PEER --listen --send 10000 --read >"$T/s-rst.json" 2>"$T/s-rst.err" &
-PIDS+=($!)
-wait_line "$T/s-rst.err" '^port ' || fail "no peer"
-proxy r "$(sed -n 's/^port //p' "$T/s-rst.err")"
-toxic r '{"type":"rst_at","attributes":{"bytes":4096}}'
+peer_proxy r '{"type":"rst_at","attributes":{"bytes":4096}}' --send 10000 --read
 $PEER --connect "$PPORT" --read >"$T/c-rst.json"
 expect "rst_at: client read 4096 then reset" "$(jq -r '"\(.read) \(.end)"' "$T/c-rst.json")" "4096 reset"
 expect "rst_at: report" "$(report r 1 '"\(.bytes.downstream) \(.cut) \(.client_end) \(.server_end)"')" \
     "4096 rst_at_downstream reset reset"
 
 # half_close: FIN to the client after N bytes; its data still flows.
-$PEER --listen --send 3000 --read >"$T/s-half.json" 2>"$T/s-half.err" &
-PIDS+=($!)
-wait_line "$T/s-half.err" '^port ' || fail "no peer"
-proxy h "$(sed -n 's/^port //p' "$T/s-half.err")"
-toxic h '{"type":"half_close","attributes":{"bytes":1000}}'
+peer_proxy h '{"type":"half_close","attributes":{"bytes":1000}}' --send 3000 --read
 $PEER --connect "$PPORT" --read --then-send 500 >"$T/c-half.json"
 expect "half_close: client read 1000 then EOF" "$(jq -r '"\(.read) \(.end) \(.sends[0])"' "$T/c-half.json")" "1000 eof ok"
-wait_for 10 test -s "$T/s-half.json"
-expect "half_close: server got the client's 500" "$(jq -r '"\(.read) \(.end)"' "$T/s-half.json")" "500 eof"
+wait_for 10 test -s "$T/s-h.json"
+expect "half_close: server got the client's 500" "$(jq -r '"\(.read) \(.end)"' "$T/s-h.json")" "500 eof"
 
 # close_unread: the proxy closes with the client's bytes unread: RST.
-$PEER --listen --read >"$T/s-cu.json" 2>"$T/s-cu.err" &
-PIDS+=($!)
-wait_line "$T/s-cu.err" '^port ' || fail "no peer"
-proxy cu "$(sed -n 's/^port //p' "$T/s-cu.err")"
-toxic cu '{"type":"close_unread","stream":"upstream","attributes":{"bytes":1000}}'
+peer_proxy cu '{"type":"close_unread","stream":"upstream","attributes":{"bytes":1000}}' --read
 $PEER --connect "$PPORT" --send 3000 --read >"$T/c-cu.json"
 expect "close_unread: client reset" "$(jq -r .end "$T/c-cu.json")" reset
 expect "close_unread: server read" "$(jq -r '"\(.read) \(.end)"' "$T/s-cu.json")" "1000 eof"
