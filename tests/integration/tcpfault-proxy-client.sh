@@ -25,6 +25,9 @@ got() {
 expect "GET /version" "$(got version)" true
 expect "proxy created" "$(got created)" "echo true true"
 expect "GET /proxies" "$(got proxies)" "echo,source"
+expect "live connection before" "$(got live.before)" true
+expect "latency added acts on a live connection" "$(got live.latency)" true
+expect "latency removed acts on it too" "$(got live.removed)" true
 expect "latency toxic's name" "$(got latency.name)" "latency_downstream 200"
 # The round trip is the 200 ms asked, within 10% (a behaviour check on
 # the fastest of seven pings: loopback itself adds well under 1 ms).
@@ -39,6 +42,7 @@ expect "limit_data removed" "$(got limit_data.removed)" "5000 eof"
 expect "reset_peer: ECONNRESET" "$(got reset_peer)" "0 ECONNRESET"
 expect "timeout: nothing through, closed after it" "$(got timeout)" "0 eof true"
 expect "slicer: every byte, several reads" "$(got slicer)" "1000 eof true"
+expect "slow_close: the FIN 300 ms late" "$(got slow_close)" "10 eof true"
 expect "GET a toxic" "$(got toxic.get)" slow_close
 expect "POST /reset" "$(got reset)" true
 expect "after reset no toxic" "$(got after.reset)" 3
@@ -53,7 +57,7 @@ while IFS='|' read -r label pattern; do
 	expect_match "$label's connection" "$(cat "$T/conns.txt")" "$pattern"
 done <<'LINES'
 limit_data|^source +#2 +up 5 +down 1000 +client eof +server eof +toxics limit_data_downstream\(fired\)$
-reset_peer|^echo +#5 +up 0 +down 0 +client reset +server reset +toxics reset_peer_upstream\(fired\)$
-timeout|^echo +#6 +up 0 +down 0 +client eof +server eof +toxics timeout_upstream\(fired\)$
+reset_peer|^echo +#6 +up 0 +down 0 +client reset +server reset +toxics reset_peer_upstream\(fired\)$
+timeout|^echo +#7 +up 0 +down 0 +client eof +server eof +toxics timeout_upstream\(fired\)$
 LINES
 finish

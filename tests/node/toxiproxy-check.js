@@ -73,6 +73,29 @@ function rtt(port, n) {
   });
 }
 
+// A connection kept open: ping() is one echo's round trip in ms.
+function liveConn(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    let waiting = null;
+    s.setNoDelay(true);
+    s.on("data", () => {
+      const w = waiting;
+      waiting = null;
+      if (w) w(Number(process.hrtime.bigint() - w.t0) / 1e6);
+    });
+    s.on("error", reject);
+    s.on("connect", () => resolve({
+      ping: () => new Promise((res) => {
+        waiting = res;
+        waiting.t0 = process.hrtime.bigint();
+        s.write("p");
+      }),
+      close: () => s.destroy(),
+    }));
+  });
+}
+
 async function main() {
   const echo = await listen((c) => {
     c.on("error", () => {});
@@ -100,6 +123,10 @@ async function main() {
   const sport = parseInt(src.listen.split(":").pop(), 10);
   out("proxies", Object.keys(await tp.getAll()).sort().join(","));
 
+  // A connection open before any toxic: changes act on it too.
+  const live = await liveConn(port);
+  out("live.before", (await live.ping()) < 50);
+
   // latency: the round trip grows by the latency asked, within 10%.
   const base = await rtt(port, 7);
   const lat = await p.addToxic({ type: "latency", stream: "downstream",
@@ -113,8 +140,11 @@ async function main() {
   out("latency.updated", upd.attributes.latency);
   const withUpd = await rtt(port, 7);
   out("latency.update.within10pct", withUpd >= 90 && withUpd <= 110);
+  out("live.latency", (await live.ping()) >= 90);
   await lat.remove();
   out("latency.removed", (await rtt(port, 7)) < base + 50);
+  out("live.removed", (await live.ping()) < 50);
+  live.close();
 
   // bandwidth: 20 KB/s, 20,000 bytes take about a second (>= 0.8 s).
   const bw = await src.addToxic({ type: "bandwidth", stream: "downstream",
@@ -155,6 +185,13 @@ async function main() {
   out("slicer", `${r.bytes} ${r.end} ${r.chunks >= 5}`);
   console.error(`slicer: 1000 bytes in ${r.chunks} reads`);
   await sl.remove();
+
+  // slow_close: the FIN comes `delay` after the data.
+  const sc = await src.addToxic({ type: "slow_close", stream: "downstream",
+    toxicity: 1, attributes: { delay: 300 } });
+  r = await exchange(sport, "10\n");
+  out("slow_close", `${r.bytes} ${r.end} ${r.ms >= 300}`);
+  await sc.remove();
 
   // Toxics listed, then none after a reset; proxies removed.
   await p.addToxic({ type: "slow_close", stream: "downstream", toxicity: 1,
