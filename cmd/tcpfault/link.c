@@ -21,6 +21,7 @@
 #include "sockopt.h"
 #include "stop.h"
 #include "vanish.h"
+#include "wire.h"
 
 /* What a toxic asks the connection's thread to do, between relay runs. */
 enum link_action {
@@ -53,6 +54,8 @@ struct link {
 	uint64_t num;
 	int fd[2];			/* 0 client, 1 upstream */
 	char client[ADDR_STRLEN];
+	unsigned cport, lport;		/* the client's side, for the wire */
+	char wire[128];			/* --pcap: its class, or "" */
 	uint64_t rng;
 	struct tstate *ts;
 	size_t nts, capts;
@@ -588,6 +591,9 @@ link_report(struct link *l)
 		    json_null());
 		if (l->error[0] != '\0')
 			json_object_set_new(o, "error", json_string(l->error));
+		if (l->hub->wire != NULL)
+			json_object_set_new(o, "wire", l->wire[0] != '\0' ?
+			    json_string(l->wire) : json_null());
 		json_dumpf(o, l->hub->out, JSON_COMPACT);
 		fputc('\n', l->hub->out);
 		json_decref(o);
@@ -595,8 +601,10 @@ link_report(struct link *l)
 		json_decref(tj);
 		fprintf(l->hub->out, "%-12s #%-5" PRIu64 " up %-10" PRIu64
 		    " down %-10" PRIu64 " client %-11s server %-11s "
-		    "toxics %s\n", l->px->name, l->num, l->bytes[0],
-		    l->bytes[1], ce, se, toxics);
+		    "toxics %s%s%s\n", l->px->name, l->num, l->bytes[0],
+		    l->bytes[1], ce, se, toxics, l->hub->wire != NULL ?
+		    " wire: " : "", l->hub->wire == NULL ? "" :
+		    l->wire[0] != '\0' ? l->wire : "-");
 	}
 	fflush(l->hub->out);
 }
@@ -643,6 +651,10 @@ link_main(void *arg)
 		sockopt_nodelay(l->fd[1], true, NULL);
 		link_relay(l);
 	}
+	/* The client's connection as the capture saw it end. */
+	if (hub->wire != NULL && wire_class(hub->wire, l->cport, l->lport,
+	    2000, l->wire, sizeof(l->wire)) == NULL)
+		l->wire[0] = '\0';
 	pthread_mutex_lock(&hub->mu);
 	if (refused) {
 		hub->failures++;
@@ -676,6 +688,9 @@ link_start(struct px *px, int cfd)
 	l->fd[0] = cfd;
 	l->fd[1] = -1;
 	sock_peer_str(cfd, l->client, sizeof(l->client));
+	l->lport = sock_local_port(cfd);
+	if (strrchr(l->client, ':') != NULL)
+		l->cport = (unsigned)atoi(strrchr(l->client, ':') + 1);
 	pthread_mutex_lock(&hub->mu);
 	l->px = px;
 	l->num = ++px->nconn;

@@ -37,6 +37,7 @@ struct linkhub {
 	pthread_cond_t cv;		/* a link ended */
 	FILE *out;
 	bool json;
+	struct wire *wire;		/* --pcap: the wire's class too */
 	uint64_t reported, failures, live;
 };
 

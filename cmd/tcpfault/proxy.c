@@ -18,6 +18,7 @@
 #include "proxy.h"
 #include "registry.h"
 #include "toxics.h"
+#include "wire.h"
 
 /* The options, their argument and help: getopt's table is built from it. */
 static const struct {
@@ -37,13 +38,14 @@ static const struct {
 	{ "hold", 'H', "SECS", "how long a vanish lasts (default 60)" },
 	{ "count", 'n', "N", "exit after N connections (default: never)" },
 	{ "json", 'j', NULL, "one JSON object per connection" },
+	{ "pcap", 'P', "DIR", "capture lo there, add each wire's class" },
 	{ "help", 'h', NULL, "this help" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 struct proxy_config {
-	const char *api, *config, *listen, *target, *fault;
+	const char *api, *config, *listen, *target, *fault, *pcap;
 	double toxicity;
 	int stream;		/* -1: both ways (the fault counts both) */
 	int hold_ms, count;
@@ -57,6 +59,7 @@ proxy_usage(FILE *fp, int code)
 
 	fprintf(fp, "usage: tcpfault proxy [--api [HOST:]PORT] [--config FILE] "
 	    "[--json] [--count N]\n"
+	    "                [--pcap DIR]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT "
 	    "--fault FAULT\n"
 	    "                [--toxicity P] [--stream DIR] [--hold SECS] "
@@ -94,6 +97,7 @@ parse(int argc, char **argv, struct proxy_config *c)
 		case 't': c->target = optarg; break;
 		case 'f': c->fault = optarg; break;
 		case 'j': c->json = true; break;
+		case 'P': c->pcap = optarg; break;
 		case 'h': proxy_usage(stdout, 0);
 		case 'H': c->hold_ms = mode_opt_ms(optarg, "--hold"); break;
 		case 'n': c->count = mode_opt_count(optarg); break;
@@ -206,6 +210,8 @@ proxy_main(int argc, char **argv)
 	parse(argc, argv, &c);
 	mode_catch_stop();
 	ro = (struct registry_opts){ .json = c.json };
+	if (c.pcap != NULL && (ro.wire = wire_open(c.pcap, errbuf)) == NULL)
+		errx(1, "%s", errbuf);
 	if ((r = registry_new(&ro)) == NULL)
 		errx(1, "out of memory");
 	if (c.config != NULL)
@@ -226,6 +232,7 @@ proxy_main(int argc, char **argv)
 	}
 	api_stop(a);
 	registry_free(r);
+	wire_close(ro.wire);
 	/* Stopped by a signal: the suite's 128 + signo (SIGINT 130). */
 	return stop_requested() != 0 ? STOP_EXIT(stop_requested()) :
 	    failures > 0 ? 1 : 0;

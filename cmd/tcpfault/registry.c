@@ -553,6 +553,7 @@ registry_new(const struct registry_opts *o)
 	pthread_cond_init(&r->hub.cv, NULL);
 	r->hub.out = stdout;
 	r->hub.json = o->json;
+	r->hub.wire = o->wire;
 	return r;
 }
 

@@ -12,8 +12,11 @@
 
 struct registry;
 
+struct wire;
+
 struct registry_opts {
 	bool json;		/* one JSON object per connection */
+	struct wire *wire;	/* --pcap: add the wire's class; may be NULL */
 };
 
 /* The API's operations (Toxiproxy's routes). */

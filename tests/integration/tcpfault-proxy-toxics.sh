@@ -9,8 +9,15 @@ command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
 PROBE="python3 $SRC/tests/peers/proxy_probe.py"
 PEER="python3 $SRC/tests/peers/tcpfault_peer.py"
 
-"$TCPFAULT" proxy --api 127.0.0.1:0 --json >"$T/conns.jsonl" \
-    2>"$T/proxy.err" &
+# As root the proxy captures lo too (--pcap): each report has the wire's
+# class from the shared classifier.
+PCAP=()
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir "$T/pcap"
+	PCAP=(--pcap "$T/pcap")
+fi
+"$TCPFAULT" proxy --api 127.0.0.1:0 --json "${PCAP[@]}" \
+    >"$T/conns.jsonl" 2>"$T/proxy.err" &
 PIDS+=($!)
 wait_line "$T/proxy.err" 'API listening on' || fail "no API: $(cat "$T/proxy.err")"
 API=http://$(sed -n 's/.*API listening on \(.*\)$/\1/p' "$T/proxy.err")
@@ -58,6 +65,10 @@ expect "vanish: client" "$($PROBE vanish "$PPORT")" \
     "retransmitted True unacked True read 0 end ECONNRESET"
 expect "vanish: report" "$(report v 1 '"\(.cut) \(.bytes.upstream) \(.client_end)"')" \
     "vanish_downstream 0 reset"
+if [ ${#PCAP[@]} -gt 0 ]; then
+	expect_match "vanish: the wire" "$(report v 1 .wire)" \
+	    '^rst by proxy, client retransmitted [1-9][0-9]*, [1-9][0-9]* bytes unacknowledged$'
+fi
 
 # rst_at: exactly N bytes reach the client, then ECONNRESET.
 peer_proxy r '{"type":"rst_at","attributes":{"bytes":4096}}' --send 10000 --read
@@ -65,6 +76,8 @@ $PEER --connect "$PPORT" --read >"$T/c-rst.json"
 expect "rst_at: client read 4096 then reset" "$(jq -r '"\(.read) \(.end)"' "$T/c-rst.json")" "4096 reset"
 expect "rst_at: report" "$(report r 1 '"\(.bytes.downstream) \(.cut) \(.client_end) \(.server_end)"')" \
     "4096 rst_at_downstream reset reset"
+[ ${#PCAP[@]} -eq 0 ] ||
+	expect "rst_at: the wire" "$(report r 1 .wire)" "rst by proxy"
 
 # half_close: FIN to the client after N bytes; its data still flows.
 peer_proxy h '{"type":"half_close","attributes":{"bytes":1000}}' --send 3000 --read

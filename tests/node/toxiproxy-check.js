@@ -73,6 +73,16 @@ function rtt(port, n) {
   });
 }
 
+// Add a toxic (downstream, toxicity 1 unless it says), make one exchange
+// through it, remove it: what the exchange saw.
+async function withToxic(proxy, toxic, port, request) {
+  const t = await proxy.addToxic({ stream: "downstream", toxicity: 1,
+    ...toxic });
+  const r = await exchange(port, request);
+  await t.remove();
+  return r;
+}
+
 // A connection kept open: ping() is one echo's round trip in ms.
 function liveConn(port) {
   return new Promise((resolve, reject) => {
@@ -147,51 +157,38 @@ async function main() {
   live.close();
 
   // bandwidth: 20 KB/s, 20,000 bytes take about a second (>= 0.8 s).
-  const bw = await src.addToxic({ type: "bandwidth", stream: "downstream",
-    toxicity: 1, attributes: { rate: 20 } });
-  let r = await exchange(sport, "20000\n");
+  let r = await withToxic(src, { type: "bandwidth",
+    attributes: { rate: 20 } }, sport, "20000\n");
   out("bandwidth", `${r.bytes} ${r.end} ${r.ms >= 800}`);
   console.error(`bandwidth: 20000 bytes at 20 KB/s in ${r.ms.toFixed(0)} ms`);
-  await bw.remove();
 
   // limit_data: exactly `bytes`, then the connection closes.
-  const ld = await src.addToxic({ type: "limit_data", stream: "downstream",
-    toxicity: 1, attributes: { bytes: 1000 } });
-  r = await exchange(sport, "5000\n");
+  r = await withToxic(src, { type: "limit_data",
+    attributes: { bytes: 1000 } }, sport, "5000\n");
   out("limit_data", `${r.bytes} ${r.end}`);
-  await ld.remove();
   r = await exchange(sport, "5000\n");
   out("limit_data.removed", `${r.bytes} ${r.end}`);
 
   // reset_peer: the client's connection is reset.
-  const rp = await p.addToxic({ type: "reset_peer", stream: "upstream",
-    toxicity: 1, attributes: { timeout: 0 } });
-  r = await exchange(port, "hello");
+  r = await withToxic(p, { type: "reset_peer", stream: "upstream",
+    attributes: { timeout: 0 } }, port, "hello");
   out("reset_peer", `${r.bytes} ${r.end}`);
-  await rp.remove();
 
   // timeout: nothing gets through, then the connection closes.
-  const to = await p.addToxic({ type: "timeout", stream: "upstream",
-    toxicity: 1, attributes: { timeout: 300 } });
-  r = await exchange(port, "hello");
+  r = await withToxic(p, { type: "timeout", stream: "upstream",
+    attributes: { timeout: 300 } }, port, "hello");
   out("timeout", `${r.bytes} ${r.end} ${r.ms >= 300}`);
-  await to.remove();
 
   // slicer: every byte arrives, in several pieces.
-  const sl = await src.addToxic({ type: "slicer", stream: "downstream",
-    toxicity: 1, attributes: { average_size: 100, size_variation: 0,
-      delay: 20000 } });
-  r = await exchange(sport, "1000\n");
+  r = await withToxic(src, { type: "slicer", attributes: {
+    average_size: 100, size_variation: 0, delay: 20000 } }, sport, "1000\n");
   out("slicer", `${r.bytes} ${r.end} ${r.chunks >= 5}`);
   console.error(`slicer: 1000 bytes in ${r.chunks} reads`);
-  await sl.remove();
 
   // slow_close: the FIN comes `delay` after the data.
-  const sc = await src.addToxic({ type: "slow_close", stream: "downstream",
-    toxicity: 1, attributes: { delay: 300 } });
-  r = await exchange(sport, "10\n");
+  r = await withToxic(src, { type: "slow_close",
+    attributes: { delay: 300 } }, sport, "10\n");
   out("slow_close", `${r.bytes} ${r.end} ${r.ms >= 300}`);
-  await sc.remove();
 
   // Toxics listed, then none after a reset; proxies removed.
   await p.addToxic({ type: "slow_close", stream: "downstream", toxicity: 1,
