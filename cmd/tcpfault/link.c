@@ -485,8 +485,7 @@ link_relay(struct link *l)
 	for (;;) {
 		pthread_mutex_lock(&l->hub->mu);
 		/* What fires before any byte (a count of 0, a vanish). */
-		if (!check_timers(l))
-			l->pending = ACT_NONE;
+		(void)check_timers(l);
 		pthread_mutex_unlock(&l->hub->mu);
 		if (l->pending == ACT_NONE && !l->kill)
 			relay_pair_run(rl, l->fd[0], l->fd[1], l);
@@ -555,10 +554,12 @@ link_toxics(struct link *l, char *text, size_t len)
 
 		if (!s->on)
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}",
+		/* fired: null for a toxic that acts on every chunk. */
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}",
 		    "name", s->name, "type", toxic_type_name(s->type),
 		    "stream", toxic_stream_name(s->stream), "fired",
-		    s->fired));
+		    counted || s->fired ? json_boolean(s->fired) :
+		    json_null()));
 		if (off < len)
 			off += (size_t)snprintf(text + off, len - off, "%s%s%s",
 			    off > 0 ? "," : "", s->name, s->fired ? "(fired)" :
