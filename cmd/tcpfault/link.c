@@ -631,6 +631,8 @@ link_main(void *arg)
 	struct linkhub *hub = l->hub;
 	char up[300], host[256], port[32], errbuf[ERRBUF_LEN];
 	struct close_report rep;
+	/* A server that does not answer must not hold the link forever. */
+	struct sock_opts so = { .timeout_ms = 10000 };
 	enum outcome o = OUTCOME_ERROR;
 	bool refused = false;
 
@@ -638,7 +640,7 @@ link_main(void *arg)
 	snprintf(up, sizeof(up), "%s", l->px->upstream);
 	pthread_mutex_unlock(&hub->mu);
 	if (addr_split(up, host, sizeof(host), port, sizeof(port),
-	    errbuf) == -1 || (l->fd[1] = sock_connect(host, port, NULL, &o,
+	    errbuf) == -1 || (l->fd[1] = sock_connect(host, port, &so, &o,
 	    errbuf)) == -1) {
 		/* As Toxiproxy: the client's connection is closed. */
 		snprintf(l->error, sizeof(l->error), "%s", errbuf);
