@@ -53,7 +53,7 @@ reply_json(struct MHD_Connection *c, int status, json_t *body)
 
 	if (body == NULL)
 		return reply(c, status, NULL, "", 0);
-	s = json_dumps(body, JSON_COMPACT);
+	s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(body);
 	if (s == NULL)
 		return MHD_NO;

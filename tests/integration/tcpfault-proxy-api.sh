@@ -74,8 +74,8 @@ expect "unknown toxic" "$(req GET /proxies/p/toxics/nope)" \
     '404 {"error":"toxic not found","status":404}'
 expect "update a toxic" "$(req POST /proxies/p/toxics/latency_downstream '{"attributes":{"jitter":5}}')" \
     '200 {"attributes":{"latency":50,"jitter":5},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1}'
-expect "PATCH a toxic" "$(req PATCH /proxies/p/toxics/cut '{"toxicity":1}')" \
-    '200 {"attributes":{"bytes":4096},"name":"cut","type":"rst_at","stream":"upstream","toxicity":1}'
+expect "PATCH a toxic" "$(req PATCH /proxies/p/toxics/cut '{"toxicity":0.1}')" \
+    '200 {"attributes":{"bytes":4096},"name":"cut","type":"rst_at","stream":"upstream","toxicity":0.1}'
 expect "bad update" "$(req PATCH /proxies/p/toxics/cut '{"attributes":{"bytes":"many"}}')" \
     '400 {"error":"bad request body: attributes.bytes: must be an integer from 0 to 1125899906842624","status":400}'
 expect "DELETE a toxic" "$(req DELETE /proxies/p/toxics/cut)" '204 '
