@@ -48,6 +48,7 @@ expect "POST /reset" "$(got reset)" true
 expect "after reset no toxic" "$(got after.reset)" 3
 expect "bad attribute refused" "$(got bad.attribute)" \
     "Request failed with status code 400"
+expect "populate, then disable" "$(got populate.update)" "pop false"
 expect "proxies removed" "$(got after.remove)" 0
 
 # The proxy's own account of those connections: one line each.

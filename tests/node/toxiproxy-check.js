@@ -214,6 +214,12 @@ async function main() {
     err = e.message;
   }
   out("bad.attribute", err);
+  // populate and update, as the client sends them.
+  const pop = await tp.populate([{ name: "pop", listen: "127.0.0.1:0",
+    upstream: `127.0.0.1:${echo.address().port}`, enabled: true }]);
+  const off = await pop.pop.update({ ...pop.pop.toJson(), enabled: false });
+  out("populate.update", `${Object.keys(pop).join(",")} ${off.enabled}`);
+  await off.remove();
   await p.remove();
   await src.remove();
   out("after.remove", Object.keys(await tp.getAll()).length);
