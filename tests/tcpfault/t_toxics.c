@@ -65,9 +65,8 @@ test_defaults(void **state)
 static void
 test_errors(void **state)
 {
-	static const struct {
-		const char *body, *msg;
-	} bad[] = {
+	/* A body, and the message it must get. */
+	static const char *const bad[][2] = {
 		{ "[]", "bad request body: not a JSON object" },
 		{ "{}", "invalid toxic type: (none)" },
 		{ "{\"type\":\"explode\"}", "invalid toxic type: explode" },
@@ -93,8 +92,8 @@ test_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(from(bad[i].body, &t, eb), -1);
-		assert_string_equal(eb, bad[i].msg);
+		assert_int_equal(from(bad[i][0], &t, eb), -1);
+		assert_string_equal(eb, bad[i][1]);
 	}
 }
 
@@ -155,15 +154,15 @@ test_shorthand(void **state)
 	assert_string_equal(eb, "--fault slicer: too small: 0 (at least 1)");
 }
 
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_update),
+	cmocka_unit_test(test_shorthand),
+};
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_update),
-		cmocka_unit_test(test_shorthand),
-	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
