@@ -475,6 +475,7 @@ link_relay(struct link *l)
 	enum link_action act;
 	struct relay *rl;
 	struct close_report rep;
+	bool stop;
 	int d;
 
 	if ((rl = relay_new(NULL, &o, errbuf)) == NULL) {
@@ -485,9 +486,9 @@ link_relay(struct link *l)
 	for (;;) {
 		pthread_mutex_lock(&l->hub->mu);
 		/* What fires before any byte (a count of 0, a vanish). */
-		(void)check_timers(l);
+		stop = check_timers(l);
 		pthread_mutex_unlock(&l->hub->mu);
-		if (l->pending == ACT_NONE && !l->kill)
+		if (!stop)
 			relay_pair_run(rl, l->fd[0], l->fd[1], l);
 		pthread_mutex_lock(&l->hub->mu);
 		act = l->pending;
@@ -495,6 +496,7 @@ link_relay(struct link *l)
 		l->pending = ACT_NONE;
 		if (act == ACT_HALF_CLOSE)
 			l->drop[d] = true;
+		stop = l->done[0] && l->done[1];
 		pthread_mutex_unlock(&l->hub->mu);
 		if (act != ACT_HALF_CLOSE)
 			break;
@@ -502,10 +504,15 @@ link_relay(struct link *l)
 		   on, what d's sender says from now on is dropped. */
 		wait_flushed(l->fd[1 - d], 1000);
 		shutdown(l->fd[1 - d], SHUT_WR);
-		if (l->done[0] && l->done[1])
+		if (stop)
 			break;
 	}
 	relay_free(rl);
+	pthread_mutex_lock(&l->hub->mu);
+	/* Ended without a toxic: an end failed, the proxy went away or a
+	   stop signal came before both directions were done. */
+	stop = l->failed || l->kill || !l->done[0] || !l->done[1];
+	pthread_mutex_unlock(&l->hub->mu);
 	switch (act) {
 	case ACT_RST:
 		abort_both(l, true);
@@ -528,9 +535,8 @@ link_relay(struct link *l)
 		end_both(l, OUTCOME_RESET);
 		break;
 	default:
-		if (l->failed || l->kill || !l->done[0] || !l->done[1]) {
-			/* An end failed (its RST goes on to the other), the
-			   proxy went away, or a stop signal. */
+		if (stop) {
+			/* A failed end's RST goes on to the other. */
 			abort_both(l, l->failed);
 			end_both(l, OUTCOME_RESET);
 		} else {
