@@ -1531,6 +1531,25 @@ thr_pass_fin(struct relay_pair *p, int from)
 	return true;
 }
 
+/* The hook's slow close: hold the FIN. Returns false when the pair
+   aborted meanwhile. */
+static bool
+thr_fin_wait(struct relay_pair *p, int from)
+{
+	const struct relay_opts *o = &p->r->o;
+	int64_t until;
+
+	if (o->fin_delay == NULL)
+		return true;
+	until = clock_mono_ms() + o->fin_delay(p, from, o->arg);
+	while (!thr_aborting(p) && clock_mono_ms() < until) {
+		int64_t ms = until - clock_mono_ms();
+
+		(void)poll(NULL, 0, ms > 50 ? 50 : (int)ms);
+	}
+	return !thr_aborting(p);
+}
+
 /* Send n bytes of buf to the other end. Returns false to stop (failure
    reported). */
 static bool
@@ -1710,7 +1729,8 @@ thr_direction(void *arg)
 		}
 		if (n == 0) {
 			/* The half-close travels: FIN after every byte. */
-			if (delayq_send(p, d->from, &dq, true))
+			if (delayq_send(p, d->from, &dq, true) &&
+			    thr_fin_wait(p, d->from))
 				thr_pass_fin(p, d->from);
 			break;
 		}

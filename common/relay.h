@@ -135,6 +135,9 @@ struct relay_opts {
 	   exact byte without reading past it); may be NULL. Returns 0 to
 	   read nothing from that end for now. */
 	size_t (*read_limit)(struct relay_pair *p, int from, void *arg);
+	/* Threads only: before end `from`'s FIN is passed on, hold it
+	   this many milliseconds (a slow close); may be NULL. */
+	int (*fin_delay)(struct relay_pair *p, int from, void *arg);
 	void *arg;
 };
 

@@ -48,6 +48,8 @@ usage_exit(FILE *fp, int code)
 	    "                CASE[/VARIANT]... | --all\n"
 	    "       tcpfault client BEHAVIOUR --connect HOST:PORT [options]\n"
 	    "       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
+	    "       tcpfault proxy [--api [HOST:]PORT] [--config FILE] "
+	    "[options]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
 	    "                --fault FAULT [options]\n"
 	    "       tcpfault -h | --help | --version\n");
@@ -58,7 +60,8 @@ usage_exit(FILE *fp, int code)
 		    "  run       run cases on loopback, capture, and check\n"
 		    "  client    play a misbehaving client against a server\n"
 		    "  server    play a misbehaving server against a client\n"
-		    "  proxy     relay a client to a server, inject a fault\n"
+		    "  proxy     relay clients to servers through toxics, "
+		    "Toxiproxy's API\n"
 		    "\n"
 		    "tcpfault client|server -h lists the behaviours; "
 		    "man tcpfault says more.\n");

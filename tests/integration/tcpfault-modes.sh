@@ -153,7 +153,7 @@ proxy_start reset-after=1000
 $PEER --connect "$PPORT" --send 5000 --read >"$T/c-pr.json"
 expect "proxy reset-after: client's end" "$(j "$T/c-pr.json" .end)" reset
 expect "proxy reset-after: server's end" "$(j "$T/pr.json" '"\(.read) \(.end)"')" "1000 reset"
-expect "proxy reset-after: fault at" "$(j "$T/proxy.json" .facts.fault_at_bytes)" 1000
+expect "proxy reset-after: report" "$(j "$T/proxy.json" '"\(.bytes.upstream) \(.cut) \(.toxics[0].fired) \(.client_end) \(.server_end)"')" "1000 rst_at_both true reset reset"
 
 peer_server pc --read
 proxy_start close-after=1000
@@ -177,7 +177,7 @@ peer_server pv --read
 proxy_start vanish-after=1000 --hold 0.3
 $PEER --connect "$PPORT" --send 1000 --read >"$T/c-pv.json"
 expect "proxy vanish-after: client's end" "$(j "$T/c-pv.json" .end)" reset
-expect "proxy vanish-after: vanished" "$(j "$T/proxy.json" "$TL ev(\"vanish\")[0].outcome")" ok
+expect "proxy vanish-after: vanished" "$(j "$T/proxy.json" '"\(.cut) \(.error)"')" "vanish_both null"
 
 # A target that refuses: a clear error and exit 1.
 closed=$(free_port)
@@ -190,7 +190,9 @@ $PEER --connect "$RPORT" --read >/dev/null
 wait $rpid
 expect "proxy refused target: exit" "$?" 1
 expect "proxy refused target: message" \
-    "$(grep -c "connect to target 127.0.0.1 port $closed: .*refused" "$T/refuse.err")" 1
+    "$(grep -c "^tcpfault: proxy cli, connection 1: connect to 127.0.0.1 port $closed: .*refused" "$T/refuse.err")" 1
+expect "proxy refused target: report" "$(cat "$T/refuse.out")" \
+    "$(printf 'cli          #1     up 0          down 0          client eof         server refused     toxics rst_at_both(not-reached)')"
 
 wait
 finish

@@ -55,6 +55,7 @@ struct rig {
 	uint64_t cut_at;		/* cut end 0's stream here (0: never) */
 	enum relay_action cut_how;
 	int delay_ms;
+	int fin_delay_ms;		/* hold each FIN this long */
 };
 
 static void
@@ -104,6 +105,16 @@ on_chunk(const struct relay_chunk *c, struct relay_verdict *v, void *arg)
 	}
 }
 
+static int
+on_fin(struct relay_pair *p, int from, void *arg)
+{
+	struct rig *r = arg;
+
+	(void)p;
+	(void)from;
+	return r->fin_delay_ms;
+}
+
 static void *
 loop_thread(void *arg)
 {
@@ -130,6 +141,7 @@ rig_start_bufs(struct rig *r, const struct mode *m, size_t buffer,
 		.rst_flush_ms = 2000,
 		.on_event = on_event,
 		.on_chunk = hook ? on_chunk : NULL,
+		.fin_delay = hook ? on_fin : NULL,
 		.arg = r,
 	};
 	char eb[ERRBUF_LEN];
@@ -505,11 +517,12 @@ test_hook_cut_fin(void **state)
 	assert_int_equal(r.end_outcome, OUTCOME_OK);
 }
 
-/* The hook delays every chunk by 80 ms (thread model). */
+/* The hook delays every chunk by 80 ms and each FIN by 120 ms after the
+   data it follows (thread model). */
 static void
 test_hook_delay(void **state)
 {
-	struct rig r = { .delay_ms = 80 };
+	struct rig r = { .delay_ms = 80, .fin_delay_ms = 120 };
 	int64_t t0;
 	int err;
 
@@ -518,8 +531,10 @@ test_hook_delay(void **state)
 	send_pat(r.a, 0, 100);
 	assert_int_equal(recv_pat(r.b, 100, &err), 100);
 	assert_true(clock_mono_ms() - t0 >= 80);
+	t0 = clock_mono_ms();
 	assert_int_equal(shutdown(r.a, SHUT_WR), 0);
 	assert_int_equal(recv_pat(r.b, 0, &err), 0);
+	assert_true(clock_mono_ms() - t0 >= 120);
 	assert_int_equal(shutdown(r.b, SHUT_WR), 0);
 	assert_int_equal(recv_pat(r.a, 0, &err), 0);
 	rig_finish(&r);
