@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cases.h"
+#include "checkclient.h"
 #include "clock.h"
+#include "modes.h"
 #include "errbuf.h"
 #include "numparse.h"
 #include "output.h"
@@ -49,6 +51,7 @@ usage_exit(FILE *fp, int code)
 	    "       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
 	    "                --fault FAULT [options]\n"
+	    "       tcpfault check-client [options] -- CMD [ARG...]\n"
 	    "       tcpfault -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -58,6 +61,8 @@ usage_exit(FILE *fp, int code)
 		    "  client    play a misbehaving client against a server\n"
 		    "  server    play a misbehaving server against a client\n"
 		    "  proxy     relay a client to a server, inject a fault\n"
+		    "  check-client  run your client against each server "
+		    "fault, report\n"
 		    "\n"
 		    "tcpfault client|server -h lists the behaviours; "
 		    "man tcpfault says more.\n");
@@ -514,6 +519,109 @@ cmd_run(int argc, char **argv)
 	return unexpected > 0 ? 1 : 0;
 }
 
+static void __attribute__((noreturn))
+check_client_usage(FILE *fp, int code)
+{
+	fprintf(fp, "usage: tcpfault check-client [--http] [--json] "
+	    "[--junit FILE] [--cases LIST]\n"
+	    "                [--timeout SECS] [--delay SECS] [--slow SECS] "
+	    "[--bytes N]\n"
+	    "                [--stdin FILE] [--no-capture] -- CMD [ARG...]\n"
+	    "{host}, {port} and {addr} in ARGs become the fault server's.\n");
+	if (fp == stdout)
+		checkclient_list(fp);
+	exit(code);
+}
+
+static int
+cmd_check_client(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "http", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "cases", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "slow", required_argument, NULL, 's' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "stdin", required_argument, NULL, 'i' },
+		{ "no-capture", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct checkclient_opts o = { .bytes = 65536, .timeout_ms = 10000,
+	    .delay_ms = 1000, .slow_ms = 3000 };
+	const char *cases = NULL;
+	char errbuf[ERRBUF_LEN];
+	uint64_t v;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			o.http = true;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'J':
+			o.junit = optarg;
+			break;
+		case 'c':
+			cases = optarg;
+			break;
+		case 't':
+			o.timeout_ms = mode_opt_ms(optarg, "--timeout");
+			break;
+		case 'd':
+			o.delay_ms = mode_opt_ms(optarg, "--delay");
+			break;
+		case 's':
+			o.slow_ms = mode_opt_ms(optarg, "--slow");
+			break;
+		case 'b':
+			if (num_parse_size(optarg, 1ull << 30, "--bytes", &v,
+			    errbuf) == -1)
+				errx(2, "%s", errbuf);
+			if (v < 20)
+				errx(2, "--bytes: too small: %s (at least 20)",
+				    optarg);
+			o.bytes = v;
+			break;
+		case 'i':
+			o.stdin_path = optarg;
+			break;
+		case 'N':
+			o.no_capture = true;
+			break;
+		case 'h':
+			check_client_usage(stdout, 0);
+		default:
+			check_client_usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		warnx("check-client: name the client's command after --");
+		check_client_usage(stderr, 2);
+	}
+	if (o.timeout_ms < 100)
+		errx(2, "--timeout: too small: at least 0.1 s");
+	if (checkclient_parse_cases(cases, &o.cases, errbuf) == -1) {
+		warnx("%s", errbuf);
+		checkclient_list(stderr);
+		exit(2);
+	}
+	if (o.stdin_path != NULL && access(o.stdin_path, R_OK) == -1)
+		err(2, "--stdin %s", o.stdin_path);
+	o.argv = argv;
+	mode_catch_stop();
+	return checkclient_run(&o);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -545,7 +653,9 @@ main(int argc, char **argv)
 		return peer_server_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "proxy") == 0)
 		return proxy_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "check-client") == 0)
+		return cmd_check_client(argc - 1, argv + 1);
 	warnx("unknown command '%s' (list, explain, run, client, server, "
-	    "proxy)", cmd);
+	    "proxy, check-client, check-server)", cmd);
 	usage();
 }
