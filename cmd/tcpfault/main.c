@@ -11,8 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cases.h"
 #include "checkclient.h"
+#include "checkserver.h"
+#include "httphead.h"
 #include "clock.h"
 #include "modes.h"
 #include "errbuf.h"
@@ -52,6 +55,9 @@ usage_exit(FILE *fp, int code)
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
 	    "                --fault FAULT [options]\n"
 	    "       tcpfault check-client [options] -- CMD [ARG...]\n"
+	    "       tcpfault check-server HOST:PORT [--request FILE | "
+	    "--http PATH]\n"
+	    "                [options]\n"
 	    "       tcpfault -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -63,6 +69,8 @@ usage_exit(FILE *fp, int code)
 		    "  proxy     relay a client to a server, inject a fault\n"
 		    "  check-client  run your client against each server "
 		    "fault, report\n"
+		    "  check-server  run each client fault against your "
+		    "server, report\n"
 		    "\n"
 		    "tcpfault client|server -h lists the behaviours; "
 		    "man tcpfault says more.\n");
@@ -622,6 +630,128 @@ cmd_check_client(int argc, char **argv)
 	return checkclient_run(&o);
 }
 
+static void __attribute__((noreturn))
+check_server_usage(FILE *fp, int code)
+{
+	fprintf(fp, "usage: tcpfault check-server HOST:PORT [--request FILE | "
+	    "--http PATH] [--json]\n"
+	    "                [--junit FILE] [--cases LIST] [--wait SECS] "
+	    "[--conns N]\n");
+	if (fp == stdout)
+		checkserver_list(fp);
+	exit(code);
+}
+
+/* The whole of --request FILE (at most 1 MiB); exits 2 when unreadable. */
+static char *
+read_request_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	if (fp == NULL)
+		err(2, "--request %s", path);
+	if (buf == NULL)
+		err(1, "malloc");
+	*len = fread(buf, 1, 1 << 20, fp);
+	if (ferror(fp))
+		err(2, "--request %s", path);
+	if (!feof(fp))
+		errx(2, "--request %s: larger than 1 MiB", path);
+	fclose(fp);
+	if (*len == 0)
+		errx(2, "--request %s: empty", path);
+	return buf;
+}
+
+static int
+cmd_check_server(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "request", required_argument, NULL, 'r' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "cases", required_argument, NULL, 'c' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "conns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct checkserver_opts o = { .wait_ms = 10000, .conns = 50 };
+	const char *cases = NULL, *request = NULL, *path = NULL;
+	char errbuf[ERRBUF_LEN], hostport[300];
+	int64_t v;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			request = optarg;
+			break;
+		case 'H':
+			path = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'J':
+			o.junit = optarg;
+			break;
+		case 'c':
+			cases = optarg;
+			break;
+		case 'w':
+			o.wait_ms = mode_opt_ms(optarg, "--wait");
+			break;
+		case 'n':
+			if (num_parse_i64(optarg, 1, 1000, "--conns", &v,
+			    errbuf) == -1)
+				errx(2, "%s", errbuf);
+			o.conns = (int)v;
+			break;
+		case 'h':
+			check_server_usage(stdout, 0);
+		default:
+			check_server_usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		warnx("check-server: name the server as HOST:PORT");
+		check_server_usage(stderr, 2);
+	}
+	if (addr_split(argv[0], o.host, sizeof(o.host), o.port,
+	    sizeof(o.port), errbuf) == -1)
+		errx(2, "check-server: %s", errbuf);
+	if (request != NULL && path != NULL)
+		errx(2, "--request and --http exclude each other");
+	if (path != NULL && path[0] != '/')
+		errx(2, "--http: the path must start with /: %s", path);
+	if (checkserver_parse_cases(cases, &o.cases, errbuf) == -1) {
+		warnx("%s", errbuf);
+		checkserver_list(stderr);
+		exit(2);
+	}
+	if (request != NULL) {
+		o.request = read_request_file(request, &o.request_len);
+	} else {
+		o.http = true;
+		o.request = malloc(HTTP_HEAD_MAX);
+		if (o.request == NULL)
+			err(1, "malloc");
+		snprintf(hostport, sizeof(hostport), "%s", argv[0]);
+		o.request_len = http_request_head(o.request, HTTP_HEAD_MAX,
+		    path != NULL ? path : "/", hostport);
+	}
+	mode_catch_stop();
+	v = checkserver_run(&o);
+	free(o.request);
+	return (int)v;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -655,6 +785,8 @@ main(int argc, char **argv)
 		return proxy_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-client") == 0)
 		return cmd_check_client(argc - 1, argv + 1);
+	if (strcmp(cmd, "check-server") == 0)
+		return cmd_check_server(argc - 1, argv + 1);
 	warnx("unknown command '%s' (list, explain, run, client, server, "
 	    "proxy, check-client, check-server)", cmd);
 	usage();
