@@ -26,6 +26,7 @@
 #include "run.h"
 #include "sock.h"
 #include "stop.h"
+#include "symptoms.h"
 #include "timeline.h"
 #include "vanish.h"
 #include "version.h"
@@ -46,7 +47,7 @@ usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
 	    "usage: tcpfault list\n"
-	    "       tcpfault explain CASE\n"
+	    "       tcpfault explain CASE | SYMPTOM\n"
 	    "       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
 	    "                [--vanish auto|filter|nft] [--no-capture]\n"
 	    "                CASE[/VARIANT]... | --all\n"
@@ -185,6 +186,40 @@ wrap(const char *label, const char *text)
 	para(4, text);
 }
 
+/* explain SYMPTOM: its cause, the cases that produce it, how to see it. */
+static int
+explain_symptom(const char *text)
+{
+	const struct symptom *sy = symptom_find(text);
+	char cases[256], *save = NULL, cmd[300] = "tcpfault run";
+
+	if (sy == NULL) {
+		warnx("unknown case or symptom '%s'", text);
+		list_valid_cases(stderr);
+		symptom_list(stderr);
+		exit(2);
+	}
+	printf("%s\n\n", sy->name);
+	wrap("Cause:", sy->cause);
+	printf("Cases that produce it:\n");
+	snprintf(cases, sizeof(cases), "%s", sy->cases);
+	for (char *t = strtok_r(cases, " ", &save); t != NULL;
+	    t = strtok_r(NULL, " ", &save)) {
+		char id[64];
+		const struct fault_case *fc;
+
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(t, "/"), t);
+		fc = case_find(id);
+		printf("    %-26s %s\n", t, fc != NULL ? fc->title : "");
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s",
+		    t);
+	}
+	printf("Reproduce:\n    %s\n", cmd);
+	if (sy->check != NULL)
+		wrap("Against your own program:", sy->check);
+	return 0;
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
@@ -193,7 +228,9 @@ cmd_explain(int argc, char **argv)
 
 	if (argc != 1)
 		usage();
-	fc = find_or_die(argv[0]);
+	fc = case_find(argv[0]);
+	if (fc == NULL)
+		return explain_symptom(argv[0]);
 	printf("%s: %s\n\n", fc->id, fc->title);
 	wrap(fc->id[0] == 'C' ? "The server:" : "The client:",
 	    fc->id[0] == 'C' ? fc->server_does : fc->client_does);

@@ -21,7 +21,7 @@ usage_case "unknown command" 2 "unknown command 'frob'" frob
 usage_case "unknown case" 2 "^tcpfault: unknown case 'S9'" run S9
 usage_case "unknown case lists" 2 '^valid cases: S1 S2 S3 S4 S5 C1 C2 C3 newbie-close self-connect nagle echo-deadlock sockbuf shut-rd keepalive-race$' run S9
 usage_case "unknown variant" 2 "unknown variant 'foo' of S3 \(valid: no-unread,unread\)" run S3/foo
-usage_case "explain unknown" 2 "unknown case 'X1'" explain X1
+usage_case "explain unknown" 2 "unknown case or symptom 'X1'" explain X1
 usage_case "nothing to run" 2 'name the cases or use --all' run
 usage_case "all and cases" 2 'exclude each other' run --all S2
 usage_case "repeat 0" 2 '^tcpfault: --repeat: too small: 0$' run --repeat 0 S2
