@@ -415,7 +415,7 @@ cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct run_opts opts = { .repeat = 1, .vanish = VANISH_AUTO };
-	char errbuf[ERRBUF_LEN];
+	char errbuf[ERRBUF_LEN], names[1024];
 	struct selection *sel = NULL;
 	size_t nsel = 0, total = 0, expected = 0, unexpected = 0, skipped = 0;
 	bool all = false, warned_capture = false, any_vanish = false;
@@ -522,7 +522,12 @@ cmd_run(int argc, char **argv)
 				warned_capture = true;
 			}
 			if (strcmp(verdict, "unexpected") == 0)
-				json_array_append(unexp, res);
+				json_array_append_new(unexp, json_pack(
+				    "{s:O,s:O?,s:O?,s:i}", "case",
+				    json_object_get(res, "case"), "variant",
+				    json_object_get(res, "variant"), "reason",
+				    json_object_get(res, "reason"), "iteration",
+				    it + 1));
 			if (opts.json) {
 				if (jsonl_write(stdout, res) == -1)
 					err(1, "stdout");
@@ -535,6 +540,7 @@ cmd_run(int argc, char **argv)
 			json_decref(res);
 		}
 	}
+	out_unexpected_names(unexp, opts.repeat > 1, names, sizeof(names));
 	if (!opts.json) {
 		size_t i;
 		json_t *res;
@@ -553,11 +559,11 @@ cmd_run(int argc, char **argv)
 		if (skipped > 0)
 			printf(", %zu skipped", skipped);
 		if (unexpected > 0)
-			printf(", %zu UNEXPECTED", unexpected);
+			printf(", %zu UNEXPECTED: %s", unexpected, names);
 		printf(" (%.1f s)\n", (double)(clock_mono_ms() - t0) / 1000.0);
 	} else if (unexpected > 0) {
 		fprintf(stderr, "tcpfault: %zu of %zu case runs did not behave "
-		    "as expected\n", unexpected, total);
+		    "as expected: %s\n", unexpected, total, names);
 	}
 	json_decref(unexp);
 	free(sel);

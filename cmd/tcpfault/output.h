@@ -3,11 +3,22 @@
 #ifndef TCPFAULT_OUTPUT_H
 #define TCPFAULT_OUTPUT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 void out_table_header(void);
 /* One row for run_one's result res. */
 void out_table_row(json_t *res);
+/*
+ * The summary's list of unexpected case runs: "S3/unread, C2/unsent",
+ * each with " (run N)" when iterations is set (its "iteration"); cut
+ * with "..." when buf is too small. unexp holds objects with "case",
+ * "variant" (may be absent) and "iteration".
+ */
+void out_unexpected_names(json_t *unexp, bool iterations, char *buf,
+    size_t len);
 /* Both sides' timelines and facts of res, indented under its row. */
 void out_timelines(json_t *res);
 
