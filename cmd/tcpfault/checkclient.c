@@ -47,39 +47,44 @@ enum cc_case {
 	CC_KEEPALIVE_RACE, CC_COUNT
 };
 
-/*
- * Each server misbehaviour, and whether it loses the reply by itself
- * (raw, --http): without framing a client cannot tell a complete reply
- * from a cut one, so only resets and missing replies count there. The
- * others lose it depending on the client; the handler says (note 'L').
- */
-static const struct cc_def {
-	const char *name;
-	const char *what;
-	bool lossy_raw, lossy_http;
-} cc_defs[CC_COUNT] = {
-	{ "close", "read the request, close() without answering",
-	    true, true },
+/* Each server misbehaviour, as --cases names it. */
+static const struct report_case cc_cases[CC_COUNT] = {
+	{ "close", "read the request, close() without answering" },
 	{ "send-close", "read the request, send the reply (--http: half "
-	    "the Content-Length body), close()", false, true },
+	    "the Content-Length body), close()" },
 	{ "close-unread", "leave the request unread, send the reply "
-	    "(--http: half the body), close(): RST", true, true },
-	{ "reset", "read the request, send half the reply, abort: RST",
-	    true, true },
+	    "(--http: half the body), close(): RST" },
+	{ "reset", "read the request, send half the reply, abort: RST" },
 	{ "exit", "read the request, send the reply (--http: half the "
-	    "body), exit without close()", false, true },
+	    "body), exit without close()" },
 	{ "kill", "read the request, send the reply (--http: half the "
-	    "body), SIGKILL", false, true },
+	    "body), SIGKILL" },
 	{ "vanish", "read the request (--http: send half the body), then "
-	    "vanish: no FIN, no RST, no ACK", true, true },
+	    "vanish: no FIN, no RST, no ACK" },
 	{ "half-close", "read the request, send the reply, shutdown(SHUT_WR), "
-	    "read until the client's EOF", false, false },
+	    "read until the client's EOF" },
 	{ "write-after-close", "read until the client's EOF, wait --delay, "
-	    "then send the reply", false, false },
+	    "then send the reply" },
 	{ "slow", "read the request, send the reply in ten pieces over "
-	    "--slow", false, false },
+	    "--slow" },
 	{ "keepalive-race", "--http: answer, then close the kept-alive "
-	    "connection as the next request arrives: RST", false, false },
+	    "connection as the next request arrives: RST" },
+};
+
+/*
+ * Whether a case loses the reply by itself, [raw, --http]: without
+ * framing a client cannot tell a complete reply from a cut one, so only
+ * resets and missing replies count there. The cases marked false lose it
+ * depending on the client: the handler says (note 'L').
+ */
+static const bool cc_lossy[CC_COUNT][2] = {
+	[CC_CLOSE] = { true, true },
+	[CC_SEND_CLOSE] = { false, true },
+	[CC_CLOSE_UNREAD] = { true, true },
+	[CC_RESET] = { true, true },
+	[CC_EXIT] = { false, true },
+	[CC_KILL] = { false, true },
+	[CC_VANISH] = { true, true },
 };
 
 /* One case run, in the parent. */
@@ -103,40 +108,14 @@ struct ccrun {
 int
 checkclient_parse_cases(const char *list, uint64_t *mask, char *errbuf)
 {
-	char buf[512], *save = NULL;
-
-	*mask = 0;
-	if (list == NULL) {
-		*mask = (1ull << CC_COUNT) - 1;
-		return 0;
-	}
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *t = strtok_r(buf, ",", &save); t != NULL;
-	    t = strtok_r(NULL, ",", &save)) {
-		int i;
-
-		for (i = 0; i < CC_COUNT; i++)
-			if (strcmp(cc_defs[i].name, t) == 0)
-				break;
-		if (i == CC_COUNT) {
-			errbuf_set(errbuf, "--cases: unknown case '%s'", t);
-			return -1;
-		}
-		*mask |= 1ull << i;
-	}
-	if (*mask == 0) {
-		errbuf_set(errbuf, "--cases: name at least one case");
-		return -1;
-	}
-	return 0;
+	return report_cases_parse(cc_cases, CC_COUNT, list, mask, errbuf);
 }
 
 void
 checkclient_list(FILE *fp)
 {
-	fprintf(fp, "cases (server misbehaviours):\n");
-	for (int i = 0; i < CC_COUNT; i++)
-		fprintf(fp, "  %-18s %s\n", cc_defs[i].name, cc_defs[i].what);
+	report_cases_list(fp, "cases (server misbehaviours)", cc_cases,
+	    CC_COUNT);
 }
 
 /* ---- the handler: one process per accepted connection ---------------- */
@@ -465,12 +444,13 @@ spawn_client(const struct checkclient_opts *o, const char *cname,
 	pid_t pid;
 	ssize_t n;
 
+	/* Nothing buffered may be written twice, by the child too. */
+	fflush(stdout);
+	fflush(stderr);
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	if (pipe2(ep, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
 	    pipe2(errp, O_CLOEXEC) == -1)
 		err(1, "pipe");
-	fflush(stdout);
-	fflush(stderr);
 	pid = fork();
 	if (pid == -1)
 		err(1, "fork");
@@ -622,8 +602,8 @@ static json_t *
 make_row(struct ccrun *cr, int status, bool hung, int64_t exit_us,
     int64_t started_ms)
 {
-	const struct cc_def *d = &cc_defs[cr->c];
-	bool lost = (cr->o->http ? d->lossy_http : d->lossy_raw) ||
+	const struct report_case *d = &cc_cases[cr->c];
+	bool lost = cc_lossy[cr->c][cr->o->http] ||
 	    (cr->lost_conn >= 0 && !cr->done_after_lost);
 	bool err_out = cr->last_err[0] != '\0';
 	const char *verdict;
@@ -694,7 +674,7 @@ static json_t *
 skipped_row(enum cc_case c, const char *why)
 {
 	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:i}",
-	    "case", cc_defs[c].name, "what", cc_defs[c].what,
+	    "case", cc_cases[c].name, "what", cc_cases[c].what,
 	    "verdict", "skipped", "pass", 1, "exit", "-", "noticed", "-",
 	    "wire_text", "-", "summary", why, "duration_ms", 0);
 }
@@ -738,7 +718,7 @@ run_case(const struct checkclient_opts *o, enum cc_case c, bool *warned)
 			*warned = true;
 		}
 	}
-	pid = spawn_client(o, cc_defs[c].name, cr.port, out, errp);
+	pid = spawn_client(o, cc_cases[c].name, cr.port, out, errp);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	deadline = clock_mono_ms() + o->timeout_ms;
 	for (;;) {
@@ -843,7 +823,6 @@ checkclient_run(const struct checkclient_opts *o)
 	};
 	struct report *rp = report_new(stdout, "check-client", cols, o->json);
 	bool warned = false;
-	int rc = 0;
 
 	if (rp == NULL)
 		errx(1, "out of memory");
@@ -862,19 +841,6 @@ checkclient_run(const struct checkclient_opts *o)
 		if (report_row(rp, row) == -1)
 			err(1, "stdout");
 	}
-	if (stop_requested() != 0) {
-		report_free(rp);
-		fprintf(stderr, "tcpfault: interrupted\n");
-		return STOP_EXIT(stop_requested());
-	}
-	if (o->junit != NULL && report_junit(rp, o->junit) == -1)
-		err(1, "--junit %s", o->junit);
-	if (report_failed(rp) > 0) {
-		if (!o->json)
-			printf("\n%d case(s) silent or hung: the client did "
-			    "not notice a lost reply\n", report_failed(rp));
-		rc = 1;
-	}
-	report_free(rp);
-	return rc;
+	return report_finish(rp, o->junit, "silent or hung: the client did "
+	    "not notice a lost reply");
 }

@@ -29,10 +29,7 @@ enum cs_case {
 	CS_IDLE, CS_MANY, CS_COUNT
 };
 
-static const struct cs_def {
-	const char *name;
-	const char *what;
-} cs_defs[CS_COUNT] = {
+static const struct report_case cs_defs[CS_COUNT] = {
 	{ "vanish", "send half the request, then vanish: no FIN, no RST, "
 	    "no ACK" },
 	{ "reset", "send half the request, then abort: RST" },
@@ -73,40 +70,14 @@ struct watch {
 int
 checkserver_parse_cases(const char *list, uint64_t *mask, char *errbuf)
 {
-	char buf[512], *save = NULL;
-
-	*mask = 0;
-	if (list == NULL) {
-		*mask = (1ull << CS_COUNT) - 1;
-		return 0;
-	}
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *t = strtok_r(buf, ",", &save); t != NULL;
-	    t = strtok_r(NULL, ",", &save)) {
-		int i;
-
-		for (i = 0; i < CS_COUNT; i++)
-			if (strcmp(cs_defs[i].name, t) == 0)
-				break;
-		if (i == CS_COUNT) {
-			errbuf_set(errbuf, "--cases: unknown case '%s'", t);
-			return -1;
-		}
-		*mask |= 1ull << i;
-	}
-	if (*mask == 0) {
-		errbuf_set(errbuf, "--cases: name at least one case");
-		return -1;
-	}
-	return 0;
+	return report_cases_parse(cs_defs, CS_COUNT, list, mask, errbuf);
 }
 
 void
 checkserver_list(FILE *fp)
 {
-	fprintf(fp, "cases (client misbehaviours):\n");
-	for (int i = 0; i < CS_COUNT; i++)
-		fprintf(fp, "  %-18s %s\n", cs_defs[i].name, cs_defs[i].what);
+	report_cases_list(fp, "cases (client misbehaviours)", cs_defs,
+	    CS_COUNT);
 }
 
 static int
@@ -535,7 +506,6 @@ checkserver_run(const struct checkserver_opts *o)
 	struct sockdiag *d;
 	char eb[ERRBUF_LEN], why[256];
 	int64_t ms;
-	int rc = 0;
 
 	/* Reach it first: a typo in the address is not a report. */
 	if (!probe(o, &ms, why, sizeof(why)))
@@ -554,20 +524,6 @@ checkserver_run(const struct checkserver_opts *o)
 			err(1, "stdout");
 	}
 	sockdiag_close(d);
-	if (stop_requested() != 0) {
-		report_free(rp);
-		fprintf(stderr, "tcpfault: interrupted\n");
-		return STOP_EXIT(stop_requested());
-	}
-	if (o->junit != NULL && report_junit(rp, o->junit) == -1)
-		err(1, "--junit %s", o->junit);
-	if (report_failed(rp) > 0) {
-		if (!o->json)
-			printf("\n%d case(s) leaked a connection, dropped "
-			    "requests or left the server dead\n",
-			    report_failed(rp));
-		rc = 1;
-	}
-	report_free(rp);
-	return rc;
+	return report_finish(rp, o->junit, "leaked a connection, dropped "
+	    "requests or left the server dead");
 }

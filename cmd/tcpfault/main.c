@@ -570,6 +570,28 @@ cmd_run(int argc, char **argv)
 	return unexpected > 0 ? 1 : 0;
 }
 
+/* The report options check-client and check-server share. */
+struct check_report_opts {
+	const char *cases;
+	const char *junit;
+	bool json;
+};
+
+/* One of them (--json 'j', --junit 'J', --cases 'c'): true when taken. */
+static bool
+check_report_opt(int ch, struct check_report_opts *r)
+{
+	if (ch == 'j')
+		r->json = true;
+	else if (ch == 'J')
+		r->junit = optarg;
+	else if (ch == 'c')
+		r->cases = optarg;
+	else
+		return false;
+	return true;
+}
+
 static void __attribute__((noreturn))
 check_client_usage(FILE *fp, int code)
 {
@@ -603,25 +625,18 @@ cmd_check_client(int argc, char **argv)
 	};
 	struct checkclient_opts o = { .bytes = 65536, .timeout_ms = 10000,
 	    .delay_ms = 1000, .slow_ms = 3000 };
-	const char *cases = NULL;
+	struct check_report_opts rep = { NULL, NULL, false };
 	char errbuf[ERRBUF_LEN];
 	uint64_t v;
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (check_report_opt(ch, &rep))
+			continue;
 		switch (ch) {
 		case 'H':
 			o.http = true;
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'J':
-			o.junit = optarg;
-			break;
-		case 'c':
-			cases = optarg;
 			break;
 		case 't':
 			o.timeout_ms = mode_opt_ms(optarg, "--timeout");
@@ -661,7 +676,9 @@ cmd_check_client(int argc, char **argv)
 	}
 	if (o.timeout_ms < 100)
 		errx(2, "--timeout: too small: at least 0.1 s");
-	if (checkclient_parse_cases(cases, &o.cases, errbuf) == -1) {
+	o.json = rep.json;
+	o.junit = rep.junit;
+	if (checkclient_parse_cases(rep.cases, &o.cases, errbuf) == -1) {
 		warnx("%s", errbuf);
 		checkclient_list(stderr);
 		exit(2);
@@ -722,28 +739,22 @@ cmd_check_server(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct checkserver_opts o = { .wait_ms = 10000, .conns = 50 };
-	const char *cases = NULL, *request = NULL, *path = NULL;
+	struct check_report_opts rep = { NULL, NULL, false };
+	const char *request = NULL, *path = NULL;
 	char errbuf[ERRBUF_LEN], hostport[300];
 	int64_t v;
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (check_report_opt(ch, &rep))
+			continue;
 		switch (ch) {
 		case 'r':
 			request = optarg;
 			break;
 		case 'H':
 			path = optarg;
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'J':
-			o.junit = optarg;
-			break;
-		case 'c':
-			cases = optarg;
 			break;
 		case 'w':
 			o.wait_ms = mode_opt_ms(optarg, "--wait");
@@ -773,7 +784,9 @@ cmd_check_server(int argc, char **argv)
 		errx(2, "--request and --http exclude each other");
 	if (path != NULL && path[0] != '/')
 		errx(2, "--http: the path must start with /: %s", path);
-	if (checkserver_parse_cases(cases, &o.cases, errbuf) == -1) {
+	o.json = rep.json;
+	o.junit = rep.junit;
+	if (checkserver_parse_cases(rep.cases, &o.cases, errbuf) == -1) {
 		warnx("%s", errbuf);
 		checkserver_list(stderr);
 		exit(2);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The report card of check-client and check-server: table, JSONL, JUnit. */
+#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "report.h"
+#include "stop.h"
 #include "timeline.h"
 
 struct report {
@@ -165,9 +168,24 @@ report_junit(const struct report *rp, const char *path)
 }
 
 int
-report_failed(const struct report *rp)
+report_finish(struct report *rp, const char *junit, const char *fail_text)
 {
-	return rp->failed;
+	int failed = rp->failed;
+	bool json = rp->json;
+
+	if (stop_requested() != 0) {
+		report_free(rp);
+		fprintf(stderr, "tcpfault: interrupted\n");
+		return STOP_EXIT(stop_requested());
+	}
+	if (junit != NULL && report_junit(rp, junit) == -1)
+		err(1, "--junit %s", junit);
+	report_free(rp);
+	if (failed == 0)
+		return 0;
+	if (!json)
+		printf("\n%d case(s) %s\n", failed, fail_text);
+	return 1;
 }
 
 void
@@ -177,4 +195,45 @@ report_free(struct report *rp)
 		return;
 	json_decref(rp->rows);
 	free(rp);
+}
+
+int
+report_cases_parse(const struct report_case *cases, int n, const char *list,
+    uint64_t *mask, char *errbuf)
+{
+	char buf[512], *save = NULL;
+
+	*mask = 0;
+	if (list == NULL) {
+		*mask = (1ull << n) - 1;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(cases[i].name, t) == 0)
+				break;
+		if (i == n) {
+			errbuf_set(errbuf, "--cases: unknown case '%s'", t);
+			return -1;
+		}
+		*mask |= 1ull << i;
+	}
+	if (*mask == 0) {
+		errbuf_set(errbuf, "--cases: name at least one case");
+		return -1;
+	}
+	return 0;
+}
+
+void
+report_cases_list(FILE *fp, const char *title,
+    const struct report_case *cases, int n)
+{
+	fprintf(fp, "%s:\n", title);
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "  %-18s %s\n", cases[i].name, cases[i].what);
 }

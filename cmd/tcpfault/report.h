@@ -4,6 +4,7 @@
 #define TCPFAULT_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -22,6 +23,23 @@ struct report_col {
 
 struct report;
 
+/* A check mode's case: its name on the command line and one line. */
+struct report_case {
+	const char *name;
+	const char *what;
+};
+
+/*
+ * The bit mask (bit i: cases[i]) for a comma-separated list of the n
+ * cases' names (NULL: all of them). Returns -1 with errbuf naming the
+ * unknown case.
+ */
+int report_cases_parse(const struct report_case *cases, int n,
+    const char *list, uint64_t *mask, char *errbuf);
+/* "title:" then "  NAME  what" per case, for -h and usage errors. */
+void report_cases_list(FILE *fp, const char *title,
+    const struct report_case *cases, int n);
+
 /*
  * A report for suite ("check-client") printing to fp: the table's header
  * at once unless json (then each row is a JSON line). cols ends with a
@@ -37,8 +55,14 @@ int report_row(struct report *rp, json_t *row);
  * Returns 0, or -1 with errno set.
  */
 int report_junit(const struct report *rp, const char *path);
-/* Rows whose "pass" is false, so far. */
-int report_failed(const struct report *rp);
+/*
+ * End the report and free it: after a stop signal say so and return
+ * 128+signo; else write the JUnit file when junit is not NULL (exit 1
+ * when it cannot be written), and when some rows failed print "N
+ * case(s) " and fail_text under the table and return 1; else 0.
+ */
+int report_finish(struct report *rp, const char *junit,
+    const char *fail_text);
 void report_free(struct report *rp);
 
 #endif

@@ -12,16 +12,7 @@ ROOT=0
 
 # cc NAME ARGS...: check-client --json into $T/NAME.jsonl; RC its status.
 cc() {
-	local name=$1
-	shift
-	timeout 60 "$TCPFAULT" check-client --json "$@" >"$T/$name.jsonl" \
-	    2>"$T/$name.err"
-	RC=$?
-}
-
-# row NAME CASE JQ: the expression on that case's row.
-row() {
-	jq -r --arg c "$2" "select(.case == \$c) | $3" "$T/$1.jsonl"
+	check_json "$1" check-client "${@:2}"
 }
 
 # ---- curl over HTTP: 52 empty reply, 18 partial body, 56 reset, 28 -m ----
@@ -113,7 +104,7 @@ timeout 20 "$TCPFAULT" check-client --cases close -- sh -c \
     >"$T/env.out" 2>&1
 expect "env: exit status (noticed)" "$?" 0
 expect "env: header" "$(head -1 "$T/env.out")" \
-    "CASE               EXIT    NOTICED                  WIRE         VERDICT  LAST STDERR LINE"
+    "CASE               EXIT    NOTICED                 WIRE               VERDICT  LAST STDERR LINE"
 expect_match "env: row" "$(sed -n 2p "$T/env.out")" \
     '^close +3 +- +[a-z-]+ +noticed +at 127\.0\.0\.1:[0-9]+ close$'
 

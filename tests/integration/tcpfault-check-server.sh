@@ -7,16 +7,7 @@ command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
 
 # cs NAME ARGS...: check-server --json into $T/NAME.jsonl; RC its status.
 cs() {
-	local name=$1
-	shift
-	timeout 60 "$TCPFAULT" check-server --json "$@" >"$T/$name.jsonl" \
-	    2>"$T/$name.err"
-	RC=$?
-}
-
-# row NAME CASE JQ: the expression on that case's row.
-row() {
-	jq -r --arg c "$2" "select(.case == \$c) | $3" "$T/$1.jsonl"
+	check_json "$1" check-server "${@:2}"
 }
 
 # ---- python3 -m http.server: answers, but holds a vanished client --------
