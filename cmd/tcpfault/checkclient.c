@@ -691,6 +691,7 @@ run_case(const struct checkclient_opts *o, enum cc_case c, bool *warned)
 	struct pipeline *pl;
 	struct capture *cap = NULL;
 	enum capture_err why;
+	siginfo_t si;
 	json_t *row;
 	pid_t pid;
 
@@ -761,8 +762,11 @@ run_case(const struct checkclient_opts *o, enum cc_case c, bool *warned)
 		}
 		if (pfd[3].revents != 0)
 			read_notes(&cr);
+		/* Not reaped yet: the zombie keeps its process group's id. */
+		si.si_pid = 0;
 		if (!exited && (pidfd == -1 || pfd[4].revents != 0) &&
-		    waitpid(pid, &status, WNOHANG) == pid) {
+		    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == pid) {
 			exited = true;
 			exit_us = clock_mono_us();
 			ended = exit_us / 1000;
@@ -770,8 +774,8 @@ run_case(const struct checkclient_opts *o, enum cc_case c, bool *warned)
 	}
 	/* What is left of the client (a hung one, its children) goes. */
 	kill(-pid, SIGKILL);
-	if (!exited)
-		waitpid(pid, &status, 0);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
 	if (cr.partial[0] != '\0')
 		snprintf(cr.last_err, sizeof(cr.last_err), "%s", cr.partial);
 	close(lfd);
