@@ -172,6 +172,7 @@ report_finish(struct report *rp, const char *junit, const char *fail_text)
 {
 	int failed = rp->failed;
 	bool json = rp->json;
+	FILE *fp = rp->fp;
 
 	if (stop_requested() != 0) {
 		report_free(rp);
@@ -184,7 +185,7 @@ report_finish(struct report *rp, const char *junit, const char *fail_text)
 	if (failed == 0)
 		return 0;
 	if (!json)
-		printf("\n%d case(s) %s\n", failed, fail_text);
+		fprintf(fp, "\n%d case(s) %s\n", failed, fail_text);
 	return 1;
 }
 
