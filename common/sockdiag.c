@@ -141,8 +141,8 @@ sockdiag_tcp_state(struct sockdiag *d, const struct sockaddr *local,
 			    strerror(-e->error));
 			return -1;
 		}
-		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && h->nlmsg_len >=
+		    NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
 			return m->idiag_state;

@@ -133,7 +133,8 @@ read_reply(const struct checkserver_opts *o, int fd, struct reply *r)
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			r->end = n == 0 ? OUTCOME_EOF : outcome_from_errno(errno);
+			r->end = n == 0 ? OUTCOME_EOF :
+			    outcome_from_errno(errno);
 			return;
 		}
 		keep = (size_t)n < sizeof(r->head) - r->headlen ? (size_t)n :
@@ -237,7 +238,8 @@ probe(const struct checkserver_opts *o, int64_t *ms, char *why, size_t wl)
 	*ms = clock_mono_ms() - t0;
 	ok = r->bytes > 0 && (!o->http || r->complete);
 	if (!ok)
-		snprintf(why, wl, "%llu bytes, %s", (unsigned long long)r->bytes,
+		snprintf(why, wl, "%llu bytes, %s",
+		    (unsigned long long)r->bytes,
 		    r->end == OUTCOME_OK ? "no complete reply within 5 s" :
 		    outcome_name(r->end));
 	close(c.fd);

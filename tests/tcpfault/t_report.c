@@ -63,7 +63,8 @@ slurp(const char *path)
 static void
 test_table_and_junit(void **state)
 {
-	char out[] = "/tmp/t_report_outXXXXXX", xml[] = "/tmp/t_report_xmlXXXXXX";
+	char out[] = "/tmp/t_report_outXXXXXX";
+	char xml[] = "/tmp/t_report_xmlXXXXXX";
 	int ofd = mkstemp(out), xfd = mkstemp(xml);
 	FILE *fp = fdopen(ofd, "w+");
 	struct report *rp;
