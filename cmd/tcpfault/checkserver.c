@@ -258,8 +258,9 @@ describe_reply(const struct checkserver_opts *o, const struct reply *r,
 	if (o->http && http_head_scan(r->head, r->headlen, &h, eb) == 1 &&
 	    h.response)
 		snprintf(status, sizeof(status), "%d, ", h.status);
-	if (r->bytes == 0 && r->end == OUTCOME_OK)
-		snprintf(buf, len, "nothing");
+	if (r->bytes == 0)
+		snprintf(buf, len, "nothing%s%s", r->end == OUTCOME_OK ? "" :
+		    ", ", r->end == OUTCOME_OK ? "" : outcome_name(r->end));
 	else
 		snprintf(buf, len, "%s%llu bytes, %s", status,
 		    (unsigned long long)r->bytes, r->end == OUTCOME_OK ?
