@@ -63,8 +63,8 @@ expect "nc: verdicts" "$(jq -r '[.case, .exit, .verdict] | join(" ")' \
 expect "nc: got the half-close reply" "$(row nc half-close .stdout_bytes)" \
     65536
 
-# ---- socat: half-closes, waits 0.5 s, then closes: a late reply is lost --
-cc socat --stdin "$T/req" --timeout 5 --delay 1 --junit "$T/socat.xml" \
+# ---- socat: half-closes, waits 0.5 s, then closes: a reply 2 s late is lost
+cc socat --stdin "$T/req" --timeout 5 --delay 2 --junit "$T/socat.xml" \
     --cases write-after-close,half-close -- socat - "TCP:{addr}"
 expect "socat: exit status" "$RC" 1
 expect "socat write-after-close: silent" "$(row socat write-after-close \
