@@ -129,6 +129,15 @@ static const char *const tcp_states[] = {
 	"LISTEN", "CLOSING", "NEW_SYN_RECV",
 };
 
+const char *
+sockopt_state_name(int state)
+{
+	if (state <= 0 || (size_t)state >= sizeof(tcp_states) /
+	    sizeof(tcp_states[0]))
+		return "UNKNOWN";
+	return tcp_states[state];
+}
+
 int
 sockopt_tcp_info(int fd, struct tcpinfo_snap *s, char *errbuf)
 {
@@ -142,9 +151,7 @@ sockopt_tcp_info(int fd, struct tcpinfo_snap *s, char *errbuf)
 		return -1;
 	}
 	memset(s, 0, sizeof(*s));
-	s->state = ti.tcpi_state < sizeof(tcp_states) / sizeof(tcp_states[0])
-	    && tcp_states[ti.tcpi_state] != NULL ?
-	    tcp_states[ti.tcpi_state] : "UNKNOWN";
+	s->state = sockopt_state_name(ti.tcpi_state);
 	s->rtt_us = ti.tcpi_rtt;
 	s->rttvar_us = ti.tcpi_rttvar;
 	s->retransmits = ti.tcpi_total_retrans;

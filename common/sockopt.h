@@ -42,6 +42,12 @@ struct tcpinfo_snap {
 
 int sockopt_tcp_info(int fd, struct tcpinfo_snap *s, char *errbuf);
 
+/*
+ * The kernel's name of a TCP state number (tcpi_state, sock_diag's
+ * idiag_state): "ESTABLISHED", "CLOSE_WAIT", ...; "UNKNOWN" otherwise.
+ */
+const char *sockopt_state_name(int state);
+
 /* Bytes waiting in the receive queue / send queue, -1 on error. */
 int sockopt_inq(int fd);
 int sockopt_outq(int fd);

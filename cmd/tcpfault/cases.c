@@ -434,6 +434,7 @@ const struct fault_case *const fault_cases[] = {
 	&case_c1, &case_c2, &case_c3,
 	&case_newbie, &case_selfconn, &case_nagle, &case_echo, &case_sockbuf,
 	&case_shutrd,
+	&case_keepalive,
 	NULL
 };
 

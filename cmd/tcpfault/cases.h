@@ -61,6 +61,8 @@ extern const struct fault_case case_s1, case_s2, case_s3, case_s4, case_s5;
 extern const struct fault_case case_c1, case_c2, case_c3;
 extern const struct fault_case case_newbie, case_selfconn, case_nagle,
     case_echo, case_sockbuf, case_shutrd;
+/* cases_keepalive.c */
+extern const struct fault_case case_keepalive;
 
 /* The catalogue, in the order `list` and `run --all` use; ends with NULL. */
 extern const struct fault_case *const fault_cases[];

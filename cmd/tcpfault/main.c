@@ -11,8 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cases.h"
+#include "checkclient.h"
+#include "checkserver.h"
+#include "httphead.h"
 #include "clock.h"
+#include "modes.h"
 #include "errbuf.h"
 #include "numparse.h"
 #include "output.h"
@@ -21,6 +26,7 @@
 #include "run.h"
 #include "sock.h"
 #include "stop.h"
+#include "symptoms.h"
 #include "term.h"
 #include "timeline.h"
 #include "vanish.h"
@@ -42,7 +48,7 @@ usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
 	    "usage: tcpfault list\n"
-	    "       tcpfault explain CASE\n"
+	    "       tcpfault explain CASE | SYMPTOM\n"
 	    "       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
 	    "                [--vanish auto|filter|nft] [--no-capture]\n"
 	    "                CASE[/VARIANT]... | --all\n"
@@ -52,16 +58,30 @@ usage_exit(FILE *fp, int code)
 	    "[options]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
 	    "                --fault FAULT [options]\n"
+	    "       tcpfault check-client [options] -- CMD [ARG...]\n"
+	    "       tcpfault check-server HOST:PORT [--request FILE | "
+	    "--http PATH]\n"
+	    "                [options]\n"
 	    "       tcpfault -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
-		    "  list      the failure cases, one line each\n"
-		    "  explain   what each side does and what Linux shows\n"
-		    "  run       run cases on loopback, capture, and check\n"
-		    "  client    play a misbehaving client against a server\n"
-		    "  server    play a misbehaving server against a client\n"
-		    "  proxy     relay clients to servers through toxics, "
-		    "Toxiproxy's API\n"
+		    "  list          the failure cases, one line each\n"
+		    "  explain       a case: what each side does and what "
+		    "Linux shows;\n"
+		    "                a symptom (ECONNRESET, curl 56): its "
+		    "cases\n"
+		    "  run           run cases on loopback, capture, and "
+		    "check\n"
+		    "  client        play a misbehaving client against a "
+		    "server\n"
+		    "  server        play a misbehaving server against a "
+		    "client\n"
+		    "  proxy         relay clients to servers through "
+		    "toxics, Toxiproxy's API\n"
+		    "  check-client  run your client against each server "
+		    "fault: a report\n"
+		    "  check-server  run each client fault against your "
+		    "server: a report\n"
 		    "\n"
 		    "tcpfault client|server -h lists the behaviours; "
 		    "man tcpfault says more.\n");
@@ -176,6 +196,40 @@ wrap(const char *label, const char *text)
 	para(4, text);
 }
 
+/* explain SYMPTOM: its cause, the cases that produce it, how to see it. */
+static int
+explain_symptom(const char *text)
+{
+	const struct symptom *sy = symptom_find(text);
+	char cases[256], *save = NULL, cmd[300] = "tcpfault run";
+
+	if (sy == NULL) {
+		warnx("unknown case or symptom '%s'", text);
+		list_valid_cases(stderr);
+		symptom_list(stderr);
+		exit(2);
+	}
+	printf("%s\n\n", sy->name);
+	wrap("Cause:", sy->cause);
+	printf("Cases that produce it:\n");
+	snprintf(cases, sizeof(cases), "%s", sy->cases);
+	for (char *t = strtok_r(cases, " ", &save); t != NULL;
+	    t = strtok_r(NULL, " ", &save)) {
+		char id[64];
+		const struct fault_case *fc;
+
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(t, "/"), t);
+		fc = case_find(id);
+		printf("    %-26s %s\n", t, fc != NULL ? fc->title : "");
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s",
+		    t);
+	}
+	printf("Reproduce:\n    %s\n", cmd);
+	if (sy->check != NULL)
+		wrap("Against your own program:", sy->check);
+	return 0;
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
@@ -184,7 +238,9 @@ cmd_explain(int argc, char **argv)
 
 	if (argc != 1)
 		usage();
-	fc = find_or_die(argv[0]);
+	fc = case_find(argv[0]);
+	if (fc == NULL)
+		return explain_symptom(argv[0]);
 	printf("%s: %s\n\n", fc->id, fc->title);
 	wrap(fc->id[0] == 'C' ? "The server:" : "The client:",
 	    fc->id[0] == 'C' ? fc->server_does : fc->client_does);
@@ -369,7 +425,7 @@ cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct run_opts opts = { .repeat = 1, .vanish = VANISH_AUTO };
-	char errbuf[ERRBUF_LEN];
+	char errbuf[ERRBUF_LEN], names[1024];
 	struct selection *sel = NULL;
 	size_t nsel = 0, total = 0, expected = 0, unexpected = 0, skipped = 0;
 	int columns = 0;
@@ -479,7 +535,12 @@ cmd_run(int argc, char **argv)
 				warned_capture = true;
 			}
 			if (strcmp(verdict, "unexpected") == 0)
-				json_array_append(unexp, res);
+				json_array_append_new(unexp, json_pack(
+				    "{s:O,s:O?,s:O?,s:i}", "case",
+				    json_object_get(res, "case"), "variant",
+				    json_object_get(res, "variant"), "reason",
+				    json_object_get(res, "reason"), "iteration",
+				    it + 1));
 			if (opts.json) {
 				if (jsonl_write(stdout, res) == -1)
 					err(1, "stdout");
@@ -492,6 +553,7 @@ cmd_run(int argc, char **argv)
 			json_decref(res);
 		}
 	}
+	out_unexpected_names(unexp, opts.repeat > 1, names, sizeof(names));
 	if (!opts.json) {
 		size_t i;
 		json_t *res;
@@ -510,15 +572,253 @@ cmd_run(int argc, char **argv)
 		if (skipped > 0)
 			printf(", %zu skipped", skipped);
 		if (unexpected > 0)
-			printf(", %zu UNEXPECTED", unexpected);
+			printf(", %zu UNEXPECTED: %s", unexpected, names);
 		printf(" (%.1f s)\n", (double)(clock_mono_ms() - t0) / 1000.0);
 	} else if (unexpected > 0) {
 		fprintf(stderr, "tcpfault: %zu of %zu case runs did not behave "
-		    "as expected\n", unexpected, total);
+		    "as expected: %s\n", unexpected, total, names);
 	}
 	json_decref(unexp);
 	free(sel);
 	return unexpected > 0 ? 1 : 0;
+}
+
+/* The report options check-client and check-server share. */
+struct check_report_opts {
+	const char *cases;
+	const char *junit;
+	bool json;
+};
+
+/* One of them (--json 'j', --junit 'J', --cases 'c'): true when taken. */
+static bool
+check_report_opt(int ch, struct check_report_opts *r)
+{
+	if (ch == 'j')
+		r->json = true;
+	else if (ch == 'J')
+		r->junit = optarg;
+	else if (ch == 'c')
+		r->cases = optarg;
+	else
+		return false;
+	return true;
+}
+
+static void __attribute__((noreturn))
+check_client_usage(FILE *fp, int code)
+{
+	fprintf(fp, "usage: tcpfault check-client [--http] [--json] "
+	    "[--junit FILE] [--cases LIST]\n"
+	    "                [--timeout SECS] [--delay SECS] [--slow SECS] "
+	    "[--bytes N]\n"
+	    "                [--stdin FILE] [--no-capture] -- CMD [ARG...]\n"
+	    "{host}, {port} and {addr} in ARGs become the fault server's.\n");
+	if (fp == stdout)
+		checkclient_list(fp);
+	exit(code);
+}
+
+static int
+cmd_check_client(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "http", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "cases", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "slow", required_argument, NULL, 's' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "stdin", required_argument, NULL, 'i' },
+		{ "no-capture", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct checkclient_opts o = { .bytes = 65536, .timeout_ms = 10000,
+	    .delay_ms = 1000, .slow_ms = 3000 };
+	struct check_report_opts rep = { NULL, NULL, false };
+	char errbuf[ERRBUF_LEN];
+	uint64_t v;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (check_report_opt(ch, &rep))
+			continue;
+		switch (ch) {
+		case 'H':
+			o.http = true;
+			break;
+		case 't':
+			o.timeout_ms = mode_opt_ms(optarg, "--timeout");
+			break;
+		case 'd':
+			o.delay_ms = mode_opt_ms(optarg, "--delay");
+			break;
+		case 's':
+			o.slow_ms = mode_opt_ms(optarg, "--slow");
+			break;
+		case 'b':
+			if (num_parse_size(optarg, 1ull << 30, "--bytes", &v,
+			    errbuf) == -1)
+				errx(2, "%s", errbuf);
+			if (v < 20)
+				errx(2, "--bytes: too small: %s (at least 20)",
+				    optarg);
+			o.bytes = v;
+			break;
+		case 'i':
+			o.stdin_path = optarg;
+			break;
+		case 'N':
+			o.no_capture = true;
+			break;
+		case 'h':
+			check_client_usage(stdout, 0);
+		default:
+			check_client_usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		warnx("check-client: name the client's command after --");
+		check_client_usage(stderr, 2);
+	}
+	if (o.timeout_ms < 100)
+		errx(2, "--timeout: too small: at least 0.1 s");
+	o.json = rep.json;
+	o.junit = rep.junit;
+	if (checkclient_parse_cases(rep.cases, &o.cases, errbuf) == -1) {
+		warnx("%s", errbuf);
+		checkclient_list(stderr);
+		exit(2);
+	}
+	if (o.stdin_path != NULL && access(o.stdin_path, R_OK) == -1)
+		err(2, "--stdin %s", o.stdin_path);
+	o.argv = argv;
+	mode_catch_stop();
+	return checkclient_run(&o);
+}
+
+static void __attribute__((noreturn))
+check_server_usage(FILE *fp, int code)
+{
+	fprintf(fp, "usage: tcpfault check-server HOST:PORT [--request FILE | "
+	    "--http PATH] [--json]\n"
+	    "                [--junit FILE] [--cases LIST] [--wait SECS] "
+	    "[--conns N]\n");
+	if (fp == stdout)
+		checkserver_list(fp);
+	exit(code);
+}
+
+/* The whole of --request FILE (at most 1 MiB); exits 2 when unreadable. */
+static char *
+read_request_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	if (fp == NULL)
+		err(2, "--request %s", path);
+	if (buf == NULL)
+		err(1, "malloc");
+	*len = fread(buf, 1, 1 << 20, fp);
+	if (ferror(fp))
+		err(2, "--request %s", path);
+	if (!feof(fp))
+		errx(2, "--request %s: larger than 1 MiB", path);
+	fclose(fp);
+	if (*len == 0)
+		errx(2, "--request %s: empty", path);
+	return buf;
+}
+
+static int
+cmd_check_server(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "request", required_argument, NULL, 'r' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "cases", required_argument, NULL, 'c' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "conns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct checkserver_opts o = { .wait_ms = 10000, .conns = 50 };
+	struct check_report_opts rep = { NULL, NULL, false };
+	const char *request = NULL, *path = NULL;
+	char errbuf[ERRBUF_LEN], hostport[300];
+	int64_t v;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (check_report_opt(ch, &rep))
+			continue;
+		switch (ch) {
+		case 'r':
+			request = optarg;
+			break;
+		case 'H':
+			path = optarg;
+			break;
+		case 'w':
+			o.wait_ms = mode_opt_ms(optarg, "--wait");
+			break;
+		case 'n':
+			if (num_parse_i64(optarg, 1, 1000, "--conns", &v,
+			    errbuf) == -1)
+				errx(2, "%s", errbuf);
+			o.conns = (int)v;
+			break;
+		case 'h':
+			check_server_usage(stdout, 0);
+		default:
+			check_server_usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		warnx("check-server: name the server as HOST:PORT");
+		check_server_usage(stderr, 2);
+	}
+	if (addr_split(argv[0], o.host, sizeof(o.host), o.port,
+	    sizeof(o.port), errbuf) == -1)
+		errx(2, "check-server: %s", errbuf);
+	if (request != NULL && path != NULL)
+		errx(2, "--request and --http exclude each other");
+	if (path != NULL && path[0] != '/')
+		errx(2, "--http: the path must start with /: %s", path);
+	o.json = rep.json;
+	o.junit = rep.junit;
+	if (checkserver_parse_cases(rep.cases, &o.cases, errbuf) == -1) {
+		warnx("%s", errbuf);
+		checkserver_list(stderr);
+		exit(2);
+	}
+	if (request != NULL) {
+		o.request = read_request_file(request, &o.request_len);
+	} else {
+		o.http = true;
+		o.request = malloc(HTTP_HEAD_MAX);
+		if (o.request == NULL)
+			err(1, "malloc");
+		snprintf(hostport, sizeof(hostport), "%s", argv[0]);
+		o.request_len = http_request_head(o.request, HTTP_HEAD_MAX,
+		    path != NULL ? path : "/", hostport);
+	}
+	mode_catch_stop();
+	v = checkserver_run(&o);
+	free(o.request);
+	return (int)v;
 }
 
 int
@@ -552,7 +852,11 @@ main(int argc, char **argv)
 		return peer_server_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "proxy") == 0)
 		return proxy_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "check-client") == 0)
+		return cmd_check_client(argc - 1, argv + 1);
+	if (strcmp(cmd, "check-server") == 0)
+		return cmd_check_server(argc - 1, argv + 1);
 	warnx("unknown command '%s' (list, explain, run, client, server, "
-	    "proxy)", cmd);
+	    "proxy, check-client, check-server)", cmd);
 	usage();
 }

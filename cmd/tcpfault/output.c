@@ -231,3 +231,32 @@ out_timelines(json_t *res)
 		printf("    pcap: %s\n",
 		    json_string_value(json_object_get(res, "pcap")));
 }
+
+void
+out_unexpected_names(json_t *unexp, bool iterations, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	json_t *res;
+
+	buf[0] = '\0';
+	json_array_foreach(unexp, i, res) {
+		const char *var = json_string_value(json_object_get(res,
+		    "variant"));
+		char one[128];
+		int n;
+
+		n = snprintf(one, sizeof(one), "%s%s%s", json_string_value(
+		    json_object_get(res, "case")), var ? "/" : "",
+		    var ? var : "");
+		if (iterations && n > 0 && (size_t)n < sizeof(one))
+			snprintf(one + n, sizeof(one) - (size_t)n, " (run %lld)",
+			    (long long)json_integer_value(json_object_get(res,
+			    "iteration")));
+		if (off + (i ? 2 : 0) + strlen(one) + 4 > len) {
+			snprintf(buf + off, len - off, "%s...", i ? ", " : "");
+			return;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i ? ", " : "", one);
+	}
+}

@@ -17,6 +17,7 @@
 #include "close.h"
 #include "errbuf.h"
 #include "exitcode.h"
+#include "httphead.h"
 #include "modes.h"
 #include "numparse.h"
 #include "peer.h"
@@ -82,6 +83,7 @@ struct peer {
 	struct tls_opts tls;	/* --ssl-cert, --ssl-key */
 	struct tls_ctx *tls_ctx; /* --ssl */
 	bool ssl;
+	bool http;		/* server: HTTP/1.1 heads around the fault */
 	uint8_t buf[65536];
 };
 
@@ -164,6 +166,8 @@ finish(struct peer *p, int status, const char *error)
 	return status;
 }
 
+static int http_answer(struct peer *p, uint64_t body_len);
+
 /* Read to the peer's EOF, send twice around the RST that answers, close. */
 static void
 send_after_eof(struct peer *p)
@@ -171,6 +175,8 @@ send_after_eof(struct peer *p)
 	struct close_report r;
 
 	player_recv_to_end(p->pl, 0, PLAYER_COUNT_EMPTY, NULL);
+	if (p->http)
+		http_answer(p, 200);
 	player_send_stream(p->pl, 100);
 	player_wait_state(p->pl, "CLOSE", p->wait_ms);	/* the answering RST */
 	player_send_stream(p->pl, 100);
@@ -288,7 +294,7 @@ mode_usage(FILE *fp, const struct peer *p, const char *addr_opt, bool server)
 	fprintf(fp, "usage: tcpfault %s BEHAVIOUR %s %s [--bytes N] "
 	    "[--hold SECS] [--wait SECS]%s [--json]\n", p->mode, addr_opt,
 	    server ? "[HOST:]PORT" : "HOST:PORT",
-	    server ? " [--count N]\n       [--ssl [--ssl-cert FILE "
+	    server ? " [--count N] [--http]\n       [--ssl [--ssl-cert FILE "
 	    "--ssl-key FILE]]" : "");
 }
 
@@ -307,6 +313,7 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		{ "ssl", no_argument, NULL, 'S' },
 		{ "ssl-cert", required_argument, NULL, 'C' },
 		{ "ssl-key", required_argument, NULL, 'K' },
+		{ "http", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -354,6 +361,11 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 			if (ch == 'K')
 				p->tls.key_file = optarg;
 			break;
+		case 'T':
+			if (count == NULL)
+				errx(2, "--http: only for the server");
+			p->http = true;
+			break;
 		case 'h':
 			mode_usage(stdout, p, addr_opt, count != NULL);
 			list_behaviours(stdout, list);
@@ -380,6 +392,10 @@ parse_common(int argc, char **argv, struct peer *p, const char **addr,
 		errx(2, "%s: %s is required", p->mode, addr_opt);
 	peer_tls_check(p->ssl, p->tls.cert_file, p->tls.key_file,
 	    p->behaviour);
+	if (p->http && strcmp(p->behaviour, "echo-blocking") == 0)
+		errx(2, "--http: not with echo-blocking");
+	if (p->http && p->ssl)
+		errx(2, "--http: not with --ssl");
 	return 0;
 }
 
@@ -461,33 +477,99 @@ peer_client_main(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * --http: the response head announcing body_len bytes, one "send-head"
+ * event. 0, or -1 when the send failed.
+ */
+static int
+http_answer(struct peer *p, uint64_t body_len)
+{
+	char head[256];
+	size_t n = http_response_head(head, sizeof(head), (int64_t)body_len,
+	    true);
+	enum outcome o = OUTCOME_OK;
+	size_t sent = sock_send_all(player_fd(p->pl), head, n, &o);
+
+	player_event(p->pl, "send-head", (int64_t)sent, o, o == OUTCOME_OK ?
+	    0 : errno);
+	return sent == n ? 0 : -1;
+}
+
+/*
+ * --http: read the request head ("recv-head" event), then answer a head
+ * so the behaviour's bytes become the body: the whole body for close
+ * (one complete answer, then the idle keep-alive connection closes) and
+ * half-close, none for reset (reset after the headers), twice what is
+ * sent for the others (closed mid-body). write-after-close answers after
+ * the client's EOF; close-unread leaves the request unread. -1 when the
+ * head never came.
+ */
+static int
+http_prologue(struct peer *p, char *errbuf)
+{
+	const char *b = p->behaviour;
+	char *req = (char *)p->buf;
+	struct http_head h;
+	size_t got = 0;
+	int rc = 1;
+
+	if (strcmp(b, "close-unread") != 0) {
+		rc = http_read_head(player_fd(p->pl), req, sizeof(p->buf), &got,
+		    p->wait_ms, &h, errbuf);
+		player_event(p->pl, "recv-head", (int64_t)got, rc == 1 ?
+		    OUTCOME_OK : rc == 0 ? OUTCOME_EOF : errno != 0 ?
+		    outcome_from_errno(errno) : OUTCOME_TIMEOUT, rc == -1 ?
+		    errno : 0);
+		if (rc == 0)
+			errbuf_set(errbuf, "the client closed before its "
+			    "request head");
+		if (rc != 1)
+			return -1;
+	} else {
+		player_wait_data(p->pl);
+	}
+	if (strcmp(b, "write-after-close") == 0)
+		return 0;
+	if (strcmp(b, "close") == 0 || strcmp(b, "half-close") == 0)
+		return http_answer(p, p->bytes);
+	return http_answer(p, strcmp(b, "reset") == 0 ? p->bytes :
+	    2 * p->bytes);
+}
+
 static int
 serve_one(struct peer *p)
 {
 	const char *b = p->behaviour;
-	char name[ADDR_STRLEN];
+	char name[ADDR_STRLEN], errbuf[ERRBUF_LEN];
 	struct close_report r;
 	enum outcome o;
 	uint64_t echoed;
 
 	snprintf(p->peer_name, sizeof(p->peer_name), "%s",
 	    sock_peer_str(player_fd(p->pl), name, sizeof(name)));
+	if (p->http && http_prologue(p, errbuf) == -1)
+		return finish(p, 1, errbuf);
 	if (strcmp(b, "close") == 0) {
+		if (p->http)
+			player_send_stream(p->pl, p->bytes);
 		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "send-close") == 0) {
 		player_send_stream(p->pl, p->bytes);
 		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "close-unread") == 0) {
-		player_wait_data(p->pl);
+		if (!p->http)
+			player_wait_data(p->pl);
 		player_send_stream(p->pl, p->bytes);
 		player_close(p->pl, CLOSE_PLAIN, &r);
 	} else if (strcmp(b, "reset") == 0) {
-		if (p->bytes > 0)
+		if (p->bytes > 0 && !p->http)
 			player_recv_to_end(p->pl, p->bytes,
 			    PLAYER_COUNT_EMPTY, NULL);
 		player_close(p->pl, CLOSE_ABORT, &r);
 	} else if (strcmp(b, "vanish") == 0) {
-		if (p->bytes > 0)
+		if (p->http)
+			player_send_stream(p->pl, p->bytes);
+		else if (p->bytes > 0)
 			player_recv_to_end(p->pl, p->bytes,
 			    PLAYER_COUNT_EMPTY, NULL);
 		return vanish_and_hold(p);

@@ -19,9 +19,9 @@ usage_case() {
 usage_case "no command" 2 '^usage: tcpfault list'
 usage_case "unknown command" 2 "unknown command 'frob'" frob
 usage_case "unknown case" 2 "^tcpfault: unknown case 'S9'" run S9
-usage_case "unknown case lists" 2 '^valid cases: S1 S2 S3 S4 S5 C1 C2 C3 newbie-close self-connect nagle echo-deadlock sockbuf shut-rd$' run S9
+usage_case "unknown case lists" 2 '^valid cases: S1 S2 S3 S4 S5 C1 C2 C3 newbie-close self-connect nagle echo-deadlock sockbuf shut-rd keepalive-race$' run S9
 usage_case "unknown variant" 2 "unknown variant 'foo' of S3 \(valid: no-unread,unread\)" run S3/foo
-usage_case "explain unknown" 2 "unknown case 'X1'" explain X1
+usage_case "explain unknown" 2 "unknown case or symptom 'X1'" explain X1
 usage_case "nothing to run" 2 'name the cases or use --all' run
 usage_case "all and cases" 2 'exclude each other' run --all S2
 usage_case "repeat 0" 2 '^tcpfault: --repeat: too small: 0$' run --repeat 0 S2
@@ -43,7 +43,7 @@ usage_case "client refused (exit 3, as in every tool)" 3 "connect to 127.0.0.1 p
 timeout 10 "$TCPFAULT" list >"$T/list"
 expect "list: exit" "$?" 0
 expect "list: cases" "$(awk 'NR > 1 && NF { print $1 }' "$T/list" | sed '/^vanish$/d' | tr '\n' ' ')" \
-    "S1 S2 S3 S4 S5 C1 C2 C3 newbie-close self-connect nagle echo-deadlock sockbuf shut-rd "
+    "S1 S2 S3 S4 S5 C1 C2 C3 newbie-close self-connect nagle echo-deadlock sockbuf shut-rd keepalive-race "
 expect "list: S1 variants" "$(awk '$1 == "S1" { print $2 }' "$T/list")" "idle,keepalive,user-timeout"
 expect "list: vanish methods" "$(grep -c '^vanish methods on this machine: filter (' "$T/list")" 1
 timeout 10 "$TCPFAULT" explain c3 >"$T/explain"

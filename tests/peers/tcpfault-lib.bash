@@ -108,3 +108,18 @@ tshark_agrees() {
 		fail "$VARIANT tshark FIN/RST: got '$got', expected '$1'"
 	fi
 }
+
+# check_json NAME MODE ARGS...: tcpfault check-client|check-server --json
+# into $T/NAME.jsonl (stderr in $T/NAME.err); RC is its exit status.
+check_json() {
+	local name=$1 mode=$2
+	shift 2
+	timeout 60 "$TCPFAULT" "$mode" --json "$@" >"$T/$name.jsonl" \
+	    2>"$T/$name.err"
+	RC=$?
+}
+
+# row NAME CASE JQ: the expression on that case's row of $T/NAME.jsonl.
+row() {
+	jq -r --arg c "$2" "select(.case == \$c) | $3" "$T/$1.jsonl"
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* output: the run summary names every unexpected case run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "output.h"
+
+static json_t *
+unexp(void)
+{
+	return json_pack("[{s:s,s:s,s:i},{s:s,s:i},{s:s,s:s,s:i}]",
+	    "case", "S4", "variant", "unread", "iteration", 2,
+	    "case", "C1", "iteration", 1,
+	    "case", "keepalive-race", "variant", "in-flight", "iteration", 2);
+}
+
+static void
+test_names(void **state)
+{
+	json_t *u = unexp();
+	char buf[256];
+
+	(void)state;
+	out_unexpected_names(u, false, buf, sizeof(buf));
+	assert_string_equal(buf, "S4/unread, C1, keepalive-race/in-flight");
+	out_unexpected_names(u, true, buf, sizeof(buf));
+	assert_string_equal(buf, "S4/unread (run 2), C1 (run 1), "
+	    "keepalive-race/in-flight (run 2)");
+	json_decref(u);
+	u = json_array();
+	out_unexpected_names(u, true, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	json_decref(u);
+}
+
+static void
+test_cut(void **state)
+{
+	json_t *u = unexp();
+	char buf[24];
+
+	(void)state;
+	out_unexpected_names(u, false, buf, sizeof(buf));
+	assert_string_equal(buf, "S4/unread, C1, ...");
+	out_unexpected_names(u, false, buf, 8);
+	assert_string_equal(buf, "...");
+	json_decref(u);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_cut),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
