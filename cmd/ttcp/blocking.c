@@ -129,7 +129,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		    outcome_name(o));
 		goto out;
 	}
-	for (uint32_t i = 0; i < s->number; i++) {
+	for (uint32_t i = 0; !xfer_sent_all(x, i); i++) {
 		const uint8_t *p = stream ? payload : prefix;
 		size_t len = (stream ? 0 : 4) + (size_t)s->length;
 		uint64_t t0 = 0;
@@ -144,7 +144,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		if (sock_send_all(x->fd, p, len, &o) != len) {
 			xfer_fail(x, o, "sending message %" PRIu32 " of %"
 			    PRIu32 ": %s (%" PRIu64 " payload bytes %s)", i + 1,
-			    s->number, outcome_name(o), bytes,
+			    session_messages(s), outcome_name(o), bytes,
 			    stream ? "sent" : "acknowledged");
 			goto out;
 		}
@@ -156,7 +156,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 				    "the ack of message %" PRIu32 " of %" PRIu32
 				    " (%" PRIu64 " payload bytes "
 				    "acknowledged)", outcome_name(o), i + 1,
-				    s->number, bytes);
+				    session_messages(s), bytes);
 				goto out;
 			}
 			if (ack_check(ack, s->length, i + 1, eb) != 0) {
@@ -214,6 +214,9 @@ recv_messages(struct xfer *x)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
+			/* A timed session ends at the sender's EOF. */
+			if (n == 0 && rx_timed_end(rx))
+				break;
 			o = n == 0 ? OUTCOME_EOF : outcome_from_errno(errno);
 			rx_progress(rx, where, sizeof(where));
 			xfer_fail(x, o, "peer closed (%s) %s", outcome_name(o),

@@ -168,7 +168,7 @@ fill_stream(struct econn *ec)
 	if (s->number == 0 && ec->hdrlen > 0 && ec->queued == 0 &&
 	    conn_send(ec->c, ec->first, ec->hdrlen) != 0)
 		return;
-	while (ec->queued < s->number && ec->c != NULL &&
+	while (!xfer_sent_all(&ec->x, ec->queued) && ec->c != NULL &&
 	    conn_out_queued(ec->c) < EP_HIGH_WATER) {
 		const uint8_t *p = payload;
 		size_t len = s->length;
@@ -184,7 +184,7 @@ fill_stream(struct econn *ec)
 	if (ec->c == NULL)
 		return;
 	set_progress_tx(ec);
-	if (ec->queued == s->number)
+	if (xfer_sent_all(&ec->x, ec->queued))
 		begin_close(ec);
 }
 
@@ -210,7 +210,7 @@ sender_data(struct econn *ec, const uint8_t *p, size_t len)
 		off += TTCP_ACK_LEN;
 		lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		xfer_set_progress(x, msgs * x->sess.length, msgs);
-		if (msgs < x->sess.number) {
+		if (!xfer_sent_all(x, msgs)) {
 			send_next_message(ec);
 		} else {
 			x->end_us = clock_mono_us();
@@ -427,7 +427,12 @@ on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 		set_progress_tx(ec);
 	ec->c = NULL;
 	if (!x->failed) {
-		if (!ec->closing)
+		/* A timed session ends at the sender's EOF. */
+		if (!ec->closing && !x->data_sender &&
+		    (ec->have_header || !ec->es->receiver) &&
+		    why == CONN_END_PEER_EOF && rx_timed_end(&x->rx))
+			x->end_us = clock_mono_us();
+		else if (!ec->closing)
 			explain_early_end(ec, o);
 		else if (why != CONN_END_LOCAL_CLOSE || o != OUTCOME_OK)
 			xfer_fail(x, o, "closing: %s before the peer's EOF (%"

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ttcp.h"
 
 void
@@ -19,10 +20,12 @@ session_from_config(struct session *s, const struct ttcp_config *cfg)
 		s->flags |= TTCP_FLAG_REVERSE;
 	if (cfg->verify)
 		s->flags |= TTCP_FLAG_VERIFY;
+	if (cfg->time_ms > 0)
+		s->flags |= TTCP_FLAG_TIMED;
 	s->parallel = (uint32_t)cfg->parallel;
 	/* Plain ack-mode sessions keep muduo's 8-byte header. */
 	s->extended = s->flags != 0 || s->parallel > 1;
-	s->number = cfg->number;
+	s->number = cfg->time_ms > 0 ? (uint32_t)cfg->time_ms : cfg->number;
 	s->length = cfg->length;
 }
 
@@ -60,12 +63,22 @@ xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
 {
 	x->sess = *s;
 	x->data_sender = data_sender;
+	x->deadline_ms = data_sender && (s->flags & TTCP_FLAG_TIMED) ?
+	    clock_mono_ms() + s->number : 0;
 	x->verify = !data_sender &&
 	    (cfg->verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
 	if (!(s->flags & TTCP_FLAG_STREAM) &&
 	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
 		return -1;
 	return 0;
+}
+
+bool
+xfer_sent_all(const struct xfer *x, uint64_t sent)
+{
+	if (x->deadline_ms != 0)
+		return clock_mono_ms() >= x->deadline_ms;
+	return sent >= x->sess.number;
 }
 
 int
