@@ -439,6 +439,15 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	return error != NULL ? failure_exit(o) : 0;
 }
 
+void
+report_server_totals(uint64_t sessions, uint64_t bytes, uint64_t failed)
+{
+	printf("ttcp-r: %" PRIu64 " sessions, %" PRIu64 " payload bytes, %"
+	    PRIu64 " failed\n", sessions, bytes, failed);
+	if (fflush(stdout) != 0)
+		err(1, "write report");
+}
+
 int
 report_setup_error(const struct ttcp_config *cfg, const char *role,
     const char *msg, enum outcome o)

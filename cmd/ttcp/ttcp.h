@@ -258,6 +258,10 @@ int report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
     const struct session *s, struct ticker *t, const char *extra_error,
     enum outcome extra_outcome);
 
+/* A receiver's totals when a signal ends it (text mode). */
+void report_server_totals(uint64_t sessions, uint64_t bytes,
+    uint64_t failed);
+
 /* -v: what a receiver learnt from a session header, on stderr. */
 void verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
     const struct session *s);
