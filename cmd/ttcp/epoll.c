@@ -141,6 +141,9 @@ econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 
 	if (xfer_begin(x, ec->es->cfg, s, data_sender) != 0)
 		return -1;
+	/* One message in flight: every read empties the queue. */
+	if (!(s->flags & TTCP_FLAG_STREAM) && ec->c != NULL)
+		conn_set_request_response(ec->c, true);
 	if (!data_sender) {
 		rx_init(&x->rx, s, x->verify);
 		return 0;

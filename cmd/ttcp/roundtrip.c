@@ -395,6 +395,7 @@ run_roundtrip_client(const struct ttcp_config *cfg, int sfd)
 		r.c = conn_new(r.loop, r.fd, &client_callbacks, &r, eb);
 		if (r.c == NULL)
 			errx(1, "%s", eb);
+		conn_set_request_response(r.c, true);
 	} else {
 		if (sock_set_nonblock(r.fd, true) != 0)
 			err(1, "O_NONBLOCK");
@@ -605,6 +606,7 @@ tcp_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 		free(rc);
 		return;
 	}
+	conn_set_request_response(rc->c, true);
 	rc->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = rc;
