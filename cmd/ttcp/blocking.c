@@ -815,7 +815,7 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 	struct pending *pend = NULL;
 	struct pollfd *pfd = NULL;
 	size_t npend = 0, cap = 0;
-	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	char eb[ERRBUF_LEN];
 	int lfd, signo = 0;
 
 	memset(&srv, 0, sizeof(srv));
@@ -834,9 +834,7 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 	srv.reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (srv.reap_fd == -1)
 		err(1, "eventfd");
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: listening on %s\n",
-		    sock_local_str(lfd, local, sizeof(local)));
+	verbose_listening(cfg, lfd);
 	for (;;) {
 		int64_t now = clock_mono_ms(), next = -1;
 		bool accepting;
@@ -896,15 +894,11 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 				pend[k++] = pend[i];
 		npend = k;
 		if (pfd[2].revents && accepting) {
-			enum outcome o;
-			int fd = sock_accept(lfd, 0, &o, eb);
+			int fd = accept_or_warn(lfd, NULL, 0);
 			struct xfer *x;
 
-			if (fd < 0) {
-				if (o != OUTCOME_WOULD_BLOCK)
-					warnx("accept: %s", eb);
+			if (fd < 0)
 				continue;
-			}
 			x = xfer_new(fd, 0, -1);
 			if (cfg->verbose)
 				fprintf(stderr, "ttcp-r: accepted %s\n",

@@ -599,17 +599,13 @@ static void
 on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct esession *es = arg;
-	int sig = stop_fd_read(fd);
 
-	if (sig == 0)
-		return;
-	es->signo = sig;
-	es->interrupted = true;
-	if (es->n == 0) {
-		evloop_stop(loop);
-		return;
+	if (take_signal(fd, &es->signo) != 0) {
+		es->interrupted = true;
+		abort_all(es);
+		if (es->n == 0)
+			evloop_stop(loop);
 	}
-	abort_all(es);
 }
 
 
@@ -749,16 +745,11 @@ on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	struct eserver *srv = arg;
 	struct esession *es;
 	char eb[ERRBUF_LEN];
-	enum outcome o;
 	struct econn *ec;
-	int fd;
+	int fd = accept_or_warn(lfd, NULL, 0);
 
-	fd = sock_accept(lfd, 0, &o, eb);
-	if (fd < 0) {
-		if (o != OUTCOME_WOULD_BLOCK)
-			warnx("accept: %s", eb);
+	if (fd < 0)
 		return;
-	}
 	es = calloc(1, sizeof(*es));
 	if (es == NULL)
 		err(1, "calloc");
@@ -849,22 +840,18 @@ static void
 on_signal_server(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct eserver *srv = arg;
-	int sig = stop_fd_read(fd);
 
-	if (sig == 0)
+	if (take_signal(fd, &srv->signo) == 0)
 		return;
-	srv->signo = sig;
 	srv->interrupted = true;
 	evloop_del(loop, srv->lfd);
-	if (srv->sessions == NULL) {
-		evloop_stop(loop);
-		return;
-	}
 	for (struct esession *es = srv->sessions; es != NULL; es = es->next) {
 		es->interrupted = true;
 		abort_all(es);
 		session_check_done(es);
 	}
+	if (srv->sessions == NULL)
+		evloop_stop(loop);
 }
 
 int
@@ -873,7 +860,7 @@ run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 	struct eserver srv;
 	struct sock_opts so = { .family = cfg->family };
 	struct bufsize snd, rcv;
-	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	char eb[ERRBUF_LEN];
 
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
@@ -891,9 +878,7 @@ run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 	if (evloop_add(srv.loop, sfd, EV_READ, on_signal_server, &srv) != 0 ||
 	    evloop_add(srv.loop, srv.lfd, EV_READ, on_accept, &srv) != 0)
 		err(1, "watch the signal descriptor and the listening socket");
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: listening on %s\n",
-		    sock_local_str(srv.lfd, local, sizeof(local)));
+	verbose_listening(cfg, srv.lfd);
 	if (evloop_run(srv.loop) != 0)
 		err(1, "event loop");
 	/* -1 ended the run: whoever else is still here is reset. */

@@ -139,6 +139,22 @@ parse_size(const char *s, uint64_t min, uint64_t max, const char *what)
 	return v;
 }
 
+/* Seconds, fractions allowed, into milliseconds: 1 ms to a day. */
+static int64_t
+parse_secs(const char *s, const char *what)
+{
+	char eb[ERRBUF_LEN];
+	int64_t ms;
+
+	if (num_parse_secs_ms(s, 86400000, what, &ms, eb) != 0)
+		bad_value(eb);
+	if (ms == 0) {
+		snprintf(eb, sizeof(eb), "%s: too small: %s", what, s);
+		bad_value(eb);
+	}
+	return ms;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -219,14 +235,7 @@ main(int argc, char *argv[])
 		case 'h':
 			usage_exit(stdout, EXIT_OK);
 		case 'i':
-			if (num_parse_secs_ms(optarg, 86400000, "-i",
-			    &cfg.interval_ms, eb) != 0)
-				bad_value(eb);
-			if (cfg.interval_ms == 0) {
-				snprintf(eb, sizeof(eb), "-i: too small: %s",
-				    optarg);
-				bad_value(eb);
-			}
+			cfg.interval_ms = parse_secs(optarg, "-i");
 			break;
 		case 'l':
 			cfg.length = (uint32_t)parse_size(optarg, 1,
@@ -283,14 +292,7 @@ main(int argc, char *argv[])
 			sender_opts = true;
 			break;
 		case OPT_TIME:
-			if (num_parse_secs_ms(optarg, 86400000, "--time",
-			    &cfg.time_ms, eb) != 0)
-				bad_value(eb);
-			if (cfg.time_ms == 0) {
-				snprintf(eb, sizeof(eb), "--time: too small: %s",
-				    optarg);
-				bad_value(eb);
-			}
+			cfg.time_ms = parse_secs(optarg, "--time");
 			break;
 		case OPT_JSON_STREAM:
 			cfg.json = cfg.json_stream = true;

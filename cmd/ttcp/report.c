@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "exitcode.h"
+#include "sock.h"
 #include "timeline.h"
 #include "ttcp.h"
 
@@ -463,6 +464,16 @@ report_setup_error(const struct ttcp_config *cfg, const char *role,
 		    NULL);
 	}
 	return failure_exit(o);
+}
+
+void
+verbose_listening(const struct ttcp_config *cfg, int lfd)
+{
+	char local[ADDR_STRLEN];
+
+	if (cfg->verbose)
+		fprintf(stderr, "ttcp-r: listening on %s\n",
+		    sock_local_str(lfd, local, sizeof(local)));
 }
 
 void

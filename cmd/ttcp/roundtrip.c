@@ -254,16 +254,13 @@ client_end(struct evloop *loop, void *arg)
 	evloop_stop(loop);
 }
 
-static void
-client_signal(struct evloop *loop, int fd, unsigned events, void *arg)
-{
-	struct rtc *r = arg;
-	int sig = stop_fd_read(fd);
 
-	if (sig == 0)
-		return;
-	r->signo = sig;
-	evloop_stop(loop);
+/* A signal ends the loop; arg is where its number goes. */
+static void
+stop_on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	if (take_signal(fd, arg) != 0)
+		evloop_stop(loop);
 }
 
 static json_t *
@@ -387,7 +384,7 @@ run_roundtrip_client(const struct ttcp_config *cfg, int sfd)
 	r.loop = evloop_new(eb);
 	if (r.loop == NULL)
 		errx(1, "%s", eb);
-	if (evloop_add(r.loop, sfd, EV_READ, client_signal, &r) != 0)
+	if (evloop_add(r.loop, sfd, EV_READ, stop_on_signal, &r.signo) != 0)
 		err(1, "watch the signal descriptor");
 	if (cfg->tcp) {
 		if (sockopt_nodelay(r.fd, true, eb) != 0)
@@ -442,7 +439,7 @@ struct rts_conn {
 	struct rts *srv;
 	struct conn *c;
 	size_t peer;
-	struct rts_conn *prev, *next;
+	struct rts_conn *next;
 };
 
 static struct rt_peer *
@@ -557,16 +554,14 @@ tcp_gone(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 	struct rts_conn *rc = arg;
 	struct rts *s = rc->srv;
 	struct rt_peer *p = &s->peers[rc->peer];
+	struct rts_conn **pp;
 
 	if (s->cfg->verbose)
 		fprintf(stderr, "ttcp-r: %s: %" PRIu64 " probes answered, %s\n",
 		    p->addr, p->answered, outcome_name(o));
-	if (rc->prev != NULL)
-		rc->prev->next = rc->next;
-	else
-		s->conns = rc->next;
-	if (rc->next != NULL)
-		rc->next->prev = rc->prev;
+	for (pp = &s->conns; *pp != rc; pp = &(*pp)->next)
+		continue;
+	*pp = rc->next;
 	free(rc);
 	if (s->cfg->once)
 		evloop_stop(s->loop);
@@ -583,16 +578,12 @@ tcp_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	struct rts *s = arg;
 	struct rts_conn *rc;
 	char addr[ADDR_STRLEN], eb[ERRBUF_LEN];
-	enum outcome o;
 	bool is_new;
 	int fd;
 
-	fd = sock_accept_peer(lfd, 0, addr, sizeof(addr), &o, eb);
-	if (fd < 0) {
-		if (o != OUTCOME_WOULD_BLOCK)
-			warnx("accept: %s", eb);
+	fd = accept_or_warn(lfd, addr, sizeof(addr));
+	if (fd < 0)
 		return;
-	}
 	rc = calloc(1, sizeof(*rc));
 	if (rc == NULL)
 		err(1, "calloc");
@@ -608,24 +599,11 @@ tcp_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 	}
 	conn_set_request_response(rc->c, true);
 	rc->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = rc;
 	s->conns = rc;
 	if (s->cfg->once)
 		evloop_del(loop, lfd);
 }
 
-static void
-server_signal(struct evloop *loop, int fd, unsigned events, void *arg)
-{
-	struct rts *s = arg;
-	int sig = stop_fd_read(fd);
-
-	if (sig == 0)
-		return;
-	s->signo = sig;
-	evloop_stop(loop);
-}
 
 static int
 server_report(const struct rts *s)
@@ -665,7 +643,7 @@ run_roundtrip_server(const struct ttcp_config *cfg, int sfd)
 		.type = cfg->tcp ? SOCK_STREAM : SOCK_DGRAM,
 	};
 	struct rts s;
-	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	char eb[ERRBUF_LEN];
 	int status;
 
 	memset(&s, 0, sizeof(s));
@@ -679,13 +657,11 @@ run_roundtrip_server(const struct ttcp_config *cfg, int sfd)
 	s.loop = evloop_new(eb);
 	if (s.loop == NULL)
 		errx(1, "%s", eb);
-	if (evloop_add(s.loop, sfd, EV_READ, server_signal, &s) != 0 ||
+	if (evloop_add(s.loop, sfd, EV_READ, stop_on_signal, &s.signo) != 0 ||
 	    evloop_add(s.loop, s.fd, EV_READ, cfg->tcp ? tcp_accept :
 	    udp_request, &s) != 0)
 		err(1, "watch the sockets");
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: listening on %s\n",
-		    sock_local_str(s.fd, local, sizeof(local)));
+	verbose_listening(cfg, s.fd);
 	if (evloop_run(s.loop) != 0)
 		err(1, "event loop");
 	status = server_report(&s);

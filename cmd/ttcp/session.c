@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ttcp's set-up both I/O models share: the session, its group, the sockets. */
+#include <err.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sock.h"
+#include "stop.h"
 #include "ttcp.h"
 
 void
@@ -71,6 +74,30 @@ xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
 	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
 		return -1;
 	return 0;
+}
+
+int
+accept_or_warn(int lfd, char *peer, size_t peerlen)
+{
+	char eb[ERRBUF_LEN];
+	enum outcome o;
+	int fd = peer != NULL ?
+	    sock_accept_peer(lfd, 0, peer, peerlen, &o, eb) :
+	    sock_accept(lfd, 0, &o, eb);
+
+	if (fd < 0 && o != OUTCOME_WOULD_BLOCK)
+		warnx("accept: %s", eb);
+	return fd;
+}
+
+int
+take_signal(int fd, int *signo)
+{
+	int sig = stop_fd_read(fd);
+
+	if (sig != 0)
+		*signo = sig;
+	return sig;
 }
 
 bool

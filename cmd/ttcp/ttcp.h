@@ -262,6 +262,9 @@ int report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 void report_server_totals(uint64_t sessions, uint64_t bytes,
     uint64_t failed);
 
+/* -v: "ttcp-r: listening on ADDR" for the listening socket lfd. */
+void verbose_listening(const struct ttcp_config *cfg, int lfd);
+
 /* -v: what a receiver learnt from a session header, on stderr. */
 void verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
     const struct session *s);
@@ -305,6 +308,19 @@ int xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
  */
 int xfer_setup_socket(struct xfer *x, const struct ttcp_config *cfg,
     char *errbuf);
+
+/*
+ * Accept one connection from the non-blocking lfd (its peer formatted
+ * into peer when not NULL). Returns the fd, or -1: nobody was waiting,
+ * or accept failed and a warning said so.
+ */
+int accept_or_warn(int lfd, char *peer, size_t peerlen);
+
+/*
+ * Read the ending signal from main's stop descriptor fd into *signo.
+ * Returns it, or 0 when none was pending.
+ */
+int take_signal(int fd, int *signo);
 
 /* "interrupted by a signal": the error of a session a signal cut short. */
 #define TTCP_INTERRUPTED	"interrupted by a signal"

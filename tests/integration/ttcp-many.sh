@@ -9,7 +9,7 @@
 for io in blocking epoll; do
 	start_ttcp_r many --io $io --json --verify || continue
 	# The held one: a header for one 10-byte message that never comes.
-	timeout 20 $PEER transmit --port "$PORT" --header 000000010000000a \
+	timeout 120 $PEER transmit --port "$PORT" --header 000000010000000a \
 	    --wait >"$T/held.out" 2>"$T/held.err" &
 	lpid=$!
 	PIDS+=("$lpid")

@@ -54,16 +54,16 @@ timeout 10 "$TTCP" --roundtrip -t 127.0.0.1 -p "$PORT" -n 20 -i 0.01 \
 expect "misbehaving: exit" $? 0
 wait_rc "$RPID"
 expect "misbehaving: replies" "$(grep -c '^ttcp-t: reply ' "$T/bad.out")" 18
-expect_match "misbehaving: a reply line" "$(sed -n 1p "$T/bad.out")" \
-    '^ttcp-t: reply 1 from 127\.0\.0\.1:[0-9]+: rtt [0-9]+ us offset \+[0-9]+\.[05] us$'
-expect_match "misbehaving: counts" "$(sed -n 19p "$T/bad.out")" \
-    '^ttcp-t: 20 probes to 127\.0\.0\.1:[0-9]+ in [0-9.]+ s, 18 replies, 2 lost, 4 duplicated, 0 reordered, 10 bad$'
-expect_match "misbehaving: rtt" "$(sed -n 20p "$T/bad.out")" \
-    '^ttcp-t: rtt min [0-9]+ us median [0-9]+ us p99 [0-9]+ us max [0-9]+ us$'
-expect_match "misbehaving: offset" "$(sed -n 21p "$T/bad.out")" \
-    '^ttcp-t: offset \+[0-9]+\.[05] us \+- [0-9]+\.[05] us \(reply [0-9]+, the least delay\)$'
-expect_match "misbehaving: drift" "$(sed -n 22p "$T/bad.out")" \
-    '^ttcp-t: drift [-+][0-9]+\.[0-9]{3} ppm over 0\.[0-9]{3} s$'
+# Line numbers of the output and what each must be.
+while read -r n re; do
+	expect_match "misbehaving: line $n" "$(sed -n "${n}p" "$T/bad.out")" "$re"
+done <<'EOF'
+1 ^ttcp-t: reply 1 from 127\.0\.0\.1:[0-9]+: rtt [0-9]+ us offset \+[0-9]+\.[05] us$
+19 ^ttcp-t: 20 probes to 127\.0\.0\.1:[0-9]+ in [0-9.]+ s, 18 replies, 2 lost, 4 duplicated, 0 reordered, 10 bad$
+20 ^ttcp-t: rtt min [0-9]+ us median [0-9]+ us p99 [0-9]+ us max [0-9]+ us$
+21 ^ttcp-t: offset \+[0-9]+\.[05] us \+- [0-9]+\.[05] us \(reply [0-9]+, the least delay\)$
+22 ^ttcp-t: drift [-+][0-9]+\.[0-9]{3} ppm over 0\.[0-9]{3} s$
+EOF
 
 # --json-stream: a line per reply, then the summary as the end event.
 start_receiver peer "roundtrip peer" $RTPEER server --count 3
