@@ -409,7 +409,7 @@ run_roundtrip_client(const struct ttcp_config *cfg, int sfd)
 		err(1, "event loop");
 	status = client_report(&r);
 	if (r.c != NULL)
-		conn_close(r.c, CLOSE_ABORT, 0);
+		conn_close(r.c, CLOSE_PLAIN, 0);
 	else if (!cfg->tcp)
 		close(r.fd);
 	evloop_free(r.loop);
