@@ -700,6 +700,9 @@ session_done(struct evloop *loop, void *arg)
 	}
 	es->n = 0;
 	if (es->srv == NULL) {
+		if (es->ticking)
+			ticker_free(&es->tk);
+		es->ticking = false;
 		evloop_stop(es->loop);
 		return;
 	}
