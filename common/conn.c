@@ -61,6 +61,7 @@ struct conn {
 	bool ended;		/* on_close called (or being called) */
 	int depth;		/* entries on the stack; free when 0 */
 	size_t read_chunk;	/* the next recv's size */
+	bool request_response;	/* a short read ends an event's reads */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 
@@ -348,10 +349,21 @@ read_some(struct conn *c, bool force, int max_reads)
 		    buf_read_fd(c->in, c->fd, c->read_chunk);
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
-			if ((size_t)n == c->read_chunk &&
-			    c->read_chunk < CONN_READ_MAX)
+			bool drained = (size_t)n < c->read_chunk;
+
+			if (!drained && c->read_chunk < CONN_READ_MAX)
 				c->read_chunk *= 2;
 			deliver(c);
+			/*
+			 * Request/response: a short read emptied the receive
+			 * queue, and the next recv would only say EAGAIN, a
+			 * system call per request. The loop is level-
+			 * triggered, so whatever comes later (data or EOF) is
+			 * reported again. Draining after a send error (force)
+			 * reads on to the end.
+			 */
+			if (drained && !force && c->request_response)
+				break;
 			continue;
 		}
 		if (n == 0) {
@@ -659,6 +671,12 @@ conn_pause_read(struct conn *c)
 {
 	c->paused = true;
 	update_interest(c);
+}
+
+void
+conn_set_request_response(struct conn *c, bool on)
+{
+	c->request_response = on;
 }
 
 void

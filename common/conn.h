@@ -106,6 +106,14 @@ void conn_set_half_close(struct conn *c, bool on);
 /* High- and low-water marks for on_high_water / on_drain (bytes). */
 void conn_set_water_marks(struct conn *c, size_t high, size_t low);
 
+/*
+ * Request/response traffic: after a recv that did not fill its buffer (the
+ * queue is empty), wait for the next readiness event instead of calling
+ * recv again only to hear EAGAIN; one system call less per request. Off by
+ * default.
+ */
+void conn_set_request_response(struct conn *c, bool on);
+
 /* Stop or restart reading (backpressure); data stays in the kernel. */
 void conn_pause_read(struct conn *c);
 void conn_resume_read(struct conn *c);

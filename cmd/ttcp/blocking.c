@@ -129,7 +129,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		    outcome_name(o));
 		goto out;
 	}
-	for (uint32_t i = 0; i < s->number; i++) {
+	for (uint32_t i = 0; !xfer_sent_all(x, i); i++) {
 		const uint8_t *p = stream ? payload : prefix;
 		size_t len = (stream ? 0 : 4) + (size_t)s->length;
 		uint64_t t0 = 0;
@@ -144,7 +144,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		if (sock_send_all(x->fd, p, len, &o) != len) {
 			xfer_fail(x, o, "sending message %" PRIu32 " of %"
 			    PRIu32 ": %s (%" PRIu64 " payload bytes %s)", i + 1,
-			    s->number, outcome_name(o), bytes,
+			    session_messages(s), outcome_name(o), bytes,
 			    stream ? "sent" : "acknowledged");
 			goto out;
 		}
@@ -156,7 +156,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 				    "the ack of message %" PRIu32 " of %" PRIu32
 				    " (%" PRIu64 " payload bytes "
 				    "acknowledged)", outcome_name(o), i + 1,
-				    s->number, bytes);
+				    session_messages(s), bytes);
 				goto out;
 			}
 			if (ack_check(ack, s->length, i + 1, eb) != 0) {
@@ -214,6 +214,9 @@ recv_messages(struct xfer *x)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
+			/* A timed session ends at the sender's EOF. */
+			if (n == 0 && rx_timed_end(rx))
+				break;
 			o = n == 0 ? OUTCOME_EOF : outcome_from_errno(errno);
 			rx_progress(rx, where, sizeof(where));
 			xfer_fail(x, o, "peer closed (%s) %s", outcome_name(o),
@@ -464,173 +467,343 @@ run_transmit_blocking(const struct ttcp_config *cfg, int sfd)
 }
 
 /*
- * Read a whole session header from fd (8 or 24 bytes, never more) by the
- * deadline. Returns 0, -1 with errbuf set and *o saying how it ended
- * (OUTCOME_ERROR for a header we refuse), -2 on a signal.
+ * The receiver serves every session at once: the main thread accepts and
+ * reads each connection's header, then hands the connection to its
+ * session (a new one, or the -P group it names); each session has a
+ * thread that ticks, waits for its connections' workers and reports.
  */
-static int
-read_header(int fd, int sfd, int64_t deadline, struct session *s,
-    enum outcome *o, char *errbuf)
-{
+struct bserver;
+
+struct bsess {
+	struct bserver *srv;
+	struct session first;
+	struct xfer *xs[TTCP_MAX_PARALLEL];
+	int n;			/* members so far */
+	bool closed;		/* no more members: complete, given up, stopped */
+	bool stop;		/* a signal: end the members now */
+	bool finished;		/* reported; for the main thread to join */
+	int64_t deadline;	/* ms: the rest of the group by then */
+	int evfd;		/* wakes the session's thread */
+	int status;
+	pthread_t thread;
+	struct bsess *next;
+};
+
+/* A connection whose header is still coming. */
+struct pending {
+	struct xfer *x;
 	uint8_t raw[TTCP_HDR_MAX];
-	size_t have = 0, need = TTCP_HDR_LEN;
-
-	for (;;) {
-		int rc = session_decode(raw, have, s, &need, errbuf);
-		ssize_t n;
-
-		*o = OUTCOME_ERROR;
-		if (rc != 0)
-			return rc == 1 ? 0 : -1;
-		rc = wait_or_signal(fd, POLLIN, sfd, deadline);
-		if (rc == -2)
-			return -2;
-		if (rc == 0) {
-			*o = OUTCOME_TIMEOUT;
-			errbuf_set(errbuf, "timeout after %zu of %zu header "
-			    "bytes", have, need);
-			return -1;
-		}
-		n = recv(fd, raw + have, need - have, MSG_DONTWAIT);
-		if (n > 0) {
-			have += (size_t)n;
-		} else if (n == 0) {
-			*o = OUTCOME_EOF;
-			errbuf_set(errbuf, "peer closed (eof) after %zu of "
-			    "%zu header bytes", have, need);
-			return -1;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			*o = outcome_from_errno(errno);
-			errbuf_set(errbuf, "peer closed (%s) after %zu of %zu "
-			    "header bytes", outcome_name(*o), have, need);
-			return -1;
-		}
-	}
-}
-
-/* Accept one connection of the current session; -2 on a signal. */
-static int
-accept_one(int lfd, int sfd, int64_t deadline, int *fd, char *errbuf)
-{
-	enum outcome o;
-	int rc = wait_or_signal(lfd, POLLIN, sfd, deadline);
-
-	if (rc != 1)
-		return rc == 0 ? 0 : -2;
-	*fd = sock_accept(lfd, 0, &o, errbuf);
-	return *fd < 0 ? -1 : 1;
-}
-
-/*
- * One session: the first connection, its header, then the rest of its
- * -P group. Each connection's thread starts as soon as its header is in.
- * Returns the session's exit status, -2 when a signal came while idle, -3
- * when one cut a session short (stop_requested() says which).
- */
-static int
-serve_session(const struct ttcp_config *cfg, int lfd, int sfd, int evfd)
-{
-	struct xfer *xs[TTCP_MAX_PARALLEL] = { NULL };
-	struct session first, s;
-	struct ticker tk;
-	char eb[ERRBUF_LEN], group_error[ERRBUF_LEN] = "";
-	enum outcome o;
-	int fd, n = 0, rc, status;
+	size_t have, need;
 	int64_t deadline;
-	bool interrupted = false;
+};
 
-	rc = accept_one(lfd, sfd, -1, &fd, eb);
-	if (rc == -2)
-		return -2;
-	if (rc != 1) {
-		warnx("accept: %s", eb);
-		return EXIT_FAIL;
-	}
-	memset(&first, 0, sizeof(first));
-	xs[n++] = xfer_new(fd, 0, evfd);
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: accepted %s\n", xs[0]->peer);
-	if (xfer_setup_socket(xs[0], cfg, eb) != 0)
-		warnx("%s", eb);
-	deadline = clock_mono_ms() + TTCP_SETUP_TIMEOUT_MS;
-	rc = read_header(fd, sfd, deadline, &first, &o, eb);
-	if (rc != 0) {
-		abort_conn(xs[0]);
-		if (rc == -2) {
-			xfer_free(xs[0]);
-			return -2;
-		}
-		xfer_fail(xs[0], o, "session header from %s: %s",
-		    xs[0]->peer, eb);
-		status = report_session(cfg, xs, 1, &first, NULL, NULL,
-		    OUTCOME_OK);
-		xfer_free(xs[0]);
-		return status;
-	}
-	ticker_init(&tk, cfg, clock_mono_us());
-	if (xfer_begin(xs[0], cfg, &first,
-	    (first.flags & TTCP_FLAG_REVERSE) != 0) != 0)
-		err(1, "calloc");
-	xs[0]->start_us = tk.start_us;
-	verbose_session(cfg, xs[0], &first);
-	start_worker(xs[0]);
+struct bserver {
+	const struct ttcp_config *cfg;
+	pthread_mutex_t mu;	/* the list and every session's members */
+	pthread_mutex_t out;	/* one session's lines at a time */
+	int reap_fd;		/* a session finished */
+	struct bsess *sessions;
+	bool served_one;	/* -1: the one session has begun */
+	uint64_t nsessions, failed, bytes;
+	int status;
+};
 
-	/* The rest of a -P group, each within the set-up deadline. */
-	while (n < (int)first.parallel && !interrupted) {
-		rc = accept_one(lfd, sfd, deadline, &fd, eb);
-		if (rc == -2) {
-			interrupted = true;
-			break;
+static void
+wake(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+static void
+drain(int fd)
+{
+	uint64_t cnt;
+
+	if (read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		err(1, "read eventfd");
+}
+
+/* Under srv->mu: give up on the rest of a group whose deadline passed. */
+static void
+group_expired(struct bsess *s, char *why, size_t len)
+{
+	snprintf(why, len, "session 0x%08" PRIx32 ": only %d of %" PRIu32
+	    " connections arrived", s->first.group, s->n, s->first.parallel);
+	s->closed = true;
+}
+
+static void *
+session_main(void *arg)
+{
+	struct bsess *s = arg;
+	struct bserver *srv = s->srv;
+	const struct ttcp_config *cfg = srv->cfg;
+	char group_error[ERRBUF_LEN] = "";
+	const char *prefix = side_prefix(s->xs[0]->data_sender);
+	struct ticker tk;
+	int64_t next_tick = -1;
+	bool stopped = false, interrupted = false;
+	uint64_t bytes = 0;
+
+	ticker_init(&tk, cfg, s->xs[0]->start_us);
+	if (cfg->interval_ms > 0)
+		next_tick = clock_mono_ms() + cfg->interval_ms;
+	for (;;) {
+		struct pollfd p = { .fd = s->evfd, .events = POLLIN };
+		int64_t now = clock_mono_ms(), wait_until = next_tick;
+		bool all_done = true, stop_now = false;
+		int n;
+
+		pthread_mutex_lock(&srv->mu);
+		if (!s->closed && now >= s->deadline) {
+			group_expired(s, group_error, sizeof(group_error));
+			stop_now = true;
 		}
-		if (rc == 0) {
-			/* The workers own their xfers: say it for them. */
-			snprintf(group_error, sizeof(group_error),
-			    "session 0x%08" PRIx32 ": only %d of %" PRIu32
-			    " connections arrived", first.group, n,
-			    first.parallel);
-			stop_all(xs, n);
-			break;
+		if (s->stop && !stopped) {
+			interrupted = stop_now = true;
+			s->closed = true;
 		}
-		if (rc < 0) {
-			warnx("accept: %s", eb);
+		n = s->n;
+		for (int i = 0; i < n; i++)
+			if (!__atomic_load_n(&s->xs[i]->done,
+			    __ATOMIC_ACQUIRE))
+				all_done = false;
+		if (!s->closed && (wait_until < 0 ||
+		    s->deadline < wait_until))
+			wait_until = s->deadline;
+		pthread_mutex_unlock(&srv->mu);
+		if (stop_now && !stopped) {
+			stop_all(s->xs, n);
+			stopped = true;
+		}
+		if (all_done && s->closed)
+			break;
+		if (next_tick >= 0 && now >= next_tick) {
+			pthread_mutex_lock(&srv->out);
+			ticker_tick(&tk, prefix, s->xs, n);
+			pthread_mutex_unlock(&srv->out);
+			next_tick += cfg->interval_ms;
 			continue;
 		}
-		struct xfer *x = xfer_new(fd, n, evfd);
-		if (xfer_setup_socket(x, cfg, eb) != 0)
-			warnx("%s", eb);
-		rc = read_header(fd, sfd, deadline, &s, &o, eb);
-		if (rc == 0 && session_same_group(&first, &s, eb) != 0)
-			rc = -1;
-		if (rc != 0) {
-			if (rc == -1)
-				warnx("connection from %s: %s", x->peer, eb);
+		int timeout = wait_until < 0 ? -1 : wait_until <= now ? 0 :
+		    (int)(wait_until - now);
+		if (poll(&p, 1, timeout) > 0)
+			drain(s->evfd);
+	}
+	for (int i = 0; i < s->n; i++) {
+		pthread_join(((struct bio *)s->xs[i]->io)->thread, NULL);
+		bytes += xfer_bytes(s->xs[i]);
+	}
+	pthread_mutex_lock(&srv->out);
+	s->status = report_session(cfg, s->xs, s->n, &s->first, &tk,
+	    interrupted ? TTCP_INTERRUPTED : group_error[0] != '\0' ?
+	    group_error : NULL, interrupted ? OUTCOME_INTERRUPTED :
+	    OUTCOME_TIMEOUT);
+	pthread_mutex_unlock(&srv->out);
+	ticker_free(&tk);
+	pthread_mutex_lock(&srv->mu);
+	srv->nsessions++;
+	srv->bytes += bytes;
+	if (s->status != 0 && !interrupted)
+		srv->failed++;
+	s->finished = true;
+	pthread_mutex_unlock(&srv->mu);
+	wake(srv->reap_fd);
+	return NULL;
+}
+
+/* Under srv->mu: x, whose header is s, joins sess as its next member. */
+static void
+add_member(struct bsess *sess, struct xfer *x, const struct session *s)
+{
+	const struct ttcp_config *cfg = sess->srv->cfg;
+
+	x->index = sess->n;
+	((struct bio *)x->io)->evfd = sess->evfd;
+	if (xfer_begin(x, cfg, s, (s->flags & TTCP_FLAG_REVERSE) != 0) != 0)
+		err(1, "calloc");
+	x->start_us = clock_mono_us();
+	verbose_session(cfg, x, s);
+	sess->xs[sess->n++] = x;
+	if (sess->n == (int)sess->first.parallel)
+		sess->closed = true;
+	start_worker(x);
+	wake(sess->evfd);
+}
+
+/* A connection's header is in: to its group, a new session, or away. */
+static void
+dispatch(struct bserver *srv, struct xfer *x, const struct session *s)
+{
+	struct bsess *sess = NULL;
+	char eb[ERRBUF_LEN];
+	int rc;
+
+	pthread_mutex_lock(&srv->mu);
+	if (s->extended && s->parallel > 1)
+		for (sess = srv->sessions; sess != NULL; sess = sess->next)
+			if (!sess->closed && sess->first.group == s->group)
+				break;
+	/* -1: the one session, and nothing else. */
+	if (sess == NULL && srv->served_one)
+		for (sess = srv->sessions; sess != NULL; sess = sess->next)
+			if (!sess->finished)
+				break;
+	if (sess != NULL) {
+		if (sess->closed ||
+		    session_same_group(&sess->first, s, eb) != 0) {
+			if (sess->closed)
+				errbuf_set(eb, "not part of session 0x%08"
+				    PRIx32, sess->first.group);
+			pthread_mutex_unlock(&srv->mu);
+			warnx("connection from %s: %s", x->peer, eb);
 			abort_conn(x);
 			xfer_free(x);
-			interrupted = rc == -2;
+			return;
+		}
+		add_member(sess, x, s);
+		pthread_mutex_unlock(&srv->mu);
+		return;
+	}
+	if (srv->served_one) {
+		/* -1 and its session is over: nobody to serve. */
+		pthread_mutex_unlock(&srv->mu);
+		abort_conn(x);
+		xfer_free(x);
+		return;
+	}
+	sess = calloc(1, sizeof(*sess));
+	if (sess == NULL)
+		err(1, "calloc");
+	sess->srv = srv;
+	sess->first = *s;
+	sess->deadline = clock_mono_ms() + TTCP_SETUP_TIMEOUT_MS;
+	sess->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sess->evfd == -1)
+		err(1, "eventfd");
+	add_member(sess, x, s);
+	sess->next = srv->sessions;
+	srv->sessions = sess;
+	srv->served_one = srv->cfg->once;
+	rc = pthread_create(&sess->thread, NULL, session_main, sess);
+	if (rc != 0) {
+		errno = rc;
+		err(1, "pthread_create");
+	}
+	pthread_mutex_unlock(&srv->mu);
+}
+
+/* Join the sessions that finished; returns how many are still on. */
+static int
+reap(struct bserver *srv)
+{
+	struct bsess **pp = &srv->sessions;
+	int left = 0;
+
+	pthread_mutex_lock(&srv->mu);
+	while (*pp != NULL) {
+		struct bsess *s = *pp;
+
+		if (!s->finished) {
+			left++;
+			pp = &s->next;
 			continue;
 		}
-		if (xfer_begin(x, cfg, &s,
-		    (s.flags & TTCP_FLAG_REVERSE) != 0) != 0)
-			err(1, "calloc");
-		x->start_us = clock_mono_us();
-		verbose_session(cfg, x, &s);
-		xs[n++] = x;
-		start_worker(x);
+		*pp = s->next;
+		pthread_mutex_unlock(&srv->mu);
+		pthread_join(s->thread, NULL);
+		if (s->status != 0 && srv->status == 0)
+			srv->status = s->status;
+		for (int i = 0; i < s->n; i++)
+			xfer_free(s->xs[i]);
+		close(s->evfd);
+		free(s);
+		pthread_mutex_lock(&srv->mu);
 	}
-	if (interrupted)
-		stop_all(xs, n);
-	if (wait_workers(xs, n, evfd, sfd, &tk,
-	    side_prefix(xs[0]->data_sender), cfg->interval_ms) == -2)
-		interrupted = true;
-	/* The group's set-up deadline passed: a timeout. */
-	status = report_session(cfg, xs, n, &first, &tk,
-	    interrupted ? TTCP_INTERRUPTED :
-	    group_error[0] != '\0' ? group_error : NULL,
-	    interrupted ? OUTCOME_INTERRUPTED : OUTCOME_TIMEOUT);
-	ticker_free(&tk);
-	for (int i = 0; i < n; i++)
-		xfer_free(xs[i]);
-	return interrupted ? -3 : status;
+	pthread_mutex_unlock(&srv->mu);
+	return left;
+}
+
+/* A header that never came whole: reported as a failed session. */
+static void
+header_failed(struct bserver *srv, struct pending *pd, enum outcome o,
+    const char *why)
+{
+	struct session none;
+	int status;
+
+	memset(&none, 0, sizeof(none));
+	abort_conn(pd->x);
+	xfer_fail(pd->x, o, "session header from %s: %s", pd->x->peer, why);
+	pthread_mutex_lock(&srv->out);
+	status = report_session(srv->cfg, &pd->x, 1, &none, NULL, NULL,
+	    OUTCOME_OK);
+	pthread_mutex_unlock(&srv->out);
+	pthread_mutex_lock(&srv->mu);
+	srv->nsessions++;
+	srv->failed++;
+	if (srv->cfg->once)
+		srv->served_one = true;
+	pthread_mutex_unlock(&srv->mu);
+	if (status != 0 && srv->status == 0)
+		srv->status = status;
+	xfer_free(pd->x);
+	pd->x = NULL;
+}
+
+/* Read what pd's header still owes; ends pd (x NULL) once decided. */
+static void
+header_read(struct bserver *srv, struct pending *pd)
+{
+	struct session s;
+	char eb[ERRBUF_LEN], why[ERRBUF_LEN];
+	enum outcome o;
+	ssize_t n;
+	int rc;
+
+	n = recv(pd->x->fd, pd->raw + pd->have, pd->need - pd->have,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		o = n == 0 ? OUTCOME_EOF : outcome_from_errno(errno);
+		snprintf(why, sizeof(why), "peer closed (%s) after %zu of %zu "
+		    "header bytes", outcome_name(o), pd->have, pd->need);
+		header_failed(srv, pd, o, why);
+		return;
+	}
+	pd->have += (size_t)n;
+	rc = session_decode(pd->raw, pd->have, &s, &pd->need, eb);
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		header_failed(srv, pd, OUTCOME_ERROR, eb);
+		return;
+	}
+	dispatch(srv, pd->x, &s);
+	pd->x = NULL;
+}
+
+static void
+header_timeout(struct bserver *srv, struct pending *pd)
+{
+	char why[ERRBUF_LEN];
+
+	snprintf(why, sizeof(why), "timeout after %zu of %zu header bytes",
+	    pd->have, pd->need);
+	header_failed(srv, pd, OUTCOME_TIMEOUT, why);
+}
+
+/* The receiver's totals when a signal ends it, as text. */
+static void
+server_totals(struct bserver *srv)
+{
+	if (srv->cfg->json || srv->cfg->once)
+		return;
+	report_server_totals(srv->nsessions, srv->bytes, srv->failed);
 }
 
 int
@@ -638,9 +811,17 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 {
 	struct sock_opts so = { .family = cfg->family };
 	struct bufsize snd, rcv;
-	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
-	int lfd, evfd, status = 0;
+	struct bserver srv;
+	struct pending *pend = NULL;
+	struct pollfd *pfd = NULL;
+	size_t npend = 0, cap = 0;
+	char eb[ERRBUF_LEN];
+	int lfd, signo = 0;
 
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	pthread_mutex_init(&srv.mu, NULL);
+	pthread_mutex_init(&srv.out, NULL);
 	lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
 	if (lfd < 0)
 		return report_setup_error(cfg, "receive", eb, OUTCOME_ERROR);
@@ -648,30 +829,123 @@ run_receive_blocking(const struct ttcp_config *cfg, int sfd)
 	if (cfg->bufsize > 0 && sockopt_bufsizes(lfd, cfg->bufsize,
 	    cfg->bufsize, &snd, &rcv, eb) != 0)
 		warnx("%s", eb);
-	evfd = eventfd(0, EFD_CLOEXEC);
-	if (evfd == -1)
+	if (sock_set_nonblock(lfd, true) != 0)
+		err(1, "O_NONBLOCK");
+	srv.reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv.reap_fd == -1)
 		err(1, "eventfd");
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: listening on %s\n",
-		    sock_local_str(lfd, local, sizeof(local)));
+	verbose_listening(cfg, lfd);
 	for (;;) {
-		int rc = serve_session(cfg, lfd, sfd, evfd);
+		int64_t now = clock_mono_ms(), next = -1;
+		bool accepting;
+		size_t k = 0;
+		int rc, left;
 
-		/*
-		 * A signal, idle or mid-session, is how a receiver without -1
-		 * ends: 128 + its number, as everywhere in the suite, whatever
-		 * the sessions before it did (each reported its own failure).
-		 */
-		if (rc == -2 || rc == -3) {
-			status = STOP_EXIT(stop_requested());
+		left = reap(&srv);
+		/* -1: strangers are heard (and turned away) while it lasts. */
+		pthread_mutex_lock(&srv.mu);
+		accepting = !srv.served_one;
+		for (struct bsess *s = srv.sessions; s != NULL; s = s->next)
+			accepting = accepting || !s->closed;
+		/* -1: its session is over (or its header failed). */
+		if (srv.served_one && left == 0) {
+			pthread_mutex_unlock(&srv.mu);
 			break;
 		}
-		if (rc != 0 && status == 0)
-			status = rc;
-		if (cfg->once)
+		pthread_mutex_unlock(&srv.mu);
+		if (cap < npend + 3) {
+			cap = (npend + 3) * 2;
+			pfd = realloc(pfd, cap * sizeof(*pfd));
+			if (pfd == NULL)
+				err(1, "realloc");
+		}
+		pfd[k++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[k++] = (struct pollfd){ .fd = srv.reap_fd,
+		    .events = POLLIN };
+		pfd[k++] = (struct pollfd){ .fd = lfd,
+		    .events = accepting ? POLLIN : 0 };
+		for (size_t i = 0; i < npend; i++) {
+			pfd[k++] = (struct pollfd){ .fd = pend[i].x->fd,
+			    .events = POLLIN };
+			if (next < 0 || pend[i].deadline < next)
+				next = pend[i].deadline;
+		}
+		rc = poll(pfd, k, next < 0 ? -1 : next <= now ? 0 :
+		    (int)(next - now));
+		if (rc < 0 && errno != EINTR)
+			err(1, "poll");
+		if (rc < 0)
+			continue;
+		if (pfd[0].revents && (signo = stop_fd_read(sfd)) != 0)
 			break;
+		if (pfd[1].revents)
+			drain(srv.reap_fd);
+		now = clock_mono_ms();
+		for (size_t i = 0; i < npend; i++) {
+			if (pfd[3 + i].revents)
+				header_read(&srv, &pend[i]);
+			else if (now >= pend[i].deadline)
+				header_timeout(&srv, &pend[i]);
+		}
+		/* Keep those still waiting for their header. */
+		k = 0;
+		for (size_t i = 0; i < npend; i++)
+			if (pend[i].x != NULL)
+				pend[k++] = pend[i];
+		npend = k;
+		if (pfd[2].revents && accepting) {
+			int fd = accept_or_warn(lfd, NULL, 0);
+			struct xfer *x;
+
+			if (fd < 0)
+				continue;
+			x = xfer_new(fd, 0, -1);
+			if (cfg->verbose)
+				fprintf(stderr, "ttcp-r: accepted %s\n",
+				    x->peer);
+			if (xfer_setup_socket(x, cfg, eb) != 0)
+				warnx("%s", eb);
+			pend = realloc(pend, (npend + 1) * sizeof(*pend));
+			if (pend == NULL)
+				err(1, "realloc");
+			memset(&pend[npend], 0, sizeof(pend[0]));
+			pend[npend].x = x;
+			pend[npend].need = TTCP_HDR_LEN;
+			pend[npend].deadline = clock_mono_ms() +
+			    TTCP_SETUP_TIMEOUT_MS;
+			npend++;
+		}
 	}
-	close(evfd);
+	for (size_t i = 0; i < npend; i++) {
+		abort_conn(pend[i].x);
+		xfer_free(pend[i].x);
+	}
+	if (signo != 0) {
+		pthread_mutex_lock(&srv.mu);
+		for (struct bsess *s = srv.sessions; s != NULL; s = s->next) {
+			s->stop = true;
+			wake(s->evfd);
+		}
+		pthread_mutex_unlock(&srv.mu);
+		while (reap(&srv) > 0) {
+			struct pollfd p = { .fd = srv.reap_fd,
+			    .events = POLLIN };
+
+			if (poll(&p, 1, -1) > 0)
+				drain(srv.reap_fd);
+		}
+		server_totals(&srv);
+	}
+	free(pend);
+	free(pfd);
+	close(srv.reap_fd);
 	close(lfd);
-	return status;
+	pthread_mutex_destroy(&srv.mu);
+	pthread_mutex_destroy(&srv.out);
+	/*
+	 * A signal, idle or mid-session, is how a receiver without -1 ends:
+	 * 128 + its number, as everywhere in the suite, whatever the sessions
+	 * before it did (each reported its own failure).
+	 */
+	return signo != 0 ? STOP_EXIT(signo) : srv.status;
 }

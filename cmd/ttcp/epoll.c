@@ -20,6 +20,7 @@
 #define EP_HIGH_WATER (256 * 1024)
 
 struct esession;
+struct eserver;
 
 /* One connection in this model. */
 struct econn {
@@ -28,6 +29,7 @@ struct econn {
 	struct esession *es;
 	bool have_header;	/* receiver: the session header is in */
 	bool member;		/* part of the session's report */
+	bool stranger;		/* turned away: nothing more to say */
 	bool closing;		/* our graceful close is under way */
 	uint8_t *msg;		/* sender: header room, prefix, payload */
 	uint8_t *first;		/* sender: what the first send starts at */
@@ -38,13 +40,30 @@ struct econn {
 	uint64_t extra;		/* bytes that came after the session */
 };
 
-/* The session being served (receiver) or run (transmitter). */
+/*
+ * The receiver: every session at once. Each accepted connection starts in
+ * a session of its own; once its header names a -P group being assembled
+ * it moves to that group's session.
+ */
+struct eserver {
+	const struct ttcp_config *cfg;
+	struct evloop *loop;
+	int lfd;
+	struct esession *sessions;
+	struct esession *the_one;	/* -1: the session being served */
+	bool interrupted;
+	int signo;
+	int status;		/* exit status so far */
+	uint64_t nsessions, failed, bytes;
+};
+
+/* A session being served (receiver) or run (transmitter). */
 struct esession {
 	const struct ttcp_config *cfg;
 	struct evloop *loop;
 	bool receiver;
-	int lfd;		/* receiver: the listening socket, else -1 */
-	bool listening;
+	struct eserver *srv;	/* receiver: the server */
+	struct esession *next;	/* in srv->sessions */
 	int sfd;
 	struct session first;	/* the group's parameters */
 	bool have_first;
@@ -122,6 +141,9 @@ econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 
 	if (xfer_begin(x, ec->es->cfg, s, data_sender) != 0)
 		return -1;
+	/* One message in flight: every read empties the queue. */
+	if (!(s->flags & TTCP_FLAG_STREAM) && ec->c != NULL)
+		conn_set_request_response(ec->c, true);
 	if (!data_sender) {
 		rx_init(&x->rx, s, x->verify);
 		return 0;
@@ -168,7 +190,7 @@ fill_stream(struct econn *ec)
 	if (s->number == 0 && ec->hdrlen > 0 && ec->queued == 0 &&
 	    conn_send(ec->c, ec->first, ec->hdrlen) != 0)
 		return;
-	while (ec->queued < s->number && ec->c != NULL &&
+	while (!xfer_sent_all(&ec->x, ec->queued) && ec->c != NULL &&
 	    conn_out_queued(ec->c) < EP_HIGH_WATER) {
 		const uint8_t *p = payload;
 		size_t len = s->length;
@@ -184,7 +206,7 @@ fill_stream(struct econn *ec)
 	if (ec->c == NULL)
 		return;
 	set_progress_tx(ec);
-	if (ec->queued == s->number)
+	if (xfer_sent_all(&ec->x, ec->queued))
 		begin_close(ec);
 }
 
@@ -210,7 +232,7 @@ sender_data(struct econn *ec, const uint8_t *p, size_t len)
 		off += TTCP_ACK_LEN;
 		lat_hist_add(x->rtt, clock_mono_ns() - x->t_mark_ns);
 		xfer_set_progress(x, msgs * x->sess.length, msgs);
-		if (msgs < x->sess.number) {
+		if (!xfer_sent_all(x, msgs)) {
 			send_next_message(ec);
 		} else {
 			x->end_us = clock_mono_us();
@@ -275,6 +297,7 @@ refuse_stranger(struct econn *ec, const char *why)
 {
 	warnx("connection from %s: %s", ec->x.peer, why);
 	ec->member = false;
+	ec->stranger = true;
 	if (ec->c != NULL)
 		conn_close(ec->c, CLOSE_ABORT, 0);
 }
@@ -288,6 +311,59 @@ add_member(struct esession *es, struct econn *ec)
 }
 
 static void on_tick(struct evloop *loop, void *arg);
+
+/* The -P group s belongs to, still assembling, other than es; or NULL. */
+static struct esession *
+find_group(struct eserver *srv, const struct esession *es,
+    const struct session *s)
+{
+	if (!s->extended || s->parallel < 2)
+		return NULL;
+	for (struct esession *g = srv->sessions; g != NULL; g = g->next)
+		if (g != es && g->have_first && !g->interrupted &&
+		    g->first.extended && g->first.group == s->group &&
+		    g->members < (int)g->first.parallel &&
+		    g->setup_timer != 0)
+			return g;
+	return NULL;
+}
+
+/* Drop a session nobody is in any more: timers, list, memory. */
+static void
+esession_free(struct esession *es)
+{
+	struct esession **pp;
+
+	if (es->setup_timer != 0)
+		evloop_timer_cancel(es->loop, es->setup_timer);
+	if (es->tick_timer != 0)
+		evloop_timer_cancel(es->loop, es->tick_timer);
+	if (es->done_timer != 0)
+		evloop_timer_cancel(es->loop, es->done_timer);
+	if (es->ticking)
+		ticker_free(&es->tk);
+	for (pp = &es->srv->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == es) {
+			*pp = es->next;
+			break;
+		}
+	free(es);
+}
+
+/* ec leaves the session it was accepted into for its group's. */
+static struct esession *
+join_group(struct econn *ec, struct esession *group)
+{
+	struct esession *alone = ec->es;
+
+	alone->n = 0;
+	alone->live = 0;
+	esession_free(alone);
+	ec->es = group;
+	group->ec[group->n++] = ec;
+	group->live++;
+	return group;
+}
 
 /* Receiver: the session header, then the group, then the transfer. */
 static size_t
@@ -312,6 +388,23 @@ header_data(struct econn *ec, const uint8_t *p, size_t len)
 		    ec->x.peer, eb);
 		conn_close(ec->c, CLOSE_ABORT, 0);
 		return len;
+	}
+	if (es->srv != NULL && !es->have_first) {
+		struct esession *group = find_group(es->srv, es, &s);
+		struct esession *one = es->srv->the_one;
+
+		if (group != NULL) {
+			es = join_group(ec, group);
+		} else if (one != NULL && one != es) {
+			/* -1: one session, and strangers are turned away. */
+			if (session_same_group(&one->first, &s, eb) == 0)
+				errbuf_set(eb, "not part of session 0x%08"
+				    PRIx32, one->first.group);
+			refuse_stranger(ec, eb);
+			return len;
+		} else if (es->cfg->once) {
+			es->srv->the_one = es;
+		}
 	}
 	if (!es->have_first) {
 		es->first = s;
@@ -426,8 +519,13 @@ on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 	    ec->closing)
 		set_progress_tx(ec);
 	ec->c = NULL;
-	if (!x->failed) {
-		if (!ec->closing)
+	if (!x->failed && !ec->stranger) {
+		/* A timed session ends at the sender's EOF. */
+		if (!ec->closing && !x->data_sender &&
+		    (ec->have_header || !ec->es->receiver) &&
+		    why == CONN_END_PEER_EOF && rx_timed_end(&x->rx))
+			x->end_us = clock_mono_us();
+		else if (!ec->closing)
 			explain_early_end(ec, o);
 		else if (why != CONN_END_LOCAL_CLOSE || o != OUTCOME_OK)
 			xfer_fail(x, o, "closing: %s before the peer's EOF (%"
@@ -501,20 +599,15 @@ static void
 on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
 {
 	struct esession *es = arg;
-	int sig = stop_fd_read(fd);
 
-	if (sig == 0)
-		return;
-	es->signo = sig;
-	es->interrupted = true;
-	if (es->n == 0) {
-		evloop_stop(loop);
-		return;
+	if (take_signal(fd, &es->signo) != 0) {
+		es->interrupted = true;
+		abort_all(es);
+		if (es->n == 0)
+			evloop_stop(loop);
 	}
-	abort_all(es);
 }
 
-static void listen_on(struct esession *es, bool on);
 
 static bool
 session_over(const struct esession *es)
@@ -527,6 +620,35 @@ session_over(const struct esession *es)
 }
 
 static void session_done(struct evloop *loop, void *arg);
+
+/*
+ * A receiver's session reported (reported: it had something to report):
+ * count it, drop it, and end the run when -1's session or a signal's
+ * last one is over.
+ */
+static void
+server_session_done(struct eserver *srv, struct esession *es, bool reported)
+{
+	bool one = srv->cfg->once && reported &&
+	    (srv->the_one == NULL || srv->the_one == es);
+
+	if (reported) {
+		srv->nsessions++;
+		if (es->status != 0 && !es->interrupted)
+			srv->failed++;
+	}
+	if (es->status != 0 && srv->status == 0)
+		srv->status = es->status;
+	if (srv->the_one == es)
+		srv->the_one = NULL;
+	esession_free(es);
+	if (one) {
+		/* Later sessions are only strangers to -1: ended at once. */
+		evloop_stop(srv->loop);
+	} else if (srv->interrupted && srv->sessions == NULL) {
+		evloop_stop(srv->loop);
+	}
+}
 
 /*
  * Called from inside conn callbacks: the report and the freeing wait for
@@ -570,21 +692,21 @@ session_done(struct evloop *loop, void *arg)
 		if (status != 0 && es->status == 0)
 			es->status = status;
 	}
-	if (es->ticking)
-		ticker_free(&es->tk);
-	es->ticking = false;
 	for (int i = 0; i < es->n; i++) {
+		if (es->srv != NULL && es->ec[i]->member)
+			es->srv->bytes += xfer_bytes(&es->ec[i]->x);
 		econn_free(es->ec[i]);
 		es->ec[i] = NULL;
 	}
 	es->n = 0;
-	es->members = 0;
-	es->have_first = false;
-	memset(&es->first, 0, sizeof(es->first));
-	if (!es->receiver || es->cfg->once || es->interrupted)
+	if (es->srv == NULL) {
+		if (es->ticking)
+			ticker_free(&es->tk);
+		es->ticking = false;
 		evloop_stop(es->loop);
-	else
-		listen_on(es, true);
+		return;
+	}
+	server_session_done(es->srv, es, n > 0);
 }
 
 static void
@@ -593,7 +715,6 @@ on_setup_timeout(struct evloop *loop, void *arg)
 	struct esession *es = arg;
 
 	es->setup_timer = 0;
-	listen_on(es, false);
 	if (es->have_first)
 		xfer_fail(es->xs[0], OUTCOME_TIMEOUT,
 		    "session 0x%08" PRIx32 ": only %d of %"
@@ -620,54 +741,42 @@ on_setup_timeout(struct evloop *loop, void *arg)
 
 static const struct conn_callbacks receiver_callbacks;
 
+/* A new connection: a session of its own until its header is in. */
 static void
 on_accept(struct evloop *loop, int lfd, unsigned events, void *arg)
 {
-	struct esession *es = arg;
+	struct eserver *srv = arg;
+	struct esession *es;
 	char eb[ERRBUF_LEN];
-	enum outcome o;
 	struct econn *ec;
-	int fd;
+	int fd = accept_or_warn(lfd, NULL, 0);
 
-	if (es->n == (int)(sizeof(es->ec) / sizeof(es->ec[0]))) {
-		listen_on(es, false);
+	if (fd < 0)
 		return;
-	}
-	fd = sock_accept(lfd, 0, &o, eb);
-	if (fd < 0) {
-		if (o != OUTCOME_WOULD_BLOCK)
-			warnx("accept: %s", eb);
-		return;
-	}
-	if (es->n == 0)
-		es->setup_timer = evloop_timer_add(loop,
-		    TTCP_SETUP_TIMEOUT_MS, on_setup_timeout, es);
+	es = calloc(1, sizeof(*es));
+	if (es == NULL)
+		err(1, "calloc");
+	es->cfg = srv->cfg;
+	es->loop = loop;
+	es->receiver = true;
+	es->srv = srv;
 	ec = econn_new(es, fd, &receiver_callbacks, eb);
 	if (ec == NULL) {
 		struct close_report cr;
 
 		warnx("%s", eb);
 		close_abort(fd, &cr);
+		free(es);
 		return;
 	}
+	es->next = srv->sessions;
+	srv->sessions = es;
+	es->setup_timer = evloop_timer_add(loop, TTCP_SETUP_TIMEOUT_MS,
+	    on_setup_timeout, es);
 	es->ec[es->n++] = ec;
 	es->live++;
 	if (es->cfg->verbose)
 		fprintf(stderr, "ttcp-r: accepted %s\n", ec->x.peer);
-	/* One connection at a time until its header says what it is. */
-	listen_on(es, false);
-}
-
-static void
-listen_on(struct esession *es, bool on)
-{
-	if (on == es->listening)
-		return;
-	if (on && evloop_add(es->loop, es->lfd, EV_READ, on_accept, es) != 0)
-		err(1, "watch the listening socket");
-	if (!on)
-		evloop_del(es->loop, es->lfd);
-	es->listening = on;
 }
 
 /* After a header: accept the next member of the group, if any. */
@@ -676,9 +785,8 @@ group_progress(struct esession *es)
 {
 	if (es->interrupted || !es->have_first)
 		return;
-	if (es->members < (int)es->first.parallel) {
-		listen_on(es, true);
-	} else if (es->setup_timer != 0) {
+	if (es->members >= (int)es->first.parallel &&
+	    es->setup_timer != 0) {
 		evloop_timer_cancel(es->loop, es->setup_timer);
 		es->setup_timer = 0;
 	}
@@ -730,40 +838,71 @@ loop_new(struct esession *es, int sfd)
 	return loop;
 }
 
+/* A signal ends every session; the last one's end ends the run. */
+static void
+on_signal_server(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct eserver *srv = arg;
+
+	if (take_signal(fd, &srv->signo) == 0)
+		return;
+	srv->interrupted = true;
+	evloop_del(loop, srv->lfd);
+	for (struct esession *es = srv->sessions; es != NULL; es = es->next) {
+		es->interrupted = true;
+		abort_all(es);
+		session_check_done(es);
+	}
+	if (srv->sessions == NULL)
+		evloop_stop(loop);
+}
+
 int
 run_receive_epoll(const struct ttcp_config *cfg, int sfd)
 {
-	struct esession es;
+	struct eserver srv;
 	struct sock_opts so = { .family = cfg->family };
 	struct bufsize snd, rcv;
-	char eb[ERRBUF_LEN], local[ADDR_STRLEN];
+	char eb[ERRBUF_LEN];
 
-	memset(&es, 0, sizeof(es));
-	es.cfg = cfg;
-	es.receiver = true;
-	es.lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
-	if (es.lfd < 0)
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	srv.lfd = sock_listen(cfg->bind, cfg->port, &so, eb);
+	if (srv.lfd < 0)
 		return report_setup_error(cfg, "receive", eb, OUTCOME_ERROR);
-	if (cfg->bufsize > 0 && sockopt_bufsizes(es.lfd, cfg->bufsize,
+	if (cfg->bufsize > 0 && sockopt_bufsizes(srv.lfd, cfg->bufsize,
 	    cfg->bufsize, &snd, &rcv, eb) != 0)
 		warnx("%s", eb);
-	if (sock_set_nonblock(es.lfd, true) != 0)
+	if (sock_set_nonblock(srv.lfd, true) != 0)
 		err(1, "O_NONBLOCK");
-	loop_new(&es, sfd);
-	if (cfg->verbose)
-		fprintf(stderr, "ttcp-r: listening on %s\n",
-		    sock_local_str(es.lfd, local, sizeof(local)));
-	listen_on(&es, true);
-	if (evloop_run(es.loop) != 0)
+	srv.loop = evloop_new(eb);
+	if (srv.loop == NULL)
+		errx(1, "%s", eb);
+	if (evloop_add(srv.loop, sfd, EV_READ, on_signal_server, &srv) != 0 ||
+	    evloop_add(srv.loop, srv.lfd, EV_READ, on_accept, &srv) != 0)
+		err(1, "watch the signal descriptor and the listening socket");
+	verbose_listening(cfg, srv.lfd);
+	if (evloop_run(srv.loop) != 0)
 		err(1, "event loop");
-	evloop_free(es.loop);
-	close(es.lfd);
+	/* -1 ended the run: whoever else is still here is reset. */
+	while (srv.sessions != NULL) {
+		struct esession *es = srv.sessions;
+
+		abort_all(es);
+		for (int i = 0; i < es->n; i++)
+			econn_free(es->ec[i]);
+		esession_free(es);
+	}
+	evloop_free(srv.loop);
+	close(srv.lfd);
+	if (srv.interrupted && !cfg->json && !cfg->once)
+		report_server_totals(srv.nsessions, srv.bytes, srv.failed);
 	/*
 	 * A signal, idle or mid-session, is how a receiver without -1 ends:
 	 * 128 + its number, as everywhere in the suite, whatever the sessions
 	 * before it did (each reported its own failure).
 	 */
-	return es.interrupted ? STOP_EXIT(es.signo) : es.status;
+	return srv.interrupted ? STOP_EXIT(srv.signo) : srv.status;
 }
 
 int
@@ -779,7 +918,6 @@ run_transmit_epoll(const struct ttcp_config *cfg, int sfd)
 
 	memset(&es, 0, sizeof(es));
 	es.cfg = cfg;
-	es.lfd = -1;
 	session_from_config(&s, cfg);
 	s.group = random_group();
 	hdrlen = session_encode(&s, hdr);

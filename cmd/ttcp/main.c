@@ -21,6 +21,11 @@ enum {
 	OPT_VERIFY,
 	OPT_STREAM,
 	OPT_VERSION,
+	OPT_TIME,
+	OPT_JSON_STREAM,
+	OPT_ROUNDTRIP,
+	OPT_TCP,
+	OPT_NTP,
 };
 
 /*
@@ -31,14 +36,22 @@ static void __attribute__((noreturn))
 usage_exit(FILE *fp, int code)
 {
 	fprintf(fp,
-	    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] "
-	    "[-p port]\n"
-	    "            [--io blocking|epoll] [--json] [--verify]\n"
-	    "       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-i secs] "
-	    "[-l length]\n"
-	    "            [-n number] [-P connections] [-p port] "
-	    "[--io blocking|epoll]\n"
-	    "            [--json] [--stream] [--verify]\n"
+	    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-f unit] "
+	    "[-i secs] [-p port]\n"
+	    "            [--io blocking|epoll] [--json] [--json-stream] "
+	    "[--verify]\n"
+	    "       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-f unit] "
+	    "[-i secs]\n"
+	    "            [-l length] [-n number | --time secs] "
+	    "[-P connections] [-p port]\n"
+	    "            [--io blocking|epoll] [--json] [--json-stream] "
+	    "[--stream] [--verify]\n"
+	    "       ttcp --roundtrip -r [-1v46] [-B addr] [-p port] "
+	    "[--json] [--ntp] [--tcp]\n"
+	    "       ttcp --roundtrip -t host [-v46] [-B addr] [-i secs] "
+	    "[-n number]\n"
+	    "            [-p port] [--time secs] [--json] [--json-stream] "
+	    "[--ntp] [--tcp]\n"
 	    "       ttcp -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -48,6 +61,8 @@ usage_exit(FILE *fp, int code)
 		    "  -l length      message length (default 65536)\n"
 		    "  -n number      messages per connection "
 		    "(default 8192)\n"
+		    "  --time secs    send for secs seconds instead of -n "
+		    "messages\n"
 		    "  -P connections parallel connections, 1 to 128\n"
 		    "  -R             reverse: the receiver sends the data\n"
 		    "  --stream       no per-message acks: bandwidth, not "
@@ -57,10 +72,23 @@ usage_exit(FILE *fp, int code)
 		    "  -B addr        listen on, or connect from, addr\n"
 		    "  -b bytes       SO_SNDBUF and SO_RCVBUF\n"
 		    "  -D             TCP_NODELAY\n"
-		    "  -i secs        a report every secs seconds\n"
+		    "  -i secs        a report every secs seconds "
+		    "(--roundtrip: a probe)\n"
+		    "  -f unit        rates in k, m, g bits/s or K, M, G "
+		    "bytes/s\n"
 		    "  --io model     blocking (a thread per connection) "
 		    "or epoll\n"
 		    "  --json         one JSON object per session\n"
+		    "  --json-stream  also a JSON object per interval or "
+		    "reply\n"
+		    "  --roundtrip    clock offset and round trips over UDP "
+		    "(muduo's frame)\n"
+		    "  --ntp          --roundtrip with the 4-timestamp "
+		    "frame\n"
+		    "  --tcp          --roundtrip over TCP\n"
+		    "  muduo's --trans host, --recv, --port, --length, "
+		    "--number, --nodelay\n"
+		    "  and --buffer are -t, -r, -p, -l, -n, -D and -b.\n"
 		    "  -v             say what happens, on stderr\n"
 		    "  -4, -6         IPv4 or IPv6 only\n"
 		    "\n"
@@ -111,6 +139,22 @@ parse_size(const char *s, uint64_t min, uint64_t max, const char *what)
 	return v;
 }
 
+/* Seconds, fractions allowed, into milliseconds: 1 ms to a day. */
+static int64_t
+parse_secs(const char *s, const char *what)
+{
+	char eb[ERRBUF_LEN];
+	int64_t ms;
+
+	if (num_parse_secs_ms(s, 86400000, what, &ms, eb) != 0)
+		bad_value(eb);
+	if (ms == 0) {
+		snprintf(eb, sizeof(eb), "%s: too small: %s", what, s);
+		bad_value(eb);
+	}
+	return ms;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -121,6 +165,19 @@ main(int argc, char *argv[])
 		{ "stream", no_argument, NULL, OPT_STREAM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "json-stream", no_argument, NULL, OPT_JSON_STREAM },
+		{ "roundtrip", no_argument, NULL, OPT_ROUNDTRIP },
+		{ "tcp", no_argument, NULL, OPT_TCP },
+		{ "ntp", no_argument, NULL, OPT_NTP },
+		/* muduo's ttcp. */
+		{ "trans", required_argument, NULL, 't' },
+		{ "recv", no_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "number", required_argument, NULL, 'n' },
+		{ "nodelay", no_argument, NULL, 'D' },
+		{ "buffer", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ttcp_config cfg = {
@@ -144,7 +201,7 @@ main(int argc, char *argv[])
 		errx(1, "%s", eb);
 	/* getopt's own messages then start "ttcp:" like ours. */
 	argv[0] = program_invocation_short_name;
-	while ((ch = getopt_long(argc, argv, "146B:b:Dhi:l:n:P:p:Rrt:v",
+	while ((ch = getopt_long(argc, argv, "146B:b:Df:hi:l:n:P:p:Rrt:v",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '1':
@@ -166,17 +223,19 @@ main(int argc, char *argv[])
 		case 'D':
 			cfg.nodelay = true;
 			break;
+		case 'f':
+			if (strlen(optarg) != 1 ||
+			    strchr("kmgKMG", optarg[0]) == NULL) {
+				snprintf(eb, sizeof(eb), "-f: unknown unit: %s "
+				    "(k, m, g, K, M or G)", optarg);
+				bad_value(eb);
+			}
+			cfg.unit = optarg[0];
+			break;
 		case 'h':
 			usage_exit(stdout, EXIT_OK);
 		case 'i':
-			if (num_parse_secs_ms(optarg, 86400000, "-i",
-			    &cfg.interval_ms, eb) != 0)
-				bad_value(eb);
-			if (cfg.interval_ms == 0) {
-				snprintf(eb, sizeof(eb), "-i: too small: %s",
-				    optarg);
-				bad_value(eb);
-			}
+			cfg.interval_ms = parse_secs(optarg, "-i");
 			break;
 		case 'l':
 			cfg.length = (uint32_t)parse_size(optarg, 1,
@@ -186,7 +245,7 @@ main(int argc, char *argv[])
 		case 'n':
 			cfg.number = (uint32_t)parse_int(optarg, 1, INT32_MAX,
 			    "-n");
-			sender_opts = true;
+			cfg.number_set = true;
 			break;
 		case 'P':
 			cfg.parallel = (int)parse_int(optarg, 1,
@@ -232,6 +291,21 @@ main(int argc, char *argv[])
 			cfg.stream = true;
 			sender_opts = true;
 			break;
+		case OPT_TIME:
+			cfg.time_ms = parse_secs(optarg, "--time");
+			break;
+		case OPT_JSON_STREAM:
+			cfg.json = cfg.json_stream = true;
+			break;
+		case OPT_ROUNDTRIP:
+			cfg.roundtrip = true;
+			break;
+		case OPT_TCP:
+			cfg.tcp = true;
+			break;
+		case OPT_NTP:
+			cfg.ntp = true;
+			break;
 		case OPT_VERSION:
 			printf("ttcp teardown %s\n", teardown_version());
 			return EXIT_OK;
@@ -249,12 +323,32 @@ main(int argc, char *argv[])
 		warnx("give exactly one of -r and -t host");
 		usage();
 	}
-	if (cfg.receive && sender_opts) {
-		warnx("-l, -n, -P, -R and --stream are transmitter options");
+	if (cfg.roundtrip && (sender_opts || cfg.verify)) {
+		warnx("-l, -P, -R, --stream and --verify are not --roundtrip "
+		    "options");
+		usage();
+	}
+	if (!cfg.roundtrip && (cfg.tcp || cfg.ntp)) {
+		warnx("--tcp and --ntp are --roundtrip options");
+		usage();
+	}
+	if (cfg.receive && (sender_opts || cfg.number_set ||
+	    cfg.time_ms > 0)) {
+		warnx("-l, -n, -P, -R, --stream and --time are transmitter "
+		    "options");
+		usage();
+	}
+	if (cfg.number_set && cfg.time_ms > 0) {
+		warnx("give -n or --time, not both");
 		usage();
 	}
 	if (transmit && cfg.once) {
 		warnx("-1 is a receiver option");
+		usage();
+	}
+	if (cfg.roundtrip && cfg.once && !cfg.tcp) {
+		warnx("-1 needs --tcp: a UDP --roundtrip server has no "
+		    "sessions");
 		usage();
 	}
 	if (transmit && port == 0) {
@@ -262,7 +356,10 @@ main(int argc, char *argv[])
 		usage();
 	}
 
-	if (cfg.receive)
+	if (cfg.roundtrip)
+		status = cfg.receive ? run_roundtrip_server(&cfg, sfd) :
+		    run_roundtrip_client(&cfg, sfd);
+	else if (cfg.receive)
 		status = cfg.io == IO_EPOLL ? run_receive_epoll(&cfg, sfd) :
 		    run_receive_blocking(&cfg, sfd);
 	else

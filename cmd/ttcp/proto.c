@@ -154,7 +154,8 @@ rx_init(struct rx *rx, const struct session *s, bool verify)
 	memset(rx, 0, sizeof(*rx));
 	rx->stream = (s->flags & TTCP_FLAG_STREAM) != 0;
 	rx->verify = verify;
-	rx->number = s->number;
+	rx->timed = (s->flags & TTCP_FLAG_TIMED) != 0;
+	rx->number = session_messages(s);
 	rx->length = s->length;
 	/* A stream of empty messages has no bytes to wait for. */
 	if (rx->stream && rx->length == 0)
@@ -165,6 +166,18 @@ bool
 rx_done(const struct rx *rx)
 {
 	return rx->msgs >= rx->number;
+}
+
+bool
+rx_timed_end(const struct rx *rx)
+{
+	return rx->timed && rx->in_msg == 0 && rx->prefix_have == 0;
+}
+
+uint32_t
+session_messages(const struct session *s)
+{
+	return (s->flags & TTCP_FLAG_TIMED) ? UINT32_MAX : s->number;
 }
 
 uint64_t

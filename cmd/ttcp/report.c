@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "exitcode.h"
+#include "sock.h"
 #include "timeline.h"
 #include "ttcp.h"
 
@@ -142,8 +143,11 @@ ticker_init(struct ticker *t, const struct ttcp_config *cfg,
 	memset(t, 0, sizeof(*t));
 	t->start_us = start_us;
 	t->last_us = start_us;
+	t->enabled = cfg->interval_ms > 0;
 	t->json = cfg->json;
-	if (cfg->json && cfg->interval_ms > 0)
+	t->json_stream = cfg->json_stream;
+	t->unit = cfg->unit;
+	if (cfg->json && !cfg->json_stream && cfg->interval_ms > 0)
 		t->intervals = json_array();
 }
 
@@ -155,10 +159,44 @@ ticker_free(struct ticker *t)
 }
 
 void
+rate_format(char unit, double bytes, double secs, char *buf, size_t len)
+{
+	double v = secs > 0 ? bytes / secs : 0.0;
+
+	switch (unit) {
+	case 'k':
+		snprintf(buf, len, "%.2f Kbit/sec", v * 8 / 1e3);
+		break;
+	case 'm':
+		snprintf(buf, len, "%.2f Mbit/sec", v * 8 / 1e6);
+		break;
+	case 'g':
+		snprintf(buf, len, "%.3f Gbit/sec", v * 8 / 1e9);
+		break;
+	case 'K':
+		snprintf(buf, len, "%.2f KiB/sec", v / 1024);
+		break;
+	case 'G':
+		snprintf(buf, len, "%.3f GiB/sec", v / (MIB * 1024));
+		break;
+	default:
+		snprintf(buf, len, "%.2f MiB/sec", v / MIB);
+	}
+}
+
+void
 ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs, int n)
 {
-	uint64_t now = clock_mono_us(), bytes = 0, msgs = 0;
+	ticker_tick_at(t, prefix, xs, n, clock_mono_us());
+}
+
+void
+ticker_tick_at(struct ticker *t, const char *prefix, struct xfer **xs, int n,
+    uint64_t now)
+{
+	uint64_t bytes = 0, msgs = 0;
 	double from, to, secs;
+	char rstr[48];
 
 	for (int i = 0; i < n; i++) {
 		bytes += xfer_bytes(xs[i]);
@@ -169,19 +207,29 @@ ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs, int n)
 	secs = to - from;
 	if (secs <= 0)
 		return;
-	double mib = (double)(bytes - t->last_bytes) / MIB;
+	double db = (double)(bytes - t->last_bytes);
+	double mib = db / MIB;
 	double rate = (double)(msgs - t->last_msgs) / secs;
-	if (t->intervals != NULL) {
-		json_array_append_new(t->intervals, json_pack(
-		    "{s:f, s:f, s:I, s:I, s:f, s:f}",
+	if (t->intervals != NULL || t->json_stream) {
+		json_t *o = json_pack("{s:f, s:f, s:I, s:I, s:f, s:f, s:f}",
 		    "start", from, "end", to,
 		    "bytes", (json_int_t)(bytes - t->last_bytes),
 		    "msgs", (json_int_t)(msgs - t->last_msgs),
-		    "mib_per_s", mib / secs, "msgs_per_s", rate));
+		    "mib_per_s", mib / secs, "bits_per_second",
+		    db * 8 / secs, "msgs_per_s", rate);
+
+		if (t->json_stream) {
+			json_object_set_new(o, "event",
+			    json_string("interval"));
+			if (jsonl_write(stdout, o) != 0)
+				err(1, "write JSON interval");
+		} else {
+			json_array_append_new(t->intervals, o);
+		}
 	} else if (!t->json) {
-		printf("%s: [%7.2f-%7.2f s] %12.3f MiB %10.2f MiB/sec "
-		    "%12.1f msgs/sec\n", prefix, from, to, mib, mib / secs,
-		    rate);
+		rate_format(t->unit, db, secs, rstr, sizeof(rstr));
+		printf("%s: [%7.2f-%7.2f s] %12.3f MiB %18s %12.1f "
+		    "msgs/sec\n", prefix, from, to, mib, rstr, rate);
 		fflush(stdout);
 	}
 	t->last_us = now;
@@ -270,7 +318,7 @@ report_json(const struct ttcp_config *cfg, struct xfer **xs, int n,
     const char *role, const char *error)
 {
 	json_t *o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:i, s:I, s:I, "
-	    "s:I, s:I, s:f, s:f, s:f, s:I, s:b}",
+	    "s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:b}",
 	    "role", role,
 	    "reverse", (s->flags & TTCP_FLAG_REVERSE) != 0,
 	    "mode", (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
@@ -278,17 +326,24 @@ report_json(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	    "peer", n > 0 ? xs[0]->peer : (cfg->host ? cfg->host : ""),
 	    "connections", n > 0 ? n : (int)s->parallel,
 	    "msg_len", (json_int_t)s->length,
-	    "number", (json_int_t)s->number,
+	    "number", (json_int_t)((s->flags & TTCP_FLAG_TIMED) ?
+	    t->msgs / (uint64_t)(n > 0 ? n : 1) : s->number),
 	    "bytes", (json_int_t)t->bytes,
 	    "msgs", (json_int_t)t->msgs,
 	    "seconds", secs,
 	    "mib_per_s", per_sec((double)t->bytes / MIB, secs),
+	    "bits_per_second", per_sec((double)t->bytes * 8, secs),
 	    "msgs_per_s", per_sec((double)t->msgs, secs),
 	    "retransmits", (json_int_t)t->retransmits,
 	    "verify", n > 0 ? xs[0]->verify : cfg->verify);
 
 	if (t->has_rtt)
 		json_object_set_new(o, "rtt_us", rtt_json(&t->rtt));
+	if (s->flags & TTCP_FLAG_TIMED)
+		json_object_set_new(o, "time_s",
+		    json_real((double)s->number / 1e3));
+	if (cfg->json_stream)
+		json_object_set_new(o, "event", json_string("end"));
 	if (n > 0 && xs[0]->snd.effective > 0) {
 		json_object_set_new(o, "sndbuf",
 		    json_integer(xs[0]->snd.effective));
@@ -328,10 +383,14 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	enum outcome o = OUTCOME_OK;
 	bool sender = n > 0 && xs[0]->data_sender;
 	const char *prefix = side_prefix(sender);
+	char rate[48];
 	double secs;
 
 	sum_up(xs, n, &t);
 	secs = (double)(t.end_us - t.start_us) / 1e6;
+	/* The last interval, however short, before the totals. */
+	if (tk != NULL && tk->enabled && t.end_us > tk->last_us)
+		ticker_tick_at(tk, prefix, xs, n, t.end_us);
 	if (extra_error != NULL) {
 		error = extra_error;
 		o = extra_outcome;
@@ -354,9 +413,20 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	/* A stop by signal still prints what was done. */
 	if (error != NULL && o != OUTCOME_INTERRUPTED)
 		return failure_exit(o);
-	printf("%s: %" PRIu64 " bytes in %.3f real seconds = %.2f MiB/sec "
-	    "+++\n", prefix, t.bytes, secs,
-	    per_sec((double)t.bytes / MIB, secs));
+	for (int i = 0; n > 1 && i < n; i++) {
+		struct xfer *x = xs[i];
+		double xs_secs = x->end_us > x->start_us ?
+		    (double)(x->end_us - x->start_us) / 1e6 : 0.0;
+
+		rate_format(cfg->unit, (double)xfer_bytes(x), xs_secs, rate,
+		    sizeof(rate));
+		printf("%s: stream %d %s: %" PRIu64 " bytes in %.3f real "
+		    "seconds = %s\n", prefix, i + 1, x->peer, xfer_bytes(x),
+		    xs_secs, rate);
+	}
+	rate_format(cfg->unit, (double)t.bytes, secs, rate, sizeof(rate));
+	printf("%s: %" PRIu64 " bytes in %.3f real seconds = %s +++\n",
+	    prefix, t.bytes, secs, rate);
 	printf("%s: %" PRIu64 " messages, %.1f msgs/sec", prefix, t.msgs,
 	    per_sec((double)t.msgs, secs));
 	if (t.has_rtt)
@@ -368,6 +438,15 @@ report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	if (fflush(stdout) != 0)
 		err(1, "write report");
 	return error != NULL ? failure_exit(o) : 0;
+}
+
+void
+report_server_totals(uint64_t sessions, uint64_t bytes, uint64_t failed)
+{
+	printf("ttcp-r: %" PRIu64 " sessions, %" PRIu64 " payload bytes, %"
+	    PRIu64 " failed\n", sessions, bytes, failed);
+	if (fflush(stdout) != 0)
+		err(1, "write report");
 }
 
 int
@@ -385,6 +464,16 @@ report_setup_error(const struct ttcp_config *cfg, const char *role,
 		    NULL);
 	}
 	return failure_exit(o);
+}
+
+void
+verbose_listening(const struct ttcp_config *cfg, int lfd)
+{
+	char local[ADDR_STRLEN];
+
+	if (cfg->verbose)
+		fprintf(stderr, "ttcp-r: listening on %s\n",
+		    sock_local_str(lfd, local, sizeof(local)));
 }
 
 void

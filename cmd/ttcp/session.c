@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ttcp's set-up both I/O models share: the session, its group, the sockets. */
+#include <err.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "sock.h"
+#include "stop.h"
 #include "ttcp.h"
 
 void
@@ -19,10 +23,12 @@ session_from_config(struct session *s, const struct ttcp_config *cfg)
 		s->flags |= TTCP_FLAG_REVERSE;
 	if (cfg->verify)
 		s->flags |= TTCP_FLAG_VERIFY;
+	if (cfg->time_ms > 0)
+		s->flags |= TTCP_FLAG_TIMED;
 	s->parallel = (uint32_t)cfg->parallel;
 	/* Plain ack-mode sessions keep muduo's 8-byte header. */
 	s->extended = s->flags != 0 || s->parallel > 1;
-	s->number = cfg->number;
+	s->number = cfg->time_ms > 0 ? (uint32_t)cfg->time_ms : cfg->number;
 	s->length = cfg->length;
 }
 
@@ -60,12 +66,46 @@ xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
 {
 	x->sess = *s;
 	x->data_sender = data_sender;
+	x->deadline_ms = data_sender && (s->flags & TTCP_FLAG_TIMED) ?
+	    clock_mono_ms() + s->number : 0;
 	x->verify = !data_sender &&
 	    (cfg->verify || (s->flags & TTCP_FLAG_VERIFY) != 0);
 	if (!(s->flags & TTCP_FLAG_STREAM) &&
 	    (x->rtt = calloc(1, sizeof(*x->rtt))) == NULL)
 		return -1;
 	return 0;
+}
+
+int
+accept_or_warn(int lfd, char *peer, size_t peerlen)
+{
+	char eb[ERRBUF_LEN];
+	enum outcome o;
+	int fd = peer != NULL ?
+	    sock_accept_peer(lfd, 0, peer, peerlen, &o, eb) :
+	    sock_accept(lfd, 0, &o, eb);
+
+	if (fd < 0 && o != OUTCOME_WOULD_BLOCK)
+		warnx("accept: %s", eb);
+	return fd;
+}
+
+int
+take_signal(int fd, int *signo)
+{
+	int sig = stop_fd_read(fd);
+
+	if (sig != 0)
+		*signo = sig;
+	return sig;
+}
+
+bool
+xfer_sent_all(const struct xfer *x, uint64_t sent)
+{
+	if (x->deadline_ms != 0)
+		return clock_mono_ms() >= x->deadline_ms;
+	return sent >= x->sess.number;
 }
 
 int

@@ -28,7 +28,9 @@
 #define TTCP_FLAG_STREAM	0x1u
 #define TTCP_FLAG_REVERSE	0x2u
 #define TTCP_FLAG_VERIFY	0x4u
-#define TTCP_FLAGS_KNOWN	0x7u
+/* --time: number is the run's length in milliseconds, not a count. */
+#define TTCP_FLAG_TIMED		0x8u
+#define TTCP_FLAGS_KNOWN	0xfu
 #define TTCP_MAX_LEN		FRAME_MAX_DEFAULT	/* 64 MiB */
 #define TTCP_MAX_PARALLEL	128
 #define TTCP_ACK_LEN		4
@@ -91,6 +93,7 @@ int ack_check(const uint8_t *ack, uint32_t length, uint64_t msg,
 struct rx {
 	bool stream;
 	bool verify;
+	bool timed;		/* ends at the sender's EOF, on a boundary */
 	uint32_t number;
 	uint32_t length;
 	uint64_t msgs;		/* complete messages */
@@ -111,6 +114,10 @@ void rx_init(struct rx *rx, const struct session *s, bool verify);
 enum rx_status rx_feed(struct rx *rx, const uint8_t *p, size_t len,
     size_t *used, char *errbuf);
 bool rx_done(const struct rx *rx);
+/* A timed session may end here: between two messages. */
+bool rx_timed_end(const struct rx *rx);
+/* The messages a session asks for: UINT32_MAX for a timed one. */
+uint32_t session_messages(const struct session *s);
 /* Bytes still due in the current message (ack) or session (stream). */
 uint64_t rx_want(const struct rx *rx);
 /* "after 512 of 1024 bytes of message 3 of 10" for error lines. */
@@ -152,6 +159,7 @@ struct xfer {
 	struct bufsize snd, rcv;
 	struct lat_hist *rtt;	/* ack mode only */
 	uint64_t t_mark_ns;	/* RTT start of the message in flight */
+	int64_t deadline_ms;	/* timed data sender: stop then; else 0 */
 	struct rx rx;		/* data receiver state */
 	void *io;		/* the I/O model's own state */
 };
@@ -174,6 +182,8 @@ int failure_exit(enum outcome o);
 void xfer_set_progress(struct xfer *x, uint64_t bytes, uint64_t msgs);
 uint64_t xfer_bytes(const struct xfer *x);
 uint64_t xfer_msgs(const struct xfer *x);
+/* Whether x, a data sender, has sent all it should start to send. */
+bool xfer_sent_all(const struct xfer *x, uint64_t sent);
 
 enum io_model { IO_BLOCKING, IO_EPOLL };
 
@@ -197,6 +207,13 @@ struct ttcp_config {
 	bool stream;
 	bool once;		/* -1 */
 	bool verbose;
+	bool number_set;	/* -n given (--roundtrip: else until a signal) */
+	int64_t time_ms;	/* --time; 0 = by -n */
+	char unit;		/* -f k|m|g|K|M|G; 0 = MiB/s */
+	bool json_stream;	/* --json-stream: a JSON line per interval */
+	bool roundtrip;		/* --roundtrip: clock offset probes */
+	bool tcp;		/* --roundtrip --tcp */
+	bool ntp;		/* --roundtrip --ntp: the 4-stamp frame */
 };
 
 /* Interval reports: totals at the previous tick. */
@@ -205,7 +222,10 @@ struct ticker {
 	uint64_t last_us;
 	uint64_t last_bytes;
 	uint64_t last_msgs;
+	bool enabled;		/* -i given */
 	bool json;		/* --json: no interval lines on stdout */
+	bool json_stream;	/* --json-stream: a JSON line per interval */
+	char unit;		/* -f */
 	json_t *intervals;	/* --json: the array that goes in the report */
 };
 
@@ -213,6 +233,16 @@ void ticker_init(struct ticker *t, const struct ttcp_config *cfg,
     uint64_t start_us);
 void ticker_tick(struct ticker *t, const char *prefix, struct xfer **xs,
     int n);
+/* The same up to now_us (monotonic): the last, partial interval. */
+void ticker_tick_at(struct ticker *t, const char *prefix, struct xfer **xs,
+    int n, uint64_t now_us);
+
+/*
+ * "123.45 MiB/sec" for bytes over secs in -f's unit: k, m, g bits (10^3,
+ * 10^6, 10^9) or K, M, G bytes (KiB, MiB, GiB) per second; MiB when 0.
+ */
+void rate_format(char unit, double bytes, double secs, char *buf,
+    size_t len);
 void ticker_free(struct ticker *t);
 
 /*
@@ -227,6 +257,13 @@ void ticker_free(struct ticker *t);
 int report_session(const struct ttcp_config *cfg, struct xfer **xs, int n,
     const struct session *s, struct ticker *t, const char *extra_error,
     enum outcome extra_outcome);
+
+/* A receiver's totals when a signal ends it (text mode). */
+void report_server_totals(uint64_t sessions, uint64_t bytes,
+    uint64_t failed);
+
+/* -v: "ttcp-r: listening on ADDR" for the listening socket lfd. */
+void verbose_listening(const struct ttcp_config *cfg, int lfd);
 
 /* -v: what a receiver learnt from a session header, on stderr. */
 void verbose_session(const struct ttcp_config *cfg, const struct xfer *x,
@@ -272,6 +309,19 @@ int xfer_begin(struct xfer *x, const struct ttcp_config *cfg,
 int xfer_setup_socket(struct xfer *x, const struct ttcp_config *cfg,
     char *errbuf);
 
+/*
+ * Accept one connection from the non-blocking lfd (its peer formatted
+ * into peer when not NULL). Returns the fd, or -1: nobody was waiting,
+ * or accept failed and a warning said so.
+ */
+int accept_or_warn(int lfd, char *peer, size_t peerlen);
+
+/*
+ * Read the ending signal from main's stop descriptor fd into *signo.
+ * Returns it, or 0 when none was pending.
+ */
+int take_signal(int fd, int *signo);
+
 /* "interrupted by a signal": the error of a session a signal cut short. */
 #define TTCP_INTERRUPTED	"interrupted by a signal"
 
@@ -285,5 +335,9 @@ int run_transmit_blocking(const struct ttcp_config *cfg, int sfd);
 int run_receive_blocking(const struct ttcp_config *cfg, int sfd);
 int run_transmit_epoll(const struct ttcp_config *cfg, int sfd);
 int run_receive_epoll(const struct ttcp_config *cfg, int sfd);
+
+/* roundtrip.c: --roundtrip, same exit status rules. */
+int run_roundtrip_client(const struct ttcp_config *cfg, int sfd);
+int run_roundtrip_server(const struct ttcp_config *cfg, int sfd);
 
 #endif

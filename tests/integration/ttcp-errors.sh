@@ -16,7 +16,7 @@ hostile() {
 	local io=$1 label=$2 rc=$3 want=$4
 	shift 4
 	start_ttcp_r r -1 --io "$io"
-	timeout 15 $PEER transmit --port "$PORT" "$@" >"$T/p.out" \
+	timeout 60 $PEER transmit --port "$PORT" "$@" >"$T/p.out" \
 	    2>"$T/p.err"
 	wait_rc "$RPID"
 	expect "$io $label: exit" "$RC" "$rc"

@@ -97,6 +97,24 @@ for io in blocking epoll; do
 	    'j["verify"]' true '"error" in j' false
 done
 
+# muduo's documented command lines, unchanged: its long options.
+port=$(free_port)
+"$TTCP" --recv --port "$port" >"$T/muduo-r.out" 2>"$T/muduo-r.err" &
+RPID=$!
+PIDS+=("$RPID")
+wait_for 5 is_listening tcp "$port"
+timeout 20 "$TTCP" --trans 127.0.0.1 --port "$port" --length 1024 \
+    --number 1000 --nodelay >"$T/muduo-t.out" 2>&1
+expect "muduo options: exit" $? 0
+wait_for 5 has_lines "$T/muduo-r.out" 2
+kill -TERM "$RPID"
+wait_rc "$RPID"
+expect "muduo options: receiver exit" "$RC" 143
+expect_match "muduo options: transmitter" "$(head -n1 "$T/muduo-t.out")" \
+    '^ttcp-t: 1024000 bytes in [0-9.]+ real seconds = [0-9.]+ MiB/sec \+\+\+$'
+expect_match "muduo options: receiver" "$(head -n1 "$T/muduo-r.out")" \
+    '^ttcp-r: 1024000 bytes in [0-9.]+ real seconds = [0-9.]+ MiB/sec \+\+\+$'
+
 # Interval reports land in the JSON object.
 start_ttcp_r iv -1 --json -i 0.05
 timeout 20 "$TTCP" -t 127.0.0.1 -p "$PORT" -l 1024 -n 2000 --json \
@@ -106,6 +124,6 @@ wait_rc "$RPID"
 expect "intervals: receiver exit" "$RC" 0
 jcheck intervals "$T/iv-t.out" 1 \
     'type(j["intervals"]).__name__' list \
-    'all(set(i) == {"start", "end", "bytes", "msgs", "mib_per_s", "msgs_per_s"} for i in j["intervals"])' true
+    'all(set(i) == {"start", "end", "bytes", "msgs", "mib_per_s", "bits_per_second", "msgs_per_s"} for i in j["intervals"])' true
 
 finish

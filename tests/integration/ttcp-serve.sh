@@ -62,6 +62,8 @@ for io in blocking epoll; do
 	expect "$io loop2: exit after SIGINT" "$RC" 130
 	expect "$io loop2: summaries" "$(grep -c '^ttcp-r: 100 bytes in' \
 	    "$T/loop2.out")" 2
+	expect "$io loop2: totals" "$(tail -n1 "$T/loop2.out")" \
+	    "ttcp-r: 3 sessions, 200 payload bytes, 1 failed"
 	expect_match "$io loop2: the refusal" \
 	    "$(grep -v '^ttcp-r:' "$T/loop2.err")" \
 	    'ttcp: session header from 127\.0\.0\.1:[0-9]+: negative message count -5'

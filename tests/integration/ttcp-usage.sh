@@ -5,12 +5,16 @@
 # --version: stdout, exit 0.
 . "$SRC/tests/peers/ttcp-lib.bash"
 
-SYNOPSIS="usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-i secs] [-p port]
-            [--io blocking|epoll] [--json] [--verify]
-       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-i secs] [-l length]
-            [-n number] [-P connections] [-p port] [--io blocking|epoll]
-            [--json] [--stream] [--verify]
+SYNOPSIS="usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-f unit] [-i secs] [-p port]
+            [--io blocking|epoll] [--json] [--json-stream] [--verify]
+       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-f unit] [-i secs]
+            [-l length] [-n number | --time secs] [-P connections] [-p port]
+            [--io blocking|epoll] [--json] [--json-stream] [--stream] [--verify]
+       ttcp --roundtrip -r [-1v46] [-B addr] [-p port] [--json] [--ntp] [--tcp]
+       ttcp --roundtrip -t host [-v46] [-B addr] [-i secs] [-n number]
+            [-p port] [--time secs] [--json] [--json-stream] [--ntp] [--tcp]
        ttcp -h | --help | --version"
+SYNLINES=$(printf '%s\n' "$SYNOPSIS" | wc -l)
 
 # usage_case "FIRST STDERR LINE" ARGS...
 usage_case() {
@@ -29,7 +33,7 @@ for args in -h --help "-r -h" "-t 127.0.0.1 --help"; do
 	# shellcheck disable=SC2086
 	timeout 5 "$TTCP" $args >"$T/h.out" 2>"$T/h.err"
 	expect "ttcp $args: exit" $? 0
-	expect "ttcp $args: synopsis" "$(head -n 6 "$T/h.out")" "$SYNOPSIS"
+	expect "ttcp $args: synopsis" "$(head -n "$SYNLINES" "$T/h.out")" "$SYNOPSIS"
 	expect_match "ttcp $args: options" "$(cat "$T/h.out")" \
 	    '  --stream +no per-message acks: bandwidth, not round trips'
 	expect_match "ttcp $args: exit status" "$(cat "$T/h.out")" \
@@ -72,10 +76,21 @@ usage_case "ttcp: --io: unknown I/O model: poll" -r --io poll
 usage_case "ttcp: -1 is a receiver option" -t 127.0.0.1 -1
 usage_case "ttcp: option '--version' doesn't allow an argument" --version=1
 usage_case "ttcp: invalid option -- 'V'" -V
-for opt in "-l 10" "-n 10" "-P 2" -R --stream; do
+for opt in "-l 10" "-n 10" "-P 2" -R --stream "--time 1"; do
 	# shellcheck disable=SC2086
-	usage_case "ttcp: -l, -n, -P, -R and --stream are transmitter options" \
+	usage_case "ttcp: -l, -n, -P, -R, --stream and --time are transmitter options" \
 	    -r $opt
 done
+usage_case "ttcp: -f: unknown unit: x (k, m, g, K, M or G)" -r -f x
+usage_case "ttcp: -f: unknown unit: mm (k, m, g, K, M or G)" -r -f mm
+usage_case "ttcp: --time: too small: 0" -t 127.0.0.1 --time 0
+usage_case "ttcp: give -n or --time, not both" -t 127.0.0.1 -n 5 --time 1
+usage_case "ttcp: --tcp and --ntp are --roundtrip options" -r --tcp
+usage_case "ttcp: --tcp and --ntp are --roundtrip options" -t 127.0.0.1 --ntp
+usage_case "ttcp: -1 needs --tcp: a UDP --roundtrip server has no sessions" \
+    --roundtrip -r -1
+usage_case "ttcp: -l, -P, -R, --stream and --verify are not --roundtrip options" \
+    --roundtrip -t 127.0.0.1 --stream
+usage_case "ttcp: option '--trans' requires an argument" --trans
 
 finish

@@ -188,10 +188,10 @@ test_hostile_headers(void **state)
 		    "message length 67108865 above the maximum 67108864" },
 		{ { 1, 0x7fffffff }, 8,
 		    "message length 2147483647 above the maximum 67108864" },
-		{ { TTCP_EXT_MARKER, 0x8, 1, 1, 1, 1 }, 24,
-		    "unknown session flags 0x8" },
+		{ { TTCP_EXT_MARKER, 0x10, 1, 1, 1, 1 }, 24,
+		    "unknown session flags 0x10" },
 		{ { TTCP_EXT_MARKER, 0xffffffff, 1, 1, 1, 1 }, 24,
-		    "unknown session flags 0xfffffff8" },
+		    "unknown session flags 0xfffffff0" },
 		{ { TTCP_EXT_MARKER, 0, 1, 0, 1, 1 }, 24,
 		    "parallel count 0 out of range 1..128" },
 		{ { TTCP_EXT_MARKER, 0, 1, 129, 1, 1 }, 24,
@@ -199,8 +199,8 @@ test_hostile_headers(void **state)
 		{ { TTCP_EXT_MARKER, 0, 1, 0xffffffff, 1, 1 }, 24,
 		    "parallel count 4294967295 out of range 1..128" },
 		/* Flags are checked before the parallel count. */
-		{ { TTCP_EXT_MARKER, 0x10, 1, 0, 1, 1 }, 24,
-		    "unknown session flags 0x10" },
+		{ { TTCP_EXT_MARKER, 0x20, 1, 0, 1, 1 }, 24,
+		    "unknown session flags 0x20" },
 		{ { TTCP_EXT_MARKER, 0, 1, 2, 0xffffffff, 1 }, 24,
 		    "negative message count -1" },
 		{ { TTCP_EXT_MARKER, 0, 1, 2, 1, 0x80000000 }, 24,
@@ -544,6 +544,44 @@ test_rx_large_message(void **state)
 	assert_int_equal(rx.bytes, length);
 }
 
+/* --time: any number of messages, ending only between two of them. */
+static void
+test_rx_timed(void **state)
+{
+	static const uint8_t prefix[4] = { 0, 0, 0, 10 };
+	struct session s = { .extended = true, .parallel = 1,
+	    .flags = TTCP_FLAG_STREAM | TTCP_FLAG_TIMED, .number = 500,
+	    .length = 10 };
+	uint8_t buf[30];
+	char eb[ERRBUF_LEN];
+	struct rx rx;
+	size_t used;
+
+	assert_int_equal(session_messages(&s), UINT32_MAX);
+	hex_pattern_fill(buf, 10);
+	memcpy(buf + 10, buf, 10);
+	memcpy(buf + 20, buf, 10);
+	rx_init(&rx, &s, true);
+	assert_true(rx_timed_end(&rx));
+	assert_int_equal(rx_feed(&rx, buf, 25, &used, eb), RX_MORE);
+	assert_int_equal(used, 25);
+	assert_false(rx_timed_end(&rx));
+	assert_int_equal(rx_feed(&rx, buf + 25, 5, &used, eb), RX_MORE);
+	assert_true(rx_timed_end(&rx));
+	assert_false(rx_done(&rx));
+	assert_int_equal(rx.msgs, 3);
+	/* Ack mode: a length prefix alone is not a boundary. */
+	s.flags = TTCP_FLAG_TIMED;
+	rx_init(&rx, &s, false);
+	assert_int_equal(rx_feed(&rx, prefix, 2, &used, eb), RX_MORE);
+	assert_false(rx_timed_end(&rx));
+	/* Without the flag a session is never over before its count. */
+	s.flags = TTCP_FLAG_STREAM;
+	assert_int_equal(session_messages(&s), 500);
+	rx_init(&rx, &s, false);
+	assert_false(rx_timed_end(&rx));
+}
+
 int
 main(void)
 {
@@ -565,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_rx_stream),
 		cmocka_unit_test(test_rx_empty_messages),
 		cmocka_unit_test(test_rx_large_message),
+		cmocka_unit_test(test_rx_timed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

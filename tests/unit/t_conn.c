@@ -365,6 +365,32 @@ test_raw_partial_consume(void **state)
 	evloop_free(loop);
 }
 
+/*
+ * Request/response reads stop at a short read; the peer's later data and
+ * its FIN still arrive, each on its own readiness event.
+ */
+static void
+test_request_response_reads(void **state)
+{
+	static const char *const want[] = {
+		"data:4", "data:4", "close:peer-eof:eof",
+	};
+	struct evloop *loop = evloop_new(NULL);
+	struct rec r = { .more = "pong" };
+	struct conn *c;
+	int ours;
+
+	peer_pair(&ours, &r.more_fd);
+	write_all(r.more_fd, "ping", 4);
+	c = new_conn(loop, ours, &r);
+	conn_set_request_response(c, true);
+	assert_int_equal(evloop_run(loop), 0);
+	assert_log(&r, want, 3);
+	assert_memory_equal(r.data, "pingpong", 8);
+	close(r.more_fd);
+	evloop_free(loop);
+}
+
 /* Data then RST from the peer: every byte first, then recv-error/reset. */
 static void
 test_peer_reset_after_data(void **state)
@@ -977,6 +1003,7 @@ main(void)
 		conn_test(test_messages_before_peer_eof),
 		conn_test(test_raw_partial_consume),
 		conn_test(test_peer_reset_after_data),
+		conn_test(test_request_response_reads),
 		conn_test(test_graceful_close_flushes_all),
 		conn_test(test_graceful_close_reads_while_paused),
 		conn_test(test_graceful_close_timeout),
