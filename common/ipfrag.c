@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "ipfrag.h"
@@ -23,7 +24,7 @@ struct range {
 /* One datagram in progress. */
 struct dgram {
 	struct dgram *hnext;		/* bucket chain */
-	struct dgram *older, *newer;	/* age list */
+	TAILQ_ENTRY(dgram) age;		/* oldest first */
 	struct pkt_frag key;		/* family, addresses, id, proto */
 	int64_t first_ts;
 	bool have_first;		/* offset 0 seen: proto known (IPv6) */
@@ -38,7 +39,7 @@ struct ipfrag {
 	struct ipfrag_limits lim;
 	struct ipfrag_stats st;
 	struct dgram *bucket[NBUCKET];
-	struct dgram *oldest, *newest;
+	TAILQ_HEAD(, dgram) ages;
 	size_t n, bytes;
 	uint8_t *done;			/* the last completed datagram */
 };
@@ -58,6 +59,7 @@ ipfrag_new(const struct ipfrag_limits *lim)
 		f->lim.max_datagrams = DEF_MAX_DGRAMS;
 	if (f->lim.timeout_us <= 0)
 		f->lim.timeout_us = DEF_TIMEOUT_US;
+	TAILQ_INIT(&f->ages);
 	return f;
 }
 
@@ -93,14 +95,7 @@ dgram_drop(struct ipfrag *f, struct dgram *d)
 	while (*pp != d)
 		pp = &(*pp)->hnext;
 	*pp = d->hnext;
-	if (d->older)
-		d->older->newer = d->newer;
-	else
-		f->oldest = d->newer;
-	if (d->newer)
-		d->newer->older = d->older;
-	else
-		f->newest = d->older;
+	TAILQ_REMOVE(&f->ages, d, age);
 	f->n--;
 	f->bytes -= d->cap;
 	free(d->buf);
@@ -110,9 +105,11 @@ dgram_drop(struct ipfrag *f, struct dgram *d)
 void
 ipfrag_expire(struct ipfrag *f, int64_t now_us)
 {
-	while (f->oldest != NULL &&
-	    now_us - f->oldest->first_ts > f->lim.timeout_us) {
-		dgram_drop(f, f->oldest);
+	struct dgram *d;
+
+	while ((d = TAILQ_FIRST(&f->ages)) != NULL &&
+	    now_us - d->first_ts > f->lim.timeout_us) {
+		dgram_drop(f, d);
 		f->st.timed_out++;
 	}
 }
@@ -128,8 +125,8 @@ dgram_get(struct ipfrag *f, int64_t ts_us, const struct pkt_frag *p)
 	for (d = f->bucket[h]; d != NULL; d = d->hnext)
 		if (same_key(&d->key, p))
 			return d;
-	if (f->n >= f->lim.max_datagrams && f->oldest != NULL) {
-		dgram_drop(f, f->oldest);
+	if (f->n >= f->lim.max_datagrams && !TAILQ_EMPTY(&f->ages)) {
+		dgram_drop(f, TAILQ_FIRST(&f->ages));
 		f->st.evicted++;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -139,12 +136,7 @@ dgram_get(struct ipfrag *f, int64_t ts_us, const struct pkt_frag *p)
 	d->first_ts = ts_us;
 	d->hnext = f->bucket[h];
 	f->bucket[h] = d;
-	d->older = f->newest;
-	if (f->newest)
-		f->newest->newer = d;
-	else
-		f->oldest = d;
-	f->newest = d;
+	TAILQ_INSERT_TAIL(&f->ages, d, age);
 	f->n++;
 	return d;
 }
@@ -220,8 +212,8 @@ dgram_room(struct ipfrag *f, struct dgram *d, uint32_t hi)
 	if (cap > MAX_DGRAM)
 		cap = MAX_DGRAM;
 	while (f->bytes + (cap - d->cap) > f->lim.max_bytes &&
-	    f->oldest != NULL && f->oldest != d) {
-		dgram_drop(f, f->oldest);
+	    TAILQ_FIRST(&f->ages) != d) {
+		dgram_drop(f, TAILQ_FIRST(&f->ages));
 		f->st.evicted++;
 	}
 	if (f->bytes + (cap - d->cap) > f->lim.max_bytes)
@@ -351,8 +343,8 @@ ipfrag_free(struct ipfrag *f)
 {
 	if (f == NULL)
 		return;
-	while (f->oldest != NULL)
-		dgram_drop(f, f->oldest);
+	while (!TAILQ_EMPTY(&f->ages))
+		dgram_drop(f, TAILQ_FIRST(&f->ages));
 	free(f->done);
 	free(f);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Decode one captured frame of a libpcap link type into TCP segment fields. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <pcap/pcap.h>
 
 #include "errbuf.h"
+#include "names.h"
 #include "pktdecode.h"
 
 /* Link types that not every pcap/dlt.h spells the same way. */
@@ -318,6 +320,17 @@ decode_teredo(struct dec *d, struct cursor t, uint32_t udp_left,
 	return PKT_NOT_TCP;
 }
 
+/* A tunnel's payload by protocol type: 0x6558 (transparent Ethernet
+ * bridging) is an Ethernet frame, anything else an ethertype. */
+static enum pkt_status
+decode_bridged(struct dec *d, uint16_t type, struct cursor c, int depth)
+{
+	if (type == 0x6558 &&
+	    (!cur_be16(&c, 12, &type) || !cur_skip(&c, 14)))
+		return PKT_TRUNCATED;
+	return decode_ethertype(d, type, c, depth);
+}
+
 /* GRE (RFC 2784, 2890): a protocol type and optional fields; ERSPAN type
  * I (no sequence number) and II (an 8-byte header) under 0x88be, type III
  * (12 bytes, 8 more with the O bit) under 0x22eb; then Ethernet. */
@@ -365,11 +378,7 @@ decode_gre(struct dec *d, struct cursor c, int depth, uint16_t sport,
 		type = 0x6558;
 	}
 	tunnel_enter(d, kind, sport, dport, key);
-	if (type == 0x6558) {	/* transparent Ethernet bridging */
-		if (!cur_be16(&c, 12, &type) || !cur_skip(&c, 14))
-			return PKT_TRUNCATED;
-	}
-	return decode_ethertype(d, type, c, depth + 1);
+	return decode_bridged(d, type, c, depth + 1);
 }
 
 /* Geneve (RFC 8926 section 3.4): options in 4-byte units, then Ethernet
@@ -389,11 +398,7 @@ decode_geneve(struct dec *d, struct cursor in, int depth, uint16_t sport,
 	if (!cur_skip(&in, 8 + (uint32_t)(vo & 0x3f) * 4))
 		return PKT_TRUNCATED;
 	tunnel_enter(d, PKT_TUN_GENEVE, sport, dport, vni >> 8);
-	if (type == 0x6558) {
-		if (!cur_be16(&in, 12, &type) || !cur_skip(&in, 14))
-			return PKT_TRUNCATED;
-	}
-	return decode_ethertype(d, type, in, depth + 1);
+	return decode_bridged(d, type, in, depth + 1);
 }
 
 /* AYIYA ("anything in anything", draft-massar-v6ops-ayiya): a header of
@@ -442,7 +447,7 @@ udp_tunnel(const struct pkt_config *cfg, uint16_t sport, uint16_t dport)
 static enum pkt_status
 decode_udp(struct dec *d, struct cursor c, uint32_t ip_len, int depth)
 {
-	uint16_t sport, dport, type;
+	uint16_t sport, dport;
 	uint32_t vni;
 	uint8_t fl;
 	struct cursor in = c;
@@ -462,11 +467,11 @@ decode_udp(struct dec *d, struct cursor c, uint32_t ip_len, int depth)
 	case PKT_TUN_VXLAN:
 		/* 8-byte VXLAN header, I flag set, then an Ethernet frame. */
 		if (!cur_u8(&in, 0, &fl) || !cur_be32(&in, 4, &vni) ||
-		    !cur_be16(&in, 8 + 12, &type) || !(fl & 0x08))
+		    !cur_has(&in, 8, 14) || !(fl & 0x08))
 			return PKT_NOT_TCP;
-		(void)cur_skip(&in, 8 + 14);
+		(void)cur_skip(&in, 8);
 		tunnel_enter(d, PKT_TUN_VXLAN, sport, dport, vni >> 8);
-		return decode_ethertype(d, type, in, depth + 1);
+		return decode_bridged(d, 0x6558, in, depth + 1);
 	case PKT_TUN_GENEVE:
 		return decode_geneve(d, in, depth, sport, dport);
 	case PKT_TUN_GRE_UDP:
@@ -531,6 +536,18 @@ fragment(struct dec *d, struct cursor c, uint8_t proto, uint32_t id,
 	return PKT_FRAGMENT;
 }
 
+/* An IP header (whole, checked by the caller) is the layer being read:
+ * its addresses stay in the frame until something takes them. */
+static void
+ip_enter(struct dec *d, uint8_t family, const uint8_t *hdr, int depth)
+{
+	d->family = family;
+	d->src = hdr + (family == AF_INET6 ? 8 : 12);
+	d->dst = hdr + (family == AF_INET6 ? 24 : 16);
+	if (depth > 0)
+		d->out->tunnel++;
+}
+
 /* IPv4 (RFC 791 section 3.1); options are skipped, not read. */
 static enum pkt_status
 decode_ipv4(struct dec *d, struct cursor c, int depth)
@@ -555,11 +572,7 @@ decode_ipv4(struct dec *d, struct cursor c, int depth)
 		total = c.len;
 	if (total < ihl)
 		return PKT_MALFORMED;
-	d->family = AF_INET;
-	d->src = c.p + 12;
-	d->dst = c.p + 16;
-	if (depth > 0)
-		d->out->tunnel++;
+	ip_enter(d, AF_INET, c.p, depth);
 	(void)cur_skip(&c, ihl);
 	if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0)
 		return fragment(d, c, proto, id, (uint32_t)(frag & 0x1fff) * 8,
@@ -632,11 +645,7 @@ decode_ipv6(struct dec *d, struct cursor c, int depth)
 	if (!cur_has(&c, 0, 40) || !cur_be16(&c, 4, &plen_field) ||
 	    !cur_u8(&c, 6, &next))
 		return PKT_TRUNCATED;
-	d->family = AF_INET6;
-	d->src = c.p + 8;
-	d->dst = c.p + 24;
-	if (depth > 0)
-		d->out->tunnel++;
+	ip_enter(d, AF_INET6, c.p, depth);
 	(void)cur_skip(&c, 40);
 	plen = plen_field;
 	/* Jumbogram (RFC 2675) or TSO: trust the captured length. */
@@ -836,45 +845,42 @@ decode_loopback(struct dec *d, uint32_t af, struct cursor c)
 	}
 }
 
-static const char *const tunnel_names[PKT_TUN_KIND_COUNT] = {
-	[PKT_TUN_NONE] = "-",
-	[PKT_TUN_IP] = "ip",
-	[PKT_TUN_GRE] = "gre",
-	[PKT_TUN_ERSPAN] = "erspan",
-	[PKT_TUN_VXLAN] = "vxlan",
-	[PKT_TUN_GENEVE] = "geneve",
-	[PKT_TUN_GRE_UDP] = "gre-udp",
-	[PKT_TUN_TEREDO] = "teredo",
-	[PKT_TUN_AYIYA] = "ayiya",
-	[PKT_TUN_GTPU] = "gtpu",
+/* Indexed by enum pkt_status and enum pkt_tunnel_kind: stable names (the
+ * summary's counts, tunnel_parents). */
+static const char *const status_names[] = {
+	"tcp", "not-ip", "not-tcp", "fragment", "truncated", "malformed",
+	"unsupported-link", "too-deep",
+}, *const tunnel_names[] = {
+	"-", "ip", "gre", "erspan", "vxlan", "geneve", "gre-udp", "teredo",
+	"ayiya", "gtpu",
 };
+_Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
+    PKT_STATUS_COUNT && sizeof(tunnel_names) / sizeof(tunnel_names[0]) ==
+    PKT_TUN_KIND_COUNT, "a name for each status and tunnel kind");
 
-const char *
-pkt_tunnel_name(enum pkt_tunnel_kind k)
-{
-	if ((unsigned)k >= PKT_TUN_KIND_COUNT)
-		return "?";
-	return tunnel_names[k];
-}
+NAMES_DEFINE(pkt_status_name, pkt_status_parse, enum pkt_status,
+    status_names, PKT_STATUS_COUNT, "?")
+NAMES_DEFINE(pkt_tunnel_name, pkt_tunnel_parse, enum pkt_tunnel_kind,
+    tunnel_names, PKT_TUN_KIND_COUNT, "?")
 
 int
 pkt_config_ports(struct pkt_config *cfg, const char *spec, char *errbuf)
 {
 	uint16_t ports[PKT_TUN_PORTS] = { 0 };
 	const char *eq = strchr(spec, '='), *p;
+	char kind[16];
 	size_t klen;
-	int k, n = 0;
+	enum pkt_tunnel_kind k = PKT_TUN_NONE;
+	int n = 0;
 
 	if (eq == NULL) {
 		errbuf_set(errbuf, "expected KIND=PORT[,PORT...]: %s", spec);
 		return -1;
 	}
 	klen = (size_t)(eq - spec);
-	for (k = PKT_TUN_VXLAN; k < PKT_TUN_KIND_COUNT; k++)
-		if (strlen(tunnel_names[k]) == klen &&
-		    strncmp(spec, tunnel_names[k], klen) == 0)
-			break;
-	if (k == PKT_TUN_KIND_COUNT) {
+	snprintf(kind, sizeof(kind), "%.*s", (int)klen, spec);
+	if (klen >= sizeof(kind) || pkt_tunnel_parse(kind, &k) < 0 ||
+	    k < PKT_TUN_VXLAN) {
 		errbuf_set(errbuf, "unknown UDP tunnel: %.*s (vxlan, geneve,"
 		    " gre-udp, teredo, ayiya, gtpu)", (int)klen, spec);
 		return -1;
@@ -999,8 +1005,8 @@ pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
 
 enum pkt_status
 pkt_decode_datagram(const struct pkt_config *cfg,
-    const struct pkt_frag *whole, const uint8_t *data, uint32_t len, struct pkt_tcp *out,
-    struct pkt_frag *frag)
+    const struct pkt_frag *whole, const uint8_t *data, uint32_t len,
+    struct pkt_tcp *out, struct pkt_frag *frag)
 {
 	struct cursor c = { data, data ? len : 0 };
 	struct dec d = { cfg ? cfg : &default_cfg, out, frag,
@@ -1011,25 +1017,6 @@ pkt_decode_datagram(const struct pkt_config *cfg,
 		return decode_ipv6_chain(&d, whole->proto, c, len,
 		    whole->depth);
 	return decode_transport(&d, whole->proto, c, len, whole->depth);
-}
-
-const char *
-pkt_status_name(enum pkt_status st)
-{
-	static const char *const names[PKT_STATUS_COUNT] = {
-		[PKT_TCP] = "tcp",
-		[PKT_NOT_IP] = "not-ip",
-		[PKT_NOT_TCP] = "not-tcp",
-		[PKT_FRAGMENT] = "fragment",
-		[PKT_TRUNCATED] = "truncated",
-		[PKT_MALFORMED] = "malformed",
-		[PKT_UNSUPPORTED_LINK] = "unsupported-link",
-		[PKT_TOO_DEEP] = "too-deep",
-	};
-
-	if ((unsigned)st >= PKT_STATUS_COUNT)
-		return "?";
-	return names[st];
 }
 
 int64_t

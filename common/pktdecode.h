@@ -39,7 +39,7 @@ enum pkt_status {
 /* Encapsulations pkt_decode() peels; pkt_tunnel_name() gives the names. */
 enum pkt_tunnel_kind {
 	PKT_TUN_NONE = 0,	/* "-" */
-	PKT_TUN_IP,		/* "ip": IP-in-IP, 6in4, 4in6 (RFC 2003, 4213) */
+	PKT_TUN_IP,		/* "ip": IP-in-IP, 6in4, 4in6 (RFC 2003) */
 	PKT_TUN_GRE,		/* "gre": RFC 2784/2890, keys and sequence */
 	PKT_TUN_ERSPAN,		/* "erspan": GRE carrying ERSPAN I/II/III */
 	PKT_TUN_VXLAN,		/* "vxlan": RFC 7348, UDP 4789 */
@@ -123,8 +123,9 @@ struct pkt_tcp {
 /*
  * Decode one frame of libpcap link type linktype (DLT_EN10MB with 802.1Q,
  * 802.1ad/QinQ, 802.1ah PBB, VN-Tag, FabricPath, PPPoE and MPLS; the
- * tunnels of enum pkt_tunnel_kind inside IP, with Zeek's default ports), DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
- * DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), IPv4 with options and IPv6 with
+ * tunnels of enum pkt_tunnel_kind inside IP, with Zeek's default ports),
+ * DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP, DLT_RAW,
+ * LINKTYPE_IPV4, LINKTYPE_IPV6), IPv4 with options and IPv6 with
  * extension headers. Every field is read through a bounds-checked
  * accessor: nothing past frame + caplen is ever read, and a frame cut
  * inside its headers is PKT_TRUNCATED (PKT_NOT_TCP or PKT_NOT_IP where a
@@ -169,6 +170,9 @@ int pkt_config_ports(struct pkt_config *cfg, const char *spec,
 /* Stable name of a tunnel kind ("vxlan", ...); "?" when unknown. */
 const char *pkt_tunnel_name(enum pkt_tunnel_kind k);
 
+/* The kind named (when k is not NULL) and 0, or -1 for an unknown name. */
+int pkt_tunnel_parse(const char *name, enum pkt_tunnel_kind *k);
+
 /*
  * A capture timestamp (seconds, microseconds) in microseconds, clamped to
  * 0 .. about 73,000 years: a hostile pcapng can carry any 64-bit time, and
@@ -181,6 +185,9 @@ bool pkt_link_supported(int linktype);
 
 /* Stable name of a status ("tcp", "fragment", ...); "?" when unknown. */
 const char *pkt_status_name(enum pkt_status st);
+
+/* The status named (when st is not NULL) and 0, or -1 when unknown. */
+int pkt_status_parse(const char *name, enum pkt_status *st);
 
 /*
  * Render flags as tcpdump does ("S", "S.", "F.", "R", "P.", ...) into buf

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Test helper: re-encapsulate a capture's IP packets in a tunnel, fragmented. */
+/* Test helper: a capture's IP packets put in a tunnel, maybe fragmented. */
 #include <err.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,6 +10,7 @@
 
 #include <pcap/pcap.h>
 
+#define GEN_BUF_SIZE	(70 * 1024)
 #include "gen_bytes.h"
 
 /*
@@ -31,8 +32,6 @@
  * connection has its own tunnel endpoints' order, as a real one would.
  */
 
-#define MAXPKT	(70 * 1024)
-
 static struct {
 	const char *kind;
 	bool outer6;
@@ -44,46 +43,8 @@ static struct {
 	bool low_first;		/* this packet goes from .1 to .2 */
 } g;
 
-struct buf {
-	uint8_t b[MAXPKT];
-	size_t n;
-};
-
 static void
-put(struct buf *b, const void *p, size_t n)
-{
-	if (b->n + n > sizeof(b->b))
-		errx(1, "packet too big");
-	memcpy(b->b + b->n, p, n);
-	b->n += n;
-}
-
-static void
-put8(struct buf *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void
-put16(struct buf *b, uint16_t v)
-{
-	uint8_t t[2];
-
-	be16(t, v);
-	put(b, t, 2);
-}
-
-static void
-put32(struct buf *b, uint32_t v)
-{
-	uint8_t t[4];
-
-	be32(t, v);
-	put(b, t, 4);
-}
-
-static void
-macs(struct buf *b)
+macs(struct gen_buf *b)
 {
 	static const uint8_t m[12] = { 2, 0, 0, 0, 0, 0xa, 2, 0, 0, 0, 0, 0xb };
 
@@ -98,7 +59,7 @@ ip_ethertype(const uint8_t *ip)
 
 /* An outer IP header for len bytes of protocol proto (no fragment). */
 static void
-outer_ip(struct buf *b, uint8_t proto, size_t len, uint16_t frag,
+outer_ip(struct gen_buf *b, uint8_t proto, size_t len, uint16_t frag,
     uint32_t id)
 {
 	uint8_t a = g.low_first ? 1 : 2, z = g.low_first ? 2 : 1;
@@ -144,7 +105,7 @@ frag_field(bool v6, uint32_t off, bool more)
 	return (uint16_t)(off / 8 | (more ? 0x2000 : 0));
 }
 
-static void write_frame(int64_t sec, int64_t usec, const struct buf *f);
+static void write_frame(int64_t sec, int64_t usec, const struct gen_buf *f);
 
 /*
  * Cut an IP packet (ours: IPv4 without options, or IPv6 without
@@ -157,13 +118,13 @@ fragment(const uint8_t *ip, size_t len, uint32_t size,
 	bool v6 = (ip[0] >> 4) == 6;
 	size_t hl = v6 ? 40 : (size_t)(ip[0] & 0x0f) * 4, off, n, i;
 	size_t count = (len - hl + size - 1) / size;
-	struct buf *pieces = calloc(count + 1, sizeof(*pieces));
+	struct gen_buf *pieces = calloc(count + 1, sizeof(*pieces));
 	uint32_t id = ++g.ip_id;
 
 	if (pieces == NULL)
 		err(1, "calloc");
 	for (i = 0, off = 0; off < len - hl; off += n, i++) {
-		struct buf *p = &pieces[i];
+		struct gen_buf *p = &pieces[i];
 		bool more;
 
 		n = len - hl - off < size ? len - hl - off : size;
@@ -202,10 +163,10 @@ fragment(const uint8_t *ip, size_t len, uint32_t size,
  * IP-level kinds out is an IP packet, for the others an Ethernet frame
  * (eth is then set). */
 static void
-wrap(const uint8_t *ip, size_t len, struct buf *out, bool *eth)
+wrap(const uint8_t *ip, size_t len, struct gen_buf *out, bool *eth)
 {
 	const char *k = g.kind;
-	struct buf in;
+	struct gen_buf in;
 	size_t udp_at;
 	bool udp = true;
 
@@ -253,23 +214,23 @@ wrap(const uint8_t *ip, size_t len, struct buf *out, bool *eth)
 		} else if (strcmp(k, "erspan1") == 0) {
 			put16(&in, 0x0000);
 			put16(&in, 0x88be);
-		} else if (strcmp(k, "erspan2") == 0) {
+		} else if (strncmp(k, "erspan", 6) == 0) {
+			bool three = k[6] == '3';
+
+			/* GRE with a sequence number; version, VLAN 10,
+			 * session 77; III: a timestamp, the O bit and an
+			 * 8-byte platform subheader */
 			put16(&in, 0x1000);
-			put16(&in, 0x88be);
+			put16(&in, three ? 0x22eb : 0x88be);
 			put32(&in, 1);
-			put16(&in, 0x1000 | 10);	/* ver 1, VLAN 10 */
-			put16(&in, 0x0000 | 77);	/* session 77 */
-			put32(&in, 0);
-		} else if (strcmp(k, "erspan3") == 0) {
-			put16(&in, 0x1000);
-			put16(&in, 0x22eb);
-			put32(&in, 1);
-			put16(&in, 0x2000 | 10);	/* ver 2, VLAN 10 */
-			put16(&in, 0x0000 | 77);
-			put32(&in, 0x12345678);		/* timestamp */
-			put32(&in, 0x00000001);		/* O: subheader */
-			put32(&in, 0);
-			put32(&in, 0);
+			put16(&in, (three ? 0x2000 : 0x1000) | 10);
+			put16(&in, 77);
+			put32(&in, three ? 0x12345678 : 0);
+			if (three) {
+				put32(&in, 0x00000001);
+				put32(&in, 0);
+				put32(&in, 0);
+			}
 		} else {
 			put16(&in, 0x0000);
 			put16(&in, teb ? 0x6558 : ip_ethertype(ip));
@@ -346,7 +307,7 @@ wrap(const uint8_t *ip, size_t len, struct buf *out, bool *eth)
 static int64_t cur_sec, cur_usec;
 
 static void
-write_frame(int64_t sec, int64_t usec, const struct buf *f)
+write_frame(int64_t sec, int64_t usec, const struct gen_buf *f)
 {
 	uint8_t h[16];
 
@@ -363,7 +324,7 @@ write_frame(int64_t sec, int64_t usec, const struct buf *f)
 static void
 emit_l3(const uint8_t *p, size_t len, bool eth)
 {
-	static struct buf f;
+	static struct gen_buf f;
 
 	f.n = 0;
 	if (!eth) {
@@ -385,7 +346,7 @@ emit_ip(const uint8_t *p, size_t len, void *arg)
 static void
 encap_one(const uint8_t *ip, size_t len, void *arg)
 {
-	static struct buf a, b;
+	static struct gen_buf a, b;
 	const uint8_t *cur = ip;
 	size_t n = len;
 	bool eth = false;
@@ -393,7 +354,7 @@ encap_one(const uint8_t *ip, size_t len, void *arg)
 
 	(void)arg;
 	for (i = 0; i < g.nest; i++) {
-		struct buf *o = i % 2 ? &b : &a;
+		struct gen_buf *o = i % 2 ? &b : &a;
 
 		wrap(cur, n, o, &eth);
 		cur = o->b;
@@ -422,7 +383,8 @@ frame_ip(int dlt, const uint8_t *p, uint32_t caplen, size_t *len)
 		if (caplen < 14)
 			return NULL;
 		type = (uint16_t)(p[12] << 8 | p[13]);
-		while ((type == 0x8100 || type == 0x88a8) && caplen >= off + 4) {
+		while ((type == 0x8100 || type == 0x88a8) &&
+		    caplen >= off + 4) {
 			type = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
 			off += 4;
 		}
@@ -473,34 +435,22 @@ main(int argc, char **argv)
 
 	g.nest = 1;
 	while ((ch = getopt(argc, argv, "6cdF:f:n:rt:")) != -1) {
-		switch (ch) {
-		case '6':
-			g.outer6 = true;
-			break;
-		case 'c':
-			g.corrupt = true;
-			break;
-		case 'd':
-			g.dup = true;
-			break;
-		case 'F':
-			g.frag_inner = (uint32_t)atoi(optarg);
-			break;
-		case 'f':
-			g.frag_outer = (uint32_t)atoi(optarg);
-			break;
-		case 'n':
+		/* flags set a bool, the others take a number or a name */
+		bool *flag = ch == '6' ? &g.outer6 : ch == 'c' ? &g.corrupt :
+		    ch == 'd' ? &g.dup : ch == 'r' ? &g.reverse : NULL;
+		uint32_t *num = ch == 'F' ? &g.frag_inner : ch == 'f' ?
+		    &g.frag_outer : NULL;
+
+		if (flag != NULL)
+			*flag = true;
+		else if (num != NULL)
+			*num = (uint32_t)atoi(optarg);
+		else if (ch == 'n')
 			g.nest = atoi(optarg);
-			break;
-		case 'r':
-			g.reverse = true;
-			break;
-		case 't':
+		else if (ch == 't')
 			g.kind = optarg;
-			break;
-		default:
+		else
 			goto usage;
-		}
 	}
 	argc -= optind;
 	argv += optind;

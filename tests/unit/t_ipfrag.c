@@ -13,46 +13,14 @@
 
 #include "ipfrag.h"
 #include "pktdecode.h"
+#define GEN_BUF_SIZE 4096
+#include "../finrst/gen_bytes.h"
 
 #define LT_RAW	101
 #define LT_EN10MB 1
 
-/* A packet under construction. */
-struct pk {
-	uint8_t b[4096];
-	size_t n;
-};
-
 static void
-put(struct pk *p, const void *d, size_t n)
-{
-	assert_true(p->n + n <= sizeof(p->b));
-	memcpy(p->b + p->n, d, n);
-	p->n += n;
-}
-
-static void
-put8(struct pk *p, uint8_t v)
-{
-	put(p, &v, 1);
-}
-
-static void
-put16(struct pk *p, uint16_t v)
-{
-	put8(p, (uint8_t)(v >> 8));
-	put8(p, (uint8_t)v);
-}
-
-static void
-put32(struct pk *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p, (uint16_t)v);
-}
-
-static void
-ipv4_hdr(struct pk *p, uint8_t proto, size_t l4len, uint16_t id,
+ipv4_hdr(struct gen_buf *p, uint8_t proto, size_t l4len, uint16_t id,
     uint16_t frag, uint8_t last)
 {
 	put8(p, 0x45);
@@ -67,23 +35,9 @@ ipv4_hdr(struct pk *p, uint8_t proto, size_t l4len, uint16_t id,
 	put32(p, 0x0a000000u | last);
 }
 
-static void
-ipv6_hdr(struct pk *p, uint8_t next, size_t plen)
-{
-	uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-
-	put32(p, 0x60000000);
-	put16(p, (uint16_t)plen);
-	put8(p, next);
-	put8(p, 64);
-	put(p, src, 16);
-	put(p, dst, 16);
-}
-
 /* A TCP segment, PSH|ACK, with plen bytes of a counting pattern. */
 static void
-tcp_seg(struct pk *p, size_t plen, uint8_t salt)
+tcp_seg(struct gen_buf *p, size_t plen, uint8_t salt)
 {
 	size_t i;
 
@@ -104,14 +58,14 @@ tcp_seg(struct pk *p, size_t plen, uint8_t salt)
  * byte offset off for len bytes of what follows the header, into out.
  */
 static void
-frag_of(const struct pk *whole, bool v6, size_t off, size_t len, bool more,
-    uint32_t id, struct pk *out)
+frag_of(const struct gen_buf *whole, bool v6, size_t off, size_t len, bool more,
+    uint32_t id, struct gen_buf *out)
 {
 	size_t hl = v6 ? 40 : 20;
 
 	out->n = 0;
 	if (v6) {
-		ipv6_hdr(out, 44, 8 + len);
+		gen_ipv6(out, 44, 8 + len);
 		put8(out, whole->b[6]);
 		put8(out, 0);
 		put16(out, (uint16_t)(off | (more ? 1 : 0)));
@@ -123,8 +77,17 @@ frag_of(const struct pk *whole, bool v6, size_t off, size_t len, bool more,
 	put(out, whole->b + hl + off, len);
 }
 
+/* whole's first 120 bytes past the header, and the rest. */
 static void
-tcp4_packet(struct pk *p, size_t plen, uint8_t salt)
+halves(const struct gen_buf *whole, uint32_t id, struct gen_buf *a,
+    struct gen_buf *b)
+{
+	frag_of(whole, false, 0, 120, true, id, a);
+	frag_of(whole, false, 120, whole->n - 20 - 120, false, id, b);
+}
+
+static void
+tcp4_packet(struct gen_buf *p, size_t plen, uint8_t salt)
 {
 	p->n = 0;
 	ipv4_hdr(p, 6, 20 + plen, 0, 0, 2);
@@ -132,7 +95,7 @@ tcp4_packet(struct pk *p, size_t plen, uint8_t salt)
 }
 
 static enum pkt_status
-feed(struct ipfrag *f, int64_t ts, const struct pk *p, struct pkt_tcp *s)
+feed(struct ipfrag *f, int64_t ts, const struct gen_buf *p, struct pkt_tcp *s)
 {
 	return ipfrag_decode(f, NULL, LT_RAW, ts, p->b, (uint32_t)p->n, s);
 }
@@ -141,7 +104,7 @@ static void
 test_ipv4_in_and_out_of_order(void **state)
 {
 	struct ipfrag *f = ipfrag_new(NULL);
-	struct pk whole, a, b, c;
+	struct gen_buf whole, a, b, c;
 	struct pkt_tcp s;
 
 	(void)state;
@@ -179,11 +142,11 @@ static void
 test_ipv6(void **state)
 {
 	struct ipfrag *f = ipfrag_new(NULL);
-	struct pk whole = { .n = 0 }, a, b;
+	struct gen_buf whole = { .n = 0 }, a, b;
 	struct pkt_tcp s;
 
 	(void)state;
-	ipv6_hdr(&whole, 6, 20 + 200);
+	gen_ipv6(&whole, 6, 20 + 200);
 	tcp_seg(&whole, 200, 3);
 	frag_of(&whole, true, 0, 120, true, 0xdeadbeef, &a);
 	frag_of(&whole, true, 120, 100, false, 0xdeadbeef, &b);
@@ -199,7 +162,7 @@ static void
 test_overlaps(void **state)
 {
 	struct ipfrag *f = ipfrag_new(NULL);
-	struct pk whole, other, a, b, b2, bad;
+	struct gen_buf whole, other, a, b, b2, bad;
 	struct pkt_tcp s;
 
 	(void)state;
@@ -238,15 +201,14 @@ test_timeout_and_caps(void **state)
 	struct ipfrag_limits lim = { .max_datagrams = 2,
 	    .timeout_us = 1000000 };
 	struct ipfrag *f = ipfrag_new(&lim);
-	struct pk whole, a, b;
+	struct gen_buf whole, a, b;
 	struct pkt_tcp s;
 	size_t bytes;
 	uint32_t id;
 
 	(void)state;
 	tcp4_packet(&whole, 200, 0);
-	frag_of(&whole, false, 0, 120, true, 1, &a);
-	frag_of(&whole, false, 120, 100, false, 1, &b);
+	halves(&whole, 1, &a, &b);
 	assert_int_equal(feed(f, 0, &a, &s), PKT_FRAGMENT);
 	/* 1.5 s later the first half is gone */
 	assert_int_equal(feed(f, 1500000, &b, &s), PKT_FRAGMENT);
@@ -284,7 +246,7 @@ static void
 test_invalid_pieces(void **state)
 {
 	struct ipfrag *f = ipfrag_new(NULL);
-	struct pk whole, a;
+	struct gen_buf whole, a;
 	struct pkt_tcp s;
 	struct pkt_frag p = { .family = AF_INET, .more = true, .len = 8 },
 	    w;
@@ -324,8 +286,9 @@ test_outer_and_inner(void **state)
 {
 	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
 	struct ipfrag *f = ipfrag_new(NULL);
-	struct pk inner, outer = { .n = 0 }, a, b, fr;
+	struct gen_buf inner, outer = { .n = 0 }, a, b, fr;
 	struct pkt_tcp s;
+	int i;
 
 	(void)state;
 	tcp4_packet(&inner, 100, 0);
@@ -352,22 +315,19 @@ test_outer_and_inner(void **state)
 	/* Ethernet, outer IPv4, GRE, inner fragment */
 	frag_of(&inner, false, 0, 56, true, 6, &a);
 	frag_of(&inner, false, 56, inner.n - 20 - 56, false, 6, &b);
-	fr.n = 0;
-	put(&fr, macs, 12);
-	put16(&fr, 0x0800);
-	ipv4_hdr(&fr, 47, 4 + a.n, 0, 0, 9);
-	put32(&fr, 0x00000800);
-	put(&fr, a.b, a.n);
-	assert_int_equal(ipfrag_decode(f, NULL, LT_EN10MB, 3, fr.b,
-	    (uint32_t)fr.n, &s), PKT_FRAGMENT);
-	fr.n = 0;
-	put(&fr, macs, 12);
-	put16(&fr, 0x0800);
-	ipv4_hdr(&fr, 47, 4 + b.n, 0, 0, 9);
-	put32(&fr, 0x00000800);
-	put(&fr, b.b, b.n);
-	assert_int_equal(ipfrag_decode(f, NULL, LT_EN10MB, 4, fr.b,
-	    (uint32_t)fr.n, &s), PKT_TCP);
+	for (i = 0; i < 2; i++) {
+		const struct gen_buf *in = i == 0 ? &a : &b;
+
+		fr.n = 0;
+		put(&fr, macs, 12);
+		put16(&fr, 0x0800);
+		ipv4_hdr(&fr, 47, 4 + in->n, 0, 0, 9);
+		put32(&fr, 0x00000800);
+		put(&fr, in->b, in->n);
+		assert_int_equal(ipfrag_decode(f, NULL, LT_EN10MB, 3 + i,
+		    fr.b, (uint32_t)fr.n, &s), i == 0 ? PKT_FRAGMENT :
+		    PKT_TCP);
+	}
 	assert_int_equal(s.tun.kind, PKT_TUN_GRE);
 	assert_int_equal(s.tun.daddr[3], 9);
 	assert_int_equal(s.daddr[3], 2);
