@@ -27,6 +27,7 @@
  * reverse order; -d: the first fragment twice (an overlap that agrees);
  * -c: the first fragment again with its last byte changed (one that
  * does not).
+ * A frame of IN cut by its snaplen is written cut by as many bytes.
  * The outer endpoints are 192.0.2.1 and 192.0.2.2 (2001:db8:ffff::1,
  * ::2), the lower inner source address on .1, so each direction of a
  * connection has its own tunnel endpoints' order, as a real one would.
@@ -41,6 +42,7 @@ static struct {
 	FILE *out;
 	uint32_t ip_id;
 	bool low_first;		/* this packet goes from .1 to .2 */
+	size_t missing;		/* bytes of it the snaplen had cut */
 } g;
 
 static void
@@ -310,13 +312,14 @@ static void
 write_frame(int64_t sec, int64_t usec, const struct gen_buf *f)
 {
 	uint8_t h[16];
+	size_t cap = f->n - g.missing;	/* cut as the input was */
 
 	le32(h, (uint32_t)sec);
 	le32(h + 4, (uint32_t)usec);
-	le32(h + 8, (uint32_t)f->n);
+	le32(h + 8, (uint32_t)cap);
 	le32(h + 12, (uint32_t)f->n);
 	if (fwrite(h, 1, 16, g.out) != 16 ||
-	    fwrite(f->b, 1, f->n, g.out) != f->n)
+	    fwrite(f->b, 1, cap, g.out) != cap)
 		err(1, "write");
 }
 
@@ -417,8 +420,19 @@ frame_ip(int dlt, const uint8_t *p, uint32_t caplen, size_t *len)
 		iplen = 40 + (size_t)(p[4] << 8 | p[5]);
 	else
 		return NULL;
-	if (iplen > caplen)
-		errx(1, "a frame of IN was cut by its snaplen: not usable");
+	/* A frame the snaplen cut: the rest as zeros, cut again on output
+	 * (fragments of it would be useless: refused). */
+	g.missing = iplen > caplen ? iplen - caplen : 0;
+	if (g.missing && (g.frag_outer || g.frag_inner))
+		errx(1, "a frame of IN was cut by its snaplen: cannot "
+		    "fragment it");
+	if (g.missing) {
+		static uint8_t whole[65536];
+
+		memcpy(whole, p, caplen);
+		memset(whole + caplen, 0, iplen - caplen);
+		p = whole;
+	}
 	*len = iplen;
 	return p;
 }
