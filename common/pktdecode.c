@@ -481,6 +481,12 @@ decode_udp(struct dec *d, struct cursor c, uint32_t ip_len, int depth)
 	default:
 		break;
 	}
+	/* Teredo by shape on other ports, unless its ports are off. */
+	if (k != PKT_TUN_TEREDO && (d->cfg->udp_port[PKT_TUN_TEREDO][0] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][1] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][2] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][3]) == 0)
+		return PKT_NOT_TCP;
 	return decode_teredo(d, in, ip_len - 8, k == PKT_TUN_TEREDO, depth,
 	    sport, dport);
 }
@@ -889,7 +895,7 @@ pkt_config_ports(struct pkt_config *cfg, const char *spec, char *errbuf)
 		char *end;
 		unsigned long v = strtoul(p, &end, 10);
 
-		if (end == p || v == 0 || v > 65535 ||
+		if (*p < '0' || *p > '9' || v == 0 || v > 65535 ||
 		    (*end != ',' && *end != '\0') || *p == '-' || *p == '+') {
 			errbuf_set(errbuf, "bad port in %s", spec);
 			return -1;

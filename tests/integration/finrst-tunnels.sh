@@ -97,10 +97,15 @@ expect_out "--tunnel-port on another port" '^0 connections' \
     --tunnel-port vxlan=8472 "$tmp/v.pcap"
 expect_out "--tunnel-port keeps 4789 in a list" '^5 connections' \
     --tunnel-port vxlan=8472,4789 "$tmp/v.pcap"
+"$enc" -t teredo "$SRC/tests/pcap/gen-ipv6.pcap" "$tmp/t.pcap"
+expect_out "--tunnel-port teredo= turns Teredo off, by shape too" \
+    '^0 connections' --tunnel-port teredo= "$tmp/t.pcap"
 expect_out "--tunnel-port unknown kind" \
     '^finrst: --tunnel-port: unknown UDP tunnel: foo' --tunnel-port foo=1 "$in"
 expect_out "--tunnel-port bad port" '^finrst: --tunnel-port: bad port' \
     --tunnel-port vxlan=70000 "$in"
+expect_out "--tunnel-port port with a sign" \
+    '^finrst: --tunnel-port: bad port' --tunnel-port 'vxlan= 4789' "$in"
 "$BIN/finrst" --tunnel-port foo=1 "$in" >/dev/null 2>&1
 [ $? = 2 ] && echo "ok   bad --tunnel-port exits 2" ||
     { echo "FAIL bad --tunnel-port does not exit 2"; fail=1; }
