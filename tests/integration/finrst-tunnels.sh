@@ -10,7 +10,8 @@ enc=$BUILD/tests/finrst-pcapencap
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-z=$SRC/tests/data/zeek/pcaps
+z4=$SRC/tests/data/zeek/pcaps/wikipedia.pcap
+z6=$SRC/tests/data/zeek/pcaps/ftp_ipv6.pcap
 
 table() {	# PCAP [FLAGS...]: the table and counts, not the frame count
 	"$BIN/finrst" "$@" | grep -v ' frames: '
@@ -35,26 +36,47 @@ same() {	# INPUT ENCAP-ARGS...
 	fi
 }
 
-frags=("-t none -f 256" "-t vxlan -f 512 -r" "-t gre -F 256 -d"
-    "-t ipip -6 -F 512 -f 256 -r" "-t geneve -F 64" "-t ipip -n 4")
-for in in "$SRC/tests/pcap/gen-en10mb.pcap" "$SRC/tests/pcap/gen-ipv6.pcap" \
-    "$z/wikipedia.pcap" "$z/ftp_ipv6.pcap"; do
-	table "$in" >"$tmp/want"
-	# every kind on the generated captures, a few on the real ones
-	kinds="vxlan gtpu"
-	case $in in */gen-*) kinds="none vxlan geneve gre gre-key gre-teb
-	    erspan1 erspan2 erspan3 gre-udp ayiya gtpu ipip pbb vntag
-	    fabricpath" ;; esac
-	case $in in *ipv6*) kinds="$kinds teredo" ;; esac
-	for k in $kinds; do
-		same "$in" -t "$k"
-	done
-	same "$in" -t ipip -6
-	for f in "${frags[@]}"; do
-		# shellcheck disable=SC2086
-		same "$in" $f
-	done
-done
+# Every kind on a generated capture; IPv6 and fragments (outer, inner,
+# reversed, repeated, nested) on it, on a generated IPv6 one and on two
+# real ones (Zeek corpus).
+g4=$SRC/tests/pcap/gen-en10mb.pcap g6=$SRC/tests/pcap/gen-ipv6.pcap
+while read -r in args; do
+	if [ "$in" != "${cur:-}" ]; then
+		cur=$in
+		table "${!in}" >"$tmp/want"
+	fi
+	# shellcheck disable=SC2086
+	same "${!in}" $args
+done <<EOF
+g4 -t none
+g4 -t vxlan
+g4 -t geneve
+g4 -t gre
+g4 -t gre-key
+g4 -t gre-teb
+g4 -t erspan1
+g4 -t erspan2
+g4 -t erspan3
+g4 -t gre-udp
+g4 -t ayiya
+g4 -t gtpu
+g4 -t ipip
+g4 -t pbb
+g4 -t vntag
+g4 -t fabricpath
+g4 -t ipip -n 4
+g4 -t none -f 256
+g4 -t gre -F 256 -d
+g4 -t ipip -6 -F 512 -f 256 -r
+g6 -t teredo
+g6 -t ipip
+g6 -t ipip -6
+g6 -t geneve -F 64
+z4 -t vxlan -f 512 -r
+z4 -t gtpu -F 256 -d
+z6 -t ipip -6 -F 512 -f 256 -r
+z6 -t gre-udp
+EOF
 
 # The tunnel, named and stable: one uid per direction of the VXLAN pair.
 in=$SRC/tests/pcap/gen-en10mb.pcap
@@ -114,7 +136,7 @@ expect_out "--tunnel-port port with a sign" \
 expect_out "nested too deep" \
     '^finrst: 30 frames nested more than 4 tunnels deep: not decoded' \
     "$tmp/deep.pcap"
-"$enc" -t none -f 256 -c "$z/wikipedia.pcap" "$tmp/c.pcap"
+"$enc" -t none -f 256 -c "$z4" "$tmp/c.pcap"
 expect_out "disagreeing fragments" \
     '^finrst: IP fragments: [0-9]+ datagrams reassembled; dropped [1-9][0-9]* whose overlapping fragments disagreed' \
     "$tmp/c.pcap"
