@@ -375,6 +375,7 @@ build_result(struct flow_table *t, struct flow *f, struct flow_result *r,
 	r->last_ts_us = f->last_ts;
 	r->conn_state = flow_zeek_conn_state(f);
 	memcpy(r->history, f->hist, sizeof(r->history));
+	r->tunnel_parents = f->tun;
 	r->partial = !o->sent_syn;
 	r->notes = f->notes;
 	if (evicted)
@@ -585,6 +586,83 @@ flow_new(struct flow_table *t, const struct pkt_tcp *p, uint64_t hash)
 	return f;
 }
 
+/* FNV-1a, 64 bits, over n bytes, continuing from h. */
+static uint64_t
+fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The tunnel's uid: the same whichever way its packets go. */
+static void
+tunnel_uid(const struct pkt_tunnel *t, char *uid)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz";
+	uint8_t a[18], b[18];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i;
+
+	memcpy(a, t->saddr, 16);
+	memcpy(b, t->daddr, 16);
+	a[16] = (uint8_t)(t->sport >> 8);
+	a[17] = (uint8_t)t->sport;
+	b[16] = (uint8_t)(t->dport >> 8);
+	b[17] = (uint8_t)t->dport;
+	h = fnv64(h, &t->kind, 1);
+	h = fnv64(h, &t->family, 1);
+	h = fnv64(h, &t->key, sizeof(t->key));
+	if (memcmp(a, b, sizeof(a)) <= 0) {
+		h = fnv64(h, a, sizeof(a));
+		h = fnv64(h, b, sizeof(b));
+	} else {
+		h = fnv64(h, b, sizeof(b));
+		h = fnv64(h, a, sizeof(a));
+	}
+	uid[0] = 'C';
+	for (i = 1; i <= 11; i++) {
+		uid[i] = b62[h % 62];
+		h /= 62;
+	}
+	uid[12] = '\0';
+}
+
+static bool
+same_tunnel(const struct pkt_tunnel *x, const struct pkt_tunnel *y)
+{
+	return x->kind == y->kind && x->key == y->key &&
+	    x->family == y->family &&
+	    ((x->sport == y->sport && x->dport == y->dport &&
+	    memcmp(x->saddr, y->saddr, 16) == 0 &&
+	    memcmp(x->daddr, y->daddr, 16) == 0) ||
+	    (x->sport == y->dport && x->dport == y->sport &&
+	    memcmp(x->saddr, y->daddr, 16) == 0 &&
+	    memcmp(x->daddr, y->saddr, 16) == 0));
+}
+
+/* Add the tunnel of a segment to a connection's set. */
+static void
+tunnel_note(struct flow_tunnels *ts, const struct pkt_tunnel *t)
+{
+	int i;
+
+	for (i = 0; i < ts->n; i++)
+		if (same_tunnel(&ts->t[i].t, t))
+			return;
+	if (ts->n == FLOW_TUNNELS_MAX) {
+		ts->more = true;
+		return;
+	}
+	ts->t[ts->n].t = *t;
+	tunnel_uid(t, ts->t[ts->n].uid);
+	ts->n++;
+}
+
 void
 flow_table_advance(struct flow_table *t, int64_t now_us)
 {
@@ -646,6 +724,8 @@ flow_table_add(struct flow_table *t, const struct pkt_tcp *p)
 		si = 0;
 	}
 	f->last_ts = p->ts_us > f->last_ts ? p->ts_us : f->last_ts;
+	if (p->tun.kind != PKT_TUN_NONE)
+		tunnel_note(&f->tun, &p->tun);
 	flow_zeek_process(f, si, p, t->cfg.grace_us);
 	track(t, f, si, p);
 	if (flow_index_schedule(&t->ix, f, flow_deadline(t, f)) < 0) {

@@ -110,6 +110,26 @@ struct flow_step {
 
 #define FLOW_HISTORY_MAX 64
 
+/*
+ * A tunnel a connection came through (Zeek's tunnel_parents): the
+ * innermost encapsulation around its packets, as first seen. uid is
+ * stable for the same tunnel in any capture: "C" and 11 base62 digits of
+ * a hash of the kind, the outer endpoints in either order, and the key.
+ */
+struct flow_tunnel {
+	char uid[13];
+	struct pkt_tunnel t;
+};
+
+#define FLOW_TUNNELS_MAX 2
+
+/* The distinct tunnels of a connection, in order of first packet. */
+struct flow_tunnels {
+	uint8_t n;		/* 0: not tunnelled */
+	bool more;		/* further tunnels seen, not kept */
+	struct flow_tunnel t[FLOW_TUNNELS_MAX];
+};
+
 /* One connection, as the report callback sees it (valid during the call). */
 struct flow_result {
 	uint64_t id;		/* 1, 2, ... in order of first packet */
@@ -132,6 +152,7 @@ struct flow_result {
 	const struct flow_step *steps;	/* handshake, then the last packets */
 	size_t nsteps;
 	uint64_t steps_skipped;	/* packets between the two parts, not kept */
+	struct flow_tunnels tunnel_parents;
 };
 
 /* Counters over every reported connection. */

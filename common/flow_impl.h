@@ -124,6 +124,7 @@ struct flow {
 	int64_t first_ts;
 	char hist[FLOW_HISTORY_MAX];
 	uint64_t nsteps_total;
+	struct flow_tunnels tun;		/* tunnel_parents */
 	struct flow_step steps[];	/* HEAD_STEPS, then a ring */
 };
 

@@ -117,7 +117,8 @@ iso_time(int64_t us, char *buf, size_t len)
  * says how the value is written: INT (a number), STR (a string that never
  * needs escaping), SECONDS (microseconds as a real number of seconds),
  * BOOL, SIDE ("orig", "resp" or null), NOTES (an array of note names),
- * STATS (an object of FLOW_SIDE_FIELDS).
+ * STATS (an object of FLOW_SIDE_FIELDS), TUNNELS (an array of objects of
+ * FLOW_TUNNEL_FIELDS, empty when the connection was not tunnelled).
  */
 #define FLOW_RESULT_FIELDS(X)						\
 	X(STR, type, "connection")					\
@@ -147,7 +148,8 @@ iso_time(int64_t us, char *buf, size_t len)
 	X(INT, wait_us, r->wait_us)					\
 	X(INT, wait_tries, r->wait_tries)				\
 	X(STATS, orig, &r->orig)					\
-	X(STATS, resp, &r->resp)
+	X(STATS, resp, &r->resp)					\
+	X(TUNNELS, tunnel_parents, &r->tunnel_parents)
 
 /* The members of "orig" and "resp", with s the side's stats in scope. */
 #define FLOW_SIDE_FIELDS(X)						\
@@ -161,6 +163,17 @@ iso_time(int64_t us, char *buf, size_t len)
 	X(INT, zero_windows, s->zero_windows)				\
 	X(INT, fins, s->fins)						\
 	X(INT, rsts, s->rsts)
+
+/* The members of one tunnel_parents entry, with u (a struct flow_tunnel),
+ * th and rh (its outer addresses) in scope. */
+#define FLOW_TUNNEL_FIELDS(X)						\
+	X(STR, uid, u->uid)						\
+	X(STR, tunnel, pkt_tunnel_name((enum pkt_tunnel_kind)u->t.kind)) \
+	X(STR, orig_h, th)						\
+	X(INT, orig_p, u->t.sport)					\
+	X(STR, resp_h, rh)						\
+	X(INT, resp_p, u->t.dport)					\
+	X(INT, key, u->t.key)
 
 /* ------------------------------------------------------------------ */
 /* the jansson writer, generated from the lists */
@@ -189,6 +202,7 @@ notes_json(uint32_t notes)
 }
 
 static json_t *side_json(const struct flow_side_stats *s);
+static json_t *tunnels_json(const struct flow_tunnels *ts);
 
 #define J_INT(v)	json_integer((json_int_t)(v))
 #define J_STR(v)	json_string(v)
@@ -197,6 +211,7 @@ static json_t *side_json(const struct flow_side_stats *s);
 #define J_SIDE(v)	side_or_null(v)
 #define J_NOTES(v)	notes_json(v)
 #define J_STATS(v)	side_json(v)
+#define J_TUNNELS(v)	tunnels_json(v)
 #define J_MEMBER(kind, key, v)						\
 	if (json_object_set_new_nocheck(o, #key, J_##kind(v)) < 0)	\
 		goto fail;
@@ -212,6 +227,33 @@ side_json(const struct flow_side_stats *s)
 	return o;
 fail:
 	json_decref(o);
+	return NULL;
+}
+
+static json_t *
+tunnels_json(const struct flow_tunnels *ts)
+{
+	char th[INET6_ADDRSTRLEN], rh[INET6_ADDRSTRLEN];
+	json_t *a = json_array(), *o = NULL;
+	int i;
+
+	for (i = 0; a != NULL && i < ts->n; i++) {
+		const struct flow_tunnel *u = &ts->t[i];
+
+		addr_str(u->t.family, u->t.saddr, th, sizeof(th));
+		addr_str(u->t.family, u->t.daddr, rh, sizeof(rh));
+		if ((o = json_object()) == NULL)
+			goto fail;
+		FLOW_TUNNEL_FIELDS(J_MEMBER)
+		if (json_array_append_new(a, o) < 0) {
+			o = NULL;
+			goto fail;
+		}
+	}
+	return a;
+fail:
+	json_decref(o);
+	json_decref(a);
 	return NULL;
 }
 
@@ -419,6 +461,8 @@ jb_notes(struct jbuf *b, uint32_t notes)
 
 static void jb_stats(struct jbuf *b, const char *key, size_t n,
     const struct flow_side_stats *s);
+static void jb_tunnels(struct jbuf *b, const char *key, size_t n,
+    const struct flow_tunnels *ts);
 
 /* keys are literals: their length is known at compile time */
 #define T_INT(b, k, v)	jb_kint_n(b, k, sizeof(k) - 1, (int64_t)(v))
@@ -429,6 +473,7 @@ static void jb_stats(struct jbuf *b, const char *key, size_t n,
 #define T_SIDE(b, k, v)	jb_kside_n(b, k, sizeof(k) - 1, v)
 #define T_NOTES(b, k, v)	(jb_lit(b, k), jb_notes(b, v))
 #define T_STATS(b, k, v)	jb_stats(b, k, sizeof(k) - 1, v)
+#define T_TUNNELS(b, k, v)	jb_tunnels(b, k, sizeof(k) - 1, v)
 #define T_MEMBER(kind, key, v)	T_##kind(b, ",\"" #key "\":", v);
 
 static void
@@ -442,6 +487,31 @@ jb_stats(struct jbuf *b, const char *key, size_t n,
 	FLOW_SIDE_FIELDS(T_MEMBER)
 	jb_open(b, at);
 	jb_raw(b, "}", 1);
+}
+
+static void
+jb_tunnels(struct jbuf *b, const char *key, size_t n,
+    const struct flow_tunnels *ts)
+{
+	char th[INET6_ADDRSTRLEN], rh[INET6_ADDRSTRLEN];
+	size_t at;
+	int i;
+
+	jb_raw(b, key, n);
+	jb_raw(b, "[", 1);
+	for (i = 0; i < ts->n; i++) {
+		const struct flow_tunnel *u = &ts->t[i];
+
+		addr_str(u->t.family, u->t.saddr, th, sizeof(th));
+		addr_str(u->t.family, u->t.daddr, rh, sizeof(rh));
+		if (i > 0)
+			jb_raw(b, ",", 1);
+		at = b->need;
+		FLOW_TUNNEL_FIELDS(T_MEMBER)
+		jb_open(b, at);
+		jb_raw(b, "}", 1);
+	}
+	jb_raw(b, "]", 1);
 }
 
 int

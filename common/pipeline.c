@@ -27,6 +27,8 @@ struct pipeline {
 	pipeline_seg_fn *seg_fn;
 	void *seg_arg;
 	struct pipeline_stats st;
+	struct pkt_config dcfg;
+	struct ipfrag *frag;
 	pthread_mutex_t lock;	/* live: capture thread vs. caller */
 	int64_t last_ts;	/* files: latest segment time seen */
 	bool have_ts;
@@ -73,13 +75,39 @@ pipeline_new(const struct flow_config *fc, flow_report_fn report, void *arg)
 	if (pl == NULL)
 		return NULL;
 	pl->table = flow_table_new(fc, report, arg);
-	if (pl->table == NULL) {
+	pl->frag = ipfrag_new(NULL);
+	if (pl->table == NULL || pl->frag == NULL) {
+		flow_table_free(pl->table);
+		ipfrag_free(pl->frag);
 		free(pl);
 		errno = ENOMEM;
 		return NULL;
 	}
+	pkt_config_init(&pl->dcfg);
 	pthread_mutex_init(&pl->lock, NULL);
 	return pl;
+}
+
+void
+pipeline_decode_config(struct pipeline *pl, const struct pkt_config *cfg)
+{
+	pl->dcfg = *cfg;
+}
+
+/* One frame through the decoder and reassembly; counted. */
+static inline enum pkt_status
+decode(struct pipeline *pl, int linktype, int64_t ts_us,
+    const uint8_t *frame, uint32_t caplen, struct pkt_tcp *seg)
+{
+	enum pkt_status s;
+
+	pl->st.frames++;
+	s = ipfrag_decode(pl->frag, &pl->dcfg, linktype, ts_us, frame,
+	    caplen, seg);
+	pl->st.status[s]++;
+	if (s == PKT_FRAGMENT || (s == PKT_TCP && seg->reassembled))
+		pl->st.frag = *ipfrag_stats(pl->frag);
+	return s;
 }
 
 void
@@ -112,9 +140,7 @@ live_frame(void *arg, int linktype, int64_t ts_us, uint32_t len,
 
 	(void)len;
 	pthread_mutex_lock(&pl->lock);
-	pl->st.frames++;
-	s = pkt_decode(linktype, ts_us, frame, caplen, &seg);
-	pl->st.status[s]++;
+	s = decode(pl, linktype, ts_us, frame, caplen, &seg);
 	if (s == PKT_TCP)
 		classify(pl, &seg);
 	pthread_mutex_unlock(&pl->lock);
@@ -263,7 +289,6 @@ publish(struct reading *rd, bool done)
 static int
 read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
 {
-	struct pipeline_stats *st = &rd->pl->st;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int dlt = in->linktype, rc;
@@ -281,10 +306,8 @@ read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
 			break;
 		n++;
 		off += 16 + h->caplen;
-		st->frames++;
-		s = pkt_decode(dlt, pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec),
-		    data, h->caplen, &b->seg[b->n]);
-		st->status[s]++;
+		s = decode(rd->pl, dlt, pkt_ts_us(h->ts.tv_sec,
+		    h->ts.tv_usec), data, h->caplen, &b->seg[b->n]);
 		if (s != PKT_TCP)
 			continue;
 		b->seg[b->n].payload = NULL;
@@ -435,6 +458,7 @@ pipeline_free(struct pipeline *pl)
 	if (pl == NULL)
 		return;
 	flow_table_free(pl->table);
+	ipfrag_free(pl->frag);
 	pthread_mutex_destroy(&pl->lock);
 	free(pl);
 }

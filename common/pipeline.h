@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "flow.h"
+#include "ipfrag.h"
 #include "pktdecode.h"
 
 /*
@@ -24,10 +25,15 @@
  */
 struct pipeline;
 
-/* Frames seen so far, by what pkt_decode() made of them. */
+/*
+ * Frames seen so far, by what pkt_decode() made of them (a fragment held
+ * for reassembly counts as "fragment"; the one that completes a datagram
+ * as what the datagram carried), and what reassembly did.
+ */
 struct pipeline_stats {
 	uint64_t frames;
 	uint64_t status[PKT_STATUS_COUNT];
+	struct ipfrag_stats frag;
 };
 
 /*
@@ -39,10 +45,18 @@ typedef void pipeline_seg_fn(const struct pkt_tcp *seg, void *arg);
 
 /*
  * A new pipeline whose table reports to report(arg); fc NULL means the
- * table's defaults. Returns NULL on ENOMEM.
+ * table's defaults. IP fragments are reassembled (common/ipfrag, with its
+ * default limits). Returns NULL on ENOMEM.
  */
 struct pipeline *pipeline_new(const struct flow_config *fc,
     flow_report_fn report, void *arg);
+
+/*
+ * Decode with cfg (tunnels on or off, their UDP ports) instead of the
+ * defaults; call before any packet. cfg is copied.
+ */
+void pipeline_decode_config(struct pipeline *pl,
+    const struct pkt_config *cfg);
 
 /* Also call fn(arg) for each segment (NULL: stop calling). */
 void pipeline_on_segment(struct pipeline *pl, pipeline_seg_fn *fn,

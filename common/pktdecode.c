@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Decode one captured frame of a libpcap link type into TCP segment fields. */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <pcap/pcap.h>
 
+#include "errbuf.h"
+#include "names.h"
 #include "pktdecode.h"
 
 /* Link types that not every pcap/dlt.h spells the same way. */
@@ -28,6 +32,9 @@
 #define ETH_MPLS	0x8847
 #define ETH_MPLS_MC	0x8848
 #define ETH_PPPOE	0x8864
+#define ETH_PBB		0x88e7	/* 802.1ah I-TAG */
+#define ETH_VNTAG	0x8926
+#define ETH_FABRICPATH	0x8903
 
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
@@ -35,12 +42,6 @@
 #define IPPROTO_IPV6_	41
 #define IPPROTO_GRE_	47
 
-#define UDP_GTP_U	2152
-#define UDP_VXLAN	4789
-#define UDP_TEREDO	3544
-
-/* Tunnels inside tunnels end here: a frame is not a matryoshka. */
-#define MAX_DEPTH	4
 /* Ethernet VLAN tags, MPLS labels and IPv6 extension headers: same idea. */
 #define MAX_CHAIN	16
 
@@ -134,10 +135,41 @@ cur_limit(struct cursor *c, uint32_t n)
 		c->len = n;
 }
 
-static enum pkt_status decode_ip(struct cursor c, int depth,
-    struct pkt_tcp *out);
-static enum pkt_status decode_ethertype(uint16_t type, struct cursor c,
-    int depth, struct pkt_tcp *out);
+/*
+ * One decoding: the settings, the segment being filled, where a fragment
+ * goes, and the IP layer being read (its addresses stay inside the frame
+ * until a TCP segment, a fragment or a tunnel takes them).
+ */
+struct dec {
+	const struct pkt_config *cfg;
+	struct pkt_tcp *out;
+	struct pkt_frag *frag;
+	uint8_t family;
+	const uint8_t *src, *dst;
+};
+
+static enum pkt_status decode_ip(struct dec *d, struct cursor c, int depth);
+static enum pkt_status decode_ethertype(struct dec *d, uint16_t type,
+    struct cursor c, int depth);
+
+/* The layer just read is a tunnel: note it (the innermost one wins). */
+static void
+tunnel_enter(struct dec *d, enum pkt_tunnel_kind kind, uint16_t sport,
+    uint16_t dport, uint32_t key)
+{
+	struct pkt_tunnel *t = &d->out->tun;
+	uint32_t n = d->family == AF_INET6 ? 16 : 4;
+
+	t->kind = (uint8_t)kind;
+	t->family = d->family;
+	t->sport = sport;
+	t->dport = dport;
+	t->key = key;
+	memset(t->saddr, 0, sizeof(t->saddr));
+	memset(t->daddr, 0, sizeof(t->daddr));
+	memcpy(t->saddr, d->src, n);
+	memcpy(t->daddr, d->dst, n);
+}
 
 /* TCP options of a SYN (RFC 9293 section 3.2, RFC 7323 section 2): MSS and
  * window scale. o holds only what was captured; a cut option is absent. */
@@ -169,9 +201,10 @@ decode_tcp_options(const struct cursor *o, struct pkt_tcp *out)
 /* TCP header and options (RFC 9293 section 3.1). ip_len: bytes of TCP
  * header plus payload according to the IP length fields. */
 static enum pkt_status
-decode_tcp(struct cursor c, uint32_t ip_len, struct pkt_tcp *out)
+decode_tcp(struct dec *d, struct cursor c, uint32_t ip_len)
 {
-	uint32_t doff;
+	struct pkt_tcp *out = d->out;
+	uint32_t doff, n = d->family == AF_INET6 ? 16 : 4;
 	uint8_t off_byte;
 	struct cursor o, pl;
 
@@ -187,6 +220,11 @@ decode_tcp(struct cursor c, uint32_t ip_len, struct pkt_tcp *out)
 	    !cur_be32(&c, 4, &out->seq) || !cur_be32(&c, 8, &out->ack) ||
 	    !cur_u8(&c, 13, &out->flags) || !cur_be16(&c, 14, &out->window))
 		return PKT_TRUNCATED;
+	out->family = d->family;
+	memset(out->saddr, 0, sizeof(out->saddr));
+	memset(out->daddr, 0, sizeof(out->daddr));
+	memcpy(out->saddr, d->src, n);
+	memcpy(out->daddr, d->dst, n);
 	out->wscale = -1;
 	out->mss = 0;
 	out->payload_len = ip_len - doff;
@@ -214,13 +252,15 @@ decode_tcp(struct cursor c, uint32_t ip_len, struct pkt_tcp *out)
 /* GTPv1-U (3GPP TS 29.281): a G-PDU (message type 255) carries a user
  * packet after the header and its extension headers. */
 static enum pkt_status
-decode_gtp_u(struct cursor in, int depth, struct pkt_tcp *out)
+decode_gtp_u(struct dec *d, struct cursor in, int depth, uint16_t sport,
+    uint16_t dport)
 {
-	uint32_t hl = 8, n;
+	uint32_t hl = 8, n, teid;
 	uint8_t fl, type, next, el;
 
 	if (!cur_has(&in, 0, 8) || !cur_u8(&in, 0, &fl) ||
-	    !cur_u8(&in, 1, &type) || (fl >> 5) != 1 || type != 0xff)
+	    !cur_u8(&in, 1, &type) || !cur_be32(&in, 4, &teid) ||
+	    (fl >> 5) != 1 || type != 0xff)
 		return PKT_NOT_TCP;
 	if (fl & 0x07) {
 		hl = 12;
@@ -241,7 +281,8 @@ decode_gtp_u(struct cursor in, int depth, struct pkt_tcp *out)
 	}
 	if (!cur_skip(&in, hl))
 		return PKT_TRUNCATED;
-	return decode_ip(in, depth + 1, out);
+	tunnel_enter(d, PKT_TUN_GTPU, sport, dport, teid);
+	return decode_ip(d, in, depth + 1);
 }
 
 /*
@@ -251,8 +292,8 @@ decode_gtp_u(struct cursor in, int depth, struct pkt_tcp *out)
  * a payload length that accounts for every byte exactly.
  */
 static enum pkt_status
-decode_teredo(struct cursor t, uint32_t udp_left, bool teredo_port,
-    int depth, struct pkt_tcp *out)
+decode_teredo(struct dec *d, struct cursor t, uint32_t udp_left,
+    bool teredo_port, int depth, uint16_t sport, uint16_t dport)
 {
 	uint16_t w;
 	uint8_t id_len, au_len, v;
@@ -272,44 +313,36 @@ decode_teredo(struct cursor t, uint32_t udp_left, bool teredo_port,
 	}
 	if (cur_has(&t, 0, 40) && cur_u8(&t, 0, &v) && (v >> 4) == 6 &&
 	    cur_be16(&t, 4, &w) && w + 40u == udp_left &&
-	    (teredo_port || udp_left > 40))
-		return decode_ip(t, depth + 1, out);
+	    (teredo_port || udp_left > 40)) {
+		tunnel_enter(d, PKT_TUN_TEREDO, sport, dport, 0);
+		return decode_ip(d, t, depth + 1);
+	}
 	return PKT_NOT_TCP;
 }
 
-/* UDP that carries IP: Teredo (RFC 4380), GTP-U, VXLAN (RFC 7348). */
+/* A tunnel's payload by protocol type: 0x6558 (transparent Ethernet
+ * bridging) is an Ethernet frame, anything else an ethertype. */
 static enum pkt_status
-decode_udp(struct cursor c, uint32_t ip_len, int depth, struct pkt_tcp *out)
+decode_bridged(struct dec *d, uint16_t type, struct cursor c, int depth)
 {
-	uint16_t sport, dport, type;
-	uint8_t fl;
-	struct cursor in = c;
-
-	if (ip_len < 8 || !cur_be16(&c, 0, &sport) ||
-	    !cur_be16(&c, 2, &dport) || !cur_skip(&in, 8))
-		return PKT_NOT_TCP;
-	cur_limit(&in, ip_len - 8);
-
-	if (sport == UDP_GTP_U || dport == UDP_GTP_U)
-		return decode_gtp_u(in, depth, out);
-	if (sport == UDP_VXLAN || dport == UDP_VXLAN) {
-		/* 8-byte VXLAN header, I flag set, then an Ethernet frame. */
-		if (!cur_u8(&in, 0, &fl) || !cur_be16(&in, 8 + 12, &type) ||
-		    !(fl & 0x08))
-			return PKT_NOT_TCP;
-		(void)cur_skip(&in, 8 + 14);
-		return decode_ethertype(type, in, depth + 1, out);
-	}
-	return decode_teredo(in, ip_len - 8,
-	    sport == UDP_TEREDO || dport == UDP_TEREDO, depth, out);
+	if (type == 0x6558 &&
+	    (!cur_be16(&c, 12, &type) || !cur_skip(&c, 14)))
+		return PKT_TRUNCATED;
+	return decode_ethertype(d, type, c, depth);
 }
 
-/* GRE (RFC 2784, 2890): a protocol type and optional fields. */
+/* GRE (RFC 2784, 2890): a protocol type and optional fields; ERSPAN type
+ * I (no sequence number) and II (an 8-byte header) under 0x88be, type III
+ * (12 bytes, 8 more with the O bit) under 0x22eb; then Ethernet. */
 static enum pkt_status
-decode_gre(struct cursor c, int depth, struct pkt_tcp *out)
+decode_gre(struct dec *d, struct cursor c, int depth, uint16_t sport,
+    uint16_t dport)
 {
-	uint16_t fl, type;
-	uint32_t hl = 4;
+	uint16_t fl, type, w;
+	uint32_t hl = 4, key = 0;
+	uint8_t b;
+	enum pkt_tunnel_kind kind = sport || dport ? PKT_TUN_GRE_UDP :
+	    PKT_TUN_GRE;
 
 	if (!cur_be16(&c, 0, &fl) || !cur_be16(&c, 2, &type))
 		return PKT_TRUNCATED;
@@ -317,52 +350,222 @@ decode_gre(struct cursor c, int depth, struct pkt_tcp *out)
 		return PKT_NOT_TCP;
 	if (fl & 0x8000)
 		hl += 4;	/* checksum + reserved */
-	if (fl & 0x2000)
+	if (fl & 0x2000) {
+		if (!cur_be32(&c, hl, &key))
+			return PKT_TRUNCATED;
 		hl += 4;	/* key */
+	}
 	if (fl & 0x1000)
 		hl += 4;	/* sequence number */
 	if (!cur_skip(&c, hl))
 		return PKT_TRUNCATED;
-	if (type == 0x6558) {	/* transparent Ethernet bridging */
-		if (!cur_be16(&c, 12, &type) || !cur_skip(&c, 14))
+	if (type == 0x88be && (fl & 0x1000)) {	/* ERSPAN II */
+		if (!cur_be16(&c, 2, &w) || !cur_skip(&c, 8))
 			return PKT_TRUNCATED;
+		key = w & 0x03ff;
+		kind = PKT_TUN_ERSPAN;
+		type = 0x6558;
+	} else if (type == 0x88be) {		/* ERSPAN I */
+		kind = PKT_TUN_ERSPAN;
+		type = 0x6558;
+	} else if (type == 0x22eb) {		/* ERSPAN III */
+		if (!cur_be16(&c, 2, &w) || !cur_u8(&c, 11, &b))
+			return PKT_TRUNCATED;
+		if (!cur_skip(&c, (b & 0x01) ? 20 : 12))
+			return PKT_TRUNCATED;
+		key = w & 0x03ff;
+		kind = PKT_TUN_ERSPAN;
+		type = 0x6558;
 	}
-	return decode_ethertype(type, c, depth + 1, out);
+	tunnel_enter(d, kind, sport, dport, key);
+	return decode_bridged(d, type, c, depth + 1);
+}
+
+/* Geneve (RFC 8926 section 3.4): options in 4-byte units, then Ethernet
+ * (0x6558) or IP by protocol type. */
+static enum pkt_status
+decode_geneve(struct dec *d, struct cursor in, int depth, uint16_t sport,
+    uint16_t dport)
+{
+	uint8_t vo;
+	uint16_t type;
+	uint32_t vni;
+
+	if (!cur_has(&in, 0, 8) || !cur_u8(&in, 0, &vo) ||
+	    !cur_be16(&in, 2, &type) || !cur_be32(&in, 4, &vni) ||
+	    (vo >> 6) != 0)
+		return PKT_NOT_TCP;
+	if (!cur_skip(&in, 8 + (uint32_t)(vo & 0x3f) * 4))
+		return PKT_TRUNCATED;
+	tunnel_enter(d, PKT_TUN_GENEVE, sport, dport, vni >> 8);
+	return decode_bridged(d, type, in, depth + 1);
+}
+
+/* AYIYA ("anything in anything", draft-massar-v6ops-ayiya): a header of
+ * 8 bytes, an identity of 2^idlen and a signature of 4 * siglen bytes,
+ * then, for opcode 1 (forward), an IPv4 or IPv6 packet. */
+static enum pkt_status
+decode_ayiya(struct dec *d, struct cursor in, int depth, uint16_t sport,
+    uint16_t dport)
+{
+	uint8_t id, sig, op, next;
+
+	if (!cur_has(&in, 0, 8) || !cur_u8(&in, 0, &id) ||
+	    !cur_u8(&in, 1, &sig) || !cur_u8(&in, 2, &op) ||
+	    !cur_u8(&in, 3, &next) || (op & 0x0f) != 1 ||
+	    (next != IPPROTO_IPIP_ && next != IPPROTO_IPV6_))
+		return PKT_NOT_TCP;
+	if (!cur_skip(&in, 8 + (1u << (id >> 4)) + (uint32_t)(sig >> 4) * 4))
+		return PKT_TRUNCATED;
+	tunnel_enter(d, PKT_TUN_AYIYA, sport, dport, 0);
+	return decode_ip(d, in, depth + 1);
+}
+
+/* The tunnel kind cfg maps a UDP port pair to, the destination first. */
+static enum pkt_tunnel_kind
+udp_tunnel(const struct pkt_config *cfg, uint16_t sport, uint16_t dport)
+{
+	int k, i;
+
+	for (i = 0; i < 2; i++) {
+		uint16_t port = i == 0 ? dport : sport;
+
+		if (port == 0)
+			continue;
+		for (k = 1; k < PKT_TUN_KIND_COUNT; k++) {
+			const uint16_t *p = cfg->udp_port[k];
+
+			if (p[0] == port || p[1] == port || p[2] == port ||
+			    p[3] == port)
+				return (enum pkt_tunnel_kind)k;
+		}
+	}
+	return PKT_TUN_NONE;
+}
+
+/* UDP that carries IP: Teredo, GTP-U, VXLAN, Geneve, GRE, AYIYA. */
+static enum pkt_status
+decode_udp(struct dec *d, struct cursor c, uint32_t ip_len, int depth)
+{
+	uint16_t sport, dport;
+	uint32_t vni;
+	uint8_t fl;
+	struct cursor in = c;
+	enum pkt_tunnel_kind k;
+
+	if (ip_len < 8 || !cur_be16(&c, 0, &sport) ||
+	    !cur_be16(&c, 2, &dport) || !cur_skip(&in, 8))
+		return PKT_NOT_TCP;
+	if (!d->cfg->tunnels)
+		return PKT_NOT_TCP;
+	cur_limit(&in, ip_len - 8);
+
+	k = udp_tunnel(d->cfg, sport, dport);
+	switch (k) {
+	case PKT_TUN_GTPU:
+		return decode_gtp_u(d, in, depth, sport, dport);
+	case PKT_TUN_VXLAN:
+		/* 8-byte VXLAN header, I flag set, then an Ethernet frame. */
+		if (!cur_u8(&in, 0, &fl) || !cur_be32(&in, 4, &vni) ||
+		    !cur_has(&in, 8, 14) || !(fl & 0x08))
+			return PKT_NOT_TCP;
+		(void)cur_skip(&in, 8);
+		tunnel_enter(d, PKT_TUN_VXLAN, sport, dport, vni >> 8);
+		return decode_bridged(d, 0x6558, in, depth + 1);
+	case PKT_TUN_GENEVE:
+		return decode_geneve(d, in, depth, sport, dport);
+	case PKT_TUN_GRE_UDP:
+		return decode_gre(d, in, depth, sport, dport);
+	case PKT_TUN_AYIYA:
+		return decode_ayiya(d, in, depth, sport, dport);
+	default:
+		break;
+	}
+	/* Teredo by shape on other ports, unless its ports are off. */
+	if (k != PKT_TUN_TEREDO && (d->cfg->udp_port[PKT_TUN_TEREDO][0] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][1] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][2] |
+	    d->cfg->udp_port[PKT_TUN_TEREDO][3]) == 0)
+		return PKT_NOT_TCP;
+	return decode_teredo(d, in, ip_len - 8, k == PKT_TUN_TEREDO, depth,
+	    sport, dport);
 }
 
 /* The transport inside IPv4/IPv6, once the IP layer is peeled. */
 static enum pkt_status
-decode_transport(uint8_t proto, struct cursor c, uint32_t ip_len, int depth,
-    struct pkt_tcp *out)
+decode_transport(struct dec *d, uint8_t proto, struct cursor c,
+    uint32_t ip_len, int depth)
 {
 	cur_limit(&c, ip_len);	/* Ethernet padding is not payload */
 	switch (proto) {
 	case IPPROTO_TCP_:
-		return decode_tcp(c, ip_len, out);
+		return decode_tcp(d, c, ip_len);
 	case IPPROTO_IPIP_:
 	case IPPROTO_IPV6_:
-		return decode_ip(c, depth + 1, out);
+		if (!d->cfg->tunnels)
+			return PKT_NOT_TCP;
+		tunnel_enter(d, PKT_TUN_IP, 0, 0, 0);
+		return decode_ip(d, c, depth + 1);
 	case IPPROTO_GRE_:
-		return decode_gre(c, depth, out);
+		if (!d->cfg->tunnels)
+			return PKT_NOT_TCP;
+		return decode_gre(d, c, depth, 0, 0);
 	case IPPROTO_UDP_:
-		return decode_udp(c, ip_len, depth, out);
+		return decode_udp(d, c, ip_len, depth);
 	default:
 		return PKT_NOT_TCP;
 	}
 }
 
+/* A fragment: describe it for reassembly. Its bytes are usable only when
+ * the capture kept all of them. */
+static enum pkt_status
+fragment(struct dec *d, struct cursor c, uint8_t proto, uint32_t id,
+    uint32_t offset, bool more, uint32_t len, int depth)
+{
+	struct pkt_frag *f = d->frag;
+	uint32_t n = d->family == AF_INET6 ? 16 : 4;
+
+	if (f == NULL)
+		return PKT_FRAGMENT;
+	memset(f, 0, sizeof(*f));
+	f->family = d->family;
+	f->proto = proto;
+	f->depth = (uint8_t)depth;
+	f->more = more;
+	f->id = id;
+	f->offset = offset;
+	f->len = len;
+	f->data = cur_has(&c, 0, len) ? c.p : NULL;
+	memcpy(f->saddr, d->src, n);
+	memcpy(f->daddr, d->dst, n);
+	return PKT_FRAGMENT;
+}
+
+/* An IP header (whole, checked by the caller) is the layer being read:
+ * its addresses stay in the frame until something takes them. */
+static void
+ip_enter(struct dec *d, uint8_t family, const uint8_t *hdr, int depth)
+{
+	d->family = family;
+	d->src = hdr + (family == AF_INET6 ? 8 : 12);
+	d->dst = hdr + (family == AF_INET6 ? 24 : 16);
+	if (depth > 0)
+		d->out->tunnel++;
+}
+
 /* IPv4 (RFC 791 section 3.1); options are skipped, not read. */
 static enum pkt_status
-decode_ipv4(struct cursor c, int depth, struct pkt_tcp *out)
+decode_ipv4(struct dec *d, struct cursor c, int depth)
 {
 	uint32_t ihl, total;
-	uint16_t total_field, frag;
+	uint16_t total_field, frag, id;
 	uint8_t vihl, proto;
 
 	/* The fixed header whole, before judging any of its values. */
 	if (!cur_has(&c, 0, 20) || !cur_u8(&c, 0, &vihl) ||
-	    !cur_be16(&c, 2, &total_field) || !cur_be16(&c, 6, &frag) ||
-	    !cur_u8(&c, 9, &proto))
+	    !cur_be16(&c, 2, &total_field) || !cur_be16(&c, 4, &id) ||
+	    !cur_be16(&c, 6, &frag) || !cur_u8(&c, 9, &proto))
 		return PKT_TRUNCATED;
 	ihl = (uint32_t)(vihl & 0x0f) * 4;
 	if (ihl < 20)
@@ -375,42 +578,23 @@ decode_ipv4(struct cursor c, int depth, struct pkt_tcp *out)
 		total = c.len;
 	if (total < ihl)
 		return PKT_MALFORMED;
-	if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0)
-		return PKT_FRAGMENT;
-	if (depth == 0 || proto == IPPROTO_TCP_) {
-		out->family = AF_INET;
-		memset(out->saddr, 0, sizeof(out->saddr));
-		memset(out->daddr, 0, sizeof(out->daddr));
-		if (!cur_copy(&c, 12, out->saddr, 4) ||
-		    !cur_copy(&c, 16, out->daddr, 4))
-			return PKT_TRUNCATED;
-	}
-	if (depth > 0)
-		out->tunnel++;
+	ip_enter(d, AF_INET, c.p, depth);
 	(void)cur_skip(&c, ihl);
-	return decode_transport(proto, c, total - ihl, depth, out);
+	if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0)
+		return fragment(d, c, proto, id, (uint32_t)(frag & 0x1fff) * 8,
+		    (frag & 0x2000) != 0, total - ihl, depth);
+	return decode_transport(d, proto, c, total - ihl, depth);
 }
 
-/* IPv6 (RFC 8200 section 3) and its extension headers (section 4). */
+/* IPv6 extension headers (RFC 8200 section 4) from next on, plen bytes
+ * of them and what follows. */
 static enum pkt_status
-decode_ipv6(struct cursor c, int depth, struct pkt_tcp *out)
+decode_ipv6_chain(struct dec *d, uint8_t next, struct cursor c,
+    uint32_t plen, int depth)
 {
-	uint32_t plen, n, hl;
-	uint16_t plen_field, frag;
-	uint8_t next, units;
-
-	if (!cur_has(&c, 0, 40) || !cur_be16(&c, 4, &plen_field) ||
-	    !cur_u8(&c, 6, &next) || !cur_copy(&c, 8, out->saddr, 16) ||
-	    !cur_copy(&c, 24, out->daddr, 16))
-		return PKT_TRUNCATED;
-	out->family = AF_INET6;
-	if (depth > 0)
-		out->tunnel++;
-	(void)cur_skip(&c, 40);
-	plen = plen_field;
-	/* Jumbogram (RFC 2675) or TSO: trust the captured length. */
-	if (plen == 0 && next != 59)
-		plen = c.len;
+	uint32_t n, hl, id;
+	uint16_t frag;
+	uint8_t units, up;
 
 	for (n = 0; n < MAX_CHAIN; n++) {
 		switch (next) {
@@ -430,16 +614,22 @@ decode_ipv6(struct cursor c, int depth, struct pkt_tcp *out)
 			hl = ((uint32_t)units + 2) * 4;
 			break;
 		case 44:	/* fragment */
-			if (!cur_has(&c, 0, 8) || !cur_be16(&c, 2, &frag))
+			if (!cur_has(&c, 0, 8) || !cur_be16(&c, 2, &frag) ||
+			    !cur_u8(&c, 0, &up) || !cur_be32(&c, 4, &id))
 				return PKT_TRUNCATED;
+			if (plen < 8)
+				return PKT_MALFORMED;
 			/* Offset or more-fragments: a piece. An atomic
 			 * fragment (RFC 6946) is a whole packet. */
-			if ((frag & 0xfff9) != 0)
-				return PKT_FRAGMENT;
+			if ((frag & 0xfff9) != 0) {
+				(void)cur_skip(&c, 8);
+				return fragment(d, c, up, id, frag & 0xfff8,
+				    (frag & 1) != 0, plen - 8, depth);
+			}
 			hl = 8;
 			break;
 		default:
-			return decode_transport(next, c, plen, depth, out);
+			return decode_transport(d, next, c, plen, depth);
 		}
 		if (hl > plen)
 			return PKT_MALFORMED;
@@ -450,20 +640,40 @@ decode_ipv6(struct cursor c, int depth, struct pkt_tcp *out)
 	return PKT_MALFORMED;
 }
 
+/* IPv6 (RFC 8200 section 3). */
 static enum pkt_status
-decode_ip(struct cursor c, int depth, struct pkt_tcp *out)
+decode_ipv6(struct dec *d, struct cursor c, int depth)
+{
+	uint32_t plen;
+	uint16_t plen_field;
+	uint8_t next;
+
+	if (!cur_has(&c, 0, 40) || !cur_be16(&c, 4, &plen_field) ||
+	    !cur_u8(&c, 6, &next))
+		return PKT_TRUNCATED;
+	ip_enter(d, AF_INET6, c.p, depth);
+	(void)cur_skip(&c, 40);
+	plen = plen_field;
+	/* Jumbogram (RFC 2675) or TSO: trust the captured length. */
+	if (plen == 0 && next != 59)
+		plen = c.len;
+	return decode_ipv6_chain(d, next, c, plen, depth);
+}
+
+static enum pkt_status
+decode_ip(struct dec *d, struct cursor c, int depth)
 {
 	uint8_t v;
 
-	if (depth > MAX_DEPTH)
-		return PKT_NOT_TCP;
+	if (depth > PKT_MAX_TUNNELS)
+		return PKT_TOO_DEEP;
 	if (!cur_u8(&c, 0, &v))
 		return PKT_TRUNCATED;
 	switch (v >> 4) {
 	case 4:
-		return decode_ipv4(c, depth, out);
+		return decode_ipv4(d, c, depth);
 	case 6:
-		return decode_ipv6(c, depth, out);
+		return decode_ipv6(d, c, depth);
 	default:
 		return PKT_NOT_IP;
 	}
@@ -471,7 +681,7 @@ decode_ip(struct cursor c, int depth, struct pkt_tcp *out)
 
 /* MPLS label stack (RFC 3032), then IP guessed from the version nibble. */
 static enum pkt_status
-decode_mpls(struct cursor c, int depth, struct pkt_tcp *out)
+decode_mpls(struct dec *d, struct cursor c, int depth)
 {
 	int n;
 	uint8_t b;
@@ -480,42 +690,55 @@ decode_mpls(struct cursor c, int depth, struct pkt_tcp *out)
 		if (!cur_u8(&c, 2, &b) || !cur_skip(&c, 4))
 			return PKT_TRUNCATED;
 		if (b & 0x01)	/* bottom of stack */
-			return decode_ip(c, depth, out);
+			return decode_ip(d, c, depth);
 	}
 	return PKT_MALFORMED;
 }
 
-/* What follows an ethertype: 802.1Q/802.1ad tags, MPLS, PPPoE, LLC/SNAP. */
+/*
+ * What follows an ethertype: 802.1Q/802.1ad tags, 802.1ah PBB, VN-Tag,
+ * FabricPath, MPLS, PPPoE, LLC/SNAP. Each tag is (bytes to its inner
+ * ethertype, bytes to skip): the inner type sits just before what
+ * follows.
+ */
 static enum pkt_status
-decode_ethertype(uint16_t type, struct cursor c, int depth,
-    struct pkt_tcp *out)
+decode_ethertype(struct dec *d, uint16_t type, struct cursor c, int depth)
 {
 	int n;
 	uint8_t dsap, ssap, ctl;
 	uint16_t snap_type;
+	uint32_t skip;
 
-	if (depth > MAX_DEPTH)
-		return PKT_NOT_TCP;
+	if (depth > PKT_MAX_TUNNELS)
+		return PKT_TOO_DEEP;
 	for (n = 0; n < MAX_CHAIN; n++) {
 		switch (type) {
 		case ETH_IPV4:
 		case ETH_IPV6:
-			return decode_ip(c, depth, out);
+			return decode_ip(d, c, depth);
 		case ETH_VLAN:
 		case ETH_QINQ:
 		case ETH_QINQ_OLD:
-			if (!cur_be16(&c, 2, &type) || !cur_skip(&c, 4))
-				return PKT_TRUNCATED;
-			continue;
+			skip = 4;	/* TCI, type */
+			break;
+		case ETH_VNTAG:
+			skip = 6;	/* 4-byte tag, type */
+			break;
+		case ETH_PBB:
+			skip = 18;	/* I-TAG, customer MACs, type */
+			break;
+		case ETH_FABRICPATH:
+			skip = 16;	/* FTag/TTL, inner MACs, type */
+			break;
 		case ETH_MPLS:
 		case ETH_MPLS_MC:
-			return decode_mpls(c, depth, out);
+			return decode_mpls(d, c, depth);
 		case ETH_PPPOE:
 			/* 6-byte PPPoE header, then a 2-byte PPP protocol. */
 			if (!cur_be16(&c, 6, &type) || !cur_skip(&c, 8))
 				return PKT_TRUNCATED;
 			if (type == 0x0021 || type == 0x0057)
-				return decode_ip(c, depth, out);
+				return decode_ip(d, c, depth);
 			return PKT_NOT_IP;
 		default:
 			if (type < 0x0600) {
@@ -533,6 +756,8 @@ decode_ethertype(uint16_t type, struct cursor c, int depth,
 			}
 			return PKT_NOT_IP;
 		}
+		if (!cur_be16(&c, skip - 2, &type) || !cur_skip(&c, skip))
+			return PKT_TRUNCATED;
 	}
 	return PKT_MALFORMED;
 }
@@ -612,7 +837,7 @@ pkt_link_supported(int linktype)
 /* BSD loopback: an address family, in host (NULL) or network (LOOP)
  * order of the machine that captured it; IPv6 has several values. */
 static enum pkt_status
-decode_loopback(uint32_t af, struct cursor c, struct pkt_tcp *out)
+decode_loopback(struct dec *d, uint32_t af, struct cursor c)
 {
 	switch (af) {
 	case 2:			/* AF_INET everywhere */
@@ -620,23 +845,107 @@ decode_loopback(uint32_t af, struct cursor c, struct pkt_tcp *out)
 	case 24:		/* AF_INET6, NetBSD, OpenBSD */
 	case 28:		/* AF_INET6, FreeBSD */
 	case 30:		/* AF_INET6, macOS */
-		return decode_ip(c, 0, out);
+		return decode_ip(d, c, 0);
 	default:
 		return PKT_NOT_IP;
 	}
 }
 
+/* Indexed by enum pkt_status and enum pkt_tunnel_kind: stable names (the
+ * summary's counts, tunnel_parents). */
+static const char *const status_names[] = {
+	"tcp", "not-ip", "not-tcp", "fragment", "truncated", "malformed",
+	"unsupported-link", "too-deep",
+}, *const tunnel_names[] = {
+	"-", "ip", "gre", "erspan", "vxlan", "geneve", "gre-udp", "teredo",
+	"ayiya", "gtpu",
+};
+_Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
+    PKT_STATUS_COUNT && sizeof(tunnel_names) / sizeof(tunnel_names[0]) ==
+    PKT_TUN_KIND_COUNT, "a name for each status and tunnel kind");
+
+NAMES_DEFINE(pkt_status_name, pkt_status_parse, enum pkt_status,
+    status_names, PKT_STATUS_COUNT, "?")
+NAMES_DEFINE(pkt_tunnel_name, pkt_tunnel_parse, enum pkt_tunnel_kind,
+    tunnel_names, PKT_TUN_KIND_COUNT, "?")
+
+int
+pkt_config_ports(struct pkt_config *cfg, const char *spec, char *errbuf)
+{
+	uint16_t ports[PKT_TUN_PORTS] = { 0 };
+	const char *eq = strchr(spec, '='), *p;
+	char kind[16];
+	size_t klen;
+	enum pkt_tunnel_kind k = PKT_TUN_NONE;
+	int n = 0;
+
+	if (eq == NULL) {
+		errbuf_set(errbuf, "expected KIND=PORT[,PORT...]: %s", spec);
+		return -1;
+	}
+	klen = (size_t)(eq - spec);
+	snprintf(kind, sizeof(kind), "%.*s", (int)klen, spec);
+	if (klen >= sizeof(kind) || pkt_tunnel_parse(kind, &k) < 0 ||
+	    k < PKT_TUN_VXLAN) {
+		errbuf_set(errbuf, "unknown UDP tunnel: %.*s (vxlan, geneve,"
+		    " gre-udp, teredo, ayiya, gtpu)", (int)klen, spec);
+		return -1;
+	}
+	for (p = eq + 1; *p != '\0';) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (*p < '0' || *p > '9' || v == 0 || v > 65535 ||
+		    (*end != ',' && *end != '\0') || *p == '-' || *p == '+') {
+			errbuf_set(errbuf, "bad port in %s", spec);
+			return -1;
+		}
+		if (n == PKT_TUN_PORTS) {
+			errbuf_set(errbuf, "at most %d ports per tunnel: %s",
+			    PKT_TUN_PORTS, spec);
+			return -1;
+		}
+		ports[n++] = (uint16_t)v;
+		p = *end == ',' ? end + 1 : end;
+	}
+	memcpy(cfg->udp_port[k], ports, sizeof(ports));
+	return 0;
+}
+
+/* pkt_config_init()'s settings, for callers that pass none. */
+static const struct pkt_config default_cfg = {
+	.tunnels = true,
+	.udp_port = {
+		[PKT_TUN_VXLAN] = { 4789 },
+		[PKT_TUN_GENEVE] = { 6081 },
+		[PKT_TUN_GRE_UDP] = { 4754 },
+		[PKT_TUN_TEREDO] = { 3544 },
+		[PKT_TUN_AYIYA] = { 5072 },
+		[PKT_TUN_GTPU] = { 2152 },
+	},
+};
+
+void
+pkt_config_init(struct pkt_config *cfg)
+{
+	*cfg = default_cfg;
+}
+
 enum pkt_status
-pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
-    uint32_t caplen, struct pkt_tcp *out)
+pkt_decode_cfg(const struct pkt_config *cfg, int linktype, int64_t ts_us,
+    const uint8_t *frame, uint32_t caplen, struct pkt_tcp *out,
+    struct pkt_frag *frag)
 {
 	struct cursor c = { frame, frame ? caplen : 0 };
+	struct dec d = { cfg, out, frag, 0, NULL, NULL };
 	uint32_t af;
 	uint16_t type;
 	uint8_t v;
 
 	out->ts_us = ts_us;
 	out->tunnel = 0;
+	out->reassembled = false;
+	out->tun.kind = PKT_TUN_NONE;
 	switch (linktype) {
 	case LT_EN10MB:		/* two MACs, then the ethertype */
 		if (!cur_be16(&c, 12, &type) || !cur_skip(&c, 14))
@@ -662,44 +971,58 @@ pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
 		if (af > 0xffff)
 			(void)cur_be32(&c, 0, &af);
 		(void)cur_skip(&c, 4);
-		return decode_loopback(af, c, out);
+		if (d.cfg == NULL)
+			d.cfg = &default_cfg;
+		return decode_loopback(&d, af, c);
 	case LT_LOOP:
 		if (!cur_be32(&c, 0, &af) || !cur_skip(&c, 4))
 			return PKT_TRUNCATED;
-		return decode_loopback(af, c, out);
+		if (d.cfg == NULL)
+			d.cfg = &default_cfg;
+		return decode_loopback(&d, af, c);
 	case LT_IPV4:
 		if (cur_u8(&c, 0, &v) && (v >> 4) != 4)
 			return PKT_MALFORMED;
-		return decode_ip(c, 0, out);
+		type = ETH_IPV4;
+		break;
 	case LT_IPV6:
 		if (cur_u8(&c, 0, &v) && (v >> 4) != 6)
 			return PKT_MALFORMED;
-		return decode_ip(c, 0, out);
+		type = ETH_IPV6;
+		break;
 	default:
 		return PKT_UNSUPPORTED_LINK;
 	}
 	/* The one call of the fast path, so that it is inlined. */
 	if (type == ETH_IPV4 && fast_ipv4_tcp(c, out) == PKT_TCP)
 		return PKT_TCP;
-	return decode_ethertype(type, c, 0, out);
+	if (d.cfg == NULL)
+		d.cfg = &default_cfg;
+	return decode_ethertype(&d, type, c, 0);
 }
 
-const char *
-pkt_status_name(enum pkt_status st)
+enum pkt_status
+pkt_decode(int linktype, int64_t ts_us, const uint8_t *frame,
+    uint32_t caplen, struct pkt_tcp *out)
 {
-	static const char *const names[PKT_STATUS_COUNT] = {
-		[PKT_TCP] = "tcp",
-		[PKT_NOT_IP] = "not-ip",
-		[PKT_NOT_TCP] = "not-tcp",
-		[PKT_FRAGMENT] = "fragment",
-		[PKT_TRUNCATED] = "truncated",
-		[PKT_MALFORMED] = "malformed",
-		[PKT_UNSUPPORTED_LINK] = "unsupported-link",
-	};
+	return pkt_decode_cfg(NULL, linktype, ts_us, frame, caplen, out,
+	    NULL);
+}
 
-	if ((unsigned)st >= PKT_STATUS_COUNT)
-		return "?";
-	return names[st];
+enum pkt_status
+pkt_decode_datagram(const struct pkt_config *cfg,
+    const struct pkt_frag *whole, const uint8_t *data, uint32_t len,
+    struct pkt_tcp *out, struct pkt_frag *frag)
+{
+	struct cursor c = { data, data ? len : 0 };
+	struct dec d = { cfg ? cfg : &default_cfg, out, frag,
+	    whole->family, whole->saddr, whole->daddr };
+
+	out->reassembled = true;
+	if (whole->family == AF_INET6)
+		return decode_ipv6_chain(&d, whole->proto, c, len,
+		    whole->depth);
+	return decode_transport(&d, whole->proto, c, len, whole->depth);
 }
 
 int64_t

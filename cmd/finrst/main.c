@@ -45,6 +45,7 @@ struct config {
 	int64_t grace_ms;	/* -1: the library's default */
 	int64_t idle_ms;
 	int snaplen;
+	struct pkt_config decode;	/* tunnels: on or off, UDP ports */
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -128,10 +129,13 @@ usage_exit(FILE *fp, int code)
 	fprintf(fp,
 	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] FILE...\n"
+	    "              [--idle SECS] [--no-tunnels] "
+	    "[--tunnel-port KIND=PORTS] FILE...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n"
+	    "              [--idle SECS] [--no-tunnels] "
+	    "[--tunnel-port KIND=PORTS]\n"
+	    "              [-s SNAPLEN] -i IFACE\n"
 	    "       finrst -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -146,6 +150,9 @@ usage_exit(FILE *fp, int code)
 		    "  -v, --verbose       say what is read\n"
 		    "  --ladder[=N]        draw each connection's last N "
 		    "packets\n"
+		    "  --no-tunnels        do not look inside tunnels\n"
+		    "  --tunnel-port KIND=PORTS  UDP ports of a tunnel, "
+		    "e.g. vxlan=4789,8472\n"
 		    "\n"
 		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
 		    "3 unreadable input.\n"
@@ -334,6 +341,33 @@ print_summary(struct run *run, int exit_code, const char *expect_report)
 	}
 }
 
+/*
+ * What the decoder could not use, on stderr (stdout's summary keeps its
+ * shape): tunnels nested too deep, fragments reassembly gave up on.
+ */
+static void
+decode_notes(const struct run *run)
+{
+	const struct pipeline_stats *ps = pipeline_stats(run->pl);
+	const struct ipfrag_stats *fs = &ps->frag;
+
+	if (run->cfg->quiet)
+		return;
+	if (ps->status[PKT_TOO_DEEP])
+		warnx("%" PRIu64 " frame%s nested more than %d tunnels deep:"
+		    " not decoded", ps->status[PKT_TOO_DEEP],
+		    ps->status[PKT_TOO_DEEP] == 1 ? "" : "s",
+		    PKT_MAX_TUNNELS);
+	if (fs->conflicts || fs->timed_out || fs->evicted || fs->invalid)
+		warnx("IP fragments: %" PRIu64 " datagram%s reassembled; "
+		    "dropped %" PRIu64 " whose overlapping fragments "
+		    "disagreed, %" PRIu64 " incomplete after 30 s, %" PRIu64
+		    " over the memory cap; %" PRIu64 " fragment%s unusable",
+		    fs->reassembled, fs->reassembled == 1 ? "" : "s",
+		    fs->conflicts, fs->timed_out, fs->evicted, fs->invalid,
+		    fs->invalid == 1 ? "" : "s");
+}
+
 /* Evaluate expectations, print the summary; returns the exit code. */
 static int
 finish(struct run *run, int code)
@@ -365,6 +399,7 @@ finish(struct run *run, int code)
 	if (!ok && code == 0)
 		code = EXIT_EXPECT;
 	print_summary(run, code, report);
+	decode_notes(run);
 	if (report) {
 		/* one line per broken assertion, on stderr for CI logs */
 		char *line = report, *nl;
@@ -517,6 +552,8 @@ main(int argc, char **argv)
 		{ "ladder", optional_argument, NULL, 'L' },
 		{ "grace", required_argument, NULL, 'G' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "no-tunnels", no_argument, NULL, 'T' },
+		{ "tunnel-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -531,6 +568,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (term_narrow(term_columns(STDOUT_FILENO)))
 		run.columns = term_columns(STDOUT_FILENO);
+	pkt_config_init(&cfg.decode);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":je:f:hi:qs:v", longopts,
 	    NULL)) != -1) {
@@ -594,6 +632,13 @@ main(int argc, char **argv)
 			    "--idle", &cfg.idle_ms, ebuf) < 0)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
+		case 'T':
+			cfg.decode.tunnels = false;
+			break;
+		case 'P':
+			if (pkt_config_ports(&cfg.decode, optarg, ebuf) < 0)
+				errx(EXIT_USAGE, "--tunnel-port: %s", ebuf);
+			break;
 		case 'h':
 			usage_exit(stdout, 0);
 		case 'V':
@@ -636,6 +681,7 @@ main(int argc, char **argv)
 	run.files = json_array();
 	if (run.pl == NULL || run.files == NULL)
 		errx(1, "out of memory");
+	pipeline_decode_config(run.pl, &cfg.decode);
 	if (cfg.iface != NULL)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 

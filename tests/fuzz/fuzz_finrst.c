@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* libFuzzer target: finrst's decoder and classifier on arbitrary captures. */
+/* libFuzzer target: finrst's decoding, reassembly and classifier. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "flow.h"
 #include "flow_out.h"
+#include "ipfrag.h"
 #include "pktdecode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,13 +42,35 @@ new_table(uint8_t knob)
 	return flow_table_new(&cfg, on_report, NULL);
 }
 
+/* What one input decodes with: a reassembler and tunnel settings the
+ * knob byte picks (small caps make eviction and timeouts happen). */
+struct decoding {
+	struct ipfrag *frag;
+	struct pkt_config cfg;
+};
+
 static void
-feed(struct flow_table *t, int dlt, int64_t ts, const uint8_t *p,
-    uint32_t n)
+decoding_init(struct decoding *d, uint8_t knob)
+{
+	struct ipfrag_limits lim = {
+		.max_bytes = (knob & 0x40) ? 8192 : 0,
+		.max_datagrams = (knob & 0x40) ? 3 : 0,
+		.timeout_us = (knob & 0x80) ? 500000 : 0,
+	};
+
+	d->frag = ipfrag_new(&lim);
+	pkt_config_init(&d->cfg);
+	if ((knob & 0xc0) == 0xc0)
+		d->cfg.tunnels = false;
+}
+
+static void
+feed(struct flow_table *t, struct decoding *d, int dlt, int64_t ts,
+    const uint8_t *p, uint32_t n)
 {
 	struct pkt_tcp seg;
 
-	if (pkt_decode(dlt, ts, p, n, &seg) == PKT_TCP)
+	if (ipfrag_decode(d->frag, &d->cfg, dlt, ts, p, n, &seg) == PKT_TCP)
 		flow_table_add(t, &seg);
 }
 
@@ -62,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int dlts[] = { 0, 1, 12, 101, 108, 113, 228, 229, 276 };
 	struct flow_table *t;
+	struct decoding dec;
 
 	if (size >= 24 && (memcmp(data, "\xd4\xc3\xb2\xa1", 4) == 0 ||
 	    memcmp(data, "\xa1\xb2\xc3\xd4", 4) == 0 ||
@@ -81,8 +105,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		}
 		t = new_table(data[size - 1]);
+		decoding_init(&dec, data[size - 1]);
 		while (t && pcap_next_ex(p, &h, &pkt) == 1)
-			feed(t, pcap_datalink(p),
+			feed(t, &dec, pcap_datalink(p),
 			    pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec), pkt,
 			    h->caplen);
 		pcap_close(p);
@@ -95,6 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		dlt = dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))];
 		t = new_table(data[1]);
+		decoding_init(&dec, data[1]);
 		while (t && off + 6 <= size) {
 			uint32_t n = (uint32_t)data[off] << 8 | data[off + 1];
 			uint32_t step = (uint32_t)data[off + 2] << 24 |
@@ -105,10 +131,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n > size - off)
 				n = (uint32_t)(size - off);
 			ts += step;
-			feed(t, dlt, ts, data + off, n);
+			feed(t, &dec, dlt, ts, data + off, n);
 			off += n;
 		}
 	}
+	ipfrag_free(dec.frag);
 	if (t) {
 		flow_table_advance(t, INT64_MAX / 2);
 		flow_table_flush(t);
