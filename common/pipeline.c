@@ -10,6 +10,7 @@
 
 #include "errbuf.h"
 #include "pipeline.h"
+#include "zread.h"
 
 /* A clock step back by more than this starts another capture. */
 #define NEW_CAPTURE_US	1000000
@@ -142,8 +143,10 @@ void
 pipeline_file_close(struct pipeline_file *f)
 {
 	if (f->p != NULL)
-		pcap_close(f->p);
+		pcap_close(f->p);	/* closes the stream zread handed over */
 	f->p = NULL;
+	zread_free(f->z);
+	f->z = NULL;
 }
 
 int
@@ -151,16 +154,26 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
     const char *filter, enum pipeline_file_err *why, char *errbuf)
 {
 	char perr[PCAP_ERRBUF_SIZE];
+	FILE *fp;
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	f->p = pcap_open_offline(path, perr);
+	f->z = zread_open(path, errbuf);
+	if (f->z == NULL) {
+		*why = PIPELINE_FILE_OPEN;
+		return -1;
+	}
+	f->compression = zread_kind_name(zread_kind(f->z));
+	fp = zread_take(f->z);
+	f->p = pcap_fopen_offline(fp, perr);
 	if (f->p == NULL) {
 		*why = PIPELINE_FILE_OPEN;
-		if (strcmp(path, "-") != 0 && access(path, R_OK) < 0)
-			errbuf_set(errbuf, "%s: %s", path, strerror(errno));
-		else
-			errbuf_set(errbuf, "%s: %s", path, perr);
+		errbuf_set(errbuf, "%s: %s", path, zread_error(f->z)[0] ?
+		    zread_error(f->z) : perr);
+		if (fp != stdin)
+			fclose(fp);
+		zread_free(f->z);
+		f->z = NULL;
 		return -1;
 	}
 	f->linktype = pcap_datalink(f->p);
@@ -316,6 +329,7 @@ read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
 			    " (near byte offset %ld)", pos);
 		snprintf(rd->pl->error, sizeof(rd->pl->error), "%s: broken at"
 		    " packet %" PRIu64 "%s: %s", in->path, n + 1, where,
+		    zread_error(in->z)[0] ? zread_error(in->z) :
 		    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
 		return -1;
 	}

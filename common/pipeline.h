@@ -70,14 +70,19 @@ enum pipeline_file_err {
 /* One capture file; pipeline_read_files() fills packets and ended. */
 struct pipeline_file {
 	const char *path;	/* "-": standard input */
+	const char *compression; /* "gzip", "zstd", "xz", "bzip2" or "" */
+	struct zread *z;	/* the (decompressed) stream p reads */
 	pcap_t *p;
 	int linktype;
 	uint64_t packets;	/* frames read from it */
 	bool ended;		/* read to its end, or to where it broke */
 };
 
+struct zread;
+
 /*
- * Open path ("-" for stdin) for pipeline_read_files(), with the BPF
+ * Open path ("-" for stdin) for pipeline_read_files(), gzip, zstd, xz or
+ * bzip2 compressed or not (common/zread, by magic), with the BPF
  * filter applied when filter is not NULL. Returns 0, or -1 with the
  * reason (PIPELINE_FILE_*) and errbuf set: "PATH: why", except that for
  * PIPELINE_FILE_FILTER errbuf holds libpcap's message alone (the caller
