@@ -387,6 +387,7 @@ decode_ipv4(struct cursor c, int depth, struct pkt_tcp *out)
 	}
 	if (depth > 0)
 		out->tunnel++;
+	out->ip_bytes = total;	/* an inner packet's overwrites it */
 	(void)cur_skip(&c, ihl);
 	return decode_transport(proto, c, total - ihl, depth, out);
 }
@@ -411,6 +412,7 @@ decode_ipv6(struct cursor c, int depth, struct pkt_tcp *out)
 	/* Jumbogram (RFC 2675) or TSO: trust the captured length. */
 	if (plen == 0 && next != 59)
 		plen = c.len;
+	out->ip_bytes = plen + 40;	/* an inner packet's overwrites it */
 
 	for (n = 0; n < MAX_CHAIN; n++) {
 		switch (next) {
@@ -576,6 +578,7 @@ fast_ipv4_tcp(struct cursor ip, struct pkt_tcp *out)
 	out->wscale = -1;
 	out->mss = 0;
 	out->payload_len = total - 20 - doff;
+	out->ip_bytes = total;
 	len = ip.len;
 	if (len > total)
 		len = total;	/* Ethernet padding */

@@ -43,6 +43,8 @@ struct config {
 	int64_t grace_ms;	/* -1: the library's default */
 	int64_t idle_ms;
 	int snaplen;
+	const char *zeek;	/* conn.log path, "-": stdout; NULL: none */
+	bool zeek_json;		/* Zeek's JSON log rather than its TSV */
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -55,6 +57,7 @@ struct run {
 	bool out_failed;
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
+	FILE *zeek;		/* the conn.log being written, or NULL */
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
 
@@ -68,10 +71,14 @@ usage_exit(FILE *fp, int code)
 	fprintf(fp,
 	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] FILE...\n"
+	    "              [--idle SECS] [--zeek FILE | --zeek-json FILE] "
+	    "[--per-file]\n"
+	    "              FILE|DIR...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n"
+	    "              [--idle SECS] [--zeek FILE | --zeek-json FILE] "
+	    "[-s SNAPLEN]\n"
+	    "              -i IFACE\n"
 	    "       finrst -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -86,6 +93,11 @@ usage_exit(FILE *fp, int code)
 		    "  -v, --verbose       say what is read\n"
 		    "  --ladder[=N]        draw each connection's last N "
 		    "packets\n"
+		    "  --per-file          each FILE its own capture "
+		    "(default: one timeline)\n"
+		    "  --zeek FILE         also write Zeek's conn.log (TSV; "
+		    "- for stdout)\n"
+		    "  --zeek-json FILE    the same as Zeek's JSON log\n"
 		    "\n"
 		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
 		    "3 unreadable input.\n"
@@ -123,6 +135,71 @@ out_json(struct run *run, json_t *o)
 		out_check(run);
 }
 
+/* True when the conn.log goes to stdout: then nothing else does. */
+static bool
+zeek_on_stdout(const struct config *cfg)
+{
+	return cfg->zeek != NULL && strcmp(cfg->zeek, "-") == 0;
+}
+
+/* A write to the conn.log failed: say so once, stop reading. */
+static void
+zeek_check(struct run *run)
+{
+	if (run->zeek == stdout) {
+		out_check(run);
+		return;
+	}
+	if (!run->out_failed && ferror(run->zeek)) {
+		run->out_failed = true;
+		atomic_store(&run->stop, true);
+		warnx("--zeek %s: write failed", run->cfg->zeek);
+	}
+}
+
+/* One connection into the conn.log. */
+static void
+zeek_write(struct run *run, const struct flow_result *r)
+{
+	char line[1024];
+	int n = flow_zeeklog_line(r, run->cfg->zeek_json, line,
+	    sizeof(line) - 1);
+
+	if (n >= (int)sizeof(line) - 1) {
+		char *big = malloc((size_t)n + 2);
+
+		if (big == NULL)
+			errx(1, "out of memory");
+		flow_zeeklog_line(r, run->cfg->zeek_json, big,
+		    (size_t)n + 1);
+		big[n] = '\n';
+		fwrite(big, 1, (size_t)n + 1, run->zeek);
+		free(big);
+	} else {
+		line[n] = '\n';
+		fwrite(line, 1, (size_t)n + 1, run->zeek);
+	}
+	if (run->cfg->iface != NULL)
+		fflush(run->zeek);
+	zeek_check(run);
+}
+
+/* The TSV header, or (at_end) its #close line; JSON logs have none. */
+static void
+zeek_frame(struct run *run, bool at_end)
+{
+	char buf[2048];
+	int n;
+
+	if (run->zeek == NULL || run->cfg->zeek_json || run->out_failed)
+		return;
+	n = at_end ? flow_zeeklog_footer(clock_wall_us(), buf, sizeof(buf)) :
+	    flow_zeeklog_header(clock_wall_us(), buf, sizeof(buf));
+	fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : 0, run->zeek);
+	if (fflush(run->zeek) == EOF)
+		zeek_check(run);
+}
+
 static void
 on_report(const struct flow_result *r, void *arg)
 {
@@ -132,7 +209,9 @@ on_report(const struct flow_result *r, void *arg)
 
 	for (i = 0; i < cfg->nexpects; i++)
 		expect_feed(cfg->expects[i], r);
-	if (cfg->quiet || run->out_failed)
+	if (run->zeek != NULL && !run->out_failed)
+		zeek_write(run, r);
+	if (cfg->quiet || run->out_failed || zeek_on_stdout(cfg))
 		return;
 	if (cfg->json && cfg->ladder) {
 		json_t *o = flow_result_json(r);
@@ -251,7 +330,7 @@ print_summary(struct run *run, int exit_code, const char *expect_report)
 			out_check(run);
 		return;
 	}
-	if (run->out_failed)
+	if (run->out_failed || zeek_on_stdout(cfg))
 		return;
 	if (!cfg->quiet && run->header_done && !cfg->ladder)
 		printf("\n");
@@ -294,6 +373,7 @@ finish(struct run *run, int code)
 	bool ok = true;
 
 	pipeline_flush(run->pl);
+	zeek_frame(run, true);
 	for (i = 0; i < cfg->nexpects; i++) {
 		char *r = NULL;
 
@@ -467,6 +547,8 @@ main(int argc, char **argv)
 		{ "ladder", optional_argument, NULL, 'L' },
 		{ "grace", required_argument, NULL, 'G' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "zeek", required_argument, NULL, 'Z' },
+		{ "zeek-json", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -542,6 +624,15 @@ main(int argc, char **argv)
 			    "--idle", &cfg.idle_ms, ebuf) < 0)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
+		case 'Z':
+		case 'z':
+			if (cfg.zeek != NULL) {
+				warnx("give --zeek or --zeek-json once");
+				usage();
+			}
+			cfg.zeek = optarg;
+			cfg.zeek_json = ch == 'z';
+			break;
 		case 'h':
 			usage_exit(stdout, 0);
 		case 'V':
@@ -575,6 +666,11 @@ main(int argc, char **argv)
 		warnx("-s applies to live capture (-i) only");
 		usage();
 	}
+	if (zeek_on_stdout(&cfg) && (cfg.json || cfg.ladder)) {
+		warnx("--zeek%s - takes stdout: no -j or --ladder with it",
+		    cfg.zeek_json ? "-json" : "");
+		usage();
+	}
 
 	memset(&fc, 0, sizeof(fc));
 	fc.grace_us = cfg.grace_ms < 0 ? -1 : cfg.grace_ms * 1000;
@@ -586,9 +682,20 @@ main(int argc, char **argv)
 		errx(1, "out of memory");
 	if (cfg.iface != NULL)
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (zeek_on_stdout(&cfg))
+		run.zeek = stdout;
+	else if (cfg.zeek != NULL && (run.zeek = fopen(cfg.zeek, "w")) ==
+	    NULL)
+		err(1, "--zeek%s %s", cfg.zeek_json ? "-json" : "", cfg.zeek);
+	zeek_frame(&run, false);
 
 	code = cfg.iface ? run_live(&run) : run_files(&run, argc, argv);
 
+	if (run.zeek != NULL && run.zeek != stdout && fclose(run.zeek) == EOF) {
+		warn("--zeek %s", cfg.zeek);
+		if (code == 0)
+			code = 1;
+	}
 	pipeline_free(run.pl);
 	json_decref(run.files);
 	while (cfg.nexpects > 0)
