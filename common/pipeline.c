@@ -269,71 +269,171 @@ publish(struct reading *rd, bool done)
 	pthread_mutex_unlock(&rd->lock);
 }
 
-/* One capture to its end. Returns 0, or -1 when it broke. Classic pcap
- * offsets are counted (16-byte record header plus the captured bytes);
- * pcapng blocks are not visible through libpcap, so its file position at
- * the failure is given instead. */
-static int
-read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
-{
-	struct pipeline_stats *st = &rd->pl->st;
+/*
+ * Where one file stands: its next packet, held until it is the oldest of
+ * all files' next packets (the merge), and what was read of it so far.
+ */
+struct source {
+	struct pipeline_file *f;
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int dlt = in->linktype, rc;
-	bool classic = pcap_major_version(in->p) == 2;
-	uint64_t n = 0, off = 24;
+	int64_t ts;
+	uint64_t n, off;	/* packets read; classic pcap byte offset */
+	bool classic;
+};
 
-	if (rd->on_file != NULL)
-		rd->on_file(in, rd->arg);
-	for (;;) {
-		struct batch *b = *bp;
-		enum pkt_status s;
+/*
+ * The file's next packet into src. Returns 1, 0 at its end (the file is
+ * closed then: a long rotated set holds only the files still being
+ * read), or -1 when it broke: pl->error says where. Classic pcap offsets
+ * are counted (16-byte record header plus the captured bytes); pcapng
+ * blocks are not visible through libpcap, so its file position at the
+ * failure is given instead.
+ */
+static int
+source_next(struct pipeline *pl, struct source *src)
+{
+	struct pipeline_file *in = src->f;
+	int rc = pcap_next_ex(in->p, &src->h, &src->data);
+	char where[64] = "";
+	FILE *fp;
+	long pos;
 
-		rc = pcap_next_ex(in->p, &h, &data);
-		if (rc != 1)
-			break;
-		n++;
-		off += 16 + h->caplen;
-		st->frames++;
-		s = pkt_decode(dlt, pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec),
-		    data, h->caplen, &b->seg[b->n]);
-		st->status[s]++;
-		if (s != PKT_TCP)
-			continue;
-		b->seg[b->n].payload = NULL;
-		if (++b->n < BATCH)
-			continue;
-		if (!rd->threaded) {
-			consume(rd, b);
-			b->n = 0;
-			if (atomic_load(rd->stop))
-				return 0;
-			continue;
-		}
-		publish(rd, false);
-		if ((*bp = slot_wait(rd)) == NULL)
-			return 0;
+	if (rc == 1) {
+		src->n++;
+		src->off += 16 + src->h->caplen;
+		src->ts = pkt_ts_us(src->h->ts.tv_sec, src->h->ts.tv_usec);
+		return 1;
 	}
-	in->packets = n;
+	in->packets = src->n;
 	in->ended = true;
-	if (rc == -1 || rc == 0) {
-		char where[64] = "";
-		FILE *fp = pcap_file(in->p);
-		long pos = fp && !classic ? ftell(fp) : -1;
-
-		if (classic)
-			snprintf(where, sizeof(where), " (byte offset %" PRIu64
-			    ")", off);
-		else if (pos >= 0)
-			snprintf(where, sizeof(where),
-			    " (near byte offset %ld)", pos);
-		snprintf(rd->pl->error, sizeof(rd->pl->error), "%s: broken at"
-		    " packet %" PRIu64 "%s: %s", in->path, n + 1, where,
-		    zread_error(in->z)[0] ? zread_error(in->z) :
-		    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
-		return -1;
+	if (rc == PCAP_ERROR_BREAK) {
+		pipeline_file_close(in);
+		return 0;
 	}
-	return 0;
+	fp = pcap_file(in->p);
+	pos = fp && !src->classic ? ftell(fp) : -1;
+	if (src->classic)
+		snprintf(where, sizeof(where), " (byte offset %" PRIu64 ")",
+		    src->off);
+	else if (pos >= 0)
+		snprintf(where, sizeof(where), " (near byte offset %ld)", pos);
+	snprintf(pl->error, sizeof(pl->error), "%s: broken at packet %"
+	    PRIu64 "%s: %s", in->path, src->n + 1, where,
+	    zread_error(in->z)[0] ? zread_error(in->z) :
+	    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
+	return -1;
+}
+
+/* Is a's next packet older than b's (the earlier file first on a tie)? */
+static bool
+source_before(const struct source *a, const struct source *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->f < b->f);
+}
+
+/* Restore the heap below i (the oldest next packet at heap[0]). */
+static void
+sift_down(struct source **heap, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, m = i;
+		struct source *t;
+
+		if (l < n && source_before(heap[l], heap[m]))
+			m = l;
+		if (l + 1 < n && source_before(heap[l + 1], heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+/*
+ * Decode the packet src holds into the current batch; hand a full batch
+ * to the classifying thread (or classify it here when there is none).
+ * Returns false when told to stop.
+ */
+static bool
+emit(struct reading *rd, struct source *src, struct batch **bp)
+{
+	struct pipeline_stats *st = &rd->pl->st;
+	struct batch *b = *bp;
+	enum pkt_status s;
+
+	st->frames++;
+	s = pkt_decode(src->f->linktype, src->ts, src->data, src->h->caplen,
+	    &b->seg[b->n]);
+	st->status[s]++;
+	if (s != PKT_TCP)
+		return true;
+	b->seg[b->n].payload = NULL;
+	if (++b->n < BATCH)
+		return true;
+	if (!rd->threaded) {
+		consume(rd, b);
+		b->n = 0;
+		return !atomic_load(rd->stop);
+	}
+	publish(rd, false);
+	return (*bp = slot_wait(rd)) != NULL;
+}
+
+/*
+ * All files as one timeline: always the oldest of their next packets, so
+ * a rotated set (tcpdump -C, -G, -W) given in any order is one capture
+ * and a connection that spans files is one connection. Returns 0, or -1
+ * when a file broke (what came before it was fed).
+ */
+static int
+read_merged(struct reading *rd, struct batch **bp)
+{
+	struct source *srcs = calloc((size_t)rd->nin, sizeof(*srcs));
+	struct source **heap = calloc((size_t)rd->nin, sizeof(*heap));
+	int i, n = 0, rc = 0;
+
+	if (srcs == NULL || heap == NULL) {
+		free(srcs);
+		free(heap);
+		rd->pl->failed = true;
+		return 0;
+	}
+	for (i = 0; i < rd->nin && rc == 0; i++) {
+		srcs[i].f = &rd->in[i];
+		srcs[i].off = 24;
+		srcs[i].classic = pcap_major_version(rd->in[i].p) == 2;
+		if (rd->on_file != NULL)
+			rd->on_file(&rd->in[i], rd->arg);
+		rc = source_next(rd->pl, &srcs[i]);
+		if (rc == 1) {
+			heap[n++] = &srcs[i];
+			rc = 0;
+		}
+	}
+	for (i = n / 2 - 1; i >= 0; i--)
+		sift_down(heap, n, i);
+	while (n > 0 && rc == 0) {
+		struct source *top = heap[0];
+
+		if (!emit(rd, top, bp))
+			break;
+		rc = source_next(rd->pl, top);
+		if (rc == 0)
+			heap[0] = heap[--n];
+		else if (rc < 0)
+			break;
+		rc = 0;
+		/* one file at a time, the common case, costs one test */
+		if (n > 1)
+			sift_down(heap, n, 0);
+	}
+	free(srcs);
+	free(heap);
+	return rc;
 }
 
 static void *
@@ -341,16 +441,11 @@ produce(void *arg)
 {
 	struct reading *rd = arg;
 	struct batch *b = rd->threaded ? slot_wait(rd) : &rd->ring[0];
-	int i;
 
 	if (b != NULL && !rd->threaded)
 		b->n = 0;
-	for (i = 0; b != NULL && i < rd->nin; i++) {
-		if (read_one(rd, &rd->in[i], &b) < 0) {
-			rd->rc = -1;
-			break;
-		}
-	}
+	if (b != NULL && read_merged(rd, &b) < 0)
+		rd->rc = -1;
 	if (!rd->threaded) {
 		if (b != NULL)
 			consume(rd, b);

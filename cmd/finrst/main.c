@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* finrst: how every TCP connection in a capture ended, and who ended it. */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "capture.h"
@@ -45,6 +47,7 @@ struct config {
 	int snaplen;
 	const char *zeek;	/* conn.log path, "-": stdout; NULL: none */
 	bool zeek_json;		/* Zeek's JSON log rather than its TSV */
+	bool per_file;		/* each file its own capture */
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -418,6 +421,81 @@ on_file(const struct pipeline_file *f, void *arg)
 	    pipeline_link_name(f->linktype));
 }
 
+/* Keep regular files (and links to them) whose names do not start '.'. */
+static int
+visible(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/*
+ * The files to read: each argument, a directory standing for the files
+ * in it (not its subdirectories), by name; the order does not matter to
+ * the merge, only to --per-file. Exits 3 when a directory cannot be read
+ * or holds no file.
+ */
+static char **
+expand_dirs(int argc, char **argv, int *nout)
+{
+	char **out = NULL;
+	int i, n = 0, cap = 0;
+
+	for (i = 0; i < argc; i++) {
+		struct dirent **names;
+		struct stat st;
+		int k, m, before = n;
+
+		if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
+			m = -1;
+			names = NULL;
+		} else if ((m = scandir(argv[i], &names, visible,
+		    alphasort)) < 0) {
+			warn("%s", argv[i]);
+			exit(EXIT_INPUT);
+		}
+		for (k = 0; k < (m < 0 ? 1 : m); k++) {
+			char *path;
+
+			if (m < 0) {
+				path = strdup(argv[i]);
+			} else if (asprintf(&path, "%s%s%s", argv[i],
+			    argv[i][strlen(argv[i]) - 1] == '/' ? "" : "/",
+			    names[k]->d_name) < 0) {
+				path = NULL;
+			}
+			if (m >= 0)
+				free(names[k]);
+			if (path == NULL)
+				err(1, "out of memory");
+			if (m >= 0 && (stat(path, &st) < 0 ||
+			    !S_ISREG(st.st_mode))) {
+				free(path);
+				continue;
+			}
+			if (n == cap) {
+				char **na;
+
+				cap = cap ? cap * 2 : 16;
+				na = realloc(out, (size_t)cap * sizeof(*na));
+				if (na == NULL)
+					err(1, "out of memory");
+				out = na;
+			}
+			out[n++] = path;
+		}
+		if (m >= 0)
+			free(names);
+		if (m >= 0 && n == before) {
+			warnx("%s: a directory with no capture file in it",
+			    argv[i]);
+			exit(EXIT_INPUT);
+		}
+	}
+	*nout = n;
+	return out;
+}
+
 static int
 run_files(struct run *run, int argc, char **argv)
 {
@@ -448,8 +526,22 @@ run_files(struct run *run, int argc, char **argv)
 			exit(EXIT_INPUT);
 		}
 	}
-	rc = pipeline_read_files(run->pl, in, argc,
-	    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+	if (!cfg->per_file) {
+		rc = pipeline_read_files(run->pl, in, argc,
+		    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+	} else {
+		/* one after another, each ended before the next begins */
+		for (rc = 0, i = 0; i < argc && rc == 0 &&
+		    !atomic_load(&run->stop); i++) {
+			if (!cfg->quiet && !cfg->json &&
+			    !zeek_on_stdout(cfg) && argc > 1)
+				printf("%s%s:\n", i ? "\n" : "", in[i].path);
+			run->header_done = false;
+			rc = pipeline_read_files(run->pl, &in[i], 1,
+			    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+			pipeline_flush(run->pl);
+		}
+	}
 	if (pipeline_failed(run->pl))
 		errx(1, "out of memory tracking connections");
 	if (rc == -2)
@@ -549,6 +641,7 @@ main(int argc, char **argv)
 		{ "idle", required_argument, NULL, 'I' },
 		{ "zeek", required_argument, NULL, 'Z' },
 		{ "zeek-json", required_argument, NULL, 'z' },
+		{ "per-file", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -624,6 +717,9 @@ main(int argc, char **argv)
 			    "--idle", &cfg.idle_ms, ebuf) < 0)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
+		case 'P':
+			cfg.per_file = true;
+			break;
 		case 'Z':
 		case 'z':
 			if (cfg.zeek != NULL) {
@@ -666,6 +762,10 @@ main(int argc, char **argv)
 		warnx("-s applies to live capture (-i) only");
 		usage();
 	}
+	if (cfg.per_file && cfg.iface != NULL) {
+		warnx("--per-file reads files: not with -i");
+		usage();
+	}
 	if (zeek_on_stdout(&cfg) && (cfg.json || cfg.ladder)) {
 		warnx("--zeek%s - takes stdout: no -j or --ladder with it",
 		    cfg.zeek_json ? "-json" : "");
@@ -689,7 +789,17 @@ main(int argc, char **argv)
 		err(1, "--zeek%s %s", cfg.zeek_json ? "-json" : "", cfg.zeek);
 	zeek_frame(&run, false);
 
-	code = cfg.iface ? run_live(&run) : run_files(&run, argc, argv);
+	if (cfg.iface != NULL) {
+		code = run_live(&run);
+	} else {
+		int nfiles, i;
+		char **files = expand_dirs(argc, argv, &nfiles);
+
+		code = run_files(&run, nfiles, files);
+		for (i = 0; i < nfiles; i++)
+			free(files[i]);
+		free(files);
+	}
 
 	if (run.zeek != NULL && run.zeek != stdout && fclose(run.zeek) == EOF) {
 		warn("--zeek %s", cfg.zeek);
