@@ -778,8 +778,9 @@ flow_result_ladder(const struct flow_result *r)
 			int n;
 
 			if (i == FLOW_LADDER_HEAD && r->steps_skipped > 0)
-				sb_printf(&b, "%12s  %s\n", "",
-				    "   ... packets not shown ...");
+				sb_printf(&b, "%12s     ... %" PRIu64 " packet%s"
+				    " not shown ...\n", "", r->steps_skipped,
+				    r->steps_skipped == 1 ? "" : "s");
 			pkt_flags_str(st->flags, fl);
 			n = snprintf(label, sizeof(label), "%s seq %" PRIu32,
 			    fl, st->seq);

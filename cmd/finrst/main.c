@@ -222,6 +222,8 @@ on_report(const struct flow_result *r, void *arg)
 		if (o == NULL)
 			errx(1, "out of memory");
 		json_object_set_new(o, "ladder", flow_result_ladder_json(r));
+		json_object_set_new(o, "ladder_skipped",
+		    json_integer((json_int_t)r->steps_skipped));
 		out_json(run, o);
 		return;
 	}
