@@ -552,11 +552,7 @@ struct sbuf {
 	size_t need;
 };
 
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 sb_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -916,31 +912,16 @@ flow_zeeklog_uid(const struct flow_result *r, char uid[FLOW_ZEEKLOG_UID_LEN])
 	uid[18] = '\0';
 }
 
-/* Microseconds as seconds with 6 decimals, Zeek's TSV "%.6f". */
-static void
-jb_secs6(struct jbuf *b, int64_t us)
-{
-	char frac[8];
-
-	if (us < 0) {
-		jb_raw(b, "-", 1);
-		us = -us;
-	}
-	jb_u64(b, (uint64_t)(us / 1000000));
-	frac[0] = '.';
-	digits(frac + 1, (long)(us % 1000000), 6);
-	jb_raw(b, frac, 7);
-}
-
 /*
- * The same as a JSON number the way Zeek's JSON writer prints the double
- * (its shortest form: no trailing zeros, "3.0" for whole seconds).
+ * Microseconds as seconds with 6 decimals, Zeek's TSV "%.6f"; or, with
+ * trim, as Zeek's JSON writer prints the double (its shortest form: no
+ * trailing zeros, "3.0" for whole seconds).
  */
 static void
-jb_secs_json(struct jbuf *b, int64_t us)
+jb_secs(struct jbuf *b, int64_t us, bool trim)
 {
 	char frac[8];
-	int n;
+	int n = 7;
 
 	if (us < 0) {
 		jb_raw(b, "-", 1);
@@ -949,15 +930,15 @@ jb_secs_json(struct jbuf *b, int64_t us)
 	jb_u64(b, (uint64_t)(us / 1000000));
 	frac[0] = '.';
 	digits(frac + 1, (long)(us % 1000000), 6);
-	for (n = 7; n > 2 && frac[n - 1] == '0'; n--)
-		;
+	while (trim && n > 2 && frac[n - 1] == '0')
+		n--;
 	jb_raw(b, frac, (size_t)n);
 }
 
 /* Zeek's TSV: "-" unset, "(empty)" for an empty string or set. */
 #define ZT_VAL(b, kind, v)	ZT_##kind(b, v)
-#define ZT_TIME(b, v)		jb_secs6(b, v)
-#define ZT_INTERVAL(b, v)	jb_secs6(b, v)
+#define ZT_TIME(b, v)		jb_secs(b, v, false)
+#define ZT_INTERVAL(b, v)	jb_secs(b, v, false)
 #define ZT_COUNT(b, v)		jb_u64(b, (uint64_t)(v))
 #define ZT_BOOL(b, v)		((v) ? jb_lit(b, "T") : jb_lit(b, "F"))
 #define ZT_STR(b, v)		zt_str(b, v)
@@ -980,8 +961,8 @@ zt_str(struct jbuf *b, const char *s)
 }
 
 /* Zeek's JSON: unset members left out, a set as an array of strings. */
-#define ZJ_TIME(b, v)		jb_secs_json(b, v)
-#define ZJ_INTERVAL(b, v)	jb_secs_json(b, v)
+#define ZJ_TIME(b, v)		jb_secs(b, v, true)
+#define ZJ_INTERVAL(b, v)	jb_secs(b, v, true)
 #define ZJ_COUNT(b, v)		jb_u64(b, (uint64_t)(v))
 #define ZJ_BOOL(b, v)		((v) ? jb_lit(b, "true") : jb_lit(b, "false"))
 #define ZJ_STR(b, v)		(jb_raw(b, "\"", 1), jb_str(b, v),	\

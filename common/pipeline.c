@@ -100,6 +100,12 @@ classify(struct pipeline *pl, const struct pkt_tcp *seg)
 		pl->seg_fn(seg, pl->seg_arg);
 }
 
+bool
+pipeline_failed(const struct pipeline *pl)
+{
+	return pl->failed;
+}
+
 /* ------------------------------------------------------------------ */
 /* live capture */
 
@@ -134,6 +140,12 @@ pipeline_advance(struct pipeline *pl, int64_t now_us)
 	pthread_mutex_lock(&pl->lock);
 	flow_table_advance(pl->table, now_us);
 	pthread_mutex_unlock(&pl->lock);
+}
+
+const struct pipeline_stats *
+pipeline_stats(const struct pipeline *pl)
+{
+	return &pl->st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -503,6 +515,12 @@ pipeline_read_files(struct pipeline *pl, struct pipeline_file *files, int n,
 	return pl->failed ? -2 : rd.rc;
 }
 
+const char *
+pipeline_error(const struct pipeline *pl)
+{
+	return pl->error;
+}
+
 /* ------------------------------------------------------------------ */
 /* either */
 
@@ -514,28 +532,10 @@ pipeline_flush(struct pipeline *pl)
 	pthread_mutex_unlock(&pl->lock);
 }
 
-const struct pipeline_stats *
-pipeline_stats(const struct pipeline *pl)
-{
-	return &pl->st;
-}
-
 const struct flow_summary *
 pipeline_summary(const struct pipeline *pl)
 {
 	return flow_table_summary(pl->table);
-}
-
-const char *
-pipeline_error(const struct pipeline *pl)
-{
-	return pl->error;
-}
-
-bool
-pipeline_failed(const struct pipeline *pl)
-{
-	return pl->failed;
 }
 
 void

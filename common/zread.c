@@ -422,18 +422,6 @@ zread_take(struct zread *z)
 	return z->out;
 }
 
-enum zread_kind
-zread_kind(const struct zread *z)
-{
-	return z->kind;
-}
-
-const char *
-zread_error(const struct zread *z)
-{
-	return z->error;
-}
-
 void
 zread_free(struct zread *z)
 {
@@ -446,4 +434,16 @@ zread_free(struct zread *z)
 	dec_end(z);
 	free(z->in);
 	free(z);
+}
+
+enum zread_kind
+zread_kind(const struct zread *z)
+{
+	return z->kind;
+}
+
+const char *
+zread_error(const struct zread *z)
+{
+	return z->error;
 }

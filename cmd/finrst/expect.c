@@ -119,11 +119,7 @@ struct parser {
 	bool failed;
 };
 
-static void
-perr(struct parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 perr(struct parser *p, const char *fmt, ...)
 {
 	char msg[200];

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -279,22 +278,6 @@ on_report(const struct flow_result *r, void *arg)
 }
 
 static void
-set_error(struct run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-set_error(struct run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (run->error[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->error, sizeof(run->error), fmt, ap);
-	va_end(ap);
-}
-
-static void
 print_summary(struct run *run, int exit_code, const char *expect_report)
 {
 	const struct config *cfg = run->cfg;
@@ -555,7 +538,8 @@ run_files(struct run *run, int argc, char **argv)
 			    pipeline_link_name(in[i].linktype), "packets",
 			    (json_int_t)in[i].packets));
 	if (rc < 0) {
-		set_error(run, "%s", pipeline_error(run->pl));
+		snprintf(run->error, sizeof(run->error), "%s",
+		    pipeline_error(run->pl));
 		code = EXIT_INPUT;
 	}
 	code = finish(run, code);
