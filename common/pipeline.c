@@ -170,6 +170,7 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
+	f->filter = filter;
 	f->z = zread_open(path, errbuf);
 	if (f->z == NULL) {
 		*why = PIPELINE_FILE_OPEN;
@@ -396,56 +397,126 @@ emit(struct reading *rd, struct source *src, struct batch **bp)
 }
 
 /*
+ * Open src's file again (it was parked, or closed after it was checked)
+ * and position it at its first packet. Returns 1, 0 when it has none, -1
+ * when it cannot be read: pl->error says why.
+ */
+static int
+source_open(struct pipeline *pl, struct source *src)
+{
+	struct pipeline_file *f = src->f;
+	enum pipeline_file_err why;
+	char ebuf[ERRBUF_LEN];
+
+	if (f->p == NULL && pipeline_file_open(f, f->path, f->filter, &why,
+	    ebuf) < 0) {
+		snprintf(pl->error, sizeof(pl->error), "%s", ebuf);
+		return -1;
+	}
+	src->n = 0;
+	src->off = 24;
+	src->classic = pcap_major_version(f->p) == 2;
+	return source_next(pl, src);
+}
+
+/* Parked files in the order they begin (the earlier file on a tie). */
+static int
+by_first_ts(const void *a, const void *b)
+{
+	const struct source *x = *(struct source *const *)a;
+	const struct source *y = *(struct source *const *)b;
+
+	return source_before(x, y) ? -1 : source_before(y, x) ? 1 : 0;
+}
+
+/* Add src to the heap of n sources (n + 1 after). */
+static void
+sift_up(struct source **heap, int n, struct source *src)
+{
+	int i = n;
+
+	while (i > 0 && source_before(src, heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = src;
+}
+
+/*
  * All files as one timeline: always the oldest of their next packets, so
  * a rotated set (tcpdump -C, -G, -W) given in any order is one capture
- * and a connection that spans files is one connection. Returns 0, or -1
- * when a file broke (what came before it was fed).
+ * and a connection that spans files is one connection. With several
+ * files, each is opened to read its first packet's time, then closed
+ * (parked) until the timeline reaches that time: only the files that
+ * overlap in time are open at once, whatever the size of the set
+ * (standard input, which cannot be read twice, stays open). Returns 0, or
+ * -1 when a file broke (what came before it was fed).
  */
 static int
 read_merged(struct reading *rd, struct batch **bp)
 {
 	struct source *srcs = calloc((size_t)rd->nin, sizeof(*srcs));
 	struct source **heap = calloc((size_t)rd->nin, sizeof(*heap));
-	int i, n = 0, rc = 0;
+	struct source **parked = calloc((size_t)rd->nin, sizeof(*parked));
+	int i, n = 0, np = 0, next = 0, rc = 0;
 
-	if (srcs == NULL || heap == NULL) {
-		free(srcs);
-		free(heap);
+	if (srcs == NULL || heap == NULL || parked == NULL) {
 		rd->pl->failed = true;
-		return 0;
+		goto out;
 	}
 	for (i = 0; i < rd->nin && rc == 0; i++) {
-		srcs[i].f = &rd->in[i];
-		srcs[i].off = 24;
-		srcs[i].classic = pcap_major_version(rd->in[i].p) == 2;
+		struct source *src = &srcs[i];
+
+		src->f = &rd->in[i];
+		rc = source_open(rd->pl, src);
+		if (rc < 0)
+			break;
 		if (rd->on_file != NULL)
-			rd->on_file(&rd->in[i], rd->arg);
-		rc = source_next(rd->pl, &srcs[i]);
-		if (rc == 1) {
-			heap[n++] = &srcs[i];
+			rd->on_file(src->f, rd->arg);
+		if (rc == 1 && rd->nin > 1 && strcmp(src->f->path, "-") != 0) {
+			pipeline_file_close(src->f);
+			parked[np++] = src;
+		} else if (rc == 1) {
+			sift_up(heap, n++, src);
+		}
+		rc = 0;
+	}
+	qsort(parked, (size_t)np, sizeof(*parked), by_first_ts);
+	while (rc == 0) {
+		struct source *top;
+
+		/* open the files whose first packet is due */
+		while (next < np && (n == 0 ||
+		    !source_before(heap[0], parked[next]))) {
+			struct source *src = parked[next++];
+
+			rc = source_open(rd->pl, src);
+			if (rc < 0)
+				goto out;
+			if (rc == 1)
+				sift_up(heap, n++, src);
 			rc = 0;
 		}
-	}
-	for (i = n / 2 - 1; i >= 0; i--)
-		sift_down(heap, n, i);
-	while (n > 0 && rc == 0) {
-		struct source *top = heap[0];
-
+		if (n == 0)
+			break;
+		top = heap[0];
 		if (!emit(rd, top, bp))
 			break;
 		rc = source_next(rd->pl, top);
+		if (rc < 0)
+			break;
 		if (rc == 0)
 			heap[0] = heap[--n];
-		else if (rc < 0)
-			break;
 		rc = 0;
 		/* one file at a time, the common case, costs one test */
 		if (n > 1)
 			sift_down(heap, n, 0);
 	}
+out:
 	free(srcs);
 	free(heap);
-	return rc;
+	free(parked);
+	return rc < 0 ? -1 : 0;
 }
 
 static void *

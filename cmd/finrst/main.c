@@ -511,6 +511,13 @@ run_files(struct run *run, int argc, char **argv)
 			exit(EXIT_INPUT);
 		}
 	}
+	/*
+	 * Checked: the pipeline opens each again when its turn comes (not
+	 * stdin: what was read of it is gone).
+	 */
+	for (i = 0; argc > 1 && i < argc; i++)
+		if (strcmp(in[i].path, "-") != 0)
+			pipeline_file_close(&in[i]);
 	if (!cfg->per_file) {
 		rc = pipeline_read_files(run->pl, in, argc,
 		    cfg->verbose ? on_file : NULL, NULL, &run->stop);

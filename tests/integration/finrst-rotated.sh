@@ -41,6 +41,8 @@ gzip -1 "$T/rot/ssh.pcap"
 zstd -q --rm "$T/rot/ssh.pcap1"
 json "$T/rot/" >"$T/got"
 expect "compressed parts = whole" "$(cat "$T/got")" "$(cat "$T/whole")"
+json - "$T/rot/ssh.pcap1.zst" <"$T/rot/ssh.pcap.gz" >"$T/got"
+expect "stdin and a file = whole" "$(cat "$T/got")" "$(cat "$T/whole")"
 json - <"$T/rot/ssh.pcap.gz" >"$T/first"
 expect_no_match "the first part alone is not the whole" \
     "$(diff -q "$T/first" "$T/whole" >/dev/null && echo same)" "same"
