@@ -24,6 +24,7 @@ for p in "$pcaps"/*.pcap "$pcaps"/*.pcapng; do
 	plain+=("$p")
 done
 json "${plain[@]}" >"$T/plain"
+json "$pcaps/ssh_ssh.pcap" >"$T/want"
 expect_match "plain run" "$(tail -1 "$T/plain")" "exit 0"
 for t in $tools; do
 	copies=()
@@ -40,9 +41,7 @@ for t in $tools; do
 	expect "$t: files read" "$(grep -o '"path":"FILE"' "$T/got" | wc -l)" \
 	    "${#plain[@]}"
 	# the largest from stdin, through a pipe (no seeking back)
-	big=$pcaps/ssh_ssh.pcap
-	json "$big" >"$T/want"
-	"$t" -1 -c "$big" | json - >"$T/got"
+	cat "$T/ssh_ssh.pcap.$t" | json - >"$T/got"
 	CHECKS=$((CHECKS + 1))
 	cmp -s "$T/want" "$T/got" || fail "$t on stdin differs from the file"
 	rm -f "${copies[@]}"
