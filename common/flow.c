@@ -146,6 +146,7 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 	int64_t b, e;
 
 	s->st.packets++;
+	s->st.ip_bytes += p->ip_bytes;
 	if (!s->seen) {
 		s->seen = true;
 		s->only_rst = true;
@@ -353,6 +354,7 @@ fill_side(struct flow_side_stats *out, const struct flow_end *s)
 	out->bytes = s->anchored && s->data_hi > 1 ?
 	    (uint64_t)(s->data_hi - 1) : 0;
 	out->unacked = unacked_bytes(s);
+	out->missed = s->gap_bytes > 0 ? (uint64_t)s->gap_bytes : 0;
 }
 
 static void

@@ -79,6 +79,8 @@ struct flow_side_stats {
 	uint64_t packets;
 	uint64_t bytes;		/* payload in sequence space, once each */
 	uint64_t wire_bytes;	/* payload in every segment, retransmits too */
+	uint64_t ip_bytes;	/* IP length of every packet (Zeek's ip_bytes) */
+	uint64_t missed;	/* acknowledged, never captured (missed_bytes) */
 	uint64_t unacked;	/* sent, never acknowledged by the other side */
 	uint64_t after_fin_bytes; /* sent after the other side's FIN */
 	uint32_t retransmits;	/* data segments sent again */

@@ -623,11 +623,7 @@ struct sbuf {
 	size_t need;
 };
 
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 sb_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -919,8 +915,9 @@ flow_result_ladder(const struct flow_result *r)
 			int n;
 
 			if (i == FLOW_LADDER_HEAD && r->steps_skipped > 0)
-				sb_printf(&b, "%12s  %s\n", "",
-				    "   ... packets not shown ...");
+				sb_printf(&b, "%12s     ... %" PRIu64 " packet%s"
+				    " not shown ...\n", "", r->steps_skipped,
+				    r->steps_skipped == 1 ? "" : "s");
 			pkt_flags_str(st->flags, fl);
 			n = snprintf(label, sizeof(label), "%s seq %" PRIu32,
 			    fl, st->seq);
@@ -960,3 +957,252 @@ flow_result_ladder(const struct flow_result *r)
 	return b.buf;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Zeek's conn.log, TSV and JSON */
+
+/*
+ * Zeek's tunnel_parents: the tunnels the connection came through, as a
+ * set of strings ("," between them), or NULL when unset. The one place
+ * the field is read from a result.
+ */
+static const char *
+zeek_tunnel_parents(const struct flow_result *r)
+{
+	(void)r;	/* no result field carries tunnels yet */
+	return NULL;
+}
+
+/*
+ * The columns of conn.log in Zeek's order (base/protocols/conn/main.zeek),
+ * then finrst's own: X(KIND, name, zeek type, value, set), with r, uid,
+ * oh, rh, d (duration in microseconds) and tp (tunnel parents) in scope.
+ * An unset value is "-" in TSV and left out of JSON, as Zeek does; Zeek
+ * sets duration and the byte counts only when the duration is not zero.
+ * KIND: TIME and INTERVAL (microseconds), STR, COUNT, BOOL, SET.
+ */
+#define ZEEK_FIELDS(X)							\
+	X(TIME, "ts", "time", r->ts_us, 1)				\
+	X(STR, "uid", "string", uid, 1)					\
+	X(STR, "id.orig_h", "addr", oh, 1)				\
+	X(COUNT, "id.orig_p", "port", r->orig_port, 1)			\
+	X(STR, "id.resp_h", "addr", rh, 1)				\
+	X(COUNT, "id.resp_p", "port", r->resp_port, 1)			\
+	X(STR, "proto", "enum", "tcp", 1)				\
+	X(STR, "service", "string", "", 0)				\
+	X(INTERVAL, "duration", "interval", d, d > 0)			\
+	X(COUNT, "orig_bytes", "count", r->orig.bytes, d > 0)		\
+	X(COUNT, "resp_bytes", "count", r->resp.bytes, d > 0)		\
+	X(STR, "conn_state", "string", flow_state_name(r->conn_state), 1) \
+	X(BOOL, "local_orig", "bool", 0, 0)				\
+	X(BOOL, "local_resp", "bool", 0, 0)				\
+	X(COUNT, "missed_bytes", "count", r->orig.missed + r->resp.missed, 1) \
+	X(STR, "history", "string", r->history, 1)			\
+	X(COUNT, "orig_pkts", "count", r->orig.packets, 1)		\
+	X(COUNT, "orig_ip_bytes", "count", r->orig.ip_bytes, 1)		\
+	X(COUNT, "resp_pkts", "count", r->resp.packets, 1)		\
+	X(COUNT, "resp_ip_bytes", "count", r->resp.ip_bytes, 1)		\
+	X(SET, "tunnel_parents", "set[string]", tp, tp != NULL)		\
+	X(STR, "teardown", "string", flow_class_name(r->teardown), 1)	\
+	X(STR, "closed_by", "string", flow_side_name(r->closed_by),	\
+	    r->closed_by != FLOW_SIDE_NONE)				\
+	X(COUNT, "orig_unacked", "count", r->orig.unacked, 1)		\
+	X(COUNT, "resp_unacked", "count", r->resp.unacked, 1)
+
+/* A 64-bit mix (splitmix64's finaliser). */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+void
+flow_zeeklog_uid(const struct flow_result *r, char uid[FLOW_ZEEKLOG_UID_LEN])
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz";
+	uint64_t w[6], h1 = 0x5a65656b75696431ULL, h2 = 0x66696e7273742121ULL;
+	size_t i;
+	int k;
+
+	memcpy(&w[0], r->orig_addr, 8);
+	memcpy(&w[1], r->orig_addr + 8, 8);
+	memcpy(&w[2], r->resp_addr, 8);
+	memcpy(&w[3], r->resp_addr + 8, 8);
+	w[4] = (uint64_t)r->orig_port << 32 | (uint64_t)r->resp_port << 16 |
+	    r->family;
+	w[5] = (uint64_t)r->ts_us;
+	for (i = 0; i < 6; i++) {
+		h1 = mix64(h1 ^ w[i]);
+		h2 = mix64(h2 + w[i] * 0x9e3779b97f4a7c15ULL);
+	}
+	/* 'C', then 11 base62 digits of h1 and 6 of h2: 18 characters */
+	uid[0] = 'C';
+	for (k = 11; k >= 1; k--) {
+		uid[k] = b62[h1 % 62];
+		h1 /= 62;
+	}
+	for (k = 17; k >= 12; k--) {
+		uid[k] = b62[h2 % 62];
+		h2 /= 62;
+	}
+	uid[18] = '\0';
+}
+
+/*
+ * Microseconds as seconds with 6 decimals, Zeek's TSV "%.6f"; or, with
+ * trim, as Zeek's JSON writer prints the double (its shortest form: no
+ * trailing zeros, "3.0" for whole seconds).
+ */
+static void
+jb_secs(struct jbuf *b, int64_t us, bool trim)
+{
+	char frac[8];
+	int n = 7;
+
+	if (us < 0) {
+		jb_raw(b, "-", 1);
+		us = -us;
+	}
+	jb_u64(b, (uint64_t)(us / 1000000));
+	frac[0] = '.';
+	digits(frac + 1, (long)(us % 1000000), 6);
+	while (trim && n > 2 && frac[n - 1] == '0')
+		n--;
+	jb_raw(b, frac, (size_t)n);
+}
+
+/* Zeek's TSV: "-" unset, "(empty)" for an empty string or set. */
+#define ZT_VAL(b, kind, v)	ZT_##kind(b, v)
+#define ZT_TIME(b, v)		jb_secs(b, v, false)
+#define ZT_INTERVAL(b, v)	jb_secs(b, v, false)
+#define ZT_COUNT(b, v)		jb_u64(b, (uint64_t)(v))
+#define ZT_BOOL(b, v)		((v) ? jb_lit(b, "T") : jb_lit(b, "F"))
+#define ZT_STR(b, v)		zt_str(b, v)
+#define ZT_SET(b, v)		zt_str(b, v)
+#define ZT_FIELD(kind, name, type, v, set)				\
+	if (sep++)							\
+		jb_raw(b, "\t", 1);					\
+	if (set)							\
+		ZT_VAL(b, kind, v);					\
+	else								\
+		jb_raw(b, "-", 1);
+
+static void
+zt_str(struct jbuf *b, const char *s)
+{
+	if (s[0] == '\0')
+		jb_lit(b, "(empty)");
+	else
+		jb_str(b, s);
+}
+
+/* Zeek's JSON: unset members left out, a set as an array of strings. */
+#define ZJ_TIME(b, v)		jb_secs(b, v, true)
+#define ZJ_INTERVAL(b, v)	jb_secs(b, v, true)
+#define ZJ_COUNT(b, v)		jb_u64(b, (uint64_t)(v))
+#define ZJ_BOOL(b, v)		((v) ? jb_lit(b, "true") : jb_lit(b, "false"))
+#define ZJ_STR(b, v)		(jb_raw(b, "\"", 1), jb_str(b, v),	\
+				    jb_raw(b, "\"", 1))
+#define ZJ_SET(b, v)		zj_set(b, v)
+#define ZJ_FIELD(kind, name, type, v, set)				\
+	if (set) {							\
+		jb_lit(b, ",\"" name "\":");				\
+		ZJ_##kind(b, v);					\
+	}
+
+static void
+zj_set(struct jbuf *b, const char *s)
+{
+	const char *sep = "";
+
+	jb_raw(b, "[", 1);
+	while (*s != '\0') {
+		size_t n = strcspn(s, ",");
+
+		jb_str(b, sep);
+		jb_raw(b, "\"", 1);
+		jb_raw(b, s, n);
+		jb_raw(b, "\"", 1);
+		sep = ",";
+		s += n + (s[n] == ',');
+	}
+	jb_raw(b, "]", 1);
+}
+
+int
+flow_zeeklog_line(const struct flow_result *r, bool json, char *buf,
+    size_t len)
+{
+	struct jbuf jb = { buf, len, 0 }, *b = &jb;
+	char oh[INET6_ADDRSTRLEN], rh[INET6_ADDRSTRLEN];
+	char uid[FLOW_ZEEKLOG_UID_LEN];
+	const char *tp = zeek_tunnel_parents(r);
+	int64_t d = r->last_ts_us - r->ts_us;
+	int sep = 0;
+
+	addr_str(r->family, r->orig_addr, oh, sizeof(oh));
+	addr_str(r->family, r->resp_addr, rh, sizeof(rh));
+	flow_zeeklog_uid(r, uid);
+	if (json) {
+		ZEEK_FIELDS(ZJ_FIELD)
+		jb_open(b, 0);
+		jb_raw(b, "}", 1);
+	} else {
+		ZEEK_FIELDS(ZT_FIELD)
+	}
+	(void)sep;
+	if (len > 0)
+		buf[jb.need < len ? jb.need : len - 1] = '\0';
+	return (int)jb.need;
+}
+
+/* "YYYY-MM-DD-HH-MM-SS", UTC: Zeek's #open and #close stamps. */
+static void
+zeek_stamp(struct sbuf *b, const char *tag, int64_t us)
+{
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (gmtime_r(&sec, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	sb_printf(b, "#%s\t%04d-%02d-%02d-%02d-%02d-%02d\n", tag,
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+}
+
+#define ZH_NAME(kind, name, type, v, set)	sb_printf(&b, "\t%s", name);
+#define ZH_TYPE(kind, name, type, v, set)	sb_printf(&b, "\t%s", type);
+
+int
+flow_zeeklog_header(int64_t open_us, char *buf, size_t len)
+{
+	struct sbuf b = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	sb_printf(&b, "#separator \\x09\n#set_separator\t,\n"
+	    "#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n");
+	zeek_stamp(&b, "open", open_us);
+	sb_printf(&b, "#fields");
+	ZEEK_FIELDS(ZH_NAME)
+	sb_printf(&b, "\n#types");
+	ZEEK_FIELDS(ZH_TYPE)
+	sb_printf(&b, "\n");
+	return (int)b.need;
+}
+
+int
+flow_zeeklog_footer(int64_t close_us, char *buf, size_t len)
+{
+	struct sbuf b = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	zeek_stamp(&b, "close", close_us);
+	return (int)b.need;
+}

@@ -3,7 +3,9 @@
 #ifndef TEARDOWN_FLOW_OUT_H
 #define TEARDOWN_FLOW_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -68,5 +70,30 @@ char *flow_result_ladder(const struct flow_result *r);
  * first packet, from, flags, seq, ack, len, win, mark. NULL on ENOMEM.
  */
 json_t *flow_result_ladder_json(const struct flow_result *r);
+
+/*
+ * Zeek's conn.log. The TSV header (#separator ... #fields, #types, with
+ * open_us as the #open time) and the #close line, snprintf-style. The
+ * columns are Zeek's conn.log columns in Zeek's order, then finrst's
+ * teardown, closed_by, orig_unacked and resp_unacked.
+ */
+int flow_zeeklog_header(int64_t open_us, char *buf, size_t len);
+int flow_zeeklog_footer(int64_t close_us, char *buf, size_t len);
+
+/*
+ * One connection as a conn.log line (no newline): Zeek's TSV, or with
+ * json one object as Zeek's JSON writer gives it (unset fields left
+ * out). snprintf-style.
+ */
+int flow_zeeklog_line(const struct flow_result *r, bool json, char *buf,
+    size_t len);
+
+/*
+ * A Zeek-style uid for r ('C' and 17 base62 characters): a hash of its
+ * addresses, ports and first packet time, so the same capture always
+ * gives the same uids.
+ */
+#define FLOW_ZEEKLOG_UID_LEN 19
+void flow_zeeklog_uid(const struct flow_result *r, char uid[FLOW_ZEEKLOG_UID_LEN]);
 
 #endif

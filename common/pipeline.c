@@ -10,6 +10,7 @@
 
 #include "errbuf.h"
 #include "pipeline.h"
+#include "zread.h"
 
 /* A clock step back by more than this starts another capture. */
 #define NEW_CAPTURE_US	1000000
@@ -127,6 +128,12 @@ classify(struct pipeline *pl, const struct pkt_tcp *seg)
 		pl->seg_fn(seg, pl->seg_arg);
 }
 
+bool
+pipeline_failed(const struct pipeline *pl)
+{
+	return pl->failed;
+}
+
 /* ------------------------------------------------------------------ */
 /* live capture */
 
@@ -161,6 +168,12 @@ pipeline_advance(struct pipeline *pl, int64_t now_us)
 	pthread_mutex_unlock(&pl->lock);
 }
 
+const struct pipeline_stats *
+pipeline_stats(const struct pipeline *pl)
+{
+	return &pl->st;
+}
+
 /* ------------------------------------------------------------------ */
 /* capture files */
 
@@ -168,8 +181,10 @@ void
 pipeline_file_close(struct pipeline_file *f)
 {
 	if (f->p != NULL)
-		pcap_close(f->p);
+		pcap_close(f->p);	/* closes the stream zread handed over */
 	f->p = NULL;
+	zread_free(f->z);
+	f->z = NULL;
 }
 
 int
@@ -177,16 +192,27 @@ pipeline_file_open(struct pipeline_file *f, const char *path,
     const char *filter, enum pipeline_file_err *why, char *errbuf)
 {
 	char perr[PCAP_ERRBUF_SIZE];
+	FILE *fp;
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	f->p = pcap_open_offline(path, perr);
+	f->filter = filter;
+	f->z = zread_open(path, errbuf);
+	if (f->z == NULL) {
+		*why = PIPELINE_FILE_OPEN;
+		return -1;
+	}
+	f->compression = zread_kind_name(zread_kind(f->z));
+	fp = zread_take(f->z);
+	f->p = pcap_fopen_offline(fp, perr);
 	if (f->p == NULL) {
 		*why = PIPELINE_FILE_OPEN;
-		if (strcmp(path, "-") != 0 && access(path, R_OK) < 0)
-			errbuf_set(errbuf, "%s: %s", path, strerror(errno));
-		else
-			errbuf_set(errbuf, "%s: %s", path, perr);
+		errbuf_set(errbuf, "%s: %s", path, zread_error(f->z)[0] ?
+		    zread_error(f->z) : perr);
+		if (fp != stdin)
+			fclose(fp);
+		zread_free(f->z);
+		f->z = NULL;
 		return -1;
 	}
 	f->linktype = pcap_datalink(f->p);
@@ -282,67 +308,238 @@ publish(struct reading *rd, bool done)
 	pthread_mutex_unlock(&rd->lock);
 }
 
-/* One capture to its end. Returns 0, or -1 when it broke. Classic pcap
- * offsets are counted (16-byte record header plus the captured bytes);
- * pcapng blocks are not visible through libpcap, so its file position at
- * the failure is given instead. */
-static int
-read_one(struct reading *rd, struct pipeline_file *in, struct batch **bp)
-{
+/*
+ * Where one file stands: its next packet, held until it is the oldest of
+ * all files' next packets (the merge), and what was read of it so far.
+ */
+struct source {
+	struct pipeline_file *f;
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int dlt = in->linktype, rc;
-	bool classic = pcap_major_version(in->p) == 2;
-	uint64_t n = 0, off = 24;
+	int64_t ts;
+	uint64_t n, off;	/* packets read; classic pcap byte offset */
+	bool classic;
+};
 
-	if (rd->on_file != NULL)
-		rd->on_file(in, rd->arg);
-	for (;;) {
-		struct batch *b = *bp;
-		enum pkt_status s;
+/*
+ * The file's next packet into src. Returns 1, 0 at its end (the file is
+ * closed then: a long rotated set holds only the files still being
+ * read), or -1 when it broke: pl->error says where. Classic pcap offsets
+ * are counted (16-byte record header plus the captured bytes); pcapng
+ * blocks are not visible through libpcap, so its file position at the
+ * failure is given instead.
+ */
+static int
+source_next(struct pipeline *pl, struct source *src)
+{
+	struct pipeline_file *in = src->f;
+	int rc = pcap_next_ex(in->p, &src->h, &src->data);
+	char where[64] = "";
+	FILE *fp;
+	long pos;
 
-		rc = pcap_next_ex(in->p, &h, &data);
-		if (rc != 1)
-			break;
-		n++;
-		off += 16 + h->caplen;
-		s = decode(rd->pl, dlt, pkt_ts_us(h->ts.tv_sec,
-		    h->ts.tv_usec), data, h->caplen, &b->seg[b->n]);
-		if (s != PKT_TCP)
-			continue;
-		b->seg[b->n].payload = NULL;
-		if (++b->n < BATCH)
-			continue;
-		if (!rd->threaded) {
-			consume(rd, b);
-			b->n = 0;
-			if (atomic_load(rd->stop))
-				return 0;
-			continue;
-		}
-		publish(rd, false);
-		if ((*bp = slot_wait(rd)) == NULL)
-			return 0;
+	if (rc == 1) {
+		src->n++;
+		src->off += 16 + src->h->caplen;
+		src->ts = pkt_ts_us(src->h->ts.tv_sec, src->h->ts.tv_usec);
+		return 1;
 	}
-	in->packets = n;
+	in->packets = src->n;
 	in->ended = true;
-	if (rc == -1 || rc == 0) {
-		char where[64] = "";
-		FILE *fp = pcap_file(in->p);
-		long pos = fp && !classic ? ftell(fp) : -1;
+	if (rc == PCAP_ERROR_BREAK) {
+		pipeline_file_close(in);
+		return 0;
+	}
+	fp = pcap_file(in->p);
+	pos = fp && !src->classic ? ftell(fp) : -1;
+	if (src->classic)
+		snprintf(where, sizeof(where), " (byte offset %" PRIu64 ")",
+		    src->off);
+	else if (pos >= 0)
+		snprintf(where, sizeof(where), " (near byte offset %ld)", pos);
+	snprintf(pl->error, sizeof(pl->error), "%s: broken at packet %"
+	    PRIu64 "%s: %s", in->path, src->n + 1, where,
+	    zread_error(in->z)[0] ? zread_error(in->z) :
+	    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
+	return -1;
+}
 
-		if (classic)
-			snprintf(where, sizeof(where), " (byte offset %" PRIu64
-			    ")", off);
-		else if (pos >= 0)
-			snprintf(where, sizeof(where),
-			    " (near byte offset %ld)", pos);
-		snprintf(rd->pl->error, sizeof(rd->pl->error), "%s: broken at"
-		    " packet %" PRIu64 "%s: %s", in->path, n + 1, where,
-		    rc == -1 ? pcap_geterr(in->p) : "unexpected end");
+/* Is a's next packet older than b's (the earlier file first on a tie)? */
+static bool
+source_before(const struct source *a, const struct source *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->f < b->f);
+}
+
+/* Restore the heap below i (the oldest next packet at heap[0]). */
+static void
+sift_down(struct source **heap, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, m = i;
+		struct source *t;
+
+		if (l < n && source_before(heap[l], heap[m]))
+			m = l;
+		if (l + 1 < n && source_before(heap[l + 1], heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+/*
+ * Decode the packet src holds into the current batch; hand a full batch
+ * to the classifying thread (or classify it here when there is none).
+ * Returns false when told to stop.
+ */
+static bool
+emit(struct reading *rd, struct source *src, struct batch **bp)
+{
+	struct batch *b = *bp;
+	enum pkt_status s;
+
+	s = decode(rd->pl, src->f->linktype, src->ts, src->data,
+	    src->h->caplen, &b->seg[b->n]);
+	if (s != PKT_TCP)
+		return true;
+	b->seg[b->n].payload = NULL;
+	if (++b->n < BATCH)
+		return true;
+	if (!rd->threaded) {
+		consume(rd, b);
+		b->n = 0;
+		return !atomic_load(rd->stop);
+	}
+	publish(rd, false);
+	return (*bp = slot_wait(rd)) != NULL;
+}
+
+/*
+ * Open src's file again (it was parked, or closed after it was checked)
+ * and position it at its first packet. Returns 1, 0 when it has none, -1
+ * when it cannot be read: pl->error says why.
+ */
+static int
+source_open(struct pipeline *pl, struct source *src)
+{
+	struct pipeline_file *f = src->f;
+	enum pipeline_file_err why;
+	char ebuf[ERRBUF_LEN];
+
+	if (f->p == NULL && pipeline_file_open(f, f->path, f->filter, &why,
+	    ebuf) < 0) {
+		snprintf(pl->error, sizeof(pl->error), "%s", ebuf);
 		return -1;
 	}
-	return 0;
+	src->n = 0;
+	src->off = 24;
+	src->classic = pcap_major_version(f->p) == 2;
+	return source_next(pl, src);
+}
+
+/* Parked files in the order they begin (the earlier file on a tie). */
+static int
+by_first_ts(const void *a, const void *b)
+{
+	const struct source *x = *(struct source *const *)a;
+	const struct source *y = *(struct source *const *)b;
+
+	return source_before(x, y) ? -1 : source_before(y, x) ? 1 : 0;
+}
+
+/* Add src to the heap of n sources (n + 1 after). */
+static void
+sift_up(struct source **heap, int n, struct source *src)
+{
+	int i = n;
+
+	while (i > 0 && source_before(src, heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = src;
+}
+
+/*
+ * All files as one timeline: always the oldest of their next packets, so
+ * a rotated set (tcpdump -C, -G, -W) given in any order is one capture
+ * and a connection that spans files is one connection. With several
+ * files, each is opened to read its first packet's time, then closed
+ * (parked) until the timeline reaches that time: only the files that
+ * overlap in time are open at once, whatever the size of the set
+ * (standard input, which cannot be read twice, stays open). Returns 0, or
+ * -1 when a file broke (what came before it was fed).
+ */
+static int
+read_merged(struct reading *rd, struct batch **bp)
+{
+	struct source *srcs = calloc((size_t)rd->nin, sizeof(*srcs));
+	struct source **heap = calloc((size_t)rd->nin, sizeof(*heap));
+	struct source **parked = calloc((size_t)rd->nin, sizeof(*parked));
+	int i, n = 0, np = 0, next = 0, rc = 0;
+
+	if (srcs == NULL || heap == NULL || parked == NULL) {
+		rd->pl->failed = true;
+		goto out;
+	}
+	for (i = 0; i < rd->nin && rc == 0; i++) {
+		struct source *src = &srcs[i];
+
+		src->f = &rd->in[i];
+		rc = source_open(rd->pl, src);
+		if (rc < 0)
+			break;
+		if (rd->on_file != NULL)
+			rd->on_file(src->f, rd->arg);
+		if (rc == 1 && rd->nin > 1 && strcmp(src->f->path, "-") != 0) {
+			pipeline_file_close(src->f);
+			parked[np++] = src;
+		} else if (rc == 1) {
+			sift_up(heap, n++, src);
+		}
+		rc = 0;
+	}
+	qsort(parked, (size_t)np, sizeof(*parked), by_first_ts);
+	while (rc == 0) {
+		struct source *top;
+
+		/* open the files whose first packet is due */
+		while (next < np && (n == 0 ||
+		    !source_before(heap[0], parked[next]))) {
+			struct source *src = parked[next++];
+
+			rc = source_open(rd->pl, src);
+			if (rc < 0)
+				goto out;
+			if (rc == 1)
+				sift_up(heap, n++, src);
+			rc = 0;
+		}
+		if (n == 0)
+			break;
+		top = heap[0];
+		if (!emit(rd, top, bp))
+			break;
+		rc = source_next(rd->pl, top);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			heap[0] = heap[--n];
+		rc = 0;
+		/* one file at a time, the common case, costs one test */
+		if (n > 1)
+			sift_down(heap, n, 0);
+	}
+out:
+	free(srcs);
+	free(heap);
+	free(parked);
+	return rc < 0 ? -1 : 0;
 }
 
 static void *
@@ -350,16 +547,11 @@ produce(void *arg)
 {
 	struct reading *rd = arg;
 	struct batch *b = rd->threaded ? slot_wait(rd) : &rd->ring[0];
-	int i;
 
 	if (b != NULL && !rd->threaded)
 		b->n = 0;
-	for (i = 0; b != NULL && i < rd->nin; i++) {
-		if (read_one(rd, &rd->in[i], &b) < 0) {
-			rd->rc = -1;
-			break;
-		}
-	}
+	if (b != NULL && read_merged(rd, &b) < 0)
+		rd->rc = -1;
 	if (!rd->threaded) {
 		if (b != NULL)
 			consume(rd, b);
@@ -417,6 +609,12 @@ pipeline_read_files(struct pipeline *pl, struct pipeline_file *files, int n,
 	return pl->failed ? -2 : rd.rc;
 }
 
+const char *
+pipeline_error(const struct pipeline *pl)
+{
+	return pl->error;
+}
+
 /* ------------------------------------------------------------------ */
 /* either */
 
@@ -428,28 +626,10 @@ pipeline_flush(struct pipeline *pl)
 	pthread_mutex_unlock(&pl->lock);
 }
 
-const struct pipeline_stats *
-pipeline_stats(const struct pipeline *pl)
-{
-	return &pl->st;
-}
-
 const struct flow_summary *
 pipeline_summary(const struct pipeline *pl)
 {
 	return flow_table_summary(pl->table);
-}
-
-const char *
-pipeline_error(const struct pipeline *pl)
-{
-	return pl->error;
-}
-
-bool
-pipeline_failed(const struct pipeline *pl)
-{
-	return pl->failed;
 }
 
 void

@@ -84,14 +84,20 @@ enum pipeline_file_err {
 /* One capture file; pipeline_read_files() fills packets and ended. */
 struct pipeline_file {
 	const char *path;	/* "-": standard input */
+	const char *filter;	/* the BPF expression it was opened with */
+	const char *compression; /* "gzip", "zstd", "xz", "bzip2" or "" */
+	struct zread *z;	/* the (decompressed) stream p reads */
 	pcap_t *p;
 	int linktype;
 	uint64_t packets;	/* frames read from it */
 	bool ended;		/* read to its end, or to where it broke */
 };
 
+struct zread;
+
 /*
- * Open path ("-" for stdin) for pipeline_read_files(), with the BPF
+ * Open path ("-" for stdin) for pipeline_read_files(), gzip, zstd, xz or
+ * bzip2 compressed or not (common/zread, by magic), with the BPF
  * filter applied when filter is not NULL. Returns 0, or -1 with the
  * reason (PIPELINE_FILE_*) and errbuf set: "PATH: why", except that for
  * PIPELINE_FILE_FILTER errbuf holds libpcap's message alone (the caller
@@ -108,13 +114,19 @@ void pipeline_file_close(struct pipeline_file *f);
 typedef void pipeline_file_fn(const struct pipeline_file *f, void *arg);
 
 /*
- * Read the n files in order into pl. A clock step back of more than a
- * second (files out of time order, unrelated captures) ends the capture
- * so far (pipeline_flush) rather than clamping the later packets to its
- * clock. Setting *stop ends it early. on_file (may be NULL) is called on
- * the reading thread as each file starts. Returns 0; -1 when a capture
- * broke (pipeline_error() says where; what came before it was fed); -2
- * when out of memory (pipeline_failed() says whether the table was).
+ * Read the n files into pl as one timeline, merged by timestamp (the
+ * oldest of the files' next packets first, the earlier file on a tie).
+ * A file closed (pipeline_file_close) after pipeline_file_open() is
+ * opened again as its turn comes, and a file is closed at its end, so a
+ * long rotated set needs only the files that overlap in time open. A
+ * clock step back of more than a second within a file (unrelated
+ * captures) ends the capture so far (flow_table_flush) rather than
+ * clamping the later packets to its clock. Setting *stop ends it early.
+ * on_file (may be NULL) is called on the reading thread as each file is
+ * first looked at. Returns 0; -1 when a capture broke or could not be
+ * opened again (pipeline_error() says where; what came before it was
+ * fed); -2 when out of memory (pipeline_failed() says whether the table
+ * was).
  */
 int pipeline_read_files(struct pipeline *pl, struct pipeline_file *files,
     int n, pipeline_file_fn *on_file, void *arg, atomic_bool *stop);

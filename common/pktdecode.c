@@ -579,6 +579,7 @@ decode_ipv4(struct dec *d, struct cursor c, int depth)
 	if (total < ihl)
 		return PKT_MALFORMED;
 	ip_enter(d, AF_INET, c.p, depth);
+	d->out->ip_bytes = total;	/* an inner packet's overwrites it */
 	(void)cur_skip(&c, ihl);
 	if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0)
 		return fragment(d, c, proto, id, (uint32_t)(frag & 0x1fff) * 8,
@@ -657,6 +658,7 @@ decode_ipv6(struct dec *d, struct cursor c, int depth)
 	/* Jumbogram (RFC 2675) or TSO: trust the captured length. */
 	if (plen == 0 && next != 59)
 		plen = c.len;
+	d->out->ip_bytes = plen + 40;	/* an inner packet's overwrites it */
 	return decode_ipv6_chain(d, next, c, plen, depth);
 }
 
@@ -801,6 +803,7 @@ fast_ipv4_tcp(struct cursor ip, struct pkt_tcp *out)
 	out->wscale = -1;
 	out->mss = 0;
 	out->payload_len = total - 20 - doff;
+	out->ip_bytes = total;
 	len = ip.len;
 	if (len > total)
 		len = total;	/* Ethernet padding */

@@ -116,6 +116,7 @@ struct pkt_tcp {
 	uint16_t mss;		/* MSS option on a SYN, else 0 */
 	uint32_t payload_len;	/* TCP payload bytes the segment carried */
 	uint32_t captured_len;	/* of them, bytes present in the frame */
+	uint32_t ip_bytes;	/* the (innermost) IP packet's length */
 	const uint8_t *payload;	/* captured_len bytes, inside the frame */
 	struct pkt_tunnel tun;	/* the innermost tunnel; kind 0: none */
 };

@@ -199,7 +199,7 @@ timeline_print(const struct timeline *tl, FILE *fp)
 int
 jsonl_write(FILE *fp, json_t *obj)
 {
-	return jsonl_write_opts(fp, obj, 0, true);
+	return jsonl_write_opts(fp, obj, JSON_REAL_PRECISION(15), true);
 }
 
 int

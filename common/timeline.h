@@ -47,7 +47,10 @@ void timeline_print(const struct timeline *tl, FILE *fp);
 
 /*
  * Write obj as one compact line and a newline, then flush; takes the
- * reference. Returns -1 on write failure (stdout closed early).
+ * reference. Reals are printed with 15 significant digits, so seconds
+ * made from microseconds keep at most 6 decimals (0.004886, never
+ * 0.0048859999999999997). Returns -1 on write failure (stdout closed
+ * early).
  */
 int jsonl_write(FILE *fp, json_t *obj);
 

@@ -53,6 +53,9 @@ struct node {
 #define MAX_NODES	64
 #define MAX_IDS		8
 
+/* Failing connections named per assertion; the rest are counted. */
+#define EXPECT_NAMED	10
+
 struct assertion {
 	char text[256];
 	enum quant quant;
@@ -62,6 +65,8 @@ struct assertion {
 	uint64_t seen, matched;
 	bool broken;		/* decided false already (all / none) */
 	char why[384];		/* the connection that broke it */
+	uint64_t failing;	/* connections that broke it */
+	char named[EXPECT_NAMED - 1][320];	/* the next ones after why */
 };
 
 struct expect {
@@ -114,11 +119,7 @@ struct parser {
 	bool failed;
 };
 
-static void
-perr(struct parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 perr(struct parser *p, const char *fmt, ...)
 {
 	char msg[200];
@@ -683,6 +684,28 @@ describe(const struct flow_result *r, char *buf, size_t len)
 	    r->history[0] ? r->history : "-");
 }
 
+/* r broke a: the first EXPECT_NAMED such connections are named. */
+static void
+name_failing(struct assertion *a, const struct flow_result *r)
+{
+	char d[300];
+
+	a->failing++;
+	if (a->failing > EXPECT_NAMED)
+		return;
+	describe(r, d, sizeof(d));
+	if (a->failing > 1)
+		snprintf(a->named[a->failing - 2], sizeof(a->named[0]),
+		    "%s", d);
+	else if (a->quant == Q_EXACTLY || a->quant == Q_AT_MOST)
+		snprintf(a->why, sizeof(a->why), "%s, match %" PRIu64
+		    " where at most %" PRIu64 " may match", d, a->matched,
+		    a->n);
+	else
+		snprintf(a->why, sizeof(a->why), "%s", d);
+	a->broken = true;
+}
+
 void
 expect_feed(struct expect *e, const struct flow_result *r)
 {
@@ -691,48 +714,51 @@ expect_feed(struct expect *e, const struct flow_result *r)
 	for (i = 0; i < e->n; i++) {
 		struct assertion *a = &e->a[i];
 		bool m = eval(a, a->root, r);
-		char d[300];
+		bool fails;
 
 		a->seen++;
 		if (m)
 			a->matched++;
-		if (a->broken)
-			continue;
 		switch (a->quant) {
 		case Q_ALL:
-			if (!m) {
-				describe(r, d, sizeof(d));
-				snprintf(a->why, sizeof(a->why), "%s", d);
-				a->broken = true;
-			}
+			fails = !m;
 			break;
 		case Q_NONE:
-			if (m) {
-				describe(r, d, sizeof(d));
-				snprintf(a->why, sizeof(a->why), "%s", d);
-				a->broken = true;
-			}
+			fails = m;
 			break;
 		case Q_EXACTLY:
 		case Q_AT_MOST:
-			if (m && a->matched == a->n + 1) {
-				describe(r, d, sizeof(d));
-				snprintf(a->why, sizeof(a->why),
-				    "%s, match %" PRIu64 " where at most %"
-				    PRIu64 " may match", d, a->matched, a->n);
-				a->broken = true;
-			}
+			fails = m && a->matched > a->n;
 			break;
 		default:
+			fails = false;
 			break;
 		}
+		if (fails)
+			name_failing(a, r);
 	}
+}
+
+/* Append n bytes of line to the report (dropped when out of memory). */
+static void
+report_add(char **out, size_t *len, const char *line, int n)
+{
+	char *no;
+
+	if (n <= 0)
+		return;
+	no = realloc(*out, *len + (size_t)n + 1);
+	if (no == NULL)
+		return;
+	*out = no;
+	memcpy(no + *len, line, (size_t)n + 1);
+	*len += (size_t)n;
 }
 
 bool
 expect_finish(struct expect *e, char **report)
 {
-	size_t i, len = 0;
+	size_t i, len = 0, k;
 	bool all_ok = true;
 	char *out = NULL;
 
@@ -782,14 +808,18 @@ expect_finish(struct expect *e, char **report)
 		all_ok = false;
 		n = snprintf(line, sizeof(line), "expect '%s' failed: %s\n",
 		    a->text, a->why);
-		if (n > 0 && report) {
-			char *no = realloc(out, len + (size_t)n + 1);
-
-			if (no != NULL) {
-				out = no;
-				memcpy(out + len, line, (size_t)n + 1);
-				len += (size_t)n;
-			}
+		report_add(&out, &len, line, n);
+		for (k = 0; k + 1 < a->failing && k + 1 < EXPECT_NAMED; k++) {
+			n = snprintf(line, sizeof(line), "expect '%s' failed:"
+			    " %s\n", a->text, a->named[k]);
+			report_add(&out, &len, line, n);
+		}
+		if (a->failing > EXPECT_NAMED) {
+			n = snprintf(line, sizeof(line), "expect '%s' failed:"
+			    " %" PRIu64 " more connections (the first %d are"
+			    " named)\n", a->text, a->failing - EXPECT_NAMED,
+			    EXPECT_NAMED);
+			report_add(&out, &len, line, n);
 		}
 	}
 	e->finished = true;
@@ -814,9 +844,24 @@ expect_json(const struct expect *e)
 		    e->a[i].text, "ok", ok, "matched",
 		    (json_int_t)e->a[i].matched);
 
-		if (o && !ok)
-			json_object_set_new(o, "reason",
-			    json_string(e->a[i].why));
+		if (o && !ok) {
+			const struct assertion *a = &e->a[i];
+			json_t *more = json_array();
+			size_t k;
+
+			json_object_set_new(o, "reason", json_string(a->why));
+			for (k = 0; more && k + 1 < a->failing &&
+			    k + 1 < EXPECT_NAMED; k++)
+				json_array_append_new(more,
+				    json_string(a->named[k]));
+			if (a->failing > 0) {
+				json_object_set_new(o, "failing",
+				    json_integer((json_int_t)a->failing));
+				json_object_set_new(o, "also", more);
+			} else {
+				json_decref(more);
+			}
+		}
 		json_array_append_new(arr, o);
 	}
 	return arr;

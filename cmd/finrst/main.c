@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* finrst: how every TCP connection in a capture ended, and who ended it. */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,9 @@ struct config {
 	int64_t idle_ms;
 	int snaplen;
 	struct pkt_config decode;	/* tunnels: on or off, UDP ports */
+	const char *zeek;	/* conn.log path, "-": stdout; NULL: none */
+	bool zeek_json;		/* Zeek's JSON log rather than its TSV */
+	bool per_file;		/* each file its own capture */
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -60,6 +64,7 @@ struct run {
 	bool out_failed;
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
+	FILE *zeek;		/* the conn.log being written, or NULL */
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
 
@@ -130,12 +135,15 @@ usage_exit(FILE *fp, int code)
 	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] [--no-tunnels] "
-	    "[--tunnel-port KIND=PORTS] FILE...\n"
+	    "[--tunnel-port KIND=PORTS]\n"
+	    "              [--zeek FILE | --zeek-json FILE] [--per-file] "
+	    "FILE|DIR...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] [--no-tunnels] "
 	    "[--tunnel-port KIND=PORTS]\n"
-	    "              [-s SNAPLEN] -i IFACE\n"
+	    "              [--zeek FILE | --zeek-json FILE] [-s SNAPLEN] "
+	    "-i IFACE\n"
 	    "       finrst -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -153,6 +161,11 @@ usage_exit(FILE *fp, int code)
 		    "  --no-tunnels        do not look inside tunnels\n"
 		    "  --tunnel-port KIND=PORTS  UDP ports of a tunnel, "
 		    "e.g. vxlan=4789,8472\n"
+		    "  --per-file          each FILE its own capture "
+		    "(default: one timeline)\n"
+		    "  --zeek FILE         also write Zeek's conn.log (TSV; "
+		    "- for stdout)\n"
+		    "  --zeek-json FILE    the same as Zeek's JSON log\n"
 		    "\n"
 		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
 		    "3 unreadable input.\n"
@@ -190,6 +203,71 @@ out_json(struct run *run, json_t *o)
 		out_check(run);
 }
 
+/* True when the conn.log goes to stdout: then nothing else does. */
+static bool
+zeek_on_stdout(const struct config *cfg)
+{
+	return cfg->zeek != NULL && strcmp(cfg->zeek, "-") == 0;
+}
+
+/* A write to the conn.log failed: say so once, stop reading. */
+static void
+zeek_check(struct run *run)
+{
+	if (run->zeek == stdout) {
+		out_check(run);
+		return;
+	}
+	if (!run->out_failed && ferror(run->zeek)) {
+		run->out_failed = true;
+		atomic_store(&run->stop, true);
+		warnx("--zeek %s: write failed", run->cfg->zeek);
+	}
+}
+
+/* One connection into the conn.log. */
+static void
+zeek_write(struct run *run, const struct flow_result *r)
+{
+	char line[1024];
+	int n = flow_zeeklog_line(r, run->cfg->zeek_json, line,
+	    sizeof(line) - 1);
+
+	if (n >= (int)sizeof(line) - 1) {
+		char *big = malloc((size_t)n + 2);
+
+		if (big == NULL)
+			errx(1, "out of memory");
+		flow_zeeklog_line(r, run->cfg->zeek_json, big,
+		    (size_t)n + 1);
+		big[n] = '\n';
+		fwrite(big, 1, (size_t)n + 1, run->zeek);
+		free(big);
+	} else {
+		line[n] = '\n';
+		fwrite(line, 1, (size_t)n + 1, run->zeek);
+	}
+	if (run->cfg->iface != NULL)
+		fflush(run->zeek);
+	zeek_check(run);
+}
+
+/* The TSV header, or (at_end) its #close line; JSON logs have none. */
+static void
+zeek_frame(struct run *run, bool at_end)
+{
+	char buf[2048];
+	int n;
+
+	if (run->zeek == NULL || run->cfg->zeek_json || run->out_failed)
+		return;
+	n = at_end ? flow_zeeklog_footer(clock_wall_us(), buf, sizeof(buf)) :
+	    flow_zeeklog_header(clock_wall_us(), buf, sizeof(buf));
+	fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : 0, run->zeek);
+	if (fflush(run->zeek) == EOF)
+		zeek_check(run);
+}
+
 static void
 on_report(const struct flow_result *r, void *arg)
 {
@@ -199,7 +277,9 @@ on_report(const struct flow_result *r, void *arg)
 
 	for (i = 0; i < cfg->nexpects; i++)
 		expect_feed(cfg->expects[i], r);
-	if (cfg->quiet || run->out_failed)
+	if (run->zeek != NULL && !run->out_failed)
+		zeek_write(run, r);
+	if (cfg->quiet || run->out_failed || zeek_on_stdout(cfg))
 		return;
 	if (cfg->json && cfg->ladder) {
 		json_t *o = flow_result_json(r);
@@ -207,6 +287,8 @@ on_report(const struct flow_result *r, void *arg)
 		if (o == NULL)
 			errx(1, "out of memory");
 		json_object_set_new(o, "ladder", flow_result_ladder_json(r));
+		json_object_set_new(o, "ladder_skipped",
+		    json_integer((json_int_t)r->steps_skipped));
 		out_json(run, o);
 		return;
 	}
@@ -252,22 +334,6 @@ on_report(const struct flow_result *r, void *arg)
 }
 
 static void
-set_error(struct run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-set_error(struct run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (run->error[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->error, sizeof(run->error), fmt, ap);
-	va_end(ap);
-}
-
-static void
 print_summary(struct run *run, int exit_code, const char *expect_report)
 {
 	const struct config *cfg = run->cfg;
@@ -308,7 +374,7 @@ print_summary(struct run *run, int exit_code, const char *expect_report)
 			out_check(run);
 		return;
 	}
-	if (run->out_failed)
+	if (run->out_failed || zeek_on_stdout(cfg))
 		return;
 	if (!cfg->quiet && run->header_done && !cfg->ladder)
 		printf("\n");
@@ -378,6 +444,7 @@ finish(struct run *run, int code)
 	bool ok = true;
 
 	pipeline_flush(run->pl);
+	zeek_frame(run, true);
 	for (i = 0; i < cfg->nexpects; i++) {
 		char *r = NULL;
 
@@ -423,6 +490,81 @@ on_file(const struct pipeline_file *f, void *arg)
 	    pipeline_link_name(f->linktype));
 }
 
+/* Keep regular files (and links to them) whose names do not start '.'. */
+static int
+visible(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/*
+ * The files to read: each argument, a directory standing for the files
+ * in it (not its subdirectories), by name; the order does not matter to
+ * the merge, only to --per-file. Exits 3 when a directory cannot be read
+ * or holds no file.
+ */
+static char **
+expand_dirs(int argc, char **argv, int *nout)
+{
+	char **out = NULL;
+	int i, n = 0, cap = 0;
+
+	for (i = 0; i < argc; i++) {
+		struct dirent **names;
+		struct stat st;
+		int k, m, before = n;
+
+		if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
+			m = -1;
+			names = NULL;
+		} else if ((m = scandir(argv[i], &names, visible,
+		    alphasort)) < 0) {
+			warn("%s", argv[i]);
+			exit(EXIT_INPUT);
+		}
+		for (k = 0; k < (m < 0 ? 1 : m); k++) {
+			char *path;
+
+			if (m < 0) {
+				path = strdup(argv[i]);
+			} else if (asprintf(&path, "%s%s%s", argv[i],
+			    argv[i][strlen(argv[i]) - 1] == '/' ? "" : "/",
+			    names[k]->d_name) < 0) {
+				path = NULL;
+			}
+			if (m >= 0)
+				free(names[k]);
+			if (path == NULL)
+				err(1, "out of memory");
+			if (m >= 0 && (stat(path, &st) < 0 ||
+			    !S_ISREG(st.st_mode))) {
+				free(path);
+				continue;
+			}
+			if (n == cap) {
+				char **na;
+
+				cap = cap ? cap * 2 : 16;
+				na = realloc(out, (size_t)cap * sizeof(*na));
+				if (na == NULL)
+					err(1, "out of memory");
+				out = na;
+			}
+			out[n++] = path;
+		}
+		if (m >= 0)
+			free(names);
+		if (m >= 0 && n == before) {
+			warnx("%s: a directory with no capture file in it",
+			    argv[i]);
+			exit(EXIT_INPUT);
+		}
+	}
+	*nout = n;
+	return out;
+}
+
 static int
 run_files(struct run *run, int argc, char **argv)
 {
@@ -453,8 +595,29 @@ run_files(struct run *run, int argc, char **argv)
 			exit(EXIT_INPUT);
 		}
 	}
-	rc = pipeline_read_files(run->pl, in, argc,
-	    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+	/*
+	 * Checked: the pipeline opens each again when its turn comes (not
+	 * stdin: what was read of it is gone).
+	 */
+	for (i = 0; argc > 1 && i < argc; i++)
+		if (strcmp(in[i].path, "-") != 0)
+			pipeline_file_close(&in[i]);
+	if (!cfg->per_file) {
+		rc = pipeline_read_files(run->pl, in, argc,
+		    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+	} else {
+		/* one after another, each ended before the next begins */
+		for (rc = 0, i = 0; i < argc && rc == 0 &&
+		    !atomic_load(&run->stop); i++) {
+			if (!cfg->quiet && !cfg->json &&
+			    !zeek_on_stdout(cfg) && argc > 1)
+				printf("%s%s:\n", i ? "\n" : "", in[i].path);
+			run->header_done = false;
+			rc = pipeline_read_files(run->pl, &in[i], 1,
+			    cfg->verbose ? on_file : NULL, NULL, &run->stop);
+			pipeline_flush(run->pl);
+		}
+	}
 	if (pipeline_failed(run->pl))
 		errx(1, "out of memory tracking connections");
 	if (rc == -2)
@@ -466,7 +629,8 @@ run_files(struct run *run, int argc, char **argv)
 			    pipeline_link_name(in[i].linktype), "packets",
 			    (json_int_t)in[i].packets));
 	if (rc < 0) {
-		set_error(run, "%s", pipeline_error(run->pl));
+		snprintf(run->error, sizeof(run->error), "%s",
+		    pipeline_error(run->pl));
 		code = EXIT_INPUT;
 	}
 	code = finish(run, code);
@@ -554,6 +718,9 @@ main(int argc, char **argv)
 		{ "idle", required_argument, NULL, 'I' },
 		{ "no-tunnels", no_argument, NULL, 'T' },
 		{ "tunnel-port", required_argument, NULL, 'P' },
+		{ "zeek", required_argument, NULL, 'Z' },
+		{ "zeek-json", required_argument, NULL, 'z' },
+		{ "per-file", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -639,6 +806,18 @@ main(int argc, char **argv)
 			if (pkt_config_ports(&cfg.decode, optarg, ebuf) < 0)
 				errx(EXIT_USAGE, "--tunnel-port: %s", ebuf);
 			break;
+		case 'F':
+			cfg.per_file = true;
+			break;
+		case 'Z':
+		case 'z':
+			if (cfg.zeek != NULL) {
+				warnx("give --zeek or --zeek-json once");
+				usage();
+			}
+			cfg.zeek = optarg;
+			cfg.zeek_json = ch == 'z';
+			break;
 		case 'h':
 			usage_exit(stdout, 0);
 		case 'V':
@@ -672,6 +851,15 @@ main(int argc, char **argv)
 		warnx("-s applies to live capture (-i) only");
 		usage();
 	}
+	if (cfg.per_file && cfg.iface != NULL) {
+		warnx("--per-file reads files: not with -i");
+		usage();
+	}
+	if (zeek_on_stdout(&cfg) && (cfg.json || cfg.ladder)) {
+		warnx("--zeek%s - takes stdout: no -j or --ladder with it",
+		    cfg.zeek_json ? "-json" : "");
+		usage();
+	}
 
 	memset(&fc, 0, sizeof(fc));
 	fc.grace_us = cfg.grace_ms < 0 ? -1 : cfg.grace_ms * 1000;
@@ -684,9 +872,30 @@ main(int argc, char **argv)
 	pipeline_decode_config(run.pl, &cfg.decode);
 	if (cfg.iface != NULL)
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (zeek_on_stdout(&cfg))
+		run.zeek = stdout;
+	else if (cfg.zeek != NULL && (run.zeek = fopen(cfg.zeek, "w")) ==
+	    NULL)
+		err(1, "--zeek%s %s", cfg.zeek_json ? "-json" : "", cfg.zeek);
+	zeek_frame(&run, false);
 
-	code = cfg.iface ? run_live(&run) : run_files(&run, argc, argv);
+	if (cfg.iface != NULL) {
+		code = run_live(&run);
+	} else {
+		int nfiles, i;
+		char **files = expand_dirs(argc, argv, &nfiles);
 
+		code = run_files(&run, nfiles, files);
+		for (i = 0; i < nfiles; i++)
+			free(files[i]);
+		free(files);
+	}
+
+	if (run.zeek != NULL && run.zeek != stdout && fclose(run.zeek) == EOF) {
+		warn("--zeek %s", cfg.zeek);
+		if (code == 0)
+			code = 1;
+	}
 	pipeline_free(run.pl);
 	json_decref(run.files);
 	while (cfg.nexpects > 0)

@@ -429,6 +429,51 @@ const struct fault_case case_shutrd = {
 	.max_ms = 10000,
 };
 
+static const struct case_variant ka_variants[] = {
+	{ "fin-unread", "the server's FIN arrived while the connection sat "
+	    "idle in the client's pool, unread; the client reuses it",
+	    "the request is accepted (send ok), the server's kernel answers "
+	    "RST, and the client reads eof: an empty reply (curl 52); "
+	    "teardown fin-rst, closed by the server" },
+	{ "in-flight", "the server closes as the reused request "
+	    "arrives: it is in its receive queue, unread",
+	    "close() with unread input sends RST instead of FIN: the "
+	    "client's send is ok, its read fails reset, connection reset by "
+	    "peer (curl 56); teardown rst, closed by the server" },
+	{ NULL, NULL, NULL }
+};
+
+const struct fault_case case_keepalive = {
+	.id = "keepalive-race",
+	.title = "the server closes an idle kept-alive connection as the "
+	    "client reuses it",
+	.client_does = "sends a request, reads the whole response, keeps the "
+	    "connection and sends the next request on it",
+	.server_does = "answers, then closes the idle connection (its "
+	    "keep-alive timeout)",
+	.explain = "An HTTP/1.1 client keeps connections in a pool and sends "
+	    "the next request without reading first; the server's idle "
+	    "timeout closes the same connection at any moment. When the FIN "
+	    "is already in the client's socket, the request is still "
+	    "accepted (a FIN is only a half-close) and the server's kernel "
+	    "answers RST: the client reads 0, an empty reply. When the "
+	    "request reaches the server before its close(), the server "
+	    "closes with unread input, which is an abort (RFC 2525 2.17): "
+	    "RST, and the client's read fails ECONNRESET. The request may "
+	    "or may not have been processed: only an idempotent one can be "
+	    "retried blindly.",
+	.avoid = "client: check a pooled connection for EOF (poll for "
+	    "POLLIN/POLLRDHUP, or recv MSG_PEEK) before reusing it, and "
+	    "retry an idempotent request once on a fresh connection after "
+	    "an empty reply or a reset; keep the client's idle timeout "
+	    "shorter than the server's. Server: send Connection: close or a "
+	    "Keep-Alive timeout, and close idle connections with shutdown + "
+	    "read rather than close() under a request",
+	.variants = ka_variants,
+	.play = &play_keepalive,
+	.max_ms = 10000,
+};
+
 const struct fault_case *const fault_cases[] = {
 	&case_s1, &case_s2, &case_s3, &case_s4, &case_s5,
 	&case_c1, &case_c2, &case_c3,

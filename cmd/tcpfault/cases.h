@@ -55,14 +55,14 @@ extern const struct case_play play_s1, play_s2, play_s3, play_s4, play_s5;
 extern const struct case_play play_c1, play_c2, play_c3;
 extern const struct case_play play_newbie, play_selfconn, play_nagle,
     play_echo, play_sockbuf, play_shutrd;
+/* cases_keepalive.c */
+extern const struct case_play play_keepalive;
 
 /* cases.c */
 extern const struct fault_case case_s1, case_s2, case_s3, case_s4, case_s5;
 extern const struct fault_case case_c1, case_c2, case_c3;
 extern const struct fault_case case_newbie, case_selfconn, case_nagle,
-    case_echo, case_sockbuf, case_shutrd;
-/* cases_keepalive.c */
-extern const struct fault_case case_keepalive;
+    case_echo, case_sockbuf, case_shutrd, case_keepalive;
 
 /* The catalogue, in the order `list` and `run --all` use; ends with NULL. */
 extern const struct fault_case *const fault_cases[];

@@ -167,10 +167,36 @@ test_all(void **state)
 	assert_run("all fin", rs, 0, NULL);
 	ended_as(&rs[1], FLOW_RST, FLOW_RSTO, "ShADar");
 	rs[2].teardown = FLOW_RST;
-	/* The first connection that breaks it is the one named. */
+	/* Every connection that breaks it is named, first to last. */
 	assert_run("all fin", rs, 3, "expect 'all fin' failed: connection 2 "
 	    "(10.1.0.1:40002 -> 10.1.0.2:80) ended rst, closed by orig "
-	    "(RSTO ShADar)\n");
+	    "(RSTO ShADar)\n"
+	    "expect 'all fin' failed: connection 3 "
+	    "(10.1.0.1:40003 -> 10.1.0.2:80) ended rst, closed by orig "
+	    "(SF ShADadFf)\n");
+}
+
+/* Ten failing connections are named; the rest are counted. */
+static void
+test_named_limit(void **state)
+{
+	struct flow_result rs[13];
+	char want[4096];
+	size_t i, len = 0;
+
+	for (i = 0; i < 13; i++)
+		rs[i] = conn(i + 1, FLOW_RST);
+	for (i = 0; i < 10; i++)
+		len += (size_t)snprintf(want + len, sizeof(want) - len,
+		    "expect 'no rst' failed: connection %zu (10.1.0.1:%zu -> "
+		    "10.1.0.2:80) ended rst, closed by orig (SF ShADadFf)\n",
+		    i + 1, 40001 + i);
+	snprintf(want + len, sizeof(want) - len, "expect 'no rst' failed: 3"
+	    " more connections (the first 10 are named)\n");
+	assert_run("no rst", rs, 13, want);
+	/* exactly ten: no count line */
+	want[len] = '\0';
+	assert_run("no rst", rs, 10, want);
 }
 
 static void
@@ -214,7 +240,7 @@ test_counts(void **state)
 	assert_run("exactly 0 refused", rs, 4, NULL);
 	assert_run("exactly 4 fin", rs, 4, "expect 'exactly 4 fin' failed: "
 	    "3 of 4 connections matched, expected exactly 4\n");
-	/* Too many: the first connection over the count is named. */
+	/* Too many: each connection over the count is named. */
 	assert_run("exactly 2 fin", rs, 4, "expect 'exactly 2 fin' failed: "
 	    "connection 4 (10.1.0.1:40004 -> 10.1.0.2:80) ended fin, closed "
 	    "by orig (SF ShADadFf), match 3 where at most 2 may match\n");
@@ -227,7 +253,9 @@ test_counts(void **state)
 	assert_both_pass("at-most 3 fin", "at-most 0 refused", rs, 4);
 	assert_run("at-most 1 fin", rs, 4, "expect 'at-most 1 fin' failed: "
 	    "connection 3 (10.1.0.1:40003 -> 10.1.0.2:80) ended fin, closed "
-	    "by orig (SF ShADadFf), match 2 where at most 1 may match\n");
+	    "by orig (SF ShADadFf), match 2 where at most 1 may match\n"
+	    "expect 'at-most 1 fin' failed: connection 4 (10.1.0.1:40004 -> "
+	    "10.1.0.2:80) ended fin, closed by orig (SF ShADadFf)\n");
 	/* The largest count there is. */
 	assert_run("at-most 1000000000000000 fin", rs, 4, NULL);
 }
@@ -619,6 +647,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all),
+		cmocka_unit_test(test_named_limit),
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_any),
 		cmocka_unit_test(test_counts),

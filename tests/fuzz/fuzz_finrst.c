@@ -28,6 +28,8 @@ on_report(const struct flow_result *r, void *arg)
 	json_decref(j);
 	l = flow_result_ladder(r);
 	free(l);
+	flow_zeeklog_line(r, false, line, sizeof(line));
+	flow_zeeklog_line(r, true, line, sizeof(line));
 }
 
 static struct flow_table *

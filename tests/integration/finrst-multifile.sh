@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Several files in one run: each connection is classified exactly as when
-# its file is read alone, whatever the order of the files (a later file
-# whose clock starts earlier is another capture, not a clock step).
+# its file is read alone, whatever the order of the files (unrelated
+# captures are merged by timestamp into one timeline, years apart).
 set -u
 pcaps=$SRC/tests/data/zeek/pcaps
 files=("$pcaps/http_get.pcap" "$pcaps/tcp_syn-then-stuff-then-rst.pcap"

@@ -679,7 +679,7 @@ test_ladder_and_json(void **state)
 	    "1000 ---------------------------->|\n"
 	    "    0.030000  |-- P. seq 1 ack 1 len"
 	    " 3 win 1000 --------------------->|\n"
-	    "                 ... packets not shown ...\n"
+	    "                 ... 2 packets not shown ...\n"
 	    "    0.060000  |<--------------------"
 	    "-------- . seq 1 ack 7 win 1000 --|\n"
 	    "    0.070000  |-- F. seq 7 ack 1 win"
