@@ -19,9 +19,11 @@
 #include "expect.h"
 #include "flow.h"
 #include "flow_out.h"
+#include "flow_svg.h"
 #include "numparse.h"
 #include "pktdecode.h"
 #include "pipeline.h"
+#include "pictures.h"
 #include "stop.h"
 #include "timeline.h"
 #include "version.h"
@@ -43,6 +45,9 @@ struct config {
 	int64_t grace_ms;	/* -1: the library's default */
 	int64_t idle_ms;
 	int snaplen;
+	const char *html;	/* --html FILE */
+	const char *svg_dir;	/* --svg DIR */
+	bool all_pictures;
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -55,6 +60,8 @@ struct run {
 	bool out_failed;
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
+	struct flow_html *pics;	/* --html, --svg */
+	struct flow_step *ladder_steps;	/* --ladder below the pictures' */
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
 
@@ -68,10 +75,13 @@ usage_exit(FILE *fp, int code)
 	fprintf(fp,
 	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] FILE...\n"
+	    "              [--idle SECS] [--html FILE] [--svg DIR] "
+	    "[--all-pictures] FILE...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
-	    "              [--idle SECS] [-s SNAPLEN] -i IFACE\n"
+	    "              [--idle SECS] [--html FILE] [--svg DIR] "
+	    "[--all-pictures]\n"
+	    "              [-s SNAPLEN] -i IFACE\n"
 	    "       finrst -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -86,6 +96,12 @@ usage_exit(FILE *fp, int code)
 		    "  -v, --verbose       say what is read\n"
 		    "  --ladder[=N]        draw each connection's last N "
 		    "packets\n"
+		    "  --html FILE         write a report with a diagram of "
+		    "each connection\n"
+		    "                      that did not end fin\n"
+		    "  --svg DIR           write the diagrams as "
+		    "DIR/conn-ID.svg\n"
+		    "  --all-pictures      draw every connection, fin too\n"
 		    "\n"
 		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
 		    "3 unreadable input.\n"
@@ -128,12 +144,16 @@ on_report(const struct flow_result *r, void *arg)
 {
 	struct run *run = arg;
 	const struct config *cfg = run->cfg;
+	struct flow_result view;
 	size_t i;
 
 	for (i = 0; i < cfg->nexpects; i++)
 		expect_feed(cfg->expects[i], r);
+	pictures_add(run->pics, r);
 	if (cfg->quiet || run->out_failed)
 		return;
+	if (run->ladder_steps != NULL)
+		r = ladder_view(r, cfg->ladder, &view, run->ladder_steps);
 	if (cfg->json && cfg->ladder) {
 		json_t *o = flow_result_json(r);
 
@@ -294,6 +314,10 @@ finish(struct run *run, int code)
 	bool ok = true;
 
 	pipeline_flush(run->pl);
+	if (pictures_close(run->pics, pipeline_summary(run->pl)) < 0 &&
+	    code == 0)
+		code = 1;
+	run->pics = NULL;
 	for (i = 0; i < cfg->nexpects; i++) {
 		char *r = NULL;
 
@@ -467,6 +491,9 @@ main(int argc, char **argv)
 		{ "ladder", optional_argument, NULL, 'L' },
 		{ "grace", required_argument, NULL, 'G' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "svg", required_argument, NULL, 'S' },
+		{ "all-pictures", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -542,6 +569,15 @@ main(int argc, char **argv)
 			    "--idle", &cfg.idle_ms, ebuf) < 0)
 				errx(EXIT_USAGE, "%s", ebuf);
 			break;
+		case 'H':
+			cfg.html = optarg;
+			break;
+		case 'S':
+			cfg.svg_dir = optarg;
+			break;
+		case 'A':
+			cfg.all_pictures = true;
+			break;
 		case 'h':
 			usage_exit(stdout, 0);
 		case 'V':
@@ -575,11 +611,26 @@ main(int argc, char **argv)
 		warnx("-s applies to live capture (-i) only");
 		usage();
 	}
+	if (cfg.all_pictures && cfg.html == NULL && cfg.svg_dir == NULL) {
+		warnx("--all-pictures needs --html or --svg");
+		usage();
+	}
 
 	memset(&fc, 0, sizeof(fc));
 	fc.grace_us = cfg.grace_ms < 0 ? -1 : cfg.grace_ms * 1000;
 	fc.idle_us = cfg.idle_ms * 1000;
 	fc.ladder = cfg.ladder;
+	if (cfg.html != NULL || cfg.svg_dir != NULL) {
+		/* the pictures' record; the ladder shows its own part */
+		if (cfg.ladder > 0 && cfg.ladder < FLOW_SVG_STEPS &&
+		    (run.ladder_steps = calloc(FLOW_LADDER_HEAD + cfg.ladder,
+		    sizeof(*run.ladder_steps))) == NULL)
+			err(1, "calloc");
+		if (fc.ladder < FLOW_SVG_STEPS)
+			fc.ladder = FLOW_SVG_STEPS;
+		run.pics = pictures_open(cfg.html, cfg.svg_dir,
+		    cfg.all_pictures, argc, argv, cfg.iface);
+	}
 	run.pl = pipeline_new(&fc, on_report, &run);
 	run.files = json_array();
 	if (run.pl == NULL || run.files == NULL)
@@ -590,6 +641,7 @@ main(int argc, char **argv)
 	code = cfg.iface ? run_live(&run) : run_files(&run, argc, argv);
 
 	pipeline_free(run.pl);
+	free(run.ladder_steps);
 	json_decref(run.files);
 	while (cfg.nexpects > 0)
 		expect_free(cfg.expects[--cfg.nexpects]);
