@@ -16,6 +16,15 @@
 
 #define CHART_BAR_W	520	/* the widest bar */
 #define CHART_ROW_H	22
+/*
+ * The table comes in tables of CHUNK_ROWS rows of ROW_H pixels, with
+ * fixed column widths, each skipped by the browser until scrolled to
+ * (content-visibility): one table of 10,000 rows takes seconds to lay
+ * out, these take milliseconds.
+ */
+#define CHUNK_ROWS	200
+#define ROW_H		23
+#define FIRST_PICS	20	/* diagrams drawn before the page is up */
 
 struct flow_html {
 	FILE *out;		/* the report, written at close */
@@ -34,14 +43,16 @@ struct flow_html {
 static const char page_css[] =
     "body{font:14px sans-serif;margin:1em 2em;color:#222}"
     "h1{font-size:20px}h2{font-size:16px;margin-top:1.5em}"
-    "table{border-collapse:collapse;font-size:12px}"
-    "th,td{padding:2px 6px;border-bottom:1px solid #e4e4e4;"
-    "text-align:left;white-space:nowrap}"
+    "table{border-collapse:collapse;font-size:12px;table-layout:fixed}"
+    "th,td{padding:2px 6px;border-bottom:1px solid #e4e4e4;height:18px;"
+    "line-height:18px;text-align:left;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis}"
     "td.n{text-align:right}"
-    "th{position:sticky;top:0;background:#eee;cursor:pointer}"
-    "td.notes{white-space:normal;min-width:24em;max-width:48em}"
-    ".pic{content-visibility:auto;contain-intrinsic-size:auto 460px;"
-    "margin:0 0 1.5em}"
+    "#conns table.head{position:sticky;top:0;z-index:2}"
+    "th{background:#eee;cursor:pointer}"
+    "td.notes:hover{white-space:normal;overflow:visible}"
+    ".pic{content-visibility:auto;contain-intrinsic-size:auto 410px;"
+    "min-height:386px;margin:0 0 1.5em}"
     ".pic p{margin:.2em 0 0 64px;font-size:12px;color:#555}"
     ".legend{position:sticky;top:0;background:#fff;z-index:1}"
     ".chart text{font:12px sans-serif;fill:#222}"
@@ -53,14 +64,20 @@ static const char page_css[] =
 
 /*
  * Sorting the table: a click on a column's heading sorts by it, a second
- * click reverses. No '<' or '&' in it, so it stays well-formed XML too.
+ * click reverses. Then the diagrams: each waits as the text of a
+ * <script type="image/svg+xml"> (which the browser only scans for its
+ * end: parsing 5,000 diagrams into SVG elements up front takes seconds);
+ * the first FIRST become SVG at once, those scrolled near as they come,
+ * the rest in batches once the page is up. No '<' or '&' in it, so it
+ * stays well-formed XML too.
  */
 static const char page_js[] =
     "//<![CDATA[\n"
     "document.querySelectorAll('#conns th').forEach(function (th, i) {\n"
     "  th.addEventListener('click', function () {\n"
-    "    var tb = document.querySelector('#conns tbody');\n"
-    "    var rows = Array.prototype.slice.call(tb.rows);\n"
+    "    var tbs = document.querySelectorAll('#conns .rows tbody');\n"
+    "    var rows = Array.prototype.slice.call(\n"
+    "      document.querySelectorAll('#conns .rows tr'));\n"
     "    var num = th.hasAttribute('data-n');\n"
     "    var dir = th.getAttribute('data-dir') === 'a' ? -1 : 1;\n"
     "    th.setAttribute('data-dir', dir > 0 ? 'a' : 'd');\n"
@@ -69,25 +86,41 @@ static const char page_js[] =
     "      if (num) return dir * (parseFloat(x) - parseFloat(y));\n"
     "      return dir * x.localeCompare(y);\n"
     "    });\n"
-    "    var f = document.createDocumentFragment();\n"
-    "    rows.forEach(function (r) { f.appendChild(r); });\n"
-    "    tb.appendChild(f);\n"
+    "    tbs.forEach(function (tb, k) {\n"
+    "      var f = document.createDocumentFragment();\n"
+    "      rows.slice(k * CHUNK, (k + 1) * CHUNK).forEach(function (r) {\n"
+    "        f.appendChild(r);\n"
+    "      });\n"
+    "      tb.appendChild(f);\n"
+    "    });\n"
     "  });\n"
     "});\n"
+    "var waiting = document.querySelectorAll('script.svg'), next = 0;\n"
+    "function show(s) {\n"
+    "  if (s.parentNode) {\n"
+    "    s.insertAdjacentHTML('afterend', s.textContent);\n"
+    "    s.remove();\n"
+    "  }\n"
+    "}\n"
+    "function fill(n) {\n"
+    "  for (var end = next + n; end > next; next++)\n"
+    "    if (waiting.length > next) show(waiting[next]);\n"
+    "  if (waiting.length > next) setTimeout(fill, 0, 40);\n"
+    "}\n"
+    "if ('IntersectionObserver' in window) {\n"
+    "  var io = new IntersectionObserver(function (es) {\n"
+    "    es.forEach(function (e) {\n"
+    "      if (e.isIntersecting) {\n"
+    "        var s = e.target.querySelector('script.svg');\n"
+    "        if (s) show(s);\n"
+    "        io.unobserve(e.target);\n"
+    "      }\n"
+    "    });\n"
+    "  }, { rootMargin: '1500px' });\n"
+    "  waiting.forEach(function (s) { io.observe(s.parentNode); });\n"
+    "}\n"
+    "fill(FIRST);\n"
     "//]]>\n";
-
-/* The table's columns; "n" ones sort as numbers. */
-static const struct {
-	const char *name;
-	bool num;
-} columns[] = {
-	{ "id", true }, { "start (UTC)", false }, { "orig", false },
-	{ "resp", false }, { "duration (s)", true }, { "orig bytes", true },
-	{ "resp bytes", true }, { "teardown", false }, { "closed by", false },
-	{ "state", false }, { "history", false },
-	{ "orig unacked", true }, { "resp unacked", true },
-	{ "notes", false },
-};
 
 static int
 fail(struct flow_html *h, char *errbuf, const char *fmt, ...)
@@ -217,6 +250,51 @@ b_str(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+/* The table's columns; "n" ones sort as numbers. */
+static const struct {
+	const char *name;
+	bool num;
+	int width;
+} columns[] = {
+	{ "id", true, 56 }, { "start (UTC)", false, 150 },
+	{ "orig", false, 170 }, { "resp", false, 170 },
+	{ "duration (s)", true, 100 }, { "orig bytes", true, 90 },
+	{ "resp bytes", true, 90 }, { "teardown", false, 84 },
+	{ "closed by", false, 76 }, { "state", false, 56 },
+	{ "history", false, 110 }, { "orig unacked", true, 104 },
+	{ "resp unacked", true, 104 }, { "notes", false, 520 },
+};
+
+static int
+b_colgroup(struct buf *b)
+{
+	size_t i;
+	int rc = 0;
+
+	rc |= b_str(b, "<colgroup>");
+	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+		rc |= b_printf(b, "<col style=\"width:%dpx\"/>",
+		    columns[i].width);
+	rc |= b_str(b, "</colgroup>");
+	return rc;
+}
+
+/* Close a chunk of rows and open the next. */
+static int
+b_chunk(struct buf *b, bool close, bool open)
+{
+	int rc = 0;
+
+	if (close)
+		rc |= b_str(b, "</tbody></table></div>\n");
+	if (open) {
+		rc |= b_str(b, "<div class=\"rows\"><table>");
+		rc |= b_colgroup(b);
+		rc |= b_str(b, "<tbody>\n");
+	}
+	return rc;
+}
+
 /* "<td>TEXT</td>", escaped; cls names a class or is NULL. */
 static int
 b_cell(struct buf *b, const char *cls, const char *text)
@@ -343,7 +421,8 @@ flow_html_add(struct flow_html *h, const struct flow_result *r,
 	if (h->out == NULL)
 		return 0;
 	b_clear(h->b);
-	if (row(h->b, r, pictured) < 0)
+	if ((h->nrows > 0 && h->nrows % CHUNK_ROWS == 0 &&
+	    b_chunk(h->b, true, true) < 0) || row(h->b, r, pictured) < 0)
 		return fail(h, errbuf, "out of memory");
 	if (write_b(h, h->rows, "temporary file", errbuf) < 0)
 		return -1;
@@ -351,8 +430,9 @@ flow_html_add(struct flow_html *h, const struct flow_result *r,
 	if (!pictured)
 		return 0;
 	b_clear(h->b);
-	if (b_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">",
-	    r->id) < 0 || flow_svg_write(h->b, r, 0) < 0 ||
+	if (b_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">"
+	    "<script type=\"image/svg+xml\" class=\"svg\">", r->id) < 0 ||
+	    flow_svg_write(h->b, r, 0) < 0 || b_str(h->b, "</script>") < 0 ||
 	    (r->notes != 0 && b_notes(h->b, r, "notes", "p") < 0) ||
 	    b_str(h->b, "</section>\n") < 0)
 		return fail(h, errbuf, "out of memory");
@@ -403,13 +483,20 @@ head(struct flow_html *h, const struct flow_summary *s)
 {
 	struct buf *b = h->b;
 	size_t i;
-	int rc = 0;
+	int rc = 0, w;
 
 	rc |= b_str(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"/><title>finrst: ");
 	rc |= flow_svg_escape(b, h->title ? h->title : "connections");
 	rc |= b_str(b, "</title>\n<style>");
 	rc |= b_str(b, page_css);
+	/* a chunk is clipped to its box (content-visibility): as wide as
+	 * its columns */
+	for (i = 0, w = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+		w += columns[i].width;
+	rc |= b_printf(b, "#conns table,.rows{width:%dpx}.rows{"
+	    "content-visibility:auto;contain-intrinsic-size:auto %dpx}", w,
+	    CHUNK_ROWS * ROW_H);
 	rc |= b_str(b, flow_svg_css());
 	rc |= b_printf(b, "</style></head>\n<body>\n<h1>How %" PRIu64
 	    " connection%s ended</h1>\n", s->connections,
@@ -429,12 +516,15 @@ head(struct flow_html *h, const struct flow_summary *s)
 	rc |= chart(b, s);
 	rc |= b_printf(b, "<h2>Connections</h2>\n<p>%" PRIu64 " row%s; "
 	    "click a heading to sort, an id to see its diagram.</p>\n"
-	    "<table id=\"conns\"><thead><tr>", h->nrows,
+	    "<div id=\"conns\"><table class=\"head\">", h->nrows,
 	    h->nrows == 1 ? "" : "s");
+	rc |= b_colgroup(b);
+	rc |= b_str(b, "<thead><tr>");
 	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
 		rc |= b_printf(b, "<th%s>%s</th>", columns[i].num ?
 		    " data-n=\"1\"" : "", columns[i].name);
-	rc |= b_str(b, "</tr></thead>\n<tbody>\n");
+	rc |= b_str(b, "</tr></thead></table>\n");
+	rc |= b_chunk(b, false, true);
 	return rc;
 }
 
@@ -444,7 +534,8 @@ middle(struct flow_html *h)
 	struct buf *b = h->b;
 	int rc = 0;
 
-	rc |= b_printf(b, "</tbody></table>\n<h2>Time-sequence diagrams"
+	rc |= b_chunk(b, true, false);
+	rc |= b_printf(b, "</div>\n<h2>Time-sequence diagrams"
 	    "</h2>\n<p>%" PRIu64 " connection%s %s: sequence number "
 	    "against time, each direction in its own panel. Each diagram "
 	    "draws the handshake and the last %d packets.</p>\n"
@@ -496,8 +587,9 @@ flow_html_close(struct flow_html *h, const struct flow_summary *s,
 		if (rc == 0 && (write_b(h, h->out, h->html, errbuf) < 0 ||
 		    copy(h, h->pics, errbuf) < 0))
 			rc = -1;
-		if (rc == 0 && fprintf(h->out, "<script>\n%s</script>\n"
-		    "</body></html>\n", page_js) < 0)
+		if (rc == 0 && fprintf(h->out, "<script>\nvar CHUNK = %d, "
+		    "FIRST = %d;\n%s</script>\n</body></html>\n",
+		    CHUNK_ROWS, FIRST_PICS, page_js) < 0)
 			rc = fail(h, errbuf, "%s: %s", h->html,
 			    strerror(errno));
 		if (fclose(h->out) == EOF && rc == 0)

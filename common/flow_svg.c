@@ -796,10 +796,17 @@ cut(struct out *o, const struct scene *sc)
 }
 
 /* Ticks on the linear pieces of the time axis, 1-2-5 apart. */
+#define MAX_TICKS	24
+
 static void
 time_axis(struct out *o, const struct scene *sc)
 {
 	double y = top_of(1) + PANEL_H, last_x = -1e9;
+	struct {
+		double x, v;
+		int decimals;
+	} tick[MAX_TICKS];
+	int nticks = 0, j;
 	int64_t unit = sc->span >= 1000000 ? 1000000 :
 	    sc->span >= 1000 ? 1000 : 1;
 	const char *uname = unit == 1000000 ? "s" : unit == 1000 ? "ms" :
@@ -819,21 +826,31 @@ time_axis(struct out *o, const struct scene *sc)
 		t = (ra + step - 1) / step * step;
 		if (rb == ra)
 			t = ra;
-		for (; t <= rb; t += step) {
+		for (; t <= rb && nticks < MAX_TICKS; t += step) {
 			double x = x_of(sc, sc->t0 + t);
 
 			if (x - last_x < 56)
 				continue;
 			last_x = x;
-			PUT(o, "<path class=\"tk\" d=\"M");
-			pt(o, x, y);
-			PUT(o, "v4\"/><text text-anchor=\"middle\" x=\"");
-			num(o, x);
-			PUT(o, "\" y=\"");
-			num(o, y + 16);
-			putf(o, "\">%.*f</text>", rb == ra && unit > 1 ? 3 :
-			    decimals, (double)t / (double)unit);
+			tick[nticks].x = x;
+			tick[nticks].v = (double)t / (double)unit;
+			tick[nticks++].decimals = rb == ra && unit > 1 ? 3 :
+			    decimals;
 		}
+	}
+	PUT(o, "<path class=\"tk\" d=\"");
+	for (j = 0; j < nticks; j++) {
+		PUT(o, "M");
+		pt(o, tick[j].x, y);
+		PUT(o, "v4");
+	}
+	PUT(o, "\"/>");
+	for (j = 0; j < nticks; j++) {
+		PUT(o, "<text text-anchor=\"middle\" x=\"");
+		num(o, tick[j].x);
+		PUT(o, "\" y=\"");
+		num(o, y + 16);
+		putf(o, "\">%.*f</text>", tick[j].decimals, tick[j].v);
 	}
 	putf(o, "<text text-anchor=\"end\" x=\"%d\" y=\"", RIGHT);
 	num(o, y + 30);
@@ -936,9 +953,7 @@ title(struct out *o, const struct flow_result *r)
 	    r->closed_by != FLOW_SIDE_NONE ? ", closed by " : "",
 	    r->closed_by != FLOW_SIDE_NONE ? flow_side_name(r->closed_by) :
 	    "");
-	PUT(o, "<title>");
-	puts_esc(o, t);
-	putf(o, "</title><text class=\"t\" x=\"%d\" y=\"18\">", LEFT);
+	putf(o, "<text class=\"t\" x=\"%d\" y=\"18\">", LEFT);
 	puts_esc(o, t);
 	PUT(o, "</text>");
 	putf(o, "<text text-anchor=\"end\" x=\"%d\" y=\"18\">%zu of %" PRIu64

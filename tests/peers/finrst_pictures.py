@@ -103,7 +103,8 @@ def check_report(html_path, jsonl_path, svg_dir, everything):
                         "(missing %s, extra %s)" %
                         (len(pics), len(want), sorted(want - got)[:5],
                          sorted(got - want)[:5]))
-    rows = root.findall(".//table[@id='conns']/tbody/tr")
+    rows = root.findall(".//div[@id='conns']/div[@class='rows']/table/"
+                        "tbody/tr")
     if len(rows) != len(conns):
         problems.append("%d table rows for %d connections" %
                         (len(rows), len(conns)))

@@ -134,8 +134,10 @@ test_points(void **state)
 	lacks(svg, "class=\"rx\"");
 	lacks(svg, "class=\"gap\"");
 	/* the time axis: 1 ms ticks, 1-2-5 apart, in ms */
-	has(svg, "<path class=\"tk\" d=\"M240 350v4\"/><text "
-	    "text-anchor=\"middle\" x=\"240\" y=\"366\">1</text>");
+	has(svg, "<path class=\"tk\" d=\"M64 350v4M240 350v4M416 350v4"
+	    "M592 350v4M768 350v4M944 350v4\"/>");
+	has(svg, "<text text-anchor=\"middle\" x=\"240\" y=\"366\">1"
+	    "</text>");
 	has(svg, "time since the first packet (ms)");
 	has(svg, ">5 of 5 packets drawn<");
 	lacks(svg, "http");
