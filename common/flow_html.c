@@ -67,9 +67,9 @@ static const char page_css[] =
  * click reverses. Then the diagrams: each waits as the text of a
  * <script type="image/svg+xml"> (which the browser only scans for its
  * end: parsing 5,000 diagrams into SVG elements up front takes seconds);
- * the first FIRST become SVG at once, those scrolled near as they come,
- * the rest in batches once the page is up. No '<' or '&' in it, so it
- * stays well-formed XML too.
+ * the first FIRST become SVG at once, the others as they are scrolled
+ * near, all of them before printing. No '<' or '&' in it, so it stays
+ * well-formed XML too.
  */
 static const char page_js[] =
     "//<![CDATA[\n"
@@ -105,7 +105,6 @@ static const char page_js[] =
     "function fill(n) {\n"
     "  for (var end = next + n; end > next; next++)\n"
     "    if (waiting.length > next) show(waiting[next]);\n"
-    "  if (waiting.length > next) setTimeout(fill, 0, 40);\n"
     "}\n"
     "if ('IntersectionObserver' in window) {\n"
     "  var io = new IntersectionObserver(function (es) {\n"
@@ -118,8 +117,13 @@ static const char page_js[] =
     "    });\n"
     "  }, { rootMargin: '1500px' });\n"
     "  waiting.forEach(function (s) { io.observe(s.parentNode); });\n"
+    "  fill(FIRST);\n"
+    "} else {\n"
+    "  fill(waiting.length);\n"
     "}\n"
-    "fill(FIRST);\n"
+    "addEventListener('beforeprint', function () {\n"
+    "  fill(waiting.length);\n"
+    "});\n"
     "//]]>\n";
 
 static int
@@ -225,26 +229,6 @@ b_clear(struct buf *b)
 }
 
 static int
-b_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-b_printf(struct buf *b, const char *fmt, ...)
-{
-	char t[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	return buf_append(b, t, (size_t)n < sizeof(t) ? (size_t)n :
-	    sizeof(t) - 1);
-}
-
-static int
 b_str(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
@@ -273,7 +257,7 @@ b_colgroup(struct buf *b)
 
 	rc |= b_str(b, "<colgroup>");
 	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
-		rc |= b_printf(b, "<col style=\"width:%dpx\"/>",
+		rc |= buf_printf(b, "<col style=\"width:%dpx\"/>",
 		    columns[i].width);
 	rc |= b_str(b, "</colgroup>");
 	return rc;
@@ -302,7 +286,7 @@ b_cell(struct buf *b, const char *cls, const char *text)
 	int rc = 0;
 
 	if (cls != NULL)
-		rc |= b_printf(b, "<td class=\"%s\">", cls);
+		rc |= buf_printf(b, "<td class=\"%s\">", cls);
 	else
 		rc |= b_str(b, "<td>");
 	rc |= flow_svg_escape(b, text);
@@ -313,7 +297,7 @@ b_cell(struct buf *b, const char *cls, const char *text)
 static int
 b_num(struct buf *b, uint64_t v)
 {
-	return b_printf(b, "<td class=\"n\">%" PRIu64 "</td>", v);
+	return buf_printf(b, "<td class=\"n\">%" PRIu64 "</td>", v);
 }
 
 /* r's notes as sentences, escaped; malloc'd when they are long. */
@@ -329,9 +313,9 @@ b_notes(struct buf *b, const struct flow_result *r, const char *cls,
 			return -1;
 		flow_result_notes_text(r, t, (size_t)n + 1);
 	}
-	rc |= b_printf(b, "<%s class=\"%s\">", tag, cls);
+	rc |= buf_printf(b, "<%s class=\"%s\">", tag, cls);
 	rc |= flow_svg_escape(b, t);
-	rc |= b_printf(b, "</%s>", tag);
+	rc |= buf_printf(b, "</%s>", tag);
 	if (t != small)
 		free(t);
 	return rc;
@@ -346,9 +330,9 @@ row(struct buf *b, const struct flow_result *r, bool pictured)
 	int rc = 0;
 
 	flow_result_names(r, oe, re, sizeof(oe), ts, sizeof(ts));
-	rc |= b_printf(b, "<tr class=\"k-%s\">", cls);
+	rc |= buf_printf(b, "<tr class=\"k-%s\">", cls);
 	if (pictured)
-		rc |= b_printf(b, "<td class=\"n\"><a href=\"#c%" PRIu64
+		rc |= buf_printf(b, "<td class=\"n\"><a href=\"#c%" PRIu64
 		    "\">%" PRIu64 "</a></td>", r->id, r->id);
 	else
 		rc |= b_num(b, r->id);
@@ -360,7 +344,7 @@ row(struct buf *b, const struct flow_result *r, bool pictured)
 	rc |= b_str(b, "</td>");
 	rc |= b_cell(b, NULL, oe);
 	rc |= b_cell(b, NULL, re);
-	rc |= b_printf(b, "<td class=\"n\">%" PRId64 ".%06" PRId64 "</td>",
+	rc |= buf_printf(b, "<td class=\"n\">%" PRId64 ".%06" PRId64 "</td>",
 	    d / 1000000, (d < 0 ? -d : d) % 1000000);
 	rc |= b_num(b, r->orig.bytes);
 	rc |= b_num(b, r->resp.bytes);
@@ -430,7 +414,7 @@ flow_html_add(struct flow_html *h, const struct flow_result *r,
 	if (!pictured)
 		return 0;
 	b_clear(h->b);
-	if (b_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">"
+	if (buf_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">"
 	    "<script type=\"image/svg+xml\" class=\"svg\">", r->id) < 0 ||
 	    flow_svg_write(h->b, r, 0) < 0 || b_str(h->b, "</script>") < 0 ||
 	    (r->notes != 0 && b_notes(h->b, r, "notes", "p") < 0) ||
@@ -455,7 +439,7 @@ chart(struct buf *b, const struct flow_summary *s)
 	for (i = 0; i < FLOW_CLASS_COUNT; i++)
 		if (s->by_class[i] > max)
 			max = s->by_class[i];
-	rc |= b_printf(b, "<svg class=\"chart\" viewBox=\"0 0 760 %d\" "
+	rc |= buf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 760 %d\" "
 	    "width=\"760\" height=\"%d\"><title>connections by teardown "
 	    "class</title>", FLOW_CLASS_COUNT * CHART_ROW_H + 4,
 	    FLOW_CLASS_COUNT * CHART_ROW_H + 4);
@@ -467,8 +451,8 @@ chart(struct buf *b, const struct flow_summary *s)
 
 		if (n > 0 && w < 1)
 			w = 1;
-		rc |= b_printf(b, "<text x=\"90\" y=\"%d\" text-anchor=\"end\""
-		    ">%s</text><rect class=\"k-%s\" x=\"100\" y=\"%d\" "
+		rc |= buf_printf(b, "<text x=\"90\" y=\"%d\" "
+		    "text-anchor=\"end\">%s</text><rect class=\"k-%s\" x=\"100\" y=\"%d\" "
 		    "width=\"%.1f\" height=\"%d\"/><text x=\"%.1f\" y=\"%d\">"
 		    "%" PRIu64 " (%.1f%%)</text>", y + 15, name, name, y, w,
 		    CHART_ROW_H - 6, 106 + w, y + 15, n, s->connections ?
@@ -494,11 +478,11 @@ head(struct flow_html *h, const struct flow_summary *s)
 	 * its columns */
 	for (i = 0, w = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
 		w += columns[i].width;
-	rc |= b_printf(b, "#conns table,.rows{width:%dpx}.rows{"
+	rc |= buf_printf(b, "#conns table,.rows{width:%dpx}.rows{"
 	    "content-visibility:auto;contain-intrinsic-size:auto %dpx}", w,
 	    CHUNK_ROWS * ROW_H);
 	rc |= b_str(b, flow_svg_css());
-	rc |= b_printf(b, "</style></head>\n<body>\n<h1>How %" PRIu64
+	rc |= buf_printf(b, "</style></head>\n<body>\n<h1>How %" PRIu64
 	    " connection%s ended</h1>\n", s->connections,
 	    s->connections == 1 ? "" : "s");
 	if (h->title) {
@@ -506,7 +490,7 @@ head(struct flow_html *h, const struct flow_summary *s)
 		rc |= flow_svg_escape(b, h->title);
 		rc |= b_str(b, "</p>\n");
 	}
-	rc |= b_printf(b, "<p>%" PRIu64 " partial, %" PRIu64 " half-closed;"
+	rc |= buf_printf(b, "<p>%" PRIu64 " partial, %" PRIu64 " half-closed;"
 	    " closed by orig %" PRIu64 ", by resp %" PRIu64 "; %" PRIu64
 	    " TCP segments. Unacknowledged bytes are not necessarily lost:"
 	    " the receiver may still read them.</p>\n", s->partial,
@@ -514,14 +498,14 @@ head(struct flow_html *h, const struct flow_summary *s)
 	    s->segments);
 	rc |= b_str(b, "<h2>Teardown classes</h2>\n");
 	rc |= chart(b, s);
-	rc |= b_printf(b, "<h2>Connections</h2>\n<p>%" PRIu64 " row%s; "
+	rc |= buf_printf(b, "<h2>Connections</h2>\n<p>%" PRIu64 " row%s; "
 	    "click a heading to sort, an id to see its diagram.</p>\n"
 	    "<div id=\"conns\"><table class=\"head\">", h->nrows,
 	    h->nrows == 1 ? "" : "s");
 	rc |= b_colgroup(b);
 	rc |= b_str(b, "<thead><tr>");
 	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
-		rc |= b_printf(b, "<th%s>%s</th>", columns[i].num ?
+		rc |= buf_printf(b, "<th%s>%s</th>", columns[i].num ?
 		    " data-n=\"1\"" : "", columns[i].name);
 	rc |= b_str(b, "</tr></thead></table>\n");
 	rc |= b_chunk(b, false, true);
@@ -535,7 +519,7 @@ middle(struct flow_html *h)
 	int rc = 0;
 
 	rc |= b_chunk(b, true, false);
-	rc |= b_printf(b, "</div>\n<h2>Time-sequence diagrams"
+	rc |= buf_printf(b, "</div>\n<h2>Time-sequence diagrams"
 	    "</h2>\n<p>%" PRIu64 " connection%s %s: sequence number "
 	    "against time, each direction in its own panel. Each diagram "
 	    "draws the handshake and the last %d packets.</p>\n"

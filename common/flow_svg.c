@@ -2,7 +2,6 @@
 /* A time-sequence diagram of one connection's teardown, in SVG. */
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,24 +100,12 @@ flow_svg_escape(struct buf *b, const char *s)
 	return o.err;
 }
 
-static void
-putf(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Short formatted pieces (labels); our own text, never escaped here. */
-static void
-putf(struct out *o, const char *fmt, ...)
-{
-	char t[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		put(o, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
-}
+#define putf(o, ...)							\
+	do {								\
+		if ((o)->err == 0 && buf_printf((o)->b, __VA_ARGS__) < 0) \
+			(o)->err = -1;					\
+	} while (0)
 
 /*
  * A coordinate, rounded to a tenth, without a trailing ".0": most of a
