@@ -4,6 +4,7 @@ the --svg files, and that a browser's screenshot of the report is not
 blank. Standard library only.
 
 usage: finrst_pictures.py report HTML JSONL SVGDIR [all]
+       finrst_pictures.py reports LIST   (lines of: HTML JSONL SVGDIR [all])
        finrst_pictures.py png PNG MIN_COLOURS MIN_INK_PERCENT [RGB:PCT...]
 (RGB:PCT: colour RGB, in hex, covers at least PCT percent of the pixels)
 Prints one line per problem and exits 1 when there is any.
@@ -243,6 +244,13 @@ def main(argv):
         problems = check_report(argv[2], argv[3],
                                 argv[4] if len(argv) > 4 else "",
                                 len(argv) > 5 and argv[5] == "all")
+    elif len(argv) == 3 and argv[1] == "reports":
+        problems = []
+        with open(argv[2]) as f:
+            for line in f:
+                a = line.split() + [""]
+                problems += ["%s: %s" % (a[0], p) for p in
+                             check_report(a[0], a[1], a[2], "all" in a[3:])]
     elif len(argv) >= 5 and argv[1] == "png":
         problems = check_png(argv[2], int(argv[3]), float(argv[4]),
                              argv[5:])

@@ -172,23 +172,7 @@ test_open_errors(void **state)
 	assert_int_equal(flow_html_close(NULL, NULL, ebuf), 0);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[160];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
+/* The tests share one scratch directory, removed at the end. */
 int
 main(void)
 {
@@ -196,6 +180,12 @@ main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_open_errors),
 	};
+	char cmd[160];
+	int failed;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? failed : 1;
 }

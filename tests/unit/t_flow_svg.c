@@ -35,6 +35,15 @@ step(int64_t t, enum flow_side from, uint8_t flags, uint32_t seq,
 	return s;
 }
 
+/* SYN at 0, SYN-ACK at 1 ms, ACK at 2 ms: the first three steps. */
+static void
+handshake(struct flow_step *st)
+{
+	st[0] = step(0, FLOW_SIDE_ORIG, PKT_SYN, 0, 0, 0, 1000);
+	st[1] = step(1000, FLOW_SIDE_RESP, PKT_SYN | PKT_ACK, 0, 1, 0, 2000);
+	st[2] = step(2000, FLOW_SIDE_ORIG, PKT_ACK, 1, 1, 0, 1000);
+}
+
 static void
 result(struct flow_result *r, const struct flow_step *steps, size_t n)
 {
@@ -98,9 +107,7 @@ test_points(void **state)
 	char *svg;
 
 	(void)state;
-	st[0] = step(0, FLOW_SIDE_ORIG, PKT_SYN, 0, 0, 0, 1000);
-	st[1] = step(1000, FLOW_SIDE_RESP, PKT_SYN | PKT_ACK, 0, 1, 0, 2000);
-	st[2] = step(2000, FLOW_SIDE_ORIG, PKT_ACK, 1, 1, 0, 1000);
+	handshake(st);
 	st[3] = step(3000, FLOW_SIDE_ORIG, PKT_ACK | PKT_PSH, 1, 1, 100,
 	    1000);
 	st[4] = step(5000, FLOW_SIDE_RESP, PKT_RST, 1, 0, 0, 0);
@@ -159,9 +166,7 @@ test_idle_cut_out(void **state)
 	char *svg;
 
 	(void)state;
-	st[0] = step(0, FLOW_SIDE_ORIG, PKT_SYN, 0, 0, 0, 1000);
-	st[1] = step(1000, FLOW_SIDE_RESP, PKT_SYN | PKT_ACK, 0, 1, 0, 2000);
-	st[2] = step(2000, FLOW_SIDE_ORIG, PKT_ACK, 1, 1, 0, 1000);
+	handshake(st);
 	st[3] = step(60002000, FLOW_SIDE_ORIG, PKT_RST, 1, 0, 0, 0);
 	result(&r, st, 4);
 	r.teardown = FLOW_RST;
@@ -185,9 +190,7 @@ test_cut(void **state)
 	char *svg;
 
 	(void)state;
-	st[0] = step(0, FLOW_SIDE_ORIG, PKT_SYN, 0, 0, 0, 1000);
-	st[1] = step(1000, FLOW_SIDE_RESP, PKT_SYN | PKT_ACK, 0, 1, 0, 2000);
-	st[2] = step(2000, FLOW_SIDE_ORIG, PKT_ACK, 1, 1, 0, 1000);
+	handshake(st);
 	st[3] = step(3000, FLOW_SIDE_ORIG, PKT_ACK, 1, 1, 10, 1000);
 	st[4] = step(9000, FLOW_SIDE_ORIG, PKT_ACK, 5001, 1, 10, 1000);
 	st[5] = step(9500, FLOW_SIDE_ORIG, PKT_ACK | PKT_FIN, 5011, 1, 0,
