@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A growable byte buffer with a read cursor, for non-blocking I/O. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +152,32 @@ buf_send_fd(struct buf *b, int fd)
 	    (n = send(fd, b->data + b->off, b->len, MSG_NOSIGNAL)) > 0)
 		buf_consume(b, (size_t)n);
 	return n;
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = b->cap - b->off - b->len;
+	int n;
+
+	/* once into the free tail; when it does not fit, again with room */
+	va_start(ap, fmt);
+	n = vsnprintf(room ? (char *)b->data + b->off + b->len : NULL, room,
+	    fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)n >= room) {
+		if (buf_reserve(b, (size_t)n + 1) < 0)
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf((char *)b->data + b->off + b->len, (size_t)n + 1,
+		    fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+	return 0;
 }

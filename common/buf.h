@@ -25,6 +25,13 @@ int buf_append(struct buf *b, const void *data, size_t len);
  */
 int buf_reserve(struct buf *b, size_t len);
 
+/*
+ * Append printf-formatted text (no NUL). Returns -1 (ENOMEM, or EINVAL
+ * for a bad format) without changing b on failure.
+ */
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Drop n bytes from the front (n <= buf_len). */
 void buf_consume(struct buf *b, size_t n);
 

@@ -131,6 +131,7 @@ record_step(struct flow_table *t, struct flow *f, int si,
 	st->flags = p->flags;
 	st->from = (uint8_t)si;	/* a side index until the report */
 	st->mark = mark;
+	st->wscale = p->wscale;
 }
 
 static void

@@ -101,6 +101,7 @@ struct flow_step {
 	uint8_t flags;		/* PKT_* */
 	uint8_t from;		/* enum flow_side */
 	uint8_t mark;		/* FLOW_STEP_* */
+	int8_t wscale;		/* window scale option on a SYN, else -1 */
 };
 
 #define FLOW_STEP_RETRANSMIT	0x01

@@ -884,6 +884,15 @@ flow_result_line_narrow(const struct flow_result *r, int columns,
 	return (int)b.need;
 }
 
+void
+flow_result_names(const struct flow_result *r, char *orig, char *resp,
+    size_t len, char *ts, size_t tslen)
+{
+	endpoint_str(r->family, r->orig_addr, r->orig_port, orig, len);
+	endpoint_str(r->family, r->resp_addr, r->resp_port, resp, len);
+	iso_time(r->ts_us, ts, tslen);
+}
+
 char *
 flow_result_ladder(const struct flow_result *r)
 {

@@ -60,6 +60,16 @@ int flow_result_notes_text(const struct flow_result *r, char *buf,
     size_t len);
 
 /*
+ * r's endpoints as "addr:port" ("[addr]:port" for IPv6), each into len
+ * bytes (FLOW_ENDPOINT_LEN is enough), and the time of its first packet
+ * as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" ("?" out of range) into ts: the
+ * strings the table line uses, for other renderers. Cannot fail.
+ */
+#define FLOW_ENDPOINT_LEN	64
+void flow_result_names(const struct flow_result *r, char *orig, char *resp,
+    size_t len, char *ts, size_t tslen);
+
+/*
  * A text sequence diagram of r's kept steps (handshake and last packets),
  * malloc'd, lines ending in '\n'. NULL on ENOMEM.
  */

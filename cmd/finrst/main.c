@@ -21,9 +21,11 @@
 #include "expect.h"
 #include "flow.h"
 #include "flow_out.h"
+#include "flow_svg.h"
 #include "numparse.h"
 #include "pktdecode.h"
 #include "pipeline.h"
+#include "pictures.h"
 #include "stop.h"
 #include "term.h"
 #include "timeline.h"
@@ -50,6 +52,9 @@ struct config {
 	const char *zeek;	/* conn.log path, "-": stdout; NULL: none */
 	bool zeek_json;		/* Zeek's JSON log rather than its TSV */
 	bool per_file;		/* each file its own capture */
+	const char *html;	/* --html FILE */
+	const char *svg_dir;	/* --svg DIR */
+	bool all_pictures;
 	struct expect **expects;	/* evaluated as connections come */
 	size_t nexpects;
 };
@@ -65,6 +70,8 @@ struct run {
 	char error[512];	/* first input error, for the JSON summary */
 	json_t *files;
 	FILE *zeek;		/* the conn.log being written, or NULL */
+	struct flow_html *pics;	/* --html, --svg */
+	struct flow_step *ladder_steps;	/* --ladder below the pictures' */
 	atomic_bool stop;	/* stdout is gone: stop reading */
 };
 
@@ -136,14 +143,16 @@ usage_exit(FILE *fp, int code)
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] [--no-tunnels] "
 	    "[--tunnel-port KIND=PORTS]\n"
-	    "              [--zeek FILE | --zeek-json FILE] [--per-file] "
+	    "              [--zeek FILE | --zeek-json FILE] [--per-file]\n"
+	    "              [--html FILE] [--svg DIR] [--all-pictures] "
 	    "FILE|DIR...\n"
 	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
 	    "[--grace SECS]\n"
 	    "              [--idle SECS] [--no-tunnels] "
 	    "[--tunnel-port KIND=PORTS]\n"
-	    "              [--zeek FILE | --zeek-json FILE] [-s SNAPLEN] "
-	    "-i IFACE\n"
+	    "              [--zeek FILE | --zeek-json FILE] [--html FILE] "
+	    "[--svg DIR]\n"
+	    "              [--all-pictures] [-s SNAPLEN] -i IFACE\n"
 	    "       finrst -h | --help | --version\n");
 	if (fp == stdout)
 		printf("\n"
@@ -166,6 +175,12 @@ usage_exit(FILE *fp, int code)
 		    "  --zeek FILE         also write Zeek's conn.log (TSV; "
 		    "- for stdout)\n"
 		    "  --zeek-json FILE    the same as Zeek's JSON log\n"
+		    "  --html FILE         write a report with a diagram of "
+		    "each connection\n"
+		    "                      that did not end fin\n"
+		    "  --svg DIR           write the diagrams as "
+		    "DIR/conn-ID.svg\n"
+		    "  --all-pictures      draw every connection, fin too\n"
 		    "\n"
 		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
 		    "3 unreadable input.\n"
@@ -273,14 +288,18 @@ on_report(const struct flow_result *r, void *arg)
 {
 	struct run *run = arg;
 	const struct config *cfg = run->cfg;
+	struct flow_result view;
 	size_t i;
 
 	for (i = 0; i < cfg->nexpects; i++)
 		expect_feed(cfg->expects[i], r);
 	if (run->zeek != NULL && !run->out_failed)
 		zeek_write(run, r);
+	pictures_add(run->pics, r);
 	if (cfg->quiet || run->out_failed || zeek_on_stdout(cfg))
 		return;
+	if (run->ladder_steps != NULL)
+		r = ladder_view(r, cfg->ladder, &view, run->ladder_steps);
 	if (cfg->json && cfg->ladder) {
 		json_t *o = flow_result_json(r);
 
@@ -445,6 +464,10 @@ finish(struct run *run, int code)
 
 	pipeline_flush(run->pl);
 	zeek_frame(run, true);
+	if (pictures_close(run->pics, pipeline_summary(run->pl)) < 0 &&
+	    code == 0)
+		code = 1;
+	run->pics = NULL;
 	for (i = 0; i < cfg->nexpects; i++) {
 		char *r = NULL;
 
@@ -721,6 +744,9 @@ main(int argc, char **argv)
 		{ "zeek", required_argument, NULL, 'Z' },
 		{ "zeek-json", required_argument, NULL, 'z' },
 		{ "per-file", no_argument, NULL, 'F' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "svg", required_argument, NULL, 'S' },
+		{ "all-pictures", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -818,6 +844,15 @@ main(int argc, char **argv)
 			cfg.zeek = optarg;
 			cfg.zeek_json = ch == 'z';
 			break;
+		case 'H':
+			cfg.html = optarg;
+			break;
+		case 'S':
+			cfg.svg_dir = optarg;
+			break;
+		case 'A':
+			cfg.all_pictures = true;
+			break;
 		case 'h':
 			usage_exit(stdout, 0);
 		case 'V':
@@ -860,11 +895,26 @@ main(int argc, char **argv)
 		    cfg.zeek_json ? "-json" : "");
 		usage();
 	}
+	if (cfg.all_pictures && cfg.html == NULL && cfg.svg_dir == NULL) {
+		warnx("--all-pictures needs --html or --svg");
+		usage();
+	}
 
 	memset(&fc, 0, sizeof(fc));
 	fc.grace_us = cfg.grace_ms < 0 ? -1 : cfg.grace_ms * 1000;
 	fc.idle_us = cfg.idle_ms * 1000;
 	fc.ladder = cfg.ladder;
+	if (cfg.html != NULL || cfg.svg_dir != NULL) {
+		/* the pictures' record; the ladder shows its own part */
+		if (cfg.ladder > 0 && cfg.ladder < FLOW_SVG_STEPS &&
+		    (run.ladder_steps = calloc(FLOW_LADDER_HEAD + cfg.ladder,
+		    sizeof(*run.ladder_steps))) == NULL)
+			err(1, "calloc");
+		if (fc.ladder < FLOW_SVG_STEPS)
+			fc.ladder = FLOW_SVG_STEPS;
+		run.pics = pictures_open(cfg.html, cfg.svg_dir,
+		    cfg.all_pictures, argc, argv, cfg.iface);
+	}
 	run.pl = pipeline_new(&fc, on_report, &run);
 	run.files = json_array();
 	if (run.pl == NULL || run.files == NULL)
@@ -897,6 +947,7 @@ main(int argc, char **argv)
 			code = 1;
 	}
 	pipeline_free(run.pl);
+	free(run.ladder_steps);
 	json_decref(run.files);
 	while (cfg.nexpects > 0)
 		expect_free(cfg.expects[--cfg.nexpects]);

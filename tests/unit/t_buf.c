@@ -155,6 +155,30 @@ test_send_fd(void **state)
 	close(sv[0]);
 }
 
+/* printf into the tail: in place when it fits, after growing when not. */
+static void
+test_printf(void **state)
+{
+	struct buf *b = buf_new(8);
+	char big[300];
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(buf_printf(b, "%d-%s", 42, "ab"), 0);
+	assert_int_equal(buf_len(b), 5);
+	assert_memory_equal(buf_data(b), "42-ab", 5);
+	buf_consume(b, 3);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(buf_printf(b, "[%s]", big), 0);
+	assert_int_equal(buf_len(b), 2 + 2 + sizeof(big) - 1);
+	assert_memory_equal(buf_data(b), "ab[xxx", 6);
+	assert_int_equal(((const char *)buf_data(b))[buf_len(b) - 1], ']');
+	assert_int_equal(buf_printf(b, "%s", ""), 0);
+	assert_int_equal(buf_len(b), 2 + 2 + sizeof(big) - 1);
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -165,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_reserve_then_append),
 		cmocka_unit_test(test_read_fd_into_tail),
 		cmocka_unit_test(test_send_fd),
+		cmocka_unit_test(test_printf),
 	};
 
 	/* No handler for SIGPIPE: the EPIPE test would die if we raised it. */
