@@ -173,10 +173,21 @@ kill "$gone"
 
 # 5: the same vanished peer while we send: nothing is acknowledged, the
 # retransmissions run past --user-timeout and TCP gives up. Every byte
-# left our stdin (the kernel queued it), none was received.
+# left our stdin (the kernel queued it), none was received. The bytes go
+# in only once the server has vanished: sent before, its kernel would
+# acknowledge them all and our FIN too, and nothing would be left to time
+# out.
 vanished_server
-head -c 100000 /dev/zero | timeout 20 "$TNC" --user-timeout 1000 \
-    127.0.0.1 "$PORT" >"$T/c.out" 2>"$T/c.err"
+mkfifo "$T/ut.in"
+timeout 20 "$TNC" --user-timeout 1000 127.0.0.1 "$PORT" <"$T/ut.in" \
+    >"$T/c.out" 2>"$T/c.err" &
+ut=$!
+exec 7>"$T/ut.in"
+wait_for 10 grep -q ' vanish ' "$T/gone.err" ||
+    fail "user-timeout: the server did not vanish: $(cat "$T/gone.err")"
+head -c 100000 /dev/zero >&7
+exec 7>&-
+wait "$ut"
 expect "user-timeout: exit" $? 5
 expect "user-timeout: stderr" "$(cat "$T/c.err")" \
     "tnc: 127.0.0.1:$PORT: receive: timeout (ETIMEDOUT) after 0 bytes received, 100000 bytes sent"
