@@ -81,6 +81,10 @@ struct run {
  */
 static void
 say(struct run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct run *run, const char *fmt, ...)
 {
 	va_list ap;
 	char *nl;
