@@ -948,6 +948,8 @@ pkt_decode_cfg(const struct pkt_config *cfg, int linktype, int64_t ts_us,
 	out->ts_us = ts_us;
 	out->tunnel = 0;
 	out->reassembled = false;
+	/* no tunnel: every field defined, as the caller may compare them */
+	memset(&out->tun, 0, sizeof(out->tun));
 	out->tun.kind = PKT_TUN_NONE;
 	switch (linktype) {
 	case LT_EN10MB:		/* two MACs, then the ethertype */
