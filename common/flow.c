@@ -134,6 +134,14 @@ record_step(struct flow_table *t, struct flow *f, int si,
 	st->wscale = p->wscale;
 }
 
+/* Each side's FIN sent and acknowledged by the other: nothing is left. */
+static bool
+closed_both(const struct flow *f)
+{
+	return f->s[0].fin_rel >= 0 && f->s[0].acked > f->s[0].fin_rel &&
+	    f->s[1].fin_rel >= 0 && f->s[1].acked > f->s[1].fin_rel;
+}
+
 static void
 track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 {
@@ -207,8 +215,14 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 			s->data_hi = e;
 		expects = true;
 	} else if (len == 0 && !(fl & (PKT_SYN | PKT_FIN | PKT_RST)) &&
-	    b == s->hi - 1 && s->hi > 0) {
-		probe = true;	/* seq = snd_nxt - 1: keepalive or window */
+	    b == s->hi - 1 && s->hi > 0 && !(s->fin_rel >= 0 &&
+	    s->acked > s->fin_rel)) {
+		/*
+		 * seq = snd_nxt - 1: a keepalive or window probe. Once the
+		 * side's FIN is acknowledged there is nothing to probe for:
+		 * such a segment is a late duplicate ACK.
+		 */
+		probe = true;
 	}
 	if (probe) {
 		s->st.keepalives++;
@@ -241,7 +255,17 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 	if (!(fl & PKT_RST) && e > s->hi)
 		s->hi = e;
 
-	if (fl & PKT_RST) {
+	/*
+	 * Both FINs sent and acknowledged: the connection is closed, and an
+	 * RST now is a closed socket's answer to a stray segment (a late
+	 * duplicate ACK answered from TIME_WAIT), not an abort.
+	 */
+	if ((fl & PKT_RST) && !f->self && f->first_rst < 0 && closed_both(f)) {
+		s->st.rsts++;
+		if (s->st.rst_ts_us < 0)
+			s->st.rst_ts_us = p->ts_us;
+		f->notes |= FLOW_NOTE_RST_AFTER_CLOSE;
+	} else if (fl & PKT_RST) {
 		s->st.rsts++;
 		if (s->st.rst_ts_us < 0)
 			s->st.rst_ts_us = p->ts_us;

@@ -71,7 +71,8 @@ enum flow_note {
 	FLOW_NOTE_DATA_BEYOND_FIN = 1u << 13, /* "data-beyond-fin": own FIN */
 	FLOW_NOTE_IDLE_EVICTED = 1u << 14,  /* "idle-evicted": idle limit hit */
 	FLOW_NOTE_SELF_CONNECT = 1u << 15,  /* "self-connect": one socket */
-	FLOW_NOTE_COUNT = 16
+	FLOW_NOTE_RST_AFTER_CLOSE = 1u << 16, /* "rst-after-close": stray */
+	FLOW_NOTE_COUNT = 17
 };
 
 /* What one side did, as seen on the wire. */

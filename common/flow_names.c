@@ -18,7 +18,7 @@ static const char *const note_names[FLOW_NOTE_COUNT] = {
 	"orig-unacked", "resp-unacked", "rst-after-fin", "data-after-fin",
 	"rst-answers-data", "fin-retransmitted", "retransmitted", "keepalive",
 	"zero-window", "waited", "gap", "syn-retransmitted", "data-after-rst",
-	"data-beyond-fin", "idle-evicted", "self-connect"
+	"data-beyond-fin", "idle-evicted", "self-connect", "rst-after-close"
 };
 
 NAMES_DEFINE(flow_class_name, flow_class_parse, enum flow_class, class_names,

@@ -724,6 +724,10 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 			NOTE("%s sent RST after %s's FIN",
 			    side_word(rst_side), side_word(fin_side));
 	}
+	if (n & FLOW_NOTE_RST_AFTER_CLOSE)
+		NOTE("%s sent RST after both FINs were acknowledged (a closed "
+		    "socket answering a stray segment; nothing was lost)",
+		    side_word(rst_side));
 	if (n & FLOW_NOTE_DATA_AFTER_FIN) {
 		if (r->resp.after_fin_bytes)
 			NOTE("resp sent %" PRIu64 " bytes after orig's FIN%s",

@@ -75,6 +75,16 @@ int
 sockdiag_tcp_state(struct sockdiag *d, const struct sockaddr *local,
     const struct sockaddr *remote, char *errbuf)
 {
+	struct sockdiag_tcp t;
+	int rc = sockdiag_tcp_lookup(d, local, remote, &t, errbuf);
+
+	return rc == 1 ? t.state : rc;
+}
+
+int
+sockdiag_tcp_lookup(struct sockdiag *d, const struct sockaddr *local,
+    const struct sockaddr *remote, struct sockdiag_tcp *t, char *errbuf)
+{
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
@@ -145,7 +155,10 @@ sockdiag_tcp_state(struct sockdiag *d, const struct sockaddr *local,
 		    NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
-			return m->idiag_state;
+			t->state = m->idiag_state;
+			t->timer = m->idiag_timer;
+			t->retrans = m->idiag_retrans;
+			return 1;
 		}
 	}
 	errbuf_set(errbuf, "sock_diag: no answer for the request");

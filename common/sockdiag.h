@@ -27,4 +27,19 @@ void sockdiag_close(struct sockdiag *d);
 int sockdiag_tcp_state(struct sockdiag *d, const struct sockaddr *local,
     const struct sockaddr *remote, char *errbuf);
 
+/* What the kernel tells of one TCP socket (struct inet_diag_msg). */
+struct sockdiag_tcp {
+	int state;		/* TCP_ESTABLISHED ... as tcpi_state */
+	unsigned timer;		/* 0 none, 1 retransmit, 2 keepalive, ... */
+	unsigned retrans;	/* retransmissions (or zero-window probes) */
+};
+
+/*
+ * Like sockdiag_tcp_state, with the pending timer and its count of tries:
+ * how often the socket has resent to a peer that does not answer.
+ * Returns 1 with *t filled, 0 when no such socket exists, -1 on error.
+ */
+int sockdiag_tcp_lookup(struct sockdiag *d, const struct sockaddr *local,
+    const struct sockaddr *remote, struct sockdiag_tcp *t, char *errbuf);
+
 #endif

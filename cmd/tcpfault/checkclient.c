@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,17 +25,20 @@
 #include "player.h"
 #include "report.h"
 #include "sock.h"
+#include "sockdiag.h"
 #include "sockopt.h"
 #include "stop.h"
 #include "vanish.h"
 
 #define QUIET_MS	200	/* the capture ends after this much silence */
 /*
- * After a vanish, the client's FIN or data goes unanswered: wait for its
- * first retransmission (loopback's RTO is at least 200 ms) so the class
- * is always "vanished", never "open" by a race with the quiet time.
+ * After a vanish, the client's FIN or data goes unanswered: without
+ * sock_diag to count its retransmissions, wait for them in silences this
+ * long (loopback's RTO is at least 200 ms).
  */
 #define VANISH_QUIET_MS	600
+#define VANISH_TRIES	2	/* a class of "vanished" needs two */
+#define VANISH_WAIT_MS	10000	/* for them, at most */
 #define QUIET_MAX_MS	2000
 #define HANDLER_WAIT_MS	5000	/* a handler's waits give up after */
 #define GRACE_MS	2000	/* handlers may finish after the client */
@@ -93,6 +97,7 @@ struct ccrun {
 	enum cc_case c;
 	unsigned port;
 	pid_t handlers[MAX_HANDLERS];
+	struct sockaddr_storage peers[MAX_HANDLERS];	/* the client's ends */
 	int nhandlers;
 	int notes[2];		/* handlers -> parent: "F|L|D conn t_us" */
 	int64_t fault_us;	/* first fault, CLOCK_MONOTONIC; -1: none */
@@ -544,8 +549,10 @@ static void
 accept_one(struct ccrun *cr, int lfd, int cpipes[2])
 {
 	struct handler *h;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
 	pid_t pid;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 
 	if (fd == -1)
 		return;
@@ -572,7 +579,36 @@ accept_one(struct ccrun *cr, int lfd, int cpipes[2])
 		handle(h);
 	}
 	close(fd);
+	cr->peers[cr->nhandlers] = peer;
 	cr->handlers[cr->nhandlers++] = pid;
+}
+
+/*
+ * After a vanish the client's end (closed when the client was) resends
+ * its FIN or data to nobody. Wait until the kernel has resent each
+ * VANISH_TRIES times, or reset or dropped it, so that the capture holds
+ * the tries that make the class "vanished" however long the RTO is on a
+ * loaded machine. Without sock_diag the capture's quiet time must do.
+ */
+static bool
+wait_client_tries(const struct ccrun *cr)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)cr->port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int64_t deadline = clock_mono_ms() + VANISH_WAIT_MS;
+	char eb[ERRBUF_LEN];
+	struct sockdiag *d = sockdiag_open(eb);
+	struct sockdiag_tcp t;
+
+	for (int i = 0; d != NULL && i < cr->nhandlers; i++)
+		while (sockdiag_tcp_lookup(d, (const struct sockaddr *)
+		    &cr->peers[i], (const struct sockaddr *)&srv, &t,
+		    eb) == 1 && t.retrans < VANISH_TRIES &&
+		    clock_mono_ms() < deadline && stop_requested() == 0)
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	sockdiag_close(d);
+	return d != NULL;
 }
 
 static bool
@@ -794,8 +830,9 @@ run_case(const struct checkclient_opts *o, enum cc_case c, bool *warned)
 	    c != CC_VANISH && handlers_left(&cr) && clock_mono_ms() < until &&
 	    stop_requested() == 0;)
 		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-	if (cap != NULL && capture_stop(cap, c == CC_VANISH ?
-	    VANISH_QUIET_MS : QUIET_MS, QUIET_MAX_MS, eb) == -1)
+	if (cap != NULL && capture_stop(cap, c == CC_VANISH &&
+	    !wait_client_tries(&cr) ? VANISH_QUIET_MS : QUIET_MS,
+	    QUIET_MAX_MS, eb) == -1)
 		warnx("%s", eb);
 	for (int i = 0; i < cr.nhandlers; i++)
 		if (cr.handlers[i] > 0) {

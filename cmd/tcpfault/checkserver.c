@@ -190,8 +190,12 @@ watch(const struct checkserver_opts *o, struct sockdiag *d,
 		if (w->local && w->released_ms < 0 && !holding(st))
 			w->released_ms = now - t0;
 		w->held = holding(st) ? st : 0;
-		if ((!w->local || w->released_ms >= 0) &&
-		    (fd == -1 || reply_done(r)))
+		/*
+		 * A server that let go has sent its FIN or RST: read on to
+		 * it, so that a complete reply and its end are both seen.
+		 */
+		if ((!w->local || w->released_ms >= 0) && (fd == -1 ||
+		    (w->local ? r->end != OUTCOME_OK : reply_done(r))))
 			return;
 		if (now >= deadline || stop_requested() != 0)
 			return;

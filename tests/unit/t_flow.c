@@ -385,6 +385,57 @@ test_vanished_keepalive(void **state)
 	assert_int_equal(r->conn_state, FLOW_S1);
 }
 
+/*
+ * curl after an empty reply, seen on loopback: both FINs acknowledged,
+ * then the client's late duplicate ACK, TIME_WAIT's answer to it, and the
+ * closed client's RST to that. Nothing was at risk: still "fin".
+ */
+static void
+test_rst_after_close_is_fin(void **state)
+{
+	struct sim s;
+	const struct flow_result *r = &got[0];
+
+	(void)state;
+	sim_init(&s, 10, 20);
+	handshake(&s);
+	seg(&s, ORIG, PKT_ACK | PKT_PSH, 79);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, RESP, PKT_ACK, 0);
+	raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
+	seg(&s, RESP, PKT_ACK, 0);
+	seg(&s, ORIG, PKT_RST, 0);
+	done(&s);
+
+	assert_int_equal(r->teardown, FLOW_FIN);
+	assert_int_equal(r->closed_by, FLOW_SIDE_RESP);
+	assert_int_equal(r->notes, FLOW_NOTE_RST_AFTER_CLOSE);
+	assert_int_equal(r->orig.keepalives, 0);
+	assert_int_equal(r->orig.rsts, 1);
+	assert_int_equal(r->conn_state, FLOW_SF);
+	{
+		char buf[512];
+
+		flow_result_notes_text(r, buf, sizeof(buf));
+		assert_string_equal(buf, "orig sent RST after both FINs were "
+		    "acknowledged (a closed socket answering a stray segment;"
+		    " nothing was lost)");
+	}
+
+	/* The peer's FIN not yet acknowledged: the RST still counts. */
+	sim_init(&s, 10, 20);
+	handshake(&s);
+	seg(&s, RESP, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_FIN | PKT_ACK, 0);
+	seg(&s, ORIG, PKT_RST, 0);
+	done(&s);
+	assert_int_equal(r->teardown, FLOW_FIN_RST);
+	assert_int_equal(r->notes & (FLOW_NOTE_RST_AFTER_CLOSE |
+	    FLOW_NOTE_RST_AFTER_FIN), FLOW_NOTE_RST_AFTER_FIN);
+}
+
 static void
 test_fin_then_rst_answering_data(void **state)
 {
@@ -1038,7 +1089,10 @@ test_names(void **state)
 	    "self-connect");
 	assert_int_equal(flow_note_parse("self-connect", &n), 0);
 	assert_int_equal(n, FLOW_NOTE_SELF_CONNECT);
-	assert_int_equal(FLOW_NOTE_SELF_CONNECT, 1u << (FLOW_NOTE_COUNT - 1));
+	assert_int_equal(flow_note_parse("rst-after-close", &n), 0);
+	assert_int_equal(n, FLOW_NOTE_RST_AFTER_CLOSE);
+	assert_int_equal(FLOW_NOTE_RST_AFTER_CLOSE,
+	    1u << (FLOW_NOTE_COUNT - 1));
 	assert_string_equal(flow_side_name(FLOW_SIDE_RESP), "resp");
 }
 
@@ -1055,6 +1109,7 @@ main(void)
 		cmocka_unit_test(test_vanished_data_then_rst),
 		cmocka_unit_test(test_vanished_keepalive),
 		cmocka_unit_test(test_fin_then_rst_answering_data),
+		cmocka_unit_test(test_rst_after_close_is_fin),
 		cmocka_unit_test(test_retransmitted_fin_and_zero_window),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_reuse_splits),

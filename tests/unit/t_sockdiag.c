@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* sockdiag: the other end's TCP state by its 4-tuple, on real loopback. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -80,6 +81,51 @@ test_established_close_wait_gone(void **state)
 	sockdiag_close(d);
 }
 
+/*
+ * A peer that drops everything (a socket filter returning 0): our FIN
+ * goes unanswered, and the lookup counts its retransmissions.
+ */
+static void
+test_retransmissions_counted(void **state)
+{
+	struct sock_filter drop[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = drop };
+	char eb[ERRBUF_LEN] = "";
+	struct sockdiag *d = sockdiag_open(eb);
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+	struct sockdiag_tcp t = { 0 };
+	int c, s;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(tcp_pair(&c, &s), 0);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&me, &ml), 0);
+	assert_int_equal(getpeername(c, (struct sockaddr *)&peer, &pl), 0);
+	assert_int_equal(sockdiag_tcp_lookup(d, (struct sockaddr *)&me,
+	    (struct sockaddr *)&peer, &t, eb), 1);
+	assert_int_equal(t.state, TCP_ESTABLISHED);
+	assert_int_equal(t.timer, 0);
+	assert_int_equal(t.retrans, 0);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)), 0);
+	assert_int_equal(shutdown(c, SHUT_WR), 0);
+	/* RTO at least 200 ms, doubling: the second try within a second. */
+	for (int i = 0; i < TEST_WAIT_MS; i++) {
+		assert_int_equal(sockdiag_tcp_lookup(d, (struct sockaddr *)&me,
+		    (struct sockaddr *)&peer, &t, eb), 1);
+		if (t.retrans >= 2)
+			break;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	assert_int_equal(t.state, TCP_FIN_WAIT1);
+	assert_int_equal(t.timer, 1);
+	assert_int_equal(t.retrans, 2);
+	close(c);
+	close(s);
+	sockdiag_close(d);
+}
+
 static void
 test_errors(void **state)
 {
@@ -108,6 +154,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_established_close_wait_gone),
+		cmocka_unit_test(test_retransmissions_counted),
 		cmocka_unit_test(test_errors),
 	};
 
