@@ -975,15 +975,23 @@ flow_result_ladder(const struct flow_result *r)
 /* Zeek's conn.log, TSV and JSON */
 
 /*
- * Zeek's tunnel_parents: the tunnels the connection came through, as a
- * set of strings ("," between them), or NULL when unset. The one place
- * the field is read from a result.
+ * Zeek's tunnel_parents: the uids of the tunnels the connection came
+ * through, as a set of strings ("," between them) in buf, or NULL when
+ * it came through none (unset, as Zeek leaves it).
  */
 static const char *
-zeek_tunnel_parents(const struct flow_result *r)
+zeek_tunnel_parents(const struct flow_result *r, char *buf, size_t len)
 {
-	(void)r;	/* no result field carries tunnels yet */
-	return NULL;
+	size_t at = 0;
+
+	if (r->tunnel_parents.n == 0 || len == 0)
+		return NULL;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->tunnel_parents.n &&
+	    i < FLOW_TUNNELS_MAX && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s",
+		    i > 0 ? "," : "", r->tunnel_parents.t[i].uid);
+	return buf;
 }
 
 /*
@@ -1154,7 +1162,8 @@ flow_zeeklog_line(const struct flow_result *r, bool json, char *buf,
 	struct jbuf jb = { buf, len, 0 }, *b = &jb;
 	char oh[INET6_ADDRSTRLEN], rh[INET6_ADDRSTRLEN];
 	char uid[FLOW_ZEEKLOG_UID_LEN];
-	const char *tp = zeek_tunnel_parents(r);
+	char tpbuf[FLOW_TUNNELS_MAX * 14];
+	const char *tp = zeek_tunnel_parents(r, tpbuf, sizeof(tpbuf));
 	int64_t d = r->last_ts_us - r->ts_us;
 	int sep = 0;
 

@@ -101,6 +101,29 @@ else
 	fail=1
 fi
 
+# Zeek's conn.log carries the same tunnels' uids: a set in TSV and JSON,
+# unset (left out, "-") for a connection that came through none.
+for f in v:"$tmp/v.pcap" n:"$in"; do
+	"$BIN/finrst" --zeek "$tmp/${f%%:*}.log" "${f#*:}" >/dev/null
+	"$BIN/finrst" --zeek-json "$tmp/${f%%:*}.json" "${f#*:}" >/dev/null
+done
+zcol() {	# FILE: the tunnel_parents column of the first row
+	awk -F'\t' '/^#fields/ { for (i = 2; i <= NF; i++)
+	    if ($i == "tunnel_parents") c = i - 1 }
+	    !/^#/ { print $c; exit }' "$1"
+}
+zj=$(head -1 "$tmp/v.json" | grep -o '"tunnel_parents":[^]]*]')
+nj=$(head -1 "$tmp/n.json" | grep -c '"tunnel_parents"')
+if [ "$(zcol "$tmp/v.log")" = "CTqXjTRxempI,CHmnfkG7SrtD" ] &&
+    [ "$zj" = '"tunnel_parents":["CTqXjTRxempI","CHmnfkG7SrtD"]' ] &&
+    [ "$(zcol "$tmp/n.log")" = "-" ] && [ "$nj" = 0 ]; then
+	echo "ok   conn.log tunnel_parents"
+else
+	echo "FAIL conn.log tunnel_parents: [$(zcol "$tmp/v.log")] [$zj]" \
+	    "[$(zcol "$tmp/n.log")] [$nj]"
+	fail=1
+fi
+
 expect_out() {	# WHAT REGEX FINRST-ARGS...: stdout+stderr must match
 	local what=$1 re=$2
 	shift 2
