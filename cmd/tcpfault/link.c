@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "close.h"
 #include "errbuf.h"
+#include "httphead.h"
 #include "link.h"
 #include "relay.h"
 #include "sock.h"
@@ -31,6 +32,23 @@ enum link_action {
 	ACT_CLOSE_UNREAD,	/* close_unread: close() as it stands */
 	ACT_HALF_CLOSE,		/* half_close: FIN one way, relay on */
 	ACT_VANISH		/* vanish: no ACK for hold ms, then RST */
+};
+
+/*
+ * --http: the first response coming downstream. The byte counts of the
+ * toxics start at its body, and idle_close waits for its end.
+ */
+struct resp_track {
+	char head[HTTP_HEAD_MAX];
+	size_t headlen;
+	bool have_head;		/* complete (or not HTTP: all is body) */
+	int64_t body_len;	/* -1: chunked, or to the EOF */
+	bool chunked;
+	uint64_t body;		/* body bytes so far */
+	char tail[5];		/* chunked: the last bytes, "0\r\n\r\n" */
+	bool complete;		/* the body is whole */
+	int64_t done_ms;	/* when it was */
+	uint64_t up_at_done;	/* bytes upstream then: idle while equal */
 };
 
 /* A toxic as this connection sees it (by the toxic's id). */
@@ -66,6 +84,7 @@ struct link {
 	bool kill;			/* the proxy went away */
 	enum outcome end[2];
 	bool end_set[2];
+	struct resp_track *rt;		/* --http only */
 	enum link_action pending;
 	int pending_dir;
 	int64_t hold_ms;
@@ -111,6 +130,79 @@ counts_bytes(enum toxic_type t)
 	    t == TOXIC_VANISH;
 }
 
+/*
+ * With --http, a byte count on the way down is of the response body, and
+ * a toxic on both ways (the command line's) counts only that way.
+ */
+static bool
+counts_on(const struct link *l, const struct toxic *t, int dir)
+{
+	return l->rt == NULL || dir == 1 || t->stream == TOXIC_UPSTREAM;
+}
+
+/* Before the body starts, nothing counts yet on the way down. */
+static bool
+body_started(const struct link *l, int dir)
+{
+	return l->rt == NULL || dir == 0 || l->rt->have_head;
+}
+
+/*
+ * n more bytes p from upstream, in the first response: *head_n of them
+ * belong to its head, *resp_n to the response (fewer than n when it ends
+ * inside them; 0 once it has ended).
+ */
+static void
+resp_feed(struct resp_track *rt, const char *p, size_t n, size_t *head_n,
+    size_t *resp_n)
+{
+	char eb[ERRBUF_LEN];
+	struct http_head h;
+	size_t off = 0, k, m;
+	int rc;
+
+	*head_n = 0;
+	*resp_n = rt->complete ? 0 : n;
+	if (rt->complete)
+		return;
+	if (!rt->have_head) {
+		k = n < sizeof(rt->head) - rt->headlen ? n :
+		    sizeof(rt->head) - rt->headlen;
+		memcpy(rt->head + rt->headlen, p, k);
+		rc = http_head_scan(rt->head, rt->headlen + k, &h, eb);
+		if (rc == 0 && k == n) {
+			rt->headlen += k;
+			*head_n = n;
+			return;
+		}
+		rt->have_head = true;
+		rt->body_len = -1;
+		if (rc == 1 && h.response) {
+			off = h.len - rt->headlen;
+			rt->chunked = h.chunked;
+			/* 1xx, 204 and 304 have no body */
+			rt->body_len = h.status < 200 || h.status == 204 ||
+			    h.status == 304 ? 0 : h.chunked ? -1 :
+			    h.content_length;
+		}
+		*head_n = off;
+	}
+	m = n - off;
+	if (rt->body_len >= 0 && (int64_t)m >= rt->body_len -
+	    (int64_t)rt->body) {
+		m = (size_t)(rt->body_len - (int64_t)rt->body);
+		rt->complete = true;
+	} else if (rt->chunked && m > 0) {
+		size_t t = m < sizeof(rt->tail) ? m : sizeof(rt->tail);
+
+		memmove(rt->tail, rt->tail + t, sizeof(rt->tail) - t);
+		memcpy(rt->tail + sizeof(rt->tail) - t, p + off + m - t, t);
+		rt->complete = memcmp(rt->tail, "0\r\n\r\n", 5) == 0;
+	}
+	rt->body += m;
+	*resp_n = off + m;
+}
+
 /* This connection's state of t, rolled for toxicity when first seen. */
 static struct tstate *
 state_of(struct link *l, const struct toxic *t)
@@ -153,6 +245,7 @@ fire(struct link *l, const struct toxic *t, struct tstate *s, int dir)
 		[TOXIC_HALF_CLOSE] = ACT_HALF_CLOSE,
 		[TOXIC_CLOSE_UNREAD] = ACT_CLOSE_UNREAD,
 		[TOXIC_VANISH] = ACT_VANISH,
+		[TOXIC_IDLE_CLOSE] = ACT_CLOSE,
 	};
 
 	s->fired = true;
@@ -183,8 +276,18 @@ check_timers(struct link *l)
 		if (s == NULL || !s->on || s->fired)
 			continue;
 		if (counts_bytes(t->type) && s->seen >= (uint64_t)toxic_attr(t,
-		    "bytes"))
+		    "bytes") && body_started(l, t->stream == TOXIC_UPSTREAM ?
+		    0 : 1))
 			fire(l, t, s, t->stream == TOXIC_UPSTREAM ? 0 : 1);
+		else if (t->type == TOXIC_IDLE_CLOSE && l->rt != NULL &&
+		    l->rt->complete && now >= l->rt->done_ms +
+		    toxic_attr(t, "delay")) {
+			/* A request came first: not idle, its moment passed. */
+			if (l->bytes[0] == l->rt->up_at_done)
+				fire(l, t, s, 1);
+			else
+				s->fired = true;
+		}
 		else if (t->type == TOXIC_TIMEOUT &&
 		    toxic_attr(t, "timeout") > 0 &&
 		    now >= s->start_ms + toxic_attr(t, "timeout"))
@@ -230,6 +333,8 @@ link_read_limit(struct relay_pair *p, int from, void *arg)
 		    !s->on)
 			continue;
 		if (counts_bytes(t->type) && !s->fired) {
+			if (!counts_on(l, t, from) || !body_started(l, from))
+				continue;
 			n = (uint64_t)toxic_attr(t, "bytes");
 			n = n > s->seen ? n - s->seen : 0;
 			if (n == 0)
@@ -259,10 +364,22 @@ link_chunk(const struct relay_chunk *c, struct relay_verdict *v, void *arg)
 	struct link *l = arg;
 	int64_t now_us = clock_mono_ms() * 1000, delay_us = 0, x;
 	int d = c->from;
+	size_t skip = 0, resp_n = 0;
+	bool ended = false;
 
 	pthread_mutex_lock(&l->hub->mu);
 	if (l->drop[d])
 		v->pass = 0;
+	/* --http: where the first response's body starts and ends here */
+	if (l->rt != NULL && d == 1 && v->pass > 0) {
+		ended = !l->rt->complete;
+		resp_feed(l->rt, c->data, v->pass, &skip, &resp_n);
+		ended = ended && l->rt->complete;
+		if (ended) {
+			l->rt->done_ms = now_us / 1000;
+			l->rt->up_at_done = l->bytes[0];
+		}
+	}
 	for (size_t i = 0; i < l->px->ntox && v->pass > 0; i++) {
 		const struct toxic *t = &l->px->tox[i];
 		struct tstate *s;
@@ -306,14 +423,22 @@ link_chunk(const struct relay_chunk *c, struct relay_verdict *v, void *arg)
 		case TOXIC_HALF_CLOSE:
 		case TOXIC_CLOSE_UNREAD:
 		case TOXIC_VANISH:
-			if (s->fired)
+			/* (--http: the head before the body passes free) */
+			if (s->fired || !counts_on(l, t, d) || v->pass <= skip)
 				break;
 			x = toxic_attr(t, "bytes") - (int64_t)s->seen;
-			if ((int64_t)v->pass > x)
-				v->pass = x > 0 ? (size_t)x : 0;
-			s->seen += v->pass;
+			if ((int64_t)(v->pass - skip) > x)
+				v->pass = skip + (x > 0 ? (size_t)x : 0);
+			s->seen += v->pass - skip;
 			if (s->seen >= (uint64_t)toxic_attr(t, "bytes"))
 				fire(l, t, s, d);
+			break;
+		case TOXIC_IDLE_CLOSE:
+			/* The response ends here: nothing after it passes. */
+			if (ended && !s->fired && toxic_attr(t, "delay") == 0) {
+				v->pass = resp_n < v->pass ? resp_n : v->pass;
+				fire(l, t, s, d);
+			}
 			break;
 		default:
 			break;
@@ -676,6 +801,7 @@ link_main(void *arg)
 	pthread_cond_broadcast(&hub->cv);
 	pthread_mutex_unlock(&hub->mu);
 	free(l->ts);
+	free(l->rt);
 	free(l);
 	return NULL;
 }
@@ -689,7 +815,9 @@ link_start(struct px *px, int cfd)
 	pthread_t t;
 	int rc;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (hub->http && (l->rt = calloc(1, sizeof(*l->rt))) == NULL)) {
+		free(l);
 		close(cfd);
 		return -1;
 	}
@@ -727,6 +855,7 @@ link_start(struct px *px, int cfd)
 		pthread_mutex_unlock(&hub->mu);
 		close(cfd);
 		free(l->ts);
+		free(l->rt);
 		free(l);
 		return -1;
 	}

@@ -38,6 +38,7 @@ struct linkhub {
 	FILE *out;
 	bool json;
 	struct wire *wire;		/* --pcap: the wire's class too */
+	bool http;			/* --http: count from the body */
 	uint64_t reported, failures, live;
 };
 

@@ -37,6 +37,8 @@ static const struct {
 	{ "stream", 's', "DIR", "only one way: upstream or downstream" },
 	{ "hold", 'H', "SECS", "how long a vanish lasts (default 60)" },
 	{ "count", 'n', "N", "exit after N connections (default: never)" },
+	{ "http", 'w', NULL, "byte counts start at the first response's "
+	    "body; idle_close" },
 	{ "json", 'j', NULL, "one JSON object per connection" },
 	{ "pcap", 'P', "DIR", "capture lo there, add each wire's class" },
 	{ "help", 'h', NULL, "this help" },
@@ -49,7 +51,7 @@ struct proxy_config {
 	double toxicity;
 	int stream;		/* -1: both ways (the fault counts both) */
 	int hold_ms, count;
-	bool json;
+	bool json, http;
 };
 
 static void __attribute__((noreturn))
@@ -59,7 +61,7 @@ proxy_usage(FILE *fp, int code)
 
 	fprintf(fp, "usage: tcpfault proxy [--api [HOST:]PORT] [--config FILE] "
 	    "[--json] [--count N]\n"
-	    "                [--pcap DIR]\n"
+	    "                [--pcap DIR] [--http]\n"
 	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT "
 	    "--fault FAULT\n"
 	    "                [--toxicity P] [--stream DIR] [--hold SECS] "
@@ -97,6 +99,7 @@ parse(int argc, char **argv, struct proxy_config *c)
 		case 't': c->target = optarg; break;
 		case 'f': c->fault = optarg; break;
 		case 'j': c->json = true; break;
+		case 'w': c->http = true; break;
 		case 'P': c->pcap = optarg; break;
 		case 'h': proxy_usage(stdout, 0);
 		case 'H': c->hold_ms = mode_opt_ms(optarg, "--hold"); break;
@@ -168,6 +171,9 @@ start_cli(struct registry *r, const struct proxy_config *c)
 				toxic_list_faults(stderr);
 			exit(2);
 		}
+		if (t.type == TOXIC_IDLE_CLOSE && !c->http)
+			errx(2, "--fault idle_close: needs --http (it waits "
+			    "for the end of a response)");
 		t.toxicity = c->toxicity;
 		if (c->stream >= 0) {
 			t.stream = (enum toxic_stream)c->stream;
@@ -209,7 +215,7 @@ proxy_main(int argc, char **argv)
 
 	parse(argc, argv, &c);
 	mode_catch_stop();
-	ro = (struct registry_opts){ .json = c.json };
+	ro = (struct registry_opts){ .json = c.json, .http = c.http };
 	if (c.pcap != NULL && (ro.wire = wire_open(c.pcap, errbuf)) == NULL)
 		errx(1, "%s", errbuf);
 	if ((r = registry_new(&ro)) == NULL)

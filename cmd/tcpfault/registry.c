@@ -425,6 +425,9 @@ op_toxic_create(struct registry *r, struct px *px, json_t *body,
 
 	if (toxic_from_json(body, &t, errbuf) == -1)
 		return api_error(400, errbuf, out);
+	if (t.type == TOXIC_IDLE_CLOSE && !r->hub.http)
+		return api_error(400, "idle_close: the proxy runs without "
+		    "--http, so there is no response to wait for", out);
 	if (toxic_find(px, t.name, NULL) != NULL)
 		return api_error(409, "toxic already exists", out);
 	if (px->ntox == px->captox) {
@@ -554,6 +557,7 @@ registry_new(const struct registry_opts *o)
 	r->hub.out = stdout;
 	r->hub.json = o->json;
 	r->hub.wire = o->wire;
+	r->hub.http = o->http;
 	return r;
 }
 

@@ -17,6 +17,7 @@ struct wire;
 struct registry_opts {
 	bool json;		/* one JSON object per connection */
 	struct wire *wire;	/* --pcap: add the wire's class; may be NULL */
+	bool http;		/* --http: byte counts start at the body */
 };
 
 /* The API's operations (Toxiproxy's routes). */

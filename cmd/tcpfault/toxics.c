@@ -38,6 +38,7 @@ static const struct {
 	[TOXIC_CLOSE_UNREAD] = { "close_unread", { { "bytes", 0, 0,
 	    MAX_BYTES } } },
 	[TOXIC_REFUSE] = { "refuse", { { NULL, 0, 0, 0 } } },
+	[TOXIC_IDLE_CLOSE] = { "idle_close", { { "delay", 0, 0, DAY_MS } } },
 };
 
 static const char *const stream_names[] = {

@@ -24,6 +24,8 @@ enum toxic_type {
 	TOXIC_HALF_CLOSE,	/* bytes, then FIN to the receiver */
 	TOXIC_CLOSE_UNREAD,	/* bytes, then close() with input unread */
 	TOXIC_REFUSE,		/* the listener closes: ECONNREFUSED */
+	TOXIC_IDLE_CLOSE,	/* --http: delay (ms) after the first
+				   response, then FIN both ways */
 	TOXIC_NTYPES
 };
 
