@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -582,29 +583,23 @@ test_rx_timed(void **state)
 	assert_false(rx_timed_end(&rx));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_plain),
-		cmocka_unit_test(test_encode_extended),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_short_plain),
-		cmocka_unit_test(test_short_extended),
-		cmocka_unit_test(test_incremental_reads),
-		cmocka_unit_test(test_hostile_headers),
-		cmocka_unit_test(test_limits_allowed),
-		cmocka_unit_test(test_hex_pattern),
-		cmocka_unit_test(test_ack),
-		cmocka_unit_test(test_rx_ack_whole),
-		cmocka_unit_test(test_rx_ack_bytewise),
-		cmocka_unit_test(test_rx_ack_wrong_length),
-		cmocka_unit_test(test_rx_verify),
-		cmocka_unit_test(test_rx_stream),
-		cmocka_unit_test(test_rx_empty_messages),
-		cmocka_unit_test(test_rx_large_message),
-		cmocka_unit_test(test_rx_timed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_encode_plain),
+	cmocka_unit_test(test_encode_extended),
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_short_plain),
+	cmocka_unit_test(test_short_extended),
+	cmocka_unit_test(test_incremental_reads),
+	cmocka_unit_test(test_hostile_headers),
+	cmocka_unit_test(test_limits_allowed),
+	cmocka_unit_test(test_hex_pattern),
+	cmocka_unit_test(test_ack),
+	cmocka_unit_test(test_rx_ack_whole),
+	cmocka_unit_test(test_rx_ack_bytewise),
+	cmocka_unit_test(test_rx_ack_wrong_length),
+	cmocka_unit_test(test_rx_verify),
+	cmocka_unit_test(test_rx_stream),
+	cmocka_unit_test(test_rx_empty_messages),
+	cmocka_unit_test(test_rx_large_message),
+	cmocka_unit_test(test_rx_timed),
+)
