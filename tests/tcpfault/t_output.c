@@ -20,19 +20,30 @@ unexp(void)
 	    "case", "keepalive-race", "variant", "in-flight", "iteration", 2);
 }
 
+/* The names of unexp()'s cases as written into len bytes. */
 static void
-test_names(void **state)
+check_names(bool runs, size_t len, const char *want)
 {
 	json_t *u = unexp();
 	char buf[256];
 
-	(void)state;
-	out_unexpected_names(u, false, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread, C1, keepalive-race/in-flight");
-	out_unexpected_names(u, true, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread (run 2), C1 (run 1), "
-	    "keepalive-race/in-flight (run 2)");
+	assert_true(len <= sizeof(buf));
+	out_unexpected_names(u, runs, buf, len);
+	assert_string_equal(buf, want);
 	json_decref(u);
+}
+
+static void
+test_names(void **state)
+{
+	json_t *u;
+	char buf[256];
+
+	(void)state;
+	check_names(false, sizeof(buf),
+	    "S4/unread, C1, keepalive-race/in-flight");
+	check_names(true, sizeof(buf), "S4/unread (run 2), C1 (run 1), "
+	    "keepalive-race/in-flight (run 2)");
 	u = json_array();
 	out_unexpected_names(u, true, buf, sizeof(buf));
 	assert_string_equal(buf, "");
@@ -42,15 +53,9 @@ test_names(void **state)
 static void
 test_cut(void **state)
 {
-	json_t *u = unexp();
-	char buf[24];
-
 	(void)state;
-	out_unexpected_names(u, false, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread, C1, ...");
-	out_unexpected_names(u, false, buf, 8);
-	assert_string_equal(buf, "...");
-	json_decref(u);
+	check_names(false, 24, "S4/unread, C1, ...");
+	check_names(false, 8, "...");
 }
 
 TEST_MAIN(
