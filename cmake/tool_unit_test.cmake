@@ -7,7 +7,8 @@ function(tool_unit_test name)
 		return()
 	endif()
 	add_executable(${name} ${ARGN})
-	target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+	target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
+		${CMAKE_SOURCE_DIR}/tests/unit)
 	target_link_libraries(${name} common PkgConfig::CMOCKA)
 	set_target_properties(${name} PROPERTIES
 		RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

@@ -637,6 +637,17 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 		b->need += (size_t)n;
 }
 
+/* An empty sbuf over buf: the string there is "" when len allows one. */
+static struct sbuf
+sb_start(char *buf, size_t len)
+{
+	struct sbuf b = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	return b;
+}
+
 static const char *
 side_word(enum flow_side s)
 {
@@ -783,10 +794,8 @@ notes_text(const struct flow_result *r, struct sbuf *b)
 int
 flow_result_notes_text(const struct flow_result *r, char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 
-	if (len)
-		buf[0] = '\0';
 	notes_text(r, &b);
 	return (int)b.need;
 }
@@ -794,12 +803,10 @@ flow_result_notes_text(const struct flow_result *r, char *buf, size_t len)
 int
 flow_result_line(const struct flow_result *r, char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 	char oe[64], re[64], ts[48];
 	int64_t d = r->last_ts_us - r->ts_us;
 
-	if (len)
-		buf[0] = '\0';
 	endpoint_str(r->family, r->orig_addr, r->orig_port, oe, sizeof(oe));
 	endpoint_str(r->family, r->resp_addr, r->resp_port, re, sizeof(re));
 	iso_time(r->ts_us, ts, sizeof(ts));
@@ -837,10 +844,8 @@ sb_wrap(struct sbuf *b, const char *text, int col, int width)
 int
 flow_line_header_narrow(int columns, char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 
-	if (len)
-		buf[0] = '\0';
 	sb_wrap(&b, "  ID ORIG                  RESP                  TEARDOWN"
 	    "  BY   STATE", 0, columns);
 	sb_printf(&b, "\n");
@@ -853,13 +858,11 @@ int
 flow_result_line_narrow(const struct flow_result *r, int columns,
     char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 	struct sbuf nb = { NULL, 0, 0 };
 	char oe[64], re[64], ts[48], line[256], *notes;
 	int64_t d = r->last_ts_us - r->ts_us;
 
-	if (len)
-		buf[0] = '\0';
 	endpoint_str(r->family, r->orig_addr, r->orig_port, oe, sizeof(oe));
 	endpoint_str(r->family, r->resp_addr, r->resp_port, re, sizeof(re));
 	iso_time(r->ts_us, ts, sizeof(ts));
@@ -1203,10 +1206,8 @@ zeek_stamp(struct sbuf *b, const char *tag, int64_t us)
 int
 flow_zeeklog_header(int64_t open_us, char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 
-	if (len)
-		buf[0] = '\0';
 	sb_printf(&b, "#separator \\x09\n#set_separator\t,\n"
 	    "#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n");
 	zeek_stamp(&b, "open", open_us);
@@ -1221,10 +1222,8 @@ flow_zeeklog_header(int64_t open_us, char *buf, size_t len)
 int
 flow_zeeklog_footer(int64_t close_us, char *buf, size_t len)
 {
-	struct sbuf b = { buf, len, 0 };
+	struct sbuf b = sb_start(buf, len);
 
-	if (len)
-		buf[0] = '\0';
 	zeek_stamp(&b, "close", close_us);
 	return (int)b.need;
 }

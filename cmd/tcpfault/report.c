@@ -81,27 +81,18 @@ report_row(struct report *rp, json_t *row)
 static void
 xml_text(FILE *fp, const char *text)
 {
+	static const char special[] = "<>&\"'";
+	static const char *const entity[] = {
+		"&lt;", "&gt;", "&amp;", "&quot;", "&apos;",
+	};
+
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		switch (*p) {
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\'':
-			fputs("&apos;", fp);
-			break;
-		default:
-			if (*p >= 0x20 || *p == '\t' || *p == '\n')
-				fputc(*p, fp);
-		}
+		const char *sp = strchr(special, *p);
+
+		if (sp != NULL)
+			fputs(entity[sp - special], fp);
+		else if (*p >= 0x20 || *p == '\t' || *p == '\n')
+			fputc(*p, fp);
 	}
 }
 

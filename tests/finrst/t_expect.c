@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -642,33 +643,27 @@ test_error_truncated(void **state)
  * message of its own, and every failing path above writes one.
  */
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all),
-		cmocka_unit_test(test_named_limit),
-		cmocka_unit_test(test_none),
-		cmocka_unit_test(test_any),
-		cmocka_unit_test(test_counts),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_describe_ipv6),
-		cmocka_unit_test(test_bare_words),
-		cmocka_unit_test(test_enum_fields),
-		cmocka_unit_test(test_string_fields),
-		cmocka_unit_test(test_numeric_fields),
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_longest_expression),
-		cmocka_unit_test(test_error_tokens),
-		cmocka_unit_test(test_error_quantifier),
-		cmocka_unit_test(test_error_count),
-		cmocka_unit_test(test_error_condition),
-		cmocka_unit_test(test_error_words),
-		cmocka_unit_test(test_error_comparisons),
-		cmocka_unit_test(test_error_too_long),
-		cmocka_unit_test(test_error_truncated),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_all),
+	cmocka_unit_test(test_named_limit),
+	cmocka_unit_test(test_none),
+	cmocka_unit_test(test_any),
+	cmocka_unit_test(test_counts),
+	cmocka_unit_test(test_list),
+	cmocka_unit_test(test_json),
+	cmocka_unit_test(test_describe_ipv6),
+	cmocka_unit_test(test_bare_words),
+	cmocka_unit_test(test_enum_fields),
+	cmocka_unit_test(test_string_fields),
+	cmocka_unit_test(test_numeric_fields),
+	cmocka_unit_test(test_precedence),
+	cmocka_unit_test(test_longest_expression),
+	cmocka_unit_test(test_error_tokens),
+	cmocka_unit_test(test_error_quantifier),
+	cmocka_unit_test(test_error_count),
+	cmocka_unit_test(test_error_condition),
+	cmocka_unit_test(test_error_words),
+	cmocka_unit_test(test_error_comparisons),
+	cmocka_unit_test(test_error_too_long),
+	cmocka_unit_test(test_error_truncated),
+)

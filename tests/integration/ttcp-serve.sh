@@ -18,6 +18,19 @@ peer_gone_exit() {
 	fi
 }
 
+# long_transmit NAME TTCP-ARGS...: a transmitter of 100000000 messages
+# in the background (pid in tpid, output in $T/t.out and $T/t.err), once
+# the receiver NAME has logged the start of its session.
+long_transmit() {
+	local name=$1
+	shift
+	timeout 20 "$TTCP" -t 127.0.0.1 -p "$PORT" -n 100000000 -l 10 "$@" \
+	    >"$T/t.out" 2>"$T/t.err" &
+	tpid=$!
+	PIDS+=("$tpid")
+	wait_line "$T/$name.err" 'ttcp-r: session ' >/dev/null
+}
+
 for io in blocking epoll; do
 	# Five sessions of every kind on one receiver; then SIGTERM while
 	# idle: exit 143, one JSON line per session.
@@ -71,11 +84,7 @@ for io in blocking epoll; do
 	# A signal in the middle of a session ends it: exit 143, the report
 	# says so, and the transmitter sees its peer go.
 	start_ttcp_r mid --io $io --json
-	timeout 20 "$TTCP" -t 127.0.0.1 -p "$PORT" -n 100000000 -l 10 \
-	    --io $io >"$T/t.out" 2>"$T/t.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	wait_line "$T/mid.err" 'ttcp-r: session ' >/dev/null
+	long_transmit mid --io $io
 	kill -TERM "$RPID"
 	wait_rc "$RPID"
 	expect "$io mid-session signal: exit" "$RC" 143
@@ -90,11 +99,7 @@ for io in blocking epoll; do
 
 	# The transmitter stopped by a signal reports what it had.
 	start_ttcp_r tsig -1 --io $io
-	timeout 20 "$TTCP" -t 127.0.0.1 -p "$PORT" -n 100000000 -l 10 \
-	    --io $io --json >"$T/t.out" 2>"$T/t.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	wait_line "$T/tsig.err" 'ttcp-r: session ' >/dev/null
+	long_transmit tsig --io $io --json
 	kill -INT "$tpid"
 	wait_rc "$tpid"
 	expect "$io transmitter signal: exit" "$RC" 130
@@ -111,11 +116,7 @@ for io in blocking epoll; do
 
 	# The same in text: the error, then the partial counts on stdout.
 	start_ttcp_r tsig2 -1 --io $io
-	timeout 20 "$TTCP" -t 127.0.0.1 -p "$PORT" -n 100000000 -l 10 \
-	    --io $io >"$T/t.out" 2>"$T/t.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	wait_line "$T/tsig2.err" 'ttcp-r: session ' >/dev/null
+	long_transmit tsig2 --io $io
 	kill -TERM "$tpid"
 	wait_rc "$tpid"
 	expect "$io transmitter signal text: exit" "$RC" 143

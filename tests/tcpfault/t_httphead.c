@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "errbuf.h"
 #include "httphead.h"
@@ -126,15 +127,9 @@ test_read_head(void **state)
 	close(sv[0]);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_incomplete_and_bad),
-		cmocka_unit_test(test_read_head),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_request),
+	cmocka_unit_test(test_response),
+	cmocka_unit_test(test_incomplete_and_bad),
+	cmocka_unit_test(test_read_head),
+)

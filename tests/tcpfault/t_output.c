@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "output.h"
 
@@ -19,19 +20,30 @@ unexp(void)
 	    "case", "keepalive-race", "variant", "in-flight", "iteration", 2);
 }
 
+/* The names of unexp()'s cases as written into len bytes. */
 static void
-test_names(void **state)
+check_names(bool runs, size_t len, const char *want)
 {
 	json_t *u = unexp();
 	char buf[256];
 
-	(void)state;
-	out_unexpected_names(u, false, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread, C1, keepalive-race/in-flight");
-	out_unexpected_names(u, true, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread (run 2), C1 (run 1), "
-	    "keepalive-race/in-flight (run 2)");
+	assert_true(len <= sizeof(buf));
+	out_unexpected_names(u, runs, buf, len);
+	assert_string_equal(buf, want);
 	json_decref(u);
+}
+
+static void
+test_names(void **state)
+{
+	json_t *u;
+	char buf[256];
+
+	(void)state;
+	check_names(false, sizeof(buf),
+	    "S4/unread, C1, keepalive-race/in-flight");
+	check_names(true, sizeof(buf), "S4/unread (run 2), C1 (run 1), "
+	    "keepalive-race/in-flight (run 2)");
 	u = json_array();
 	out_unexpected_names(u, true, buf, sizeof(buf));
 	assert_string_equal(buf, "");
@@ -41,24 +53,12 @@ test_names(void **state)
 static void
 test_cut(void **state)
 {
-	json_t *u = unexp();
-	char buf[24];
-
 	(void)state;
-	out_unexpected_names(u, false, buf, sizeof(buf));
-	assert_string_equal(buf, "S4/unread, C1, ...");
-	out_unexpected_names(u, false, buf, 8);
-	assert_string_equal(buf, "...");
-	json_decref(u);
+	check_names(false, 24, "S4/unread, C1, ...");
+	check_names(false, 8, "...");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_cut),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_cut),
+)

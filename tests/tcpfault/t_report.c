@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "errbuf.h"
 #include "report.h"
@@ -132,14 +133,8 @@ test_json_rows(void **state)
 	unlink(out);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_table_and_junit),
-		cmocka_unit_test(test_json_rows),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_cases),
+	cmocka_unit_test(test_table_and_junit),
+	cmocka_unit_test(test_json_rows),
+)

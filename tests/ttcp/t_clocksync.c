@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <math.h>
 #include <string.h>
@@ -244,18 +245,12 @@ test_empty(void **state)
 	rt_stats_free(&st);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_muduo_frame),
-		cmocka_unit_test(test_ntp_frame),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_matching),
-		cmocka_unit_test(test_offset_and_bound),
-		cmocka_unit_test(test_drift),
-		cmocka_unit_test(test_empty),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_muduo_frame),
+	cmocka_unit_test(test_ntp_frame),
+	cmocka_unit_test(test_refused),
+	cmocka_unit_test(test_matching),
+	cmocka_unit_test(test_offset_and_bound),
+	cmocka_unit_test(test_drift),
+	cmocka_unit_test(test_empty),
+)

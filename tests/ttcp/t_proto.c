@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -103,23 +104,35 @@ test_round_trip(void **state)
 	}
 }
 
+/*
+ * Every short read of s's len-byte header decides nothing and says
+ * nothing; it needs 8 bytes until the first word (the marker, if any) is
+ * in, then all len.
+ */
+static void
+check_short_reads(const struct session *s, size_t len)
+{
+	uint8_t raw[TTCP_HDR_MAX];
+	char eb[ERRBUF_LEN];
+	size_t need;
+
+	assert_int_equal(session_encode(s, raw), len);
+	for (size_t have = 0; have < len; have++) {
+		struct session got;
+
+		assert_int_equal(decode(raw, have, &got, &need, eb), 0);
+		assert_int_equal(need, have < 4 ? TTCP_HDR_LEN : len);
+		assert_string_equal(eb, "");
+	}
+}
+
 /* Every short read of a plain header: need 8, nothing decided. */
 static void
 test_short_plain(void **state)
 {
 	struct session s = { .parallel = 1, .number = 3, .length = 4 };
-	uint8_t raw[TTCP_HDR_MAX];
-	char eb[ERRBUF_LEN];
-	size_t need;
 
-	session_encode(&s, raw);
-	for (size_t have = 0; have < TTCP_HDR_LEN; have++) {
-		struct session got;
-
-		assert_int_equal(decode(raw, have, &got, &need, eb), 0);
-		assert_int_equal(need, TTCP_HDR_LEN);
-		assert_string_equal(eb, "");
-	}
+	check_short_reads(&s, TTCP_HDR_LEN);
 }
 
 /* Once the marker is in, the header is 24 bytes; before, 8 is the guess. */
@@ -128,18 +141,8 @@ test_short_extended(void **state)
 {
 	struct session s = { .extended = true, .parallel = 4, .group = 7,
 	    .number = 3, .length = 4 };
-	uint8_t raw[TTCP_HDR_MAX];
-	char eb[ERRBUF_LEN];
-	size_t need;
 
-	session_encode(&s, raw);
-	for (size_t have = 0; have < TTCP_HDR_MAX; have++) {
-		struct session got;
-
-		assert_int_equal(decode(raw, have, &got, &need, eb), 0);
-		assert_int_equal(need, have < 4 ? TTCP_HDR_LEN : TTCP_HDR_MAX);
-		assert_string_equal(eb, "");
-	}
+	check_short_reads(&s, TTCP_HDR_MAX);
 }
 
 /* A reader that reads need - have each time gets the whole header. */
@@ -582,29 +585,23 @@ test_rx_timed(void **state)
 	assert_false(rx_timed_end(&rx));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_plain),
-		cmocka_unit_test(test_encode_extended),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_short_plain),
-		cmocka_unit_test(test_short_extended),
-		cmocka_unit_test(test_incremental_reads),
-		cmocka_unit_test(test_hostile_headers),
-		cmocka_unit_test(test_limits_allowed),
-		cmocka_unit_test(test_hex_pattern),
-		cmocka_unit_test(test_ack),
-		cmocka_unit_test(test_rx_ack_whole),
-		cmocka_unit_test(test_rx_ack_bytewise),
-		cmocka_unit_test(test_rx_ack_wrong_length),
-		cmocka_unit_test(test_rx_verify),
-		cmocka_unit_test(test_rx_stream),
-		cmocka_unit_test(test_rx_empty_messages),
-		cmocka_unit_test(test_rx_large_message),
-		cmocka_unit_test(test_rx_timed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_encode_plain),
+	cmocka_unit_test(test_encode_extended),
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_short_plain),
+	cmocka_unit_test(test_short_extended),
+	cmocka_unit_test(test_incremental_reads),
+	cmocka_unit_test(test_hostile_headers),
+	cmocka_unit_test(test_limits_allowed),
+	cmocka_unit_test(test_hex_pattern),
+	cmocka_unit_test(test_ack),
+	cmocka_unit_test(test_rx_ack_whole),
+	cmocka_unit_test(test_rx_ack_bytewise),
+	cmocka_unit_test(test_rx_ack_wrong_length),
+	cmocka_unit_test(test_rx_verify),
+	cmocka_unit_test(test_rx_stream),
+	cmocka_unit_test(test_rx_empty_messages),
+	cmocka_unit_test(test_rx_large_message),
+	cmocka_unit_test(test_rx_timed),
+)

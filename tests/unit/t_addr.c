@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "addr.h"
 #include "errbuf.h"
@@ -236,19 +237,13 @@ test_equal(void **state)
 	assert_false(addr_equal(NULL, (struct sockaddr *)&c));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_good),
-		cmocka_unit_test(test_split_bad),
-		cmocka_unit_test(test_split_too_long),
-		cmocka_unit_test(test_resolve_numeric),
-		cmocka_unit_test(test_resolve_bad_name),
-		cmocka_unit_test(test_resolve_family_mismatch),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_equal),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_split_good),
+	cmocka_unit_test(test_split_bad),
+	cmocka_unit_test(test_split_too_long),
+	cmocka_unit_test(test_resolve_numeric),
+	cmocka_unit_test(test_resolve_bad_name),
+	cmocka_unit_test(test_resolve_family_mismatch),
+	cmocka_unit_test(test_format),
+	cmocka_unit_test(test_equal),
+)

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1096,33 +1097,27 @@ test_names(void **state)
 	assert_string_equal(flow_side_name(FLOW_SIDE_RESP), "resp");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_graceful_fin),
-		cmocka_unit_test(test_close_by_responder_and_half_close),
-		cmocka_unit_test(test_abort_rst),
-		cmocka_unit_test(test_unacked_then_rst_from_responder),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_no_answer),
-		cmocka_unit_test(test_vanished_data_then_rst),
-		cmocka_unit_test(test_vanished_keepalive),
-		cmocka_unit_test(test_fin_then_rst_answering_data),
-		cmocka_unit_test(test_rst_after_close_is_fin),
-		cmocka_unit_test(test_retransmitted_fin_and_zero_window),
-		cmocka_unit_test(test_sequence_wrap),
-		cmocka_unit_test(test_reuse_splits),
-		cmocka_unit_test(test_settle_and_idle),
-		cmocka_unit_test(test_settled_by_silence),
-		cmocka_unit_test(test_partial_and_flip),
-		cmocka_unit_test(test_ladder_and_json),
-		cmocka_unit_test(test_self_connect_fin),
-		cmocka_unit_test(test_self_connect_rst_and_open),
-		cmocka_unit_test(test_self_connect_probes),
-		cmocka_unit_test(test_self_connect_syn_and_reuse),
-		cmocka_unit_test(test_names),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_graceful_fin),
+	cmocka_unit_test(test_close_by_responder_and_half_close),
+	cmocka_unit_test(test_abort_rst),
+	cmocka_unit_test(test_unacked_then_rst_from_responder),
+	cmocka_unit_test(test_refused),
+	cmocka_unit_test(test_no_answer),
+	cmocka_unit_test(test_vanished_data_then_rst),
+	cmocka_unit_test(test_vanished_keepalive),
+	cmocka_unit_test(test_fin_then_rst_answering_data),
+	cmocka_unit_test(test_rst_after_close_is_fin),
+	cmocka_unit_test(test_retransmitted_fin_and_zero_window),
+	cmocka_unit_test(test_sequence_wrap),
+	cmocka_unit_test(test_reuse_splits),
+	cmocka_unit_test(test_settle_and_idle),
+	cmocka_unit_test(test_settled_by_silence),
+	cmocka_unit_test(test_partial_and_flip),
+	cmocka_unit_test(test_ladder_and_json),
+	cmocka_unit_test(test_self_connect_fin),
+	cmocka_unit_test(test_self_connect_rst_and_open),
+	cmocka_unit_test(test_self_connect_probes),
+	cmocka_unit_test(test_self_connect_syn_and_reuse),
+	cmocka_unit_test(test_names),
+)

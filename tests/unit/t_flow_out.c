@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -203,15 +204,9 @@ test_zeeklog(void **state)
 	assert_string_equal(full, "#close\t1970-01-02-00-00-00\n");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_text_reals),
-		cmocka_unit_test(test_json_text_short_buffers),
-		cmocka_unit_test(test_six_decimals),
-		cmocka_unit_test(test_zeeklog),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_json_text_reals),
+	cmocka_unit_test(test_json_text_short_buffers),
+	cmocka_unit_test(test_six_decimals),
+	cmocka_unit_test(test_zeeklog),
+)

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -241,16 +242,10 @@ test_no_steps(void **state)
 	buf_free(b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_points),
-		cmocka_unit_test(test_idle_cut_out),
-		cmocka_unit_test(test_cut),
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_no_steps),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_points),
+	cmocka_unit_test(test_idle_cut_out),
+	cmocka_unit_test(test_cut),
+	cmocka_unit_test(test_escape),
+	cmocka_unit_test(test_no_steps),
+)

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -125,17 +126,11 @@ test_status_names(void **state)
 		    names[i].name);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_bytes),
-		cmocka_unit_test(test_parse_ok),
-		cmocka_unit_test(test_parse_need_more),
-		cmocka_unit_test(test_parse_max_boundary),
-		cmocka_unit_test(test_parse_negative),
-		cmocka_unit_test(test_status_names),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_header_bytes),
+	cmocka_unit_test(test_parse_ok),
+	cmocka_unit_test(test_parse_need_more),
+	cmocka_unit_test(test_parse_max_boundary),
+	cmocka_unit_test(test_parse_negative),
+	cmocka_unit_test(test_status_names),
+)

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -336,17 +337,11 @@ test_outer_and_inner(void **state)
 	ipfrag_free(f);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_in_and_out_of_order),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_overlaps),
-		cmocka_unit_test(test_timeout_and_caps),
-		cmocka_unit_test(test_invalid_pieces),
-		cmocka_unit_test(test_outer_and_inner),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_ipv4_in_and_out_of_order),
+	cmocka_unit_test(test_ipv6),
+	cmocka_unit_test(test_overlaps),
+	cmocka_unit_test(test_timeout_and_caps),
+	cmocka_unit_test(test_invalid_pieces),
+	cmocka_unit_test(test_outer_and_inner),
+)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "errbuf.h"
 #include "numparse.h"
@@ -235,20 +236,14 @@ test_secs_huge_max(void **state)
 	assert_true(v == INT64_MAX);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_i64_accepts),
-		cmocka_unit_test(test_i64_rejects),
-		cmocka_unit_test(test_i64_null_and_unnamed),
-		cmocka_unit_test(test_size_suffixes),
-		cmocka_unit_test(test_size_rejects),
-		cmocka_unit_test(test_size_overflow_with_suffix),
-		cmocka_unit_test(test_secs_ms),
-		cmocka_unit_test(test_secs_rejects),
-		cmocka_unit_test(test_secs_huge_max),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_i64_accepts),
+	cmocka_unit_test(test_i64_rejects),
+	cmocka_unit_test(test_i64_null_and_unnamed),
+	cmocka_unit_test(test_size_suffixes),
+	cmocka_unit_test(test_size_rejects),
+	cmocka_unit_test(test_size_overflow_with_suffix),
+	cmocka_unit_test(test_secs_ms),
+	cmocka_unit_test(test_secs_rejects),
+	cmocka_unit_test(test_secs_huge_max),
+)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "outcome.h"
 
@@ -131,17 +132,11 @@ test_errno_name_unknown(void **state)
 	assert_string_equal(errno_name(0), "0");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errno_mapping),
-		cmocka_unit_test(test_other_errnos_are_error),
-		cmocka_unit_test(test_names_round_trip),
-		cmocka_unit_test(test_parse_rejects_unknown),
-		cmocka_unit_test(test_errno_names),
-		cmocka_unit_test(test_errno_name_unknown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_errno_mapping),
+	cmocka_unit_test(test_other_errnos_are_error),
+	cmocka_unit_test(test_names_round_trip),
+	cmocka_unit_test(test_parse_rejects_unknown),
+	cmocka_unit_test(test_errno_names),
+	cmocka_unit_test(test_errno_name_unknown),
+)

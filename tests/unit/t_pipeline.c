@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,14 +219,8 @@ test_file_open_errors(void **state)
 	unlink(a);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_files_in_order_and_split),
-		cmocka_unit_test(test_broken_file),
-		cmocka_unit_test(test_file_open_errors),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_files_in_order_and_split),
+	cmocka_unit_test(test_broken_file),
+	cmocka_unit_test(test_file_open_errors),
+)

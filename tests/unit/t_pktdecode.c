@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -800,22 +801,16 @@ test_names(void **state)
 	assert_string_equal(pkt_flags_str(0xff, buf), "FSRP.UEW");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ethernet_ipv4),
-		cmocka_unit_test(test_syn_options_and_ip_options),
-		cmocka_unit_test(test_vlan_qinq_mpls),
-		cmocka_unit_test(test_cooked_and_loopback),
-		cmocka_unit_test(test_raw_ip),
-		cmocka_unit_test(test_ipv6_extension_headers),
-		cmocka_unit_test(test_fragments_and_other_protocols),
-		cmocka_unit_test(test_truncated_and_malformed),
-		cmocka_unit_test(test_encapsulations),
-		cmocka_unit_test(test_mutated_headers),
-		cmocka_unit_test(test_names),
-	};
-
-	return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
-}
+TEST_MAIN_WITH(guard_setup, guard_teardown,
+	cmocka_unit_test(test_ethernet_ipv4),
+	cmocka_unit_test(test_syn_options_and_ip_options),
+	cmocka_unit_test(test_vlan_qinq_mpls),
+	cmocka_unit_test(test_cooked_and_loopback),
+	cmocka_unit_test(test_raw_ip),
+	cmocka_unit_test(test_ipv6_extension_headers),
+	cmocka_unit_test(test_fragments_and_other_protocols),
+	cmocka_unit_test(test_truncated_and_malformed),
+	cmocka_unit_test(test_encapsulations),
+	cmocka_unit_test(test_mutated_headers),
+	cmocka_unit_test(test_names),
+)

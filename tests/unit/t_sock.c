@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "clock.h"
 #include "loopback.h"
@@ -729,33 +730,27 @@ test_unix_stream(void **state)
 	rmdir(dir);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_connect_refused),
-		cmocka_unit_test(test_connect_bad_name),
-		cmocka_unit_test(test_accept_timeout),
-		cmocka_unit_test(test_self_connect),
-		cmocka_unit_test(test_pair_addresses_and_flags),
-		cmocka_unit_test(test_connect_nonblock_option),
-		cmocka_unit_test(test_connect_source_port),
-		cmocka_unit_test(test_listen_in_use),
-		cmocka_unit_test(test_listen_dual_stack),
-		cmocka_unit_test(test_listen_explicit_v6_only),
-		cmocka_unit_test(test_recv_all_and_eof),
-		cmocka_unit_test(test_recv_timeout),
-		cmocka_unit_test(test_send_all_nonblocking_bulk),
-		cmocka_unit_test(test_send_after_peer_closed),
-		cmocka_unit_test(test_ignore_sigpipe),
-		cmocka_unit_test(test_udp),
-		cmocka_unit_test(test_wait_and_deadline),
-		cmocka_unit_test(test_connect_start_finish),
-		cmocka_unit_test(test_accept_peer_after_reset),
-		cmocka_unit_test(test_connect_peer_after_reset),
-		cmocka_unit_test(test_signal_interrupts_waits),
-		cmocka_unit_test(test_unix_stream),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_connect_refused),
+	cmocka_unit_test(test_connect_bad_name),
+	cmocka_unit_test(test_accept_timeout),
+	cmocka_unit_test(test_self_connect),
+	cmocka_unit_test(test_pair_addresses_and_flags),
+	cmocka_unit_test(test_connect_nonblock_option),
+	cmocka_unit_test(test_connect_source_port),
+	cmocka_unit_test(test_listen_in_use),
+	cmocka_unit_test(test_listen_dual_stack),
+	cmocka_unit_test(test_listen_explicit_v6_only),
+	cmocka_unit_test(test_recv_all_and_eof),
+	cmocka_unit_test(test_recv_timeout),
+	cmocka_unit_test(test_send_all_nonblocking_bulk),
+	cmocka_unit_test(test_send_after_peer_closed),
+	cmocka_unit_test(test_ignore_sigpipe),
+	cmocka_unit_test(test_udp),
+	cmocka_unit_test(test_wait_and_deadline),
+	cmocka_unit_test(test_connect_start_finish),
+	cmocka_unit_test(test_accept_peer_after_reset),
+	cmocka_unit_test(test_connect_peer_after_reset),
+	cmocka_unit_test(test_signal_interrupts_waits),
+	cmocka_unit_test(test_unix_stream),
+)

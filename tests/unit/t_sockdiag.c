@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "loopback.h"
+#include "test_main.h"
 #include "sockdiag.h"
 #include "sockopt.h"
 
@@ -149,14 +150,8 @@ test_errors(void **state)
 	sockdiag_close(NULL);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_established_close_wait_gone),
-		cmocka_unit_test(test_retransmissions_counted),
-		cmocka_unit_test(test_errors),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_established_close_wait_gone),
+	cmocka_unit_test(test_retransmissions_counted),
+	cmocka_unit_test(test_errors),
+)

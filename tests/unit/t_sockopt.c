@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "loopback.h"
 #include "sock.h"
@@ -276,20 +277,14 @@ test_tcp_info_errors(void **state)
 	assert_int_equal(sockopt_outq(-1), -1);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nodelay),
-		cmocka_unit_test(test_keepalive),
-		cmocka_unit_test(test_user_timeout),
-		cmocka_unit_test(test_linger),
-		cmocka_unit_test(test_bufsizes_doubled),
-		cmocka_unit_test(test_bufsizes_defaults_and_clamp),
-		cmocka_unit_test(test_tcp_info_established_and_queues),
-		cmocka_unit_test(test_tcp_info_states),
-		cmocka_unit_test(test_tcp_info_errors),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_nodelay),
+	cmocka_unit_test(test_keepalive),
+	cmocka_unit_test(test_user_timeout),
+	cmocka_unit_test(test_linger),
+	cmocka_unit_test(test_bufsizes_doubled),
+	cmocka_unit_test(test_bufsizes_defaults_and_clamp),
+	cmocka_unit_test(test_tcp_info_established_and_queues),
+	cmocka_unit_test(test_tcp_info_states),
+	cmocka_unit_test(test_tcp_info_errors),
+)

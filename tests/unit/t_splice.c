@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "loopback.h"
 #include "sock.h"
@@ -190,15 +191,9 @@ test_drain_into_reset_fails(void **state)
 	close(c);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_reports_capacity),
-		cmocka_unit_test(test_relay_bytes_and_eof),
-		cmocka_unit_test(test_full_pipe_refuses),
-		cmocka_unit_test(test_drain_into_reset_fails),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_new_reports_capacity),
+	cmocka_unit_test(test_relay_bytes_and_eof),
+	cmocka_unit_test(test_full_pipe_refuses),
+	cmocka_unit_test(test_drain_into_reset_fails),
+)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "clock.h"
 #include "errbuf.h"
@@ -80,14 +81,8 @@ test_clock(void **state)
 	assert_true(clock_wall_us() > INT64_C(1577836800000000));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_catch),
-		cmocka_unit_test(test_fd),
-		cmocka_unit_test(test_clock),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_catch),
+	cmocka_unit_test(test_fd),
+	cmocka_unit_test(test_clock),
+)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "term.h"
 
@@ -120,16 +121,10 @@ test_wrap_truncates_like_snprintf(void **state)
 	assert_int_equal(term_wrap(NULL, 0, "one two three", 0, 2, 8), 15);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_columns_from_env),
-		cmocka_unit_test(test_columns_from_terminal),
-		cmocka_unit_test(test_narrow),
-		cmocka_unit_test(test_wrap),
-		cmocka_unit_test(test_wrap_truncates_like_snprintf),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+	cmocka_unit_test(test_columns_from_env),
+	cmocka_unit_test(test_columns_from_terminal),
+	cmocka_unit_test(test_narrow),
+	cmocka_unit_test(test_wrap),
+	cmocka_unit_test(test_wrap_truncates_like_snprintf),
+)
