@@ -134,12 +134,11 @@ record_step(struct flow_table *t, struct flow *f, int si,
 	st->wscale = p->wscale;
 }
 
-/* Each side's FIN sent and acknowledged by the other: nothing is left. */
+/* The side's FIN was sent and the other side acknowledged it. */
 static bool
-closed_both(const struct flow *f)
+fin_acked(const struct flow_end *s)
 {
-	return f->s[0].fin_rel >= 0 && f->s[0].acked > f->s[0].fin_rel &&
-	    f->s[1].fin_rel >= 0 && f->s[1].acked > f->s[1].fin_rel;
+	return s->fin_rel >= 0 && s->acked > s->fin_rel;
 }
 
 static void
@@ -215,8 +214,7 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 			s->data_hi = e;
 		expects = true;
 	} else if (len == 0 && !(fl & (PKT_SYN | PKT_FIN | PKT_RST)) &&
-	    b == s->hi - 1 && s->hi > 0 && !(s->fin_rel >= 0 &&
-	    s->acked > s->fin_rel)) {
+	    b == s->hi - 1 && s->hi > 0 && !fin_acked(s)) {
 		/*
 		 * seq = snd_nxt - 1: a keepalive or window probe. Once the
 		 * side's FIN is acknowledged there is nothing to probe for:
@@ -260,15 +258,15 @@ track(struct flow_table *t, struct flow *f, int si, const struct pkt_tcp *p)
 	 * RST now is a closed socket's answer to a stray segment (a late
 	 * duplicate ACK answered from TIME_WAIT), not an abort.
 	 */
-	if ((fl & PKT_RST) && !f->self && f->first_rst < 0 && closed_both(f)) {
+	if (fl & PKT_RST) {
 		s->st.rsts++;
 		if (s->st.rst_ts_us < 0)
 			s->st.rst_ts_us = p->ts_us;
+	}
+	if ((fl & PKT_RST) && !f->self && f->first_rst < 0 &&
+	    fin_acked(s) && fin_acked(q)) {
 		f->notes |= FLOW_NOTE_RST_AFTER_CLOSE;
 	} else if (fl & PKT_RST) {
-		s->st.rsts++;
-		if (s->st.rst_ts_us < 0)
-			s->st.rst_ts_us = p->ts_us;
 		if (f->first_fin >= 0)
 			f->notes |= FLOW_NOTE_RST_AFTER_FIN;
 		if (f->last_from == 1 - si && f->last_len > 0 &&
