@@ -985,15 +985,14 @@ flow_result_ladder(const struct flow_result *r)
 static const char *
 zeek_tunnel_parents(const struct flow_result *r, char *buf, size_t len)
 {
-	size_t at = 0;
+	struct sbuf b = sb_start(buf, len);
 
 	if (r->tunnel_parents.n == 0 || len == 0)
 		return NULL;
-	buf[0] = '\0';
 	for (unsigned i = 0; i < r->tunnel_parents.n &&
-	    i < FLOW_TUNNELS_MAX && at < len; i++)
-		at += (size_t)snprintf(buf + at, len - at, "%s%s",
-		    i > 0 ? "," : "", r->tunnel_parents.t[i].uid);
+	    i < FLOW_TUNNELS_MAX; i++)
+		sb_printf(&b, "%s%s", i > 0 ? "," : "",
+		    r->tunnel_parents.t[i].uid);
 	return buf;
 }
 
