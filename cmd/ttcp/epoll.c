@@ -141,8 +141,13 @@ econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 
 	if (xfer_begin(x, ec->es->cfg, s, data_sender) != 0)
 		return -1;
-	/* One message in flight: every read empties the queue. */
-	if (!(s->flags & TTCP_FLAG_STREAM) && ec->c != NULL)
+	/*
+	 * A read that comes back short emptied the receive queue: wait for
+	 * the next event instead of asking again to hear EAGAIN. Ack mode
+	 * (one message in flight) saves a call per message, a stream
+	 * receiver one per wake-up.
+	 */
+	if (ec->c != NULL)
 		conn_set_request_response(ec->c, true);
 	if (!data_sender) {
 		rx_init(&x->rx, s, x->verify);
