@@ -105,10 +105,24 @@ seg(struct sim *s, int from, uint8_t flags, uint32_t len)
 		    !!(flags & PKT_FIN);
 }
 
+/* Digits at *p as a number; *p moves past them. */
+static uint32_t
+script_num(const char **p)
+{
+	uint32_t n = 0;
+
+	while (**p >= '0' && **p <= '9')
+		n = n * 10 + (uint32_t)(*(*p)++ - '0');
+	return n;
+}
+
 /*
- * Send a script of next segments, tcpdump's way: ">P.100 <." is orig's
+ * Send a script of segments, tcpdump's way: ">P.100 <." is orig's
  * PSH|ACK with 100 bytes, then resp's bare ACK. '>' orig, '<' resp, then
- * the flags (S SYN, F FIN, R RST, P PSH, '.' ACK), then the length.
+ * the flags (S SYN, F FIN, R RST, P PSH, '.' ACK), then the length; each
+ * is that side's next segment, unless it ends in 'r', a retransmission of
+ * the side's last one that size, or 'k', a keepalive probe (seq =
+ * snd_nxt - 1). "+2s" or "+200ms": that much time passes first.
  */
 static void
 play(struct sim *s, const char *script)
@@ -120,18 +134,37 @@ play(struct sim *s, const char *script)
 	const char *p = script;
 
 	while (*p != '\0') {
-		int from = *p == '>' ? ORIG : RESP;
 		uint8_t flags = 0;
-		uint32_t len = 0;
+		uint32_t n, again;
+		int from;
 
-		assert_true(*p == '>' || *p == '<');
-		for (p++; *p != '\0' && strchr(letters, *p) != NULL; p++)
-			flags |= bits[strchr(letters, *p) - letters];
-		while (*p >= '0' && *p <= '9')
-			len = len * 10 + (uint32_t)(*p++ - '0');
+		if (*p == '+') {
+			p++;
+			n = script_num(&p);
+			if (strncmp(p, "ms", 2) == 0) {
+				s->now += (int64_t)n * 1000;
+				p += 2;
+			} else {
+				assert_int_equal(*p++, 's');
+				s->now += (int64_t)n * 1000000;
+			}
+		} else {
+			assert_true(*p == '>' || *p == '<');
+			from = *p++ == '>' ? ORIG : RESP;
+			for (; *p != '\0' && strchr(letters, *p) != NULL; p++)
+				flags |= bits[strchr(letters, *p) - letters];
+			n = script_num(&p);
+			again = n + !!(flags & PKT_SYN) + !!(flags & PKT_FIN);
+			if (*p == 'r')
+				raw(s, from, flags, s->nxt[from] - again, n);
+			else if (*p == 'k')
+				raw(s, from, flags, s->nxt[from] - 1, n);
+			else
+				seg(s, from, flags, n);
+			p += *p == 'r' || *p == 'k';
+		}
 		if (*p != '\0' && *p != ' ')
 			fail_msg("play: '%c' in \"%s\"", *p, script);
-		seg(s, from, flags, len);
 		while (*p == ' ')
 			p++;
 	}
@@ -161,6 +194,16 @@ run_script(uint32_t isn_orig, uint32_t isn_resp, const char *script)
 	done(&s);
 	assert_int_equal(ngot, 1);
 	return &got[0];
+}
+
+/* Not reported before time at: at at, the n-th report. */
+static void
+assert_reported_at(struct sim *s, int64_t at, int n)
+{
+	flow_table_advance(s->t, at - 1);
+	assert_int_equal(ngot, n - 1);
+	flow_table_advance(s->t, at);
+	assert_int_equal(ngot, n);
 }
 
 /* The four fields that name how a connection ended. */
@@ -279,20 +322,10 @@ test_refused(void **state)
 static void
 test_no_answer(void **state)
 {
-	struct sim s;
-	const struct flow_result *r = &got[0];
-	uint32_t isn = 424242;
+	/* the third SYN past Zeek's attempt delay, with the same ISN */
+	const struct flow_result *r = run_script(424242, 0,
+	    ">S +1s >Sr +6s >Sr");
 
-	(void)state;
-	sim_init(&s, isn, 0);
-	raw(&s, ORIG, PKT_SYN, isn, 0);
-	s.now += 1000000;
-	raw(&s, ORIG, PKT_SYN, isn, 0);
-	s.now += 6000000;	/* past Zeek's attempt delay: same ISN */
-	raw(&s, ORIG, PKT_SYN, isn, 0);
-	done(&s);
-
-	assert_int_equal(ngot, 1);
 	assert_class(r, FLOW_NO_ANSWER, FLOW_SIDE_NONE, FLOW_S0, "S");
 	assert_int_equal(r->notes, FLOW_NOTE_SYN_RETRANSMITTED |
 	    FLOW_NOTE_WAITED);
@@ -305,25 +338,11 @@ test_no_answer(void **state)
 static void
 test_vanished_data_then_rst(void **state)
 {
-	struct sim s;
-	const struct flow_result *r = &got[0];
-	uint32_t at;
-	int i;
+	/* the client is gone: resp retransmits with backoff, then gives up */
+	const struct flow_result *r = run_script(5, 6,
+	    ">S <S. >. <P.100 +200ms <P.100r +400ms <P.100r +800ms <P.100r "
+	    "+2s <R.");
 
-	(void)state;
-	sim_init(&s, 5, 6);
-	handshake(&s);
-	at = s.nxt[RESP];
-	play(&s, "<P.100");	/* the client is gone */
-	for (i = 0; i < 3; i++) {
-		s.now += 200000 << i;
-		raw(&s, RESP, PKT_ACK | PKT_PSH, at, 100);
-	}
-	s.now += 2000000;
-	raw(&s, RESP, PKT_RST | PKT_ACK, s.nxt[RESP], 0);	/* gave up */
-	done(&s);
-
-	assert_int_equal(ngot, 1);
 	assert_class(r, FLOW_VANISHED, FLOW_SIDE_RESP, FLOW_RSTR, "ShAdtr");
 	assert_int_equal(r->waiter, FLOW_SIDE_RESP);
 	assert_int_equal(r->wait_tries, 3);
@@ -338,20 +357,8 @@ test_vanished_data_then_rst(void **state)
 static void
 test_vanished_keepalive(void **state)
 {
-	struct sim s;
-	const struct flow_result *r = &got[0];
-	int i;
-
-	(void)state;
-	sim_init(&s, 3000, 4000);
-	handshake(&s);
-	play(&s, ">P.5 <.");
-	for (i = 0; i < 3; i++) {	/* seq = snd_nxt - 1, no data */
-		s.now += 1000000;
-		raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
-	}
-	raw(&s, ORIG, PKT_RST | PKT_ACK, s.nxt[ORIG], 0);
-	done(&s);
+	const struct flow_result *r = run_script(3000, 4000,
+	    ">S <S. >. >P.5 <. +1s >.k +1s >.k +1s >.k >R.");
 
 	assert_class(r, FLOW_VANISHED, FLOW_SIDE_ORIG, FLOW_RSTO, "ShADaR");
 	assert_int_equal(r->waiter, FLOW_SIDE_ORIG);
@@ -362,13 +369,7 @@ test_vanished_keepalive(void **state)
 	assert_int_equal(r->notes, FLOW_NOTE_KEEPALIVE | FLOW_NOTE_WAITED);
 
 	/* A live peer answers each probe: not vanished, still open. */
-	sim_init(&s, 3000, 4000);
-	handshake(&s);
-	for (i = 0; i < 3; i++) {
-		raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
-		seg(&s, RESP, PKT_ACK, 0);
-	}
-	done(&s);
+	r = run_script(3000, 4000, ">S <S. >. >.k <. >.k <. >.k <.");
 	assert_int_equal(r->teardown, FLOW_OPEN);
 	assert_int_equal(r->closed_by, FLOW_SIDE_NONE);
 	assert_int_equal(r->orig.keepalives, 3);
@@ -384,16 +385,8 @@ test_vanished_keepalive(void **state)
 static void
 test_rst_after_close_is_fin(void **state)
 {
-	struct sim s;
-	const struct flow_result *r = &got[0];
-
-	(void)state;
-	sim_init(&s, 10, 20);
-	handshake(&s);
-	play(&s, ">P.79 <. <F. >F. <.");
-	raw(&s, ORIG, PKT_ACK, s.nxt[ORIG] - 1, 0);
-	play(&s, "<. >R");
-	done(&s);
+	const struct flow_result *r = run_script(10, 20,
+	    ">S <S. >. >P.79 <. <F. >F. <. >.k <. >R");
 
 	assert_int_equal(r->teardown, FLOW_FIN);
 	assert_int_equal(r->closed_by, FLOW_SIDE_RESP);
@@ -455,9 +448,7 @@ test_retransmitted_fin_and_zero_window(void **state)
 	s.win = 0;
 	play(&s, "<.");	/* zero window */
 	s.win = 1000;
-	play(&s, "<. >F.");
-	raw(&s, ORIG, PKT_FIN | PKT_ACK, s.nxt[ORIG] - 1, 0);
-	play(&s, "<F. >.");
+	play(&s, "<. >F. >F.r <F. >.");
 	done(&s);
 
 	assert_int_equal(r->teardown, FLOW_FIN);
@@ -539,10 +530,7 @@ test_settle_and_idle(void **state)
 	play(&s, ">F. <F. >.");
 	assert_int_equal(flow_table_open(s.t), 1);
 	/* the grace runs from the FIN that completed the close */
-	flow_table_advance(s.t, s.now - 10000 + 999999);
-	assert_int_equal(ngot, 0);
-	flow_table_advance(s.t, s.now - 10000 + 1000000);
-	assert_int_equal(ngot, 1);
+	assert_reported_at(&s, s.now - 10000 + 1000000, 1);
 	assert_int_equal(flow_table_open(s.t), 0);
 
 	/* an idle connection is reported at the idle limit, once */
@@ -571,33 +559,20 @@ static void
 test_settled_by_silence(void **state)
 {
 	struct sim s;
-	uint32_t at;
-	int i;
 
 	(void)state;
 	/* An unanswered SYN: reported 64 s after the last one. */
 	sim_init(&s, 77, 0);
-	raw(&s, ORIG, PKT_SYN, 77, 0);
-	raw(&s, ORIG, PKT_SYN, 77, 0);
-	flow_table_advance(s.t, s.now + 64000000 - 1);
-	assert_int_equal(ngot, 0);
-	flow_table_advance(s.t, s.now + 64000000);
-	assert_int_equal(ngot, 1);
+	play(&s, ">S >Sr");
+	assert_reported_at(&s, s.now + 64000000, 1);
 	assert_int_equal(got[0].teardown, FLOW_NO_ANSWER);
 	assert_int_equal(got[0].notes & FLOW_NOTE_IDLE_EVICTED, 0);
 	done(&s);
 
 	/* Retransmissions into silence: 120 s after the last try. */
 	sim_init(&s, 5, 6);
-	handshake(&s);
-	at = s.nxt[RESP];
-	play(&s, "<P.100");
-	for (i = 0; i < 2; i++)
-		raw(&s, RESP, PKT_ACK | PKT_PSH, at, 100);
-	flow_table_advance(s.t, s.now + 120000000 - 1);
-	assert_int_equal(ngot, 0);
-	flow_table_advance(s.t, s.now + 120000000);
-	assert_int_equal(ngot, 1);
+	play(&s, ">S <S. >. <P.100 <P.100r <P.100r");
+	assert_reported_at(&s, s.now + 120000000, 1);
 	assert_int_equal(got[0].teardown, FLOW_VANISHED);
 	assert_int_equal(got[0].closed_by, FLOW_SIDE_RESP);
 	assert_int_equal(got[0].wait_tries, 2);
@@ -777,10 +752,7 @@ test_self_connect_fin(void **state)
 	self_raw(&s, PKT_FIN | PKT_ACK, isn + 5, isn + 5, 0);
 	self_raw(&s, PKT_ACK, isn + 6, isn + 6, 0);
 	/* its FIN, received by itself, is the end: settled by the grace */
-	flow_table_advance(s.t, s.now - 10000 + 2000000 - 1);
-	assert_int_equal(ngot, 0);
-	flow_table_advance(s.t, s.now - 10000 + 2000000);
-	assert_int_equal(ngot, 1);
+	assert_reported_at(&s, s.now - 10000 + 2000000, 1);
 	done(&s);
 
 	assert_int_equal(ngot, 1);
