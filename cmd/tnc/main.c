@@ -379,10 +379,9 @@ main(int argc, char *argv[])
 	    long_options, NULL)) != -1) {
 		switch (ch) {
 		case '4':
-			cfg.family = ADDR_V4;
-			break;
 		case '6':
-			cfg.family = ADDR_V6;
+			/* enum addr_family's values are these digits */
+			cfg.family = (enum addr_family)(ch - '0');
 			break;
 		case 'k':
 			cfg.keep = true;
