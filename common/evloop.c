@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "evloop.h"
+#include "heap.h"
 
 #define EVLOOP_BATCH 64
 
@@ -30,9 +31,10 @@ struct watch {
 	struct watch *next_dead;
 };
 
+/* A timer: key = when (clock_mono_us), seq = its id, so equal deadlines
+   fire FIFO. Allocated by evloop_timer_add, freed when it fires or goes. */
 struct timer {
-	uint64_t when_us;
-	uint64_t id;		/* breaks ties: equal deadlines fire FIFO */
+	struct heap_node node;
 	evloop_timer_fn *fn;
 	void *arg;
 };
@@ -44,9 +46,7 @@ struct evloop {
 	size_t nwatches;
 	struct watch *dead;	/* removed during the current batch */
 	bool dispatching;
-	struct timer *heap;	/* min-heap on (when_us, id) */
-	size_t ntimers;
-	size_t heap_cap;
+	struct heap timers;	/* of struct timer */
 	uint64_t next_id;
 	bool stopped;
 };
@@ -91,7 +91,9 @@ evloop_free(struct evloop *loop)
 		free(loop->by_fd[i]);
 	free_dead(loop);
 	free(loop->by_fd);
-	free(loop->heap);
+	for (i = 0; i < loop->timers.len; i++)
+		free(loop->timers.v[i]);
+	heap_free(&loop->timers);
 	close(loop->epfd);
 	free(loop);
 }
@@ -198,85 +200,31 @@ evloop_del(struct evloop *loop, int fd)
 	return 0;
 }
 
-static bool
-timer_before(const struct timer *a, const struct timer *b)
+/* The timer of a node in loop->timers (the node is its first member). */
+static struct timer *
+timer_of(struct heap_node *n)
 {
-	if (a->when_us != b->when_us)
-		return a->when_us < b->when_us;
-	return a->id < b->id;
-}
-
-static void
-timer_swap(struct timer *a, struct timer *b)
-{
-	struct timer t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static void
-heap_up(struct timer *h, size_t i)
-{
-	while (i > 0 && timer_before(&h[i], &h[(i - 1) / 2])) {
-		timer_swap(&h[i], &h[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-}
-
-static void
-heap_down(struct timer *h, size_t n, size_t i)
-{
-	size_t l, r, m;
-
-	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < n && timer_before(&h[l], &h[m]))
-			m = l;
-		if (r < n && timer_before(&h[r], &h[m]))
-			m = r;
-		if (m == i)
-			return;
-		timer_swap(&h[i], &h[m]);
-		i = m;
-	}
-}
-
-static void
-heap_remove(struct evloop *loop, size_t i)
-{
-	loop->ntimers--;
-	if (i == loop->ntimers)
-		return;
-	loop->heap[i] = loop->heap[loop->ntimers];
-	heap_down(loop->heap, loop->ntimers, i);
-	heap_up(loop->heap, i);
+	return (struct timer *)n;
 }
 
 uint64_t
 evloop_timer_add(struct evloop *loop, int ms, evloop_timer_fn *fn,
     void *arg)
 {
-	struct timer *h, *t;
-	uint64_t id;
-	size_t n;
+	struct timer *t;
+	uint64_t when;
 
-	if (loop->ntimers == loop->heap_cap) {
-		n = loop->heap_cap ? loop->heap_cap * 2 : 8;
-		if ((h = realloc(loop->heap, n * sizeof(*h))) == NULL)
-			return 0;
-		loop->heap = h;
-		loop->heap_cap = n;
-	}
-	t = &loop->heap[loop->ntimers];
-	t->when_us = clock_mono_us() + (uint64_t)(ms > 0 ? ms : 0) * 1000u;
-	t->id = id = loop->next_id++;
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return 0;
+	when = clock_mono_us() + (uint64_t)(ms > 0 ? ms : 0) * 1000u;
+	t->node.seq = loop->next_id;
 	t->fn = fn;
 	t->arg = arg;
-	heap_up(loop->heap, loop->ntimers++);
-	return id;
+	if (heap_push(&loop->timers, &t->node, (int64_t)when) == -1) {
+		free(t);
+		return 0;
+	}
+	return loop->next_id++;
 }
 
 void
@@ -284,9 +232,12 @@ evloop_timer_cancel(struct evloop *loop, uint64_t id)
 {
 	size_t i;
 
-	for (i = 0; i < loop->ntimers; i++)
-		if (loop->heap[i].id == id) {
-			heap_remove(loop, i);
+	for (i = 0; i < loop->timers.len; i++)
+		if (loop->timers.v[i]->seq == id) {
+			struct heap_node *n = loop->timers.v[i];
+
+			heap_remove(&loop->timers, n);
+			free(timer_of(n));
 			return;
 		}
 }
@@ -303,14 +254,16 @@ evloop_timer_clear(struct evloop *loop, uint64_t *id)
 static int
 next_timeout(const struct evloop *loop)
 {
-	uint64_t now, wait;
+	struct heap_node *n = heap_top(&loop->timers);
+	uint64_t now, when, wait;
 
-	if (loop->ntimers == 0)
+	if (n == NULL)
 		return -1;
 	now = clock_mono_us();
-	if (loop->heap[0].when_us <= now)
+	when = (uint64_t)n->key;
+	if (when <= now)
 		return 0;
-	wait = (loop->heap[0].when_us - now + 999) / 1000;
+	wait = (when - now + 999) / 1000;
 	return wait > INT_MAX ? INT_MAX : (int)wait;
 }
 
@@ -322,12 +275,14 @@ static void
 run_timers(struct evloop *loop)
 {
 	uint64_t now = clock_mono_us(), first_new = loop->next_id;
-	struct timer t;
+	struct heap_node *n;
 
-	while (loop->ntimers > 0 && !loop->stopped &&
-	    loop->heap[0].when_us <= now && loop->heap[0].id < first_new) {
-		t = loop->heap[0];
-		heap_remove(loop, 0);
+	while (!loop->stopped && (n = heap_top(&loop->timers)) != NULL &&
+	    (uint64_t)n->key <= now && n->seq < first_new) {
+		struct timer t = *timer_of(n);
+
+		heap_remove(&loop->timers, n);
+		free(timer_of(n));
 		t.fn(loop, t.arg);
 	}
 }
@@ -368,7 +323,7 @@ evloop_run(struct evloop *loop)
 	int n;
 
 	loop->stopped = false;
-	while (!loop->stopped && (loop->nwatches > 0 || loop->ntimers > 0)) {
+	while (!loop->stopped && (loop->nwatches > 0 || loop->timers.len > 0)) {
 		n = epoll_wait(loop->epfd, evs, EVLOOP_BATCH,
 		    next_timeout(loop));
 		if (n < 0) {

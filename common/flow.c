@@ -586,10 +586,11 @@ flow_new(struct flow_table *t, const struct pkt_tcp *p, uint64_t hash)
 	else if ((f = malloc(t->flow_size)) == NULL)
 		return NULL;
 	memset(f, 0, sizeof(*f));
-	f->heap_idx = SIZE_MAX;
+	f->due.idx = HEAP_NONE;
 	f->settle_at = NO_TIME;
 	f->attempt_at = NO_TIME;
 	f->id = t->next_id++;
+	f->due.seq = f->id;
 	f->hash = hash;
 	f->family = p->family;
 	memcpy(f->addr[0], p->saddr, 16);
@@ -691,10 +692,12 @@ tunnel_note(struct flow_tunnels *ts, const struct pkt_tunnel *t)
 void
 flow_table_advance(struct flow_table *t, int64_t now_us)
 {
+	struct flow *f;
+
 	if (now_us > t->now)
 		t->now = now_us;
-	while (t->ix.heap_len > 0 && t->ix.heap[0]->heap_key <= t->now) {
-		struct flow *f = t->ix.heap[0];
+	while ((f = flow_index_top(&t->ix)) != NULL &&
+	    f->due.key <= t->now) {
 		bool idle;
 		int64_t d = flow_deadline_why(t, f, &idle);
 

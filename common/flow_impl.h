@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "heap.h"
 
 /*
  * Not for callers of flow.h: the classifier's modules share these
@@ -88,7 +89,7 @@ struct flow_end {
 
 /*
  * One connection: the index's key and links (family, port, addr, hash,
- * heap_*, prev, next), Zeek's view (fps, z_*, hist*) and ours.
+ * due, prev, next), Zeek's view (fps, z_*, hist*) and ours.
  */
 struct flow {
 	/* --- hot: the lookup and every packet --- */
@@ -109,8 +110,7 @@ struct flow {
 	uint32_t last_len;		/* its payload length */
 	int64_t settle_at;		/* NO_TIME until the teardown is over */
 	int64_t attempt_at;		/* an unanswered SYN gives up here */
-	int64_t heap_key;
-	size_t heap_idx;		/* SIZE_MAX: not in the heap */
+	struct heap_node due;		/* in the index's deadline heap, seq = id */
 	int64_t z_last_time;
 	int64_t last_ts;
 

@@ -19,87 +19,37 @@ void
 flow_index_free(struct flow_index *t)
 {
 	free(t->slots);
-	free(t->heap);
+	heap_free(&t->due);
 	t->slots = NULL;
-	t->heap = NULL;
 }
 
 /* ------------------------------------------------------------------ */
 /* the deadline heap: one entry per flow with a settle or idle deadline */
 
-static bool
-heap_less(const struct flow *a, const struct flow *b)
+static void
+top_changed(struct flow_index *t)
 {
-	if (a->heap_key != b->heap_key)
-		return a->heap_key < b->heap_key;
-	return a->id < b->id;
+	struct heap_node *n = heap_top(&t->due);
+
+	t->top_key = n != NULL ? n->key : NO_TIME;
 }
 
-static void
-heap_set(struct flow_index *t, size_t i, struct flow *f)
+struct flow *
+flow_index_top(const struct flow_index *t)
 {
-	t->heap[i] = f;
-	f->heap_idx = i;
-	if (i == 0)
-		t->top_key = f->heap_key;
-}
+	struct heap_node *n = heap_top(&t->due);
 
-static void
-heap_up(struct flow_index *t, size_t i)
-{
-	struct flow *f = t->heap[i];
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!heap_less(f, t->heap[p]))
-			break;
-		heap_set(t, i, t->heap[p]);
-		i = p;
-	}
-	heap_set(t, i, f);
-}
-
-static void
-heap_down(struct flow_index *t, size_t i)
-{
-	struct flow *f = t->heap[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		struct flow *best = f;
-
-		if (l < t->heap_len && heap_less(t->heap[l], best)) {
-			m = l;
-			best = t->heap[l];
-		}
-		if (l + 1 < t->heap_len && heap_less(t->heap[l + 1], best))
-			m = l + 1;
-		if (m == i)
-			break;
-		heap_set(t, i, t->heap[m]);
-		i = m;
-	}
-	heap_set(t, i, f);
+	return n != NULL ? (struct flow *)((char *)n -
+	    offsetof(struct flow, due)) : NULL;
 }
 
 void
 flow_index_unschedule(struct flow_index *t, struct flow *f)
 {
-	size_t i = f->heap_idx;
-	struct flow *last;
-
-	if (i == SIZE_MAX)
+	if (f->due.idx == HEAP_NONE)
 		return;
-	f->heap_idx = SIZE_MAX;
-	last = t->heap[--t->heap_len];
-	if (t->heap_len == 0)
-		t->top_key = NO_TIME;
-	if (last == f)
-		return;
-	heap_set(t, i, last);
-	heap_up(t, i);
-	heap_down(t, last->heap_idx);
+	heap_remove(&t->due, &f->due);
+	top_changed(t);
 }
 
 int
@@ -107,26 +57,14 @@ flow_index_schedule(struct flow_index *t, struct flow *f, int64_t d)
 {
 	if (d == NO_TIME)
 		return 0;
-	if (f->heap_idx != SIZE_MAX) {
-		if (f->heap_key <= d)
+	if (f->due.idx != HEAP_NONE) {
+		if (f->due.key <= d)
 			return 0;
-		f->heap_key = d;
-		heap_up(t, f->heap_idx);
-		return 0;
+		heap_rekey(&t->due, &f->due, d);
+	} else if (heap_push(&t->due, &f->due, d) == -1) {
+		return -1;
 	}
-	if (t->heap_len == t->heap_cap) {
-		size_t cap = t->heap_cap ? t->heap_cap * 2 : 256;
-		struct flow **h = realloc(t->heap, cap * sizeof(*h));
-
-		if (h == NULL)
-			return -1;
-		t->heap = h;
-		t->heap_cap = cap;
-	}
-	f->heap_key = d;
-	heap_set(t, t->heap_len, f);
-	t->heap_len++;
-	heap_up(t, t->heap_len - 1);
+	top_changed(t);
 	return 0;
 }
 
@@ -170,7 +108,7 @@ flow_index_insert(struct flow_index *t, struct flow *f)
 		;
 	t->slots[j].hash = f->hash;
 	t->slots[j].f = f;
-	f->heap_idx = SIZE_MAX;
+	f->due.idx = HEAP_NONE;
 	f->prev = t->tail;
 	f->next = NULL;
 	if (t->tail)
@@ -223,6 +161,6 @@ flow_index_remove(struct flow_index *t, struct flow *f)
 void
 flow_index_defer_top(struct flow_index *t, int64_t key)
 {
-	t->heap[0]->heap_key = key;
-	heap_down(t, 0);
+	heap_rekey(&t->due, heap_top(&t->due), key);
+	top_changed(t);
 }

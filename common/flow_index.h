@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "flow_impl.h"
+#include "heap.h"
 #include "pktdecode.h"
 
 /*
@@ -29,9 +30,8 @@ struct flow_index {
 
 	struct flow *head, *tail;	/* open flows, in creation order */
 
-	struct flow **heap;
-	size_t heap_len, heap_cap;
-	int64_t top_key;		/* heap[0]'s key, without touching it */
+	struct heap due;		/* of struct flow's due */
+	int64_t top_key;		/* the first due's key, without touching it */
 };
 
 /* An empty index. Returns -1 on ENOMEM. */
@@ -137,6 +137,9 @@ int flow_index_schedule(struct flow_index *ix, struct flow *f, int64_t d);
 
 /* Take f out of the heap (a no-op when it is not in it). */
 void flow_index_unschedule(struct flow_index *ix, struct flow *f);
+
+/* The flow with the earliest deadline, or NULL when none has one. */
+struct flow *flow_index_top(const struct flow_index *ix);
 
 /* The heap's first flow moved on: give it a later key. */
 void flow_index_defer_top(struct flow_index *ix, int64_t key);

@@ -76,29 +76,32 @@ struct expect {
 	bool *ok;
 };
 
+/* What a field's values are: numbers, free text, or names of its own. */
+enum kind { K_NUMBER, K_TEXT, K_NAME };
+
 static const struct {
 	const char *name;
 	enum field f;
-	bool numeric;
+	enum kind kind;
 } fields[] = {
-	{ "teardown", F_TEARDOWN, false },
-	{ "closed_by", F_CLOSED_BY, false },
-	{ "half_close", F_HALF_CLOSE, false },
-	{ "waiter", F_WAITER, false },
-	{ "conn_state", F_CONN_STATE, false },
-	{ "history", F_HISTORY, false },
-	{ "note", F_NOTE, false },
-	{ "orig_h", F_ORIG_H, false },
-	{ "resp_h", F_RESP_H, false },
-	{ "orig_p", F_ORIG_P, true },
-	{ "resp_p", F_RESP_P, true },
-	{ "orig_bytes", F_ORIG_BYTES, true },
-	{ "resp_bytes", F_RESP_BYTES, true },
-	{ "orig_unacked", F_ORIG_UNACKED, true },
-	{ "resp_unacked", F_RESP_UNACKED, true },
-	{ "duration", F_DURATION, true },
-	{ "wait_tries", F_WAIT_TRIES, true },
-	{ "id", F_ID, true },
+	{ "teardown", F_TEARDOWN, K_NAME },
+	{ "closed_by", F_CLOSED_BY, K_NAME },
+	{ "half_close", F_HALF_CLOSE, K_NAME },
+	{ "waiter", F_WAITER, K_NAME },
+	{ "conn_state", F_CONN_STATE, K_NAME },
+	{ "history", F_HISTORY, K_TEXT },
+	{ "note", F_NOTE, K_NAME },
+	{ "orig_h", F_ORIG_H, K_TEXT },
+	{ "resp_h", F_RESP_H, K_TEXT },
+	{ "orig_p", F_ORIG_P, K_NUMBER },
+	{ "resp_p", F_RESP_P, K_NUMBER },
+	{ "orig_bytes", F_ORIG_BYTES, K_NUMBER },
+	{ "resp_bytes", F_RESP_BYTES, K_NUMBER },
+	{ "orig_unacked", F_ORIG_UNACKED, K_NUMBER },
+	{ "resp_unacked", F_RESP_UNACKED, K_NUMBER },
+	{ "duration", F_DURATION, K_NUMBER },
+	{ "wait_tries", F_WAIT_TRIES, K_NUMBER },
+	{ "id", F_ID, K_NUMBER },
 };
 
 /* ------------------------------------------------------------------ */
@@ -156,16 +159,11 @@ next(struct parser *p)
 		p->tok = T_END;
 		return;
 	case '(':
-		p->pos++;
-		p->tok = T_LP;
-		return;
 	case ')':
-		p->pos++;
-		p->tok = T_RP;
-		return;
 	case ';':
+		p->tok = s[p->pos] == '(' ? T_LP :
+		    s[p->pos] == ')' ? T_RP : T_SEMI;
 		p->pos++;
-		p->tok = T_SEMI;
 		return;
 	case '=':
 		p->pos += s[p->pos + 1] == '=' ? 2 : 1;
@@ -315,10 +313,38 @@ side_value(const char *v)
 	return -1;
 }
 
+/*
+ * The value a K_NAME field has for name, or -1 with *unknown set to how the
+ * message for a name it does not know begins.
+ */
+static int
+name_value(enum field f, const char *name, const char **unknown)
+{
+	enum flow_class c;
+	enum flow_state s;
+	enum flow_note nt;
+
+	switch (f) {
+	case F_TEARDOWN:
+		*unknown = "unknown teardown class";
+		return flow_class_parse(name, &c) < 0 ? -1 : (int)c;
+	case F_CONN_STATE:
+		*unknown = "unknown conn_state";
+		return flow_state_parse(name, &s) < 0 ? -1 : (int)s;
+	case F_NOTE:
+		*unknown = "unknown note";
+		return flow_note_parse(name, &nt) < 0 ? -1 : (int)nt;
+	default:	/* closed_by, half_close, waiter */
+		*unknown = "expected orig, resp or none, not";
+		return side_value(name);
+	}
+}
+
 static int
 parse_atom(struct parser *p, struct assertion *a)
 {
 	char w[128];
+	const char *unknown;
 	size_t k, wpos;
 	int i;
 	struct node *n;
@@ -356,12 +382,12 @@ parse_atom(struct parser *p, struct assertion *a)
 	n = &a->nodes[i];
 	n->field = fields[k].f;
 	n->op = p->op;
-	if (!fields[k].numeric && n->op != OP_EQ && n->op != OP_NE) {
+	if (fields[k].kind != K_NUMBER && n->op != OP_EQ && n->op != OP_NE) {
 		perr(p, "'%s' compares only with == or !=", w);
 		return -1;
 	}
 	next(p);
-	if (fields[k].numeric) {
+	if (fields[k].kind == K_NUMBER) {
 		if (p->tok != T_NUM) {
 			perr(p, "expected a number after '%s'", w);
 			return -1;
@@ -374,49 +400,11 @@ parse_atom(struct parser *p, struct assertion *a)
 		perr(p, "expected a value after '%s'", w);
 		return -1;
 	}
-	switch (n->field) {
-	case F_TEARDOWN: {
-		enum flow_class c;
-
-		if (flow_class_parse(p->text, &c) < 0) {
-			perr(p, "unknown teardown class '%s'", p->text);
-			return -1;
-		}
-		n->ival = c;
-		break;
-	}
-	case F_CONN_STATE: {
-		enum flow_state s;
-
-		if (flow_state_parse(p->text, &s) < 0) {
-			perr(p, "unknown conn_state '%s'", p->text);
-			return -1;
-		}
-		n->ival = s;
-		break;
-	}
-	case F_NOTE: {
-		enum flow_note nt;
-
-		if (flow_note_parse(p->text, &nt) < 0) {
-			perr(p, "unknown note '%s'", p->text);
-			return -1;
-		}
-		n->ival = (int)nt;
-		break;
-	}
-	case F_CLOSED_BY:
-	case F_HALF_CLOSE:
-	case F_WAITER:
-		if ((n->ival = side_value(p->text)) < 0) {
-			perr(p, "expected orig, resp or none, not '%s'",
-			    p->text);
-			return -1;
-		}
-		break;
-	default:
+	if (fields[k].kind == K_TEXT) {
 		snprintf(n->str, sizeof(n->str), "%s", p->text);
-		break;
+	} else if ((n->ival = name_value(n->field, p->text, &unknown)) < 0) {
+		perr(p, "%s '%s'", unknown, p->text);
+		return -1;
 	}
 	next(p);
 	return i;

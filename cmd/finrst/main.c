@@ -29,6 +29,7 @@
 #include "stop.h"
 #include "term.h"
 #include "timeline.h"
+#include "usage.h"
 #include "version.h"
 
 #define EXIT_EXPECT	1
@@ -135,68 +136,57 @@ table_line(const struct flow_result *r, int columns)
 	free(big);
 }
 
-/*
- * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
- * stderr with exit 2 after a usage error.
- */
-static void __attribute__((noreturn))
-usage_exit(FILE *fp, int code)
-{
-	fprintf(fp,
-	    "usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
-	    "[--grace SECS]\n"
-	    "              [--idle SECS] [--no-tunnels] "
-	    "[--tunnel-port KIND=PORTS]\n"
-	    "              [--zeek FILE | --zeek-json FILE] [--per-file]\n"
-	    "              [--html FILE] [--svg DIR] [--all-pictures] "
-	    "FILE|DIR...\n"
-	    "       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
-	    "[--grace SECS]\n"
-	    "              [--idle SECS] [--no-tunnels] "
-	    "[--tunnel-port KIND=PORTS]\n"
-	    "              [--zeek FILE | --zeek-json FILE] [--html FILE] "
-	    "[--svg DIR]\n"
-	    "              [--all-pictures] [-s SNAPLEN] -i IFACE\n"
-	    "       finrst -h | --help | --version\n");
-	if (fp == stdout)
-		printf("\n"
-		    "  -e, --expect EXPR   assert for CI, e.g. 'all fin', "
-		    "'no vanished'\n"
-		    "  -f, --filter BPF    read only what the filter takes\n"
-		    "  -i, --interface IF  capture live until SIGINT\n"
-		    "  -j, --json          JSON Lines: one object per "
-		    "connection, then a summary\n"
-		    "  -q, --quiet         print nothing; the exit status "
-		    "tells\n"
-		    "  -v, --verbose       say what is read\n"
-		    "  --ladder[=N]        draw each connection's last N "
-		    "packets\n"
-		    "  --no-tunnels        do not look inside tunnels\n"
-		    "  --tunnel-port KIND=PORTS  UDP ports of a tunnel, "
-		    "e.g. vxlan=4789,8472\n"
-		    "  --per-file          each FILE its own capture "
-		    "(default: one timeline)\n"
-		    "  --zeek FILE         also write Zeek's conn.log (TSV; "
-		    "- for stdout)\n"
-		    "  --zeek-json FILE    the same as Zeek's JSON log\n"
-		    "  --html FILE         write a report with a diagram of "
-		    "each connection\n"
-		    "                      that did not end fin\n"
-		    "  --svg DIR           write the diagrams as "
-		    "DIR/conn-ID.svg\n"
-		    "  --all-pictures      draw every connection, fin too\n"
-		    "\n"
-		    "Exit status: 0 ok, 1 an expectation failed, 2 usage, "
-		    "3 unreadable input.\n"
-		    "man finrst says more.\n");
-	exit(code);
-}
+/* The synopsis (as the man page has it), and the options -h adds. */
+static const char synopsis[] =
+	"usage: finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
+	"[--grace SECS]\n"
+	"              [--idle SECS] [--no-tunnels] "
+	"[--tunnel-port KIND=PORTS]\n"
+	"              [--zeek FILE | --zeek-json FILE] [--per-file]\n"
+	"              [--html FILE] [--svg DIR] [--all-pictures] "
+	"FILE|DIR...\n"
+	"       finrst [-jqv] [-e EXPR] [-f BPF] [--ladder[=N]] "
+	"[--grace SECS]\n"
+	"              [--idle SECS] [--no-tunnels] "
+	"[--tunnel-port KIND=PORTS]\n"
+	"              [--zeek FILE | --zeek-json FILE] [--html FILE] "
+	"[--svg DIR]\n"
+	"              [--all-pictures] [-s SNAPLEN] -i IFACE\n"
+	"       finrst -h | --help | --version\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	usage_exit(stderr, EXIT_USAGE);
-}
+static const char help[] =
+	"\n"
+	"  -e, --expect EXPR   assert for CI, e.g. 'all fin', "
+	"'no vanished'\n"
+	"  -f, --filter BPF    read only what the filter takes\n"
+	"  -i, --interface IF  capture live until SIGINT\n"
+	"  -j, --json          JSON Lines: one object per "
+	"connection, then a summary\n"
+	"  -q, --quiet         print nothing; the exit status "
+	"tells\n"
+	"  -v, --verbose       say what is read\n"
+	"  --ladder[=N]        draw each connection's last N "
+	"packets\n"
+	"  --no-tunnels        do not look inside tunnels\n"
+	"  --tunnel-port KIND=PORTS  UDP ports of a tunnel, "
+	"e.g. vxlan=4789,8472\n"
+	"  --per-file          each FILE its own capture "
+	"(default: one timeline)\n"
+	"  --zeek FILE         also write Zeek's conn.log (TSV; "
+	"- for stdout)\n"
+	"  --zeek-json FILE    the same as Zeek's JSON log\n"
+	"  --html FILE         write a report with a diagram of "
+	"each connection\n"
+	"                      that did not end fin\n"
+	"  --svg DIR           write the diagrams as "
+	"DIR/conn-ID.svg\n"
+	"  --all-pictures      draw every connection, fin too\n"
+	"\n"
+	"Exit status: 0 ok, 1 an expectation failed, 2 usage, "
+	"3 unreadable input.\n"
+	"man finrst says more.\n";
+
+USAGE_DEFINE(synopsis, help)
 
 /*
  * stdout is gone (a closed pipe): stop quietly, as head(1) expects. Live
@@ -858,7 +848,7 @@ main(int argc, char **argv)
 			cfg.all_pictures = true;
 			break;
 		case 'h':
-			usage_exit(stdout, 0);
+			exit(usage_print(stdout, synopsis, help));
 		case 'V':
 			printf("finrst teardown %s\n", teardown_version());
 			return 0;

@@ -29,6 +29,7 @@
 #include "symptoms.h"
 #include "term.h"
 #include "timeline.h"
+#include "usage.h"
 #include "vanish.h"
 #include "version.h"
 
@@ -39,60 +40,49 @@ struct selection {
 
 static pid_t runner_pid = -1;
 
-/*
- * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
- * stderr with exit 2 after a usage error.
- */
-static void __attribute__((noreturn))
-usage_exit(FILE *fp, int code)
-{
-	fprintf(fp,
-	    "usage: tcpfault list\n"
-	    "       tcpfault explain CASE | SYMPTOM\n"
-	    "       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
-	    "                [--vanish auto|filter|nft] [--no-capture]\n"
-	    "                CASE[/VARIANT]... | --all\n"
-	    "       tcpfault client BEHAVIOUR --connect HOST:PORT [options]\n"
-	    "       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
-	    "       tcpfault proxy [--api [HOST:]PORT] [--config FILE] "
-	    "[options]\n"
-	    "       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
-	    "                --fault FAULT [options]\n"
-	    "       tcpfault check-client [options] -- CMD [ARG...]\n"
-	    "       tcpfault check-server HOST:PORT [--request FILE | "
-	    "--http PATH]\n"
-	    "                [options]\n"
-	    "       tcpfault -h | --help | --version\n");
-	if (fp == stdout)
-		printf("\n"
-		    "  list          the failure cases, one line each\n"
-		    "  explain       a case: what each side does and what "
-		    "Linux shows;\n"
-		    "                a symptom (ECONNRESET, curl 56): its "
-		    "cases\n"
-		    "  run           run cases on loopback, capture, and "
-		    "check\n"
-		    "  client        play a misbehaving client against a "
-		    "server\n"
-		    "  server        play a misbehaving server against a "
-		    "client\n"
-		    "  proxy         relay clients to servers through "
-		    "toxics, Toxiproxy's API\n"
-		    "  check-client  run your client against each server "
-		    "fault: a report\n"
-		    "  check-server  run each client fault against your "
-		    "server: a report\n"
-		    "\n"
-		    "tcpfault client|server -h lists the behaviours; "
-		    "man tcpfault says more.\n");
-	exit(code);
-}
+/* The synopsis (as the man page has it), and the options -h adds. */
+static const char synopsis[] =
+	"usage: tcpfault list\n"
+	"       tcpfault explain CASE | SYMPTOM\n"
+	"       tcpfault run [-v] [--json] [--repeat N] [--pcap DIR]\n"
+	"                [--vanish auto|filter|nft] [--no-capture]\n"
+	"                CASE[/VARIANT]... | --all\n"
+	"       tcpfault client BEHAVIOUR --connect HOST:PORT [options]\n"
+	"       tcpfault server BEHAVIOUR --listen [HOST:]PORT [options]\n"
+	"       tcpfault proxy [--api [HOST:]PORT] [--config FILE] "
+	"[options]\n"
+	"       tcpfault proxy --listen [HOST:]PORT --target HOST:PORT\n"
+	"                --fault FAULT [options]\n"
+	"       tcpfault check-client [options] -- CMD [ARG...]\n"
+	"       tcpfault check-server HOST:PORT [--request FILE | "
+	"--http PATH]\n"
+	"                [options]\n"
+	"       tcpfault -h | --help | --version\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	usage_exit(stderr, 2);
-}
+static const char help[] =
+	"\n"
+	"  list          the failure cases, one line each\n"
+	"  explain       a case: what each side does and what "
+	"Linux shows;\n"
+	"                a symptom (ECONNRESET, curl 56): its "
+	"cases\n"
+	"  run           run cases on loopback, capture, and "
+	"check\n"
+	"  client        play a misbehaving client against a "
+	"server\n"
+	"  server        play a misbehaving server against a "
+	"client\n"
+	"  proxy         relay clients to servers through "
+	"toxics, Toxiproxy's API\n"
+	"  check-client  run your client against each server "
+	"fault: a report\n"
+	"  check-server  run each client fault against your "
+	"server: a report\n"
+	"\n"
+	"tcpfault client|server -h lists the behaviours; "
+	"man tcpfault says more.\n";
+
+USAGE_DEFINE(synopsis, help)
 
 static void
 list_valid_cases(FILE *fp)
@@ -438,7 +428,7 @@ cmd_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage_exit(stdout, 0);
+			exit(usage_print(stdout, synopsis, help));
 		case 'a':
 			all = true;
 			break;
@@ -832,7 +822,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
-		usage_exit(stdout, 0);
+		exit(usage_print(stdout, synopsis, help));
 	if (strcmp(cmd, "--version") == 0) {
 		printf("tcpfault teardown %s\n", teardown_version());
 		return 0;

@@ -14,6 +14,7 @@
 #include "numparse.h"
 #include "stop.h"
 #include "tnc.h"
+#include "usage.h"
 #include "version.h"
 
 #define SECS_MAX_MS	(86400 * 1000LL)	/* -w and -q: one day */
@@ -52,73 +53,65 @@ static const struct option long_options[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* The synopsis (as tnc(1) has it) on fp; with -h also the options. */
-static void __attribute__((noreturn))
-usage_exit(FILE *fp, int code)
-{
-	fprintf(fp,
-	    "usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] "
-	    "[-q secs] [-s srcaddr] [-w secs] [options] host port\n"
-	    "       tnc -l [-46CkNnuv] [-c cmd | -e prog] [-q secs] "
-	    "[-w secs] [options] [host] port\n"
-	    "       tnc -l [-46knv] --relay host:port [--splice] "
-	    "[--io threads|epoll] [options] [host] port\n"
-	    "       tnc [-l] -U [-CkNv] [-q secs] [-w secs] [options] path\n"
-	    "       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
-	    "host port[-port]...\n"
-	    "       tnc -h | --help | --version\n"
-	    "options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
-	    "[--keepalive idle,intvl,cnt]\n"
-	    "         [--user-timeout ms] [--close graceful|abort|plain] "
-	    "[--stats] [--buffer size]\n"
-	    "         [--ssl [--ssl-verify | --no-verify] "
-	    "[--ssl-trustfile file]\n"
-	    "          [--ssl-cert file --ssl-key file] "
-	    "[--ssl-allow-truncation]]\n");
-	if (fp == stdout)
-		printf("\n"
-		    "  -4, -6       IPv4 or IPv6 only\n"
-		    "  -C           send CR LF for each LF from stdin\n"
-		    "  -c cmd       run /bin/sh -c cmd on the connection\n"
-		    "  -e prog      run prog with the connection as its "
-		    "stdin/stdout\n"
-		    "  -k           with -l: keep listening\n"
-		    "  -l           listen on [host] port (0: any free port)\n"
-		    "  -N           shut down on stdin EOF (always done)\n"
-		    "  -n           numeric addresses and ports only, no DNS\n"
-		    "  -p srcport   connect from this port\n"
-		    "  -q secs      after stdin EOF, wait at most secs for "
-		    "the peer, then quit\n"
-		    "  -s srcaddr   connect from this address\n"
-		    "  -U           a Unix-domain stream socket at path\n"
-		    "  -u           UDP\n"
-		    "  -v           an event line per state change (-vv: "
-		    "more)\n"
-		    "  -w secs      connect and idle deadline\n"
-		    "  -z           only report which ports accept (0: "
-		    "any did)\n"
-		    "  --relay host:port  with -l: a proxy to host:port\n"
-		    "  --ssl        TLS on the connection; the client "
-		    "verifies the server\n"
-		    "  --no-verify  accept any server certificate\n"
-		    "  --ssl-trustfile file  trust these PEM CAs, not "
-		    "the system's\n"
-		    "  --ssl-cert file, --ssl-key file  our certificate "
-		    "(required with -l)\n"
-		    "  --ssl-allow-truncation  a FIN without close_notify "
-		    "is no failure\n"
-		    "\n"
-		    "Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
-		    "5 timeout, 128+N signal N.\n"
-		    "man tnc says more.\n");
-	exit(code);
-}
+/* The synopsis (as the man page has it), and the options -h adds. */
+static const char synopsis[] =
+	"usage: tnc [-46CNnuv] [-c cmd | -e prog] [-p srcport] "
+	"[-q secs] [-s srcaddr] [-w secs] [options] host port\n"
+	"       tnc -l [-46CkNnuv] [-c cmd | -e prog] [-q secs] "
+	"[-w secs] [options] [host] port\n"
+	"       tnc -l [-46knv] --relay host:port [--splice] "
+	"[--io threads|epoll] [options] [host] port\n"
+	"       tnc [-l] -U [-CkNv] [-q secs] [-w secs] [options] path\n"
+	"       tnc -z [-46nv] [-p srcport] [-s srcaddr] [-w secs] "
+	"host port[-port]...\n"
+	"       tnc -h | --help | --version\n"
+	"options: [--nodelay] [--sndbuf size] [--rcvbuf size] "
+	"[--keepalive idle,intvl,cnt]\n"
+	"         [--user-timeout ms] [--close graceful|abort|plain] "
+	"[--stats] [--buffer size]\n"
+	"         [--ssl [--ssl-verify | --no-verify] "
+	"[--ssl-trustfile file]\n"
+	"          [--ssl-cert file --ssl-key file] "
+	"[--ssl-allow-truncation]]\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	usage_exit(stderr, EXIT_USAGE);
-}
+static const char help[] =
+	"\n"
+	"  -4, -6       IPv4 or IPv6 only\n"
+	"  -C           send CR LF for each LF from stdin\n"
+	"  -c cmd       run /bin/sh -c cmd on the connection\n"
+	"  -e prog      run prog with the connection as its "
+	"stdin/stdout\n"
+	"  -k           with -l: keep listening\n"
+	"  -l           listen on [host] port (0: any free port)\n"
+	"  -N           shut down on stdin EOF (always done)\n"
+	"  -n           numeric addresses and ports only, no DNS\n"
+	"  -p srcport   connect from this port\n"
+	"  -q secs      after stdin EOF, wait at most secs for "
+	"the peer, then quit\n"
+	"  -s srcaddr   connect from this address\n"
+	"  -U           a Unix-domain stream socket at path\n"
+	"  -u           UDP\n"
+	"  -v           an event line per state change (-vv: "
+	"more)\n"
+	"  -w secs      connect and idle deadline\n"
+	"  -z           only report which ports accept (0: "
+	"any did)\n"
+	"  --relay host:port  with -l: a proxy to host:port\n"
+	"  --ssl        TLS on the connection; the client "
+	"verifies the server\n"
+	"  --no-verify  accept any server certificate\n"
+	"  --ssl-trustfile file  trust these PEM CAs, not "
+	"the system's\n"
+	"  --ssl-cert file, --ssl-key file  our certificate "
+	"(required with -l)\n"
+	"  --ssl-allow-truncation  a FIN without close_notify "
+	"is no failure\n"
+	"\n"
+	"Exit: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, "
+	"5 timeout, 128+N signal N.\n"
+	"man tnc says more.\n";
+
+USAGE_DEFINE(synopsis, help)
 
 /* A usage error: one line naming what is wrong, then exit 2. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -386,10 +379,9 @@ main(int argc, char *argv[])
 	    long_options, NULL)) != -1) {
 		switch (ch) {
 		case '4':
-			cfg.family = ADDR_V4;
-			break;
 		case '6':
-			cfg.family = ADDR_V6;
+			/* enum addr_family's values are these digits */
+			cfg.family = (enum addr_family)(ch - '0');
 			break;
 		case 'k':
 			cfg.keep = true;
@@ -525,7 +517,7 @@ main(int argc, char *argv[])
 			usage();
 		case 'h':
 		case OPT_HELP:
-			usage_exit(stdout, EXIT_OK);
+			exit(usage_print(stdout, synopsis, help));
 		case OPT_VERSION:
 			printf("tnc teardown %s\n", teardown_version());
 			exit(EXIT_OK);

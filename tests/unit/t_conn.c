@@ -60,6 +60,18 @@ fill_pat(unsigned char *p, uint64_t off, size_t len)
 		p[i] = pat(off + i);
 }
 
+/* len more bytes at offset *got: a byte off the pattern clears *ok. */
+static void
+check_pat(const unsigned char *p, size_t len, uint64_t *got, bool *ok)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat(*got + i))
+			*ok = false;
+	*got += len;
+}
+
 static void
 write_all(int fd, const void *p, size_t len)
 {
@@ -86,6 +98,21 @@ wait_for(int fd, short events)
 
 /* ---- recording callbacks ---------------------------------------------- */
 
+/* How a conn ended, as its on_close saw it, and how many times. */
+struct ended {
+	enum conn_end why;
+	enum outcome outcome;
+	int closes;
+};
+
+static void
+note_end(struct ended *e, enum conn_end why, enum outcome o)
+{
+	e->why = why;
+	e->outcome = o;
+	e->closes++;
+}
+
 /*
  * Every callback appends a line to the log; anything after on_close is a
  * contract violation the tests catch by comparing the whole log.
@@ -95,9 +122,7 @@ struct rec {
 	int n;
 	char data[256];
 	size_t data_len;
-	enum conn_end why;
-	enum outcome outcome;
-	int closes;
+	struct ended end;
 	uint64_t bytes_in_at_close;
 	uint64_t bytes_out_at_close;
 	/* behaviour knobs */
@@ -167,9 +192,7 @@ rec_on_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 {
 	struct rec *r = arg;
 
-	r->why = why;
-	r->outcome = o;
-	r->closes++;
+	note_end(&r->end, why, o);
 	r->bytes_in_at_close = conn_bytes_in(c);
 	r->bytes_out_at_close = conn_bytes_out(c);
 	rec_log(r, "close:%s:%s", conn_end_name(why), outcome_name(o));
@@ -205,6 +228,72 @@ assert_log(const struct rec *r, const char *const *want, int n)
 		    i < n ? want[i] : "(none)");
 }
 
+/* The log lines listed in place: assert_log_is(r, "data:4", "close:...") */
+#define LOG(...) (const char *const[]){ __VA_ARGS__ }
+#define LOG_N(...) ((int)(sizeof(LOG(__VA_ARGS__)) / sizeof(const char *)))
+#define assert_log_is(r, ...) \
+	assert_log(r, LOG(__VA_ARGS__), LOG_N(__VA_ARGS__))
+
+/* ---- one conn and its peer --------------------------------------------- */
+
+/* A test's loop and connected pair, and the recorded conn on ours. */
+struct fix {
+	struct evloop *loop;
+	struct rec r;
+	struct conn *c;
+	int ours;
+	int peer;		/* -1 once the test has handed it on or closed it */
+};
+
+/* The loop and the pair; the peer first sends len bytes of first. */
+static void
+fix_open(struct fix *f, const void *first, size_t len)
+{
+	f->loop = evloop_new(NULL);
+	assert_non_null(f->loop);
+	peer_pair(&f->ours, &f->peer);
+	if (len > 0)
+		write_all(f->peer, first, len);
+}
+
+/* The conn on ours, recording into f->r. */
+static struct conn *
+fix_conn(struct fix *f)
+{
+	return f->c = new_conn(f->loop, f->ours, &f->r);
+}
+
+/*
+ * Run the loop to its end: the callbacks logged exactly want[0..n-1].
+ * fix_run(f, "data:4", "close:peer-eof:eof") lists them in place.
+ */
+static void
+fix_run_n(struct fix *f, const char *const *want, int n)
+{
+	assert_int_equal(evloop_run(f->loop), 0);
+	assert_log(&f->r, want, n);
+}
+
+#define fix_run(f, ...) fix_run_n(f, LOG(__VA_ARGS__), LOG_N(__VA_ARGS__))
+
+/* The peer aborts (RST); it is in on ours before the conn reads. */
+static void
+fix_peer_reset(struct fix *f)
+{
+	set_linger0(f->peer);
+	close(f->peer);
+	f->peer = -1;
+	wait_for(f->ours, POLLERR);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	if (f->peer >= 0)
+		close(f->peer);
+	evloop_free(f->loop);
+}
+
 /* ---- peers running in threads ----------------------------------------- */
 
 /* Reads to EOF checking the pattern, then optionally replies and closes. */
@@ -224,7 +313,7 @@ reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	unsigned char *buf = malloc(rd->chunk);
-	ssize_t n, i;
+	ssize_t n;
 	char c;
 
 	rd->pattern_ok = buf != NULL;
@@ -237,10 +326,7 @@ reader_main(void *arg)
 			rd->err = n < 0 ? errno : 0;
 			break;
 		}
-		for (i = 0; i < n; i++)
-			if (buf[i] != pat(rd->got + (uint64_t)i))
-				rd->pattern_ok = false;
-		rd->got += (uint64_t)n;
+		check_pat(buf, (size_t)n, &rd->got, &rd->pattern_ok);
 	}
 	if (rd->reply != NULL)
 		send(rd->fd, rd->reply, strlen(rd->reply), MSG_NOSIGNAL);
@@ -255,6 +341,15 @@ reader_start(pthread_t *t, struct reader *rd, int fd, size_t chunk)
 	rd->fd = fd;
 	rd->chunk = chunk;
 	assert_int_equal(pthread_create(t, NULL, reader_main, rd), 0);
+}
+
+/* The reader got total bytes of the pattern, then EOF. */
+static void
+assert_reader_all(const struct reader *rd, uint64_t total)
+{
+	assert_int_equal(rd->got, total);
+	assert_true(rd->pattern_ok);
+	assert_true(rd->saw_eof);
 }
 
 struct writer {
@@ -306,30 +401,22 @@ put_frame(int fd, const char *msg)
 static void
 test_messages_before_peer_eof(void **state)
 {
-	static const char *const want[] = {
-		"msg:one", "msg:two", "msg:three", "close:peer-eof:eof",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
-	struct conn *c;
-	int ours, peer;
+	struct fix f = { .r.n = 0 };
 	char buf[8];
 
-	peer_pair(&ours, &peer);
-	put_frame(peer, "one");
-	put_frame(peer, "two");
-	put_frame(peer, "three");
-	write_all(peer, "\0\0\0\12half", 8);
-	assert_int_equal(shutdown(peer, SHUT_WR), 0);
-	c = new_conn(loop, ours, &r);
-	conn_set_framing(c, 1024);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 4);
-	assert_int_equal(r.bytes_in_at_close, 3 * 4 + 3 + 3 + 5 + 8);
+	fix_open(&f, NULL, 0);
+	put_frame(f.peer, "one");
+	put_frame(f.peer, "two");
+	put_frame(f.peer, "three");
+	write_all(f.peer, "\0\0\0\12half", 8);
+	assert_int_equal(shutdown(f.peer, SHUT_WR), 0);
+	conn_set_framing(fix_conn(&f), 1024);
+	fix_run(&f, "msg:one", "msg:two", "msg:three",
+	    "close:peer-eof:eof");
+	assert_int_equal(f.r.bytes_in_at_close, 3 * 4 + 3 + 3 + 5 + 8);
 	/* Our FIN followed: the peer reads EOF, not a reset. */
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), 0);
-	close(peer);
-	evloop_free(loop);
+	assert_int_equal(recv(f.peer, buf, sizeof(buf), 0), 0);
+	fix_close(&f);
 }
 
 /* Raw mode: bytes on_data leaves are offered again with more. */
@@ -347,22 +434,17 @@ consume_lines(const void *data, size_t len)
 static void
 test_raw_partial_consume(void **state)
 {
-	static const char *const want[] = {
-		"data:3", "data:0", "data:7", "data:0", "close:peer-eof:eof",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .consume = consume_lines, .more = "e\nfg\nh" };
-	int ours;
+	struct fix f = { .r = { .consume = consume_lines,
+	    .more = "e\nfg\nh" } };
 
-	peer_pair(&ours, &r.more_fd);
-	write_all(r.more_fd, "ab\ncd", 5);
-	new_conn(loop, ours, &r);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 5);
-	assert_int_equal(r.data_len, 10);
-	assert_memory_equal(r.data, "ab\ncde\nfg\n", 10);
-	close(r.more_fd);
-	evloop_free(loop);
+	fix_open(&f, "ab\ncd", 5);
+	f.r.more_fd = f.peer;
+	fix_conn(&f);
+	fix_run(&f, "data:3", "data:0", "data:7", "data:0",
+	    "close:peer-eof:eof");
+	assert_int_equal(f.r.data_len, 10);
+	assert_memory_equal(f.r.data, "ab\ncde\nfg\n", 10);
+	fix_close(&f);
 }
 
 /*
@@ -372,51 +454,33 @@ test_raw_partial_consume(void **state)
 static void
 test_request_response_reads(void **state)
 {
-	static const char *const want[] = {
-		"data:4", "data:4", "close:peer-eof:eof",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .more = "pong" };
-	struct conn *c;
-	int ours;
+	struct fix f = { .r.more = "pong" };
 
-	peer_pair(&ours, &r.more_fd);
-	write_all(r.more_fd, "ping", 4);
-	c = new_conn(loop, ours, &r);
-	conn_set_request_response(c, true);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 3);
-	assert_memory_equal(r.data, "pingpong", 8);
-	close(r.more_fd);
-	evloop_free(loop);
+	fix_open(&f, "ping", 4);
+	f.r.more_fd = f.peer;
+	conn_set_request_response(fix_conn(&f), true);
+	fix_run(&f, "data:4", "data:4", "close:peer-eof:eof");
+	assert_memory_equal(f.r.data, "pingpong", 8);
+	fix_close(&f);
 }
 
 /* Data then RST from the peer: every byte first, then recv-error/reset. */
 static void
 test_peer_reset_after_data(void **state)
 {
-	static const char *const want[] = {
-		"data:200", "close:recv-error:reset",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
+	struct fix f = { .r.n = 0 };
 	unsigned char out[200];
-	int ours, peer;
 
-	peer_pair(&ours, &peer);
 	fill_pat(out, 0, sizeof(out));
-	write_all(peer, out, sizeof(out));
-	set_linger0(peer);
-	close(peer);
+	fix_open(&f, out, sizeof(out));
 	/* The RST is in before the conn even starts reading. */
-	wait_for(ours, POLLERR);
-	new_conn(loop, ours, &r);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 2);
-	assert_memory_equal(r.data, out, sizeof(out));
-	assert_int_equal(r.why, CONN_END_RECV_ERROR);
-	assert_int_equal(r.outcome, OUTCOME_RESET);
-	evloop_free(loop);
+	fix_peer_reset(&f);
+	fix_conn(&f);
+	fix_run(&f, "data:200", "close:recv-error:reset");
+	assert_memory_equal(f.r.data, out, sizeof(out));
+	assert_int_equal(f.r.end.why, CONN_END_RECV_ERROR);
+	assert_int_equal(f.r.end.outcome, OUTCOME_RESET);
+	fix_close(&f);
 }
 
 /*
@@ -426,21 +490,16 @@ test_peer_reset_after_data(void **state)
 static void
 test_graceful_close_flushes_all(void **state)
 {
-	static const char *const want[] = {
-		"data:3", "close:local-close:ok",
-	};
-	struct evloop *loop = evloop_new(NULL);
 	struct reader rd = { .start_fd = -1, .reply = "bye" };
-	struct rec r = { .n = 0 };
+	struct fix f = { .r.n = 0 };
 	unsigned char *big = malloc(8 * MIB);
 	struct conn *c;
 	pthread_t t;
-	int ours, peer;
 
 	assert_non_null(big);
 	fill_pat(big, 0, 8 * MIB);
-	peer_pair(&ours, &peer);
-	c = new_conn(loop, ours, &r);
+	fix_open(&f, NULL, 0);
+	c = fix_conn(&f);
 	assert_int_equal(conn_send(c, big, 8 * MIB), 0);
 	assert_true(conn_out_queued(c) > 0);
 	conn_close(c, CLOSE_GRACEFUL, 30000);
@@ -450,19 +509,17 @@ test_graceful_close_flushes_all(void **state)
 	errno = 0;
 	assert_int_equal(conn_send_frame(c, "late", 4), -1);
 	assert_int_equal(errno, EPIPE);
-	assert_int_equal(r.n, 0);
-	reader_start(&t, &rd, peer, 65536);
-	assert_int_equal(evloop_run(loop), 0);
+	assert_int_equal(f.r.n, 0);
+	reader_start(&t, &rd, f.peer, 65536);
+	f.peer = -1;		/* the reader closes it */
+	fix_run(&f, "data:3", "close:local-close:ok");
 	pthread_join(t, NULL);
-	assert_int_equal(rd.got, 8 * MIB);
-	assert_true(rd.pattern_ok);
-	assert_true(rd.saw_eof);
-	assert_log(&r, want, 2);
-	assert_memory_equal(r.data, "bye", 3);
-	assert_int_equal(r.bytes_out_at_close, 8 * MIB);
-	assert_int_equal(r.bytes_in_at_close, 3);
+	assert_reader_all(&rd, 8 * MIB);
+	assert_memory_equal(f.r.data, "bye", 3);
+	assert_int_equal(f.r.bytes_out_at_close, 8 * MIB);
+	assert_int_equal(f.r.bytes_in_at_close, 3);
 	free(big);
-	evloop_free(loop);
+	fix_close(&f);
 }
 
 /*
@@ -473,22 +530,15 @@ test_graceful_close_flushes_all(void **state)
 struct sink {
 	uint64_t got;
 	bool pattern_ok;
-	enum conn_end why;
-	enum outcome outcome;
-	int closes;
+	struct ended end;
 };
 
 static size_t
 sink_data(struct conn *c, const void *data, size_t len, void *arg)
 {
-	const unsigned char *p = data;
 	struct sink *k = arg;
-	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(k->got + i))
-			k->pattern_ok = false;
-	k->got += len;
+	check_pat(data, len, &k->got, &k->pattern_ok);
 	return len;
 }
 
@@ -497,9 +547,7 @@ sink_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 {
 	struct sink *k = arg;
 
-	k->why = why;
-	k->outcome = o;
-	k->closes++;
+	note_end(&k->end, why, o);
 }
 
 static void
@@ -526,9 +574,9 @@ test_graceful_close_reads_while_paused(void **state)
 	assert_int_equal(evloop_run(loop), 0);
 	pthread_join(t, NULL);
 	assert_true(w.ok);
-	assert_int_equal(k.closes, 1);
-	assert_int_equal(k.why, CONN_END_LOCAL_CLOSE);
-	assert_int_equal(k.outcome, OUTCOME_OK);
+	assert_int_equal(k.end.closes, 1);
+	assert_int_equal(k.end.why, CONN_END_LOCAL_CLOSE);
+	assert_int_equal(k.end.outcome, OUTCOME_OK);
 	assert_int_equal(k.got, 4 * MIB);
 	assert_true(k.pattern_ok);
 	evloop_free(loop);
@@ -538,99 +586,80 @@ test_graceful_close_reads_while_paused(void **state)
 static void
 test_graceful_close_timeout(void **state)
 {
-	static const char *const want[] = { "close:local-close:timeout" };
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
+	struct fix f = { .r.n = 0 };
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
-	struct conn *c;
-	int ours, peer;
 	char buf[16];
 
-	peer_pair(&ours, &peer);
-	c = new_conn(loop, ours, &r);
-	assert_int_equal(conn_send(c, "last", 4), 0);
-	conn_close(c, CLOSE_GRACEFUL, 50);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 1);
-	assert_int_equal(r.outcome, OUTCOME_TIMEOUT);
+	fix_open(&f, NULL, 0);
+	assert_int_equal(conn_send(fix_conn(&f), "last", 4), 0);
+	conn_close(f.c, CLOSE_GRACEFUL, 50);
+	fix_run(&f, "close:local-close:timeout");
+	assert_int_equal(f.r.end.outcome, OUTCOME_TIMEOUT);
 	/* The peer saw every byte and our FIN, then the reset... */
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), 4);
+	assert_int_equal(recv(f.peer, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "last", 4);
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), 0);
-	wait_for(peer, POLLHUP);
+	assert_int_equal(recv(f.peer, buf, sizeof(buf), 0), 0);
+	wait_for(f.peer, POLLHUP);
 	/* ...which moved it from CLOSE_WAIT straight to CLOSED; Linux reports
 	   an RST in CLOSE_WAIT as EPIPE. */
-	assert_int_equal(getsockopt(peer, IPPROTO_TCP, TCP_INFO, &ti, &len),
-	    0);
+	assert_int_equal(getsockopt(f.peer, IPPROTO_TCP, TCP_INFO, &ti,
+	    &len), 0);
 	assert_int_equal(ti.tcpi_state, TCP_CLOSE);
-	assert_int_equal(sock_error(peer), EPIPE);
-	close(peer);
-	evloop_free(loop);
+	assert_int_equal(sock_error(f.peer), EPIPE);
+	fix_close(&f);
 }
 
 /* Abort and plain close report before conn_close returns. */
 static void
 test_abort_and_plain_close(void **state)
 {
-	static const char *const want[] = { "close:local-close:ok" };
-	struct evloop *loop = evloop_new(NULL);
-	struct rec ra = { .n = 0 }, rp = { .n = 0 };
-	struct conn *c;
-	int ours, peer;
+	struct fix fa = { .r.n = 0 }, fp = { .r.n = 0 };
 	char buf[4];
 
-	peer_pair(&ours, &peer);
-	c = new_conn(loop, ours, &ra);
-	conn_close(c, CLOSE_ABORT, 0);
-	assert_log(&ra, want, 1);
+	fix_open(&fa, NULL, 0);
+	conn_close(fix_conn(&fa), CLOSE_ABORT, 0);
+	assert_log_is(&fa.r, "close:local-close:ok");
 	errno = 0;
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), -1);
+	assert_int_equal(recv(fa.peer, buf, sizeof(buf), 0), -1);
 	assert_int_equal(errno, ECONNRESET);
-	close(peer);
+	/* Reported already: the loop has nothing left to run. */
+	fix_run(&fa, "close:local-close:ok");
+	fix_close(&fa);
 
-	peer_pair(&ours, &peer);
-	c = new_conn(loop, ours, &rp);
-	conn_close(c, CLOSE_PLAIN, 0);
-	assert_log(&rp, want, 1);
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), 0);
-	close(peer);
-	assert_int_equal(evloop_run(loop), 0);
-	evloop_free(loop);
+	fix_open(&fp, NULL, 0);
+	conn_close(fix_conn(&fp), CLOSE_PLAIN, 0);
+	assert_log_is(&fp.r, "close:local-close:ok");
+	assert_int_equal(recv(fp.peer, buf, sizeof(buf), 0), 0);
+	fix_run(&fp, "close:local-close:ok");
+	fix_close(&fp);
 }
 
 /* conn_shutdown: FIN after our bytes, sends refused, still reading. */
 static void
 test_shutdown_then_read_reply(void **state)
 {
-	static const char *const want[] = {
-		"data:4", "close:peer-eof:eof",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
+	struct fix f = { .r.n = 0 };
 	struct conn *c;
-	int ours, peer;
 	char buf[8];
 
-	peer_pair(&ours, &peer);
-	c = new_conn(loop, ours, &r);
+	fix_open(&f, NULL, 0);
+	c = fix_conn(&f);
 	conn_set_half_close(c, true);
 	assert_int_equal(conn_send(c, "ping", 4), 0);
 	conn_shutdown(c);
 	errno = 0;
 	assert_int_equal(conn_send(c, "more", 4), -1);
 	assert_int_equal(errno, EPIPE);
-	assert_int_equal(recv(peer, buf, 4, MSG_WAITALL), 4);
+	assert_int_equal(recv(f.peer, buf, 4, MSG_WAITALL), 4);
 	assert_memory_equal(buf, "ping", 4);
 	/* Our FIN arrives only once the loop runs the shutdown. */
-	write_all(peer, "pong", 4);
-	assert_int_equal(shutdown(peer, SHUT_WR), 0);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), 0);
-	assert_log(&r, want, 2);
-	assert_memory_equal(r.data, "pong", 4);
-	close(peer);
-	evloop_free(loop);
+	write_all(f.peer, "pong", 4);
+	assert_int_equal(shutdown(f.peer, SHUT_WR), 0);
+	fix_run(&f, "data:4", "close:peer-eof:eof");
+	assert_int_equal(recv(f.peer, buf, sizeof(buf), 0), 0);
+	assert_memory_equal(f.r.data, "pong", 4);
+	fix_close(&f);
 }
 
 /* Half-close: the peer's EOF first, then we answer with 1 MiB and FIN. */
@@ -649,30 +678,20 @@ reply_mib(struct conn *c, struct rec *r)
 static void
 test_half_close_reply_after_peer_eof(void **state)
 {
-	static const char *const want[] = {
-		"data:3", "peer-eof", "close:peer-eof:eof",
-	};
-	struct evloop *loop = evloop_new(NULL);
 	struct reader rd = { .start_fd = -1 };
-	struct rec r = { .on_peer_eof_do = reply_mib };
-	struct conn *c;
+	struct fix f = { .r.on_peer_eof_do = reply_mib };
 	pthread_t t;
-	int ours, peer;
 
-	peer_pair(&ours, &peer);
-	write_all(peer, "req", 3);
-	assert_int_equal(shutdown(peer, SHUT_WR), 0);
-	c = new_conn(loop, ours, &r);
-	conn_set_half_close(c, true);
-	reader_start(&t, &rd, peer, 4096);
-	assert_int_equal(evloop_run(loop), 0);
+	fix_open(&f, "req", 3);
+	assert_int_equal(shutdown(f.peer, SHUT_WR), 0);
+	conn_set_half_close(fix_conn(&f), true);
+	reader_start(&t, &rd, f.peer, 4096);
+	f.peer = -1;		/* the reader closes it */
+	fix_run(&f, "data:3", "peer-eof", "close:peer-eof:eof");
 	pthread_join(t, NULL);
-	assert_log(&r, want, 3);
-	assert_int_equal(rd.got, MIB);
-	assert_true(rd.pattern_ok);
-	assert_true(rd.saw_eof);
-	assert_int_equal(r.bytes_out_at_close, MIB);
-	evloop_free(loop);
+	assert_reader_all(&rd, MIB);
+	assert_int_equal(f.r.bytes_out_at_close, MIB);
+	fix_close(&f);
 }
 
 /* ---- send errors -------------------------------------------------------- */
@@ -684,27 +703,16 @@ test_half_close_reply_after_peer_eof(void **state)
 static void
 test_send_error_reset(void **state)
 {
-	static const char *const want[] = {
-		"data:4", "close:send-error:reset",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
-	struct conn *c;
-	int ours, peer;
+	struct fix f = { .r.n = 0 };
 
-	peer_pair(&ours, &peer);
-	write_all(peer, "tail", 4);
-	set_linger0(peer);
-	close(peer);
-	wait_for(ours, POLLERR);
-	c = new_conn(loop, ours, &r);
+	fix_open(&f, "tail", 4);
+	fix_peer_reset(&f);
 	/* Accepted: the failure is reported through on_close, not here. */
-	assert_int_equal(conn_send(c, "x", 1), 0);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 2);
-	assert_memory_equal(r.data, "tail", 4);
-	evloop_free(loop);
+	assert_int_equal(conn_send(fix_conn(&f), "x", 1), 0);
+	assert_int_equal(f.r.n, 0);
+	fix_run(&f, "data:4", "close:send-error:reset");
+	assert_memory_equal(f.r.data, "tail", 4);
+	fix_close(&f);
 }
 
 /*
@@ -725,23 +733,21 @@ send_4mib(struct conn *c, struct rec *r)
 static void
 test_send_error_after_peer_close(void **state)
 {
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .on_peer_eof_do = send_4mib };
-	struct conn *c;
-	int ours, peer;
+	struct fix f = { .r.on_peer_eof_do = send_4mib };
 
-	peer_pair(&ours, &peer);
-	close(peer);
-	c = new_conn(loop, ours, &r);
-	conn_set_half_close(c, true);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_int_equal(r.n, 2);
-	assert_string_equal(r.log[0], "peer-eof");
-	assert_int_equal(r.closes, 1);
-	assert_int_equal(r.why, CONN_END_SEND_ERROR);
-	if (r.outcome != OUTCOME_RESET && r.outcome != OUTCOME_BROKEN_PIPE)
-		fail_msg("outcome %s", outcome_name(r.outcome));
-	evloop_free(loop);
+	fix_open(&f, NULL, 0);
+	close(f.peer);
+	f.peer = -1;
+	conn_set_half_close(fix_conn(&f), true);
+	assert_int_equal(evloop_run(f.loop), 0);
+	assert_int_equal(f.r.n, 2);
+	assert_string_equal(f.r.log[0], "peer-eof");
+	assert_int_equal(f.r.end.closes, 1);
+	assert_int_equal(f.r.end.why, CONN_END_SEND_ERROR);
+	if (f.r.end.outcome != OUTCOME_RESET &&
+	    f.r.end.outcome != OUTCOME_BROKEN_PIPE)
+		fail_msg("outcome %s", outcome_name(f.r.end.outcome));
+	fix_close(&f);
 }
 
 /* ---- framing errors ----------------------------------------------------- */
@@ -750,47 +756,29 @@ test_send_error_after_peer_close(void **state)
 static void
 test_oversized_frame(void **state)
 {
-	static const char *const want[] = {
-		"msg:ok", "close:recv-error:error",
-	};
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
-	struct conn *c;
-	int ours, peer;
+	struct fix f = { .r.n = 0 };
 	char buf[4];
 
-	peer_pair(&ours, &peer);
-	write_all(peer, "\0\0\0\2ok\x7f\xff\xff\xff" "abc", 13);
-	c = new_conn(loop, ours, &r);
-	conn_set_framing(c, MIB);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 2);
-	assert_int_equal(r.bytes_in_at_close, 13);
+	fix_open(&f, "\0\0\0\2ok\x7f\xff\xff\xff" "abc", 13);
+	conn_set_framing(fix_conn(&f), MIB);
+	fix_run(&f, "msg:ok", "close:recv-error:error");
+	assert_int_equal(f.r.bytes_in_at_close, 13);
 	/* We will not read the rest, and say so with an RST. */
 	errno = 0;
-	assert_int_equal(recv(peer, buf, sizeof(buf), 0), -1);
+	assert_int_equal(recv(f.peer, buf, sizeof(buf), 0), -1);
 	assert_int_equal(errno, ECONNRESET);
-	close(peer);
-	evloop_free(loop);
+	fix_close(&f);
 }
 
 static void
 test_negative_frame(void **state)
 {
-	static const char *const want[] = { "close:recv-error:error" };
-	struct evloop *loop = evloop_new(NULL);
-	struct rec r = { .n = 0 };
-	struct conn *c;
-	int ours, peer;
+	struct fix f = { .r.n = 0 };
 
-	peer_pair(&ours, &peer);
-	write_all(peer, "\x80\0\0\1z", 5);
-	c = new_conn(loop, ours, &r);
-	conn_set_framing(c, UINT32_MAX);
-	assert_int_equal(evloop_run(loop), 0);
-	assert_log(&r, want, 1);
-	close(peer);
-	evloop_free(loop);
+	fix_open(&f, "\x80\0\0\1z", 5);
+	conn_set_framing(fix_conn(&f), UINT32_MAX);
+	fix_run(&f, "close:recv-error:error");
+	fix_close(&f);
 }
 
 /* ---- high-water mark ---------------------------------------------------- */
@@ -812,9 +800,8 @@ struct relay {
 	int highs;
 	int drains;
 	int go_fd;		/* tells the reader to start */
-	enum conn_end src_why;
-	enum conn_end dst_why;
-	enum outcome dst_outcome;
+	struct ended src_end;
+	struct ended dst_end;
 };
 
 static size_t
@@ -850,26 +837,20 @@ relay_drain(struct conn *c, void *arg)
 		conn_resume_read(rl->src);
 }
 
+/* The source's end closes the destination gracefully behind it. */
 static void
-relay_src_close(struct conn *c, enum conn_end why, enum outcome o,
-    void *arg)
+relay_close(struct conn *c, enum conn_end why, enum outcome o, void *arg)
 {
 	struct relay *rl = arg;
 
-	rl->src_why = why;
-	rl->src = NULL;
-	conn_close(rl->dst, CLOSE_GRACEFUL, 30000);
-}
-
-static void
-relay_dst_close(struct conn *c, enum conn_end why, enum outcome o,
-    void *arg)
-{
-	struct relay *rl = arg;
-
-	rl->dst_why = why;
-	rl->dst_outcome = o;
-	rl->dst = NULL;
+	if (c == rl->src) {
+		note_end(&rl->src_end, why, o);
+		rl->src = NULL;
+		conn_close(rl->dst, CLOSE_GRACEFUL, 30000);
+	} else {
+		note_end(&rl->dst_end, why, o);
+		rl->dst = NULL;
+	}
 }
 
 static void
@@ -877,12 +858,12 @@ test_high_water_relay(void **state)
 {
 	static const struct conn_callbacks src_cb = {
 		.on_data = relay_data,
-		.on_close = relay_src_close,
+		.on_close = relay_close,
 	};
 	static const struct conn_callbacks dst_cb = {
 		.on_high_water = relay_high,
 		.on_drain = relay_drain,
-		.on_close = relay_dst_close,
+		.on_close = relay_close,
 	};
 	struct evloop *loop = evloop_new(NULL);
 	struct writer w = { .total = RELAY_TOTAL };
@@ -914,12 +895,10 @@ test_high_water_relay(void **state)
 	pthread_join(tw, NULL);
 	pthread_join(tr, NULL);
 	assert_true(w.ok);
-	assert_int_equal(rd.got, RELAY_TOTAL);
-	assert_true(rd.pattern_ok);
-	assert_true(rd.saw_eof);
-	assert_int_equal(rl.src_why, CONN_END_PEER_EOF);
-	assert_int_equal(rl.dst_why, CONN_END_LOCAL_CLOSE);
-	assert_int_equal(rl.dst_outcome, OUTCOME_OK);
+	assert_reader_all(&rd, RELAY_TOTAL);
+	assert_int_equal(rl.src_end.why, CONN_END_PEER_EOF);
+	assert_int_equal(rl.dst_end.why, CONN_END_LOCAL_CLOSE);
+	assert_int_equal(rl.dst_end.outcome, OUTCOME_OK);
 	/* The backpressure happened, and it bounded the queue. */
 	assert_true(rl.highs >= 1);
 	assert_true(rl.drains >= 1);
@@ -962,7 +941,7 @@ test_close_other_inside_callback(void **state)
 	assert_string_equal(first->log[1], "close:local-close:ok");
 	assert_int_equal(second->n, 1);
 	assert_string_equal(second->log[0], "close:local-close:ok");
-	assert_int_equal(first->closes + second->closes, 2);
+	assert_int_equal(first->end.closes + second->end.closes, 2);
 	close(pa);
 	close(pb);
 	evloop_free(loop);

@@ -17,6 +17,13 @@
 #include "pktdecode.h"
 #include "../finrst/gen_bytes.h"
 
+/* Decode the frame built in f as link type lt, at time 0. */
+static enum pkt_status
+decode(const struct gen_buf *f, int lt, struct pkt_tcp *s)
+{
+	return pkt_decode(lt, 0, f->b, (uint32_t)f->n, s);
+}
+
 static void
 ether(struct gen_buf *f, uint16_t type)
 {
@@ -66,6 +73,14 @@ ipv4(struct gen_buf *f, uint8_t proto, size_t optlen, size_t l4len,
 	put32(f, 0x0a000002);
 	for (i = 0; i < optlen; i++)
 		put8(f, 1);	/* NOP options */
+}
+
+/* The plainest packet: IPv4 carrying a bare 20-byte TCP ACK. */
+static void
+ipv4_ack(struct gen_buf *f)
+{
+	ipv4(f, 6, 0, 20, 0);
+	tcp(f, PKT_ACK, NULL, 0, 0);
 }
 
 /* A fresh frame: an IPv4 header and a UDP header (no checksum) for udplen
@@ -135,7 +150,7 @@ test_syn_options_and_ip_options(void **state)
 	ether(&f, 0x0800);
 	ipv4(&f, 6, 8, 20 + sizeof(opts), 0x4000 /* DF */);
 	tcp(&f, PKT_SYN, opts, sizeof(opts), 0);
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 1, &s), PKT_TCP);
 	check_tcp4(&s, 0);
 	assert_int_equal(s.mss, 1460);
 	assert_int_equal(s.wscale, 7);
@@ -155,9 +170,8 @@ test_vlan_qinq_mpls(void **state)
 	put16(&f, 0x8100);
 	put16(&f, 200);
 	put16(&f, 0x0800);
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	ipv4_ack(&f);
+	assert_int_equal(decode(&f, 1, &s), PKT_TCP);
 	check_tcp4(&s, 0);
 
 	/* MPLS: two labels, the second with bottom-of-stack */
@@ -167,7 +181,7 @@ test_vlan_qinq_mpls(void **state)
 	put32(&f, (17u << 12) | 0x100 | 64);
 	ipv4(&f, 6, 0, 20 + 5, 0);
 	tcp(&f, PKT_ACK, NULL, 0, 5);
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 1, &s), PKT_TCP);
 	check_tcp4(&s, 5);
 
 	/* VLAN then MPLS */
@@ -178,7 +192,7 @@ test_vlan_qinq_mpls(void **state)
 	put32(&f, (16u << 12) | 0x100 | 64);
 	ipv4(&f, 6, 0, 20, 0);
 	tcp(&f, PKT_FIN | PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 1, &s), PKT_TCP);
 	assert_int_equal(s.flags, PKT_FIN | PKT_ACK);
 }
 
@@ -194,10 +208,8 @@ test_cooked_and_loopback(void **state)
 	/* Linux cooked v1: 14 bytes, then the protocol */
 	put(&f, sll, 14);
 	put16(&f, 0x0800);
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(113, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	ipv4_ack(&f);
+	assert_int_equal(decode(&f, 113, &s), PKT_TCP);
 	check_tcp4(&s, 0);
 
 	/* Linux cooked v2: the protocol first, 20 bytes in all */
@@ -207,36 +219,31 @@ test_cooked_and_loopback(void **state)
 	put(&f, sll2, 16);
 	gen_ipv6(&f, 6, 20);
 	tcp(&f, PKT_SYN, NULL, 0, 0);
-	assert_int_equal(pkt_decode(276, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	assert_int_equal(decode(&f, 276, &s), PKT_TCP);
 	assert_int_equal(s.family, AF_INET6);
 
 	/* DLT_NULL, host order of a little-endian machine: AF_INET = 2 */
 	f.n = 0;
 	put(&f, "\x02\0\0\0", 4);
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(0, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	ipv4_ack(&f);
+	assert_int_equal(decode(&f, 0, &s), PKT_TCP);
 	/* ... and of a big-endian one: 30 = AF_INET6 on macOS */
 	f.n = 0;
 	put32(&f, 30);
 	gen_ipv6(&f, 6, 20);
 	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(0, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 0, &s), PKT_TCP);
 	assert_int_equal(s.family, AF_INET6);
 	/* DLT_LOOP: network order */
 	f.n = 0;
 	put32(&f, 2);
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(108, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	ipv4_ack(&f);
+	assert_int_equal(decode(&f, 108, &s), PKT_TCP);
 	/* an unknown address family is not IP */
 	f.n = 0;
 	put32(&f, 99);
 	ipv4(&f, 6, 0, 20, 0);
-	assert_int_equal(pkt_decode(108, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_NOT_IP);
+	assert_int_equal(decode(&f, 108, &s), PKT_NOT_IP);
 }
 
 static void
@@ -247,22 +254,17 @@ test_raw_ip(void **state)
 	uint8_t want6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
 	(void)state;
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
-	assert_int_equal(pkt_decode(101, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
-	assert_int_equal(pkt_decode(228, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	ipv4_ack(&f);
+	assert_int_equal(decode(&f, 12, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 101, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 228, &s), PKT_TCP);
 	/* LINKTYPE_IPV6 insists on version 6 */
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 229, &s), PKT_MALFORMED);
 
 	f.n = 0;
 	gen_ipv6(&f, 6, 20 + 3);
 	tcp(&f, PKT_ACK, NULL, 0, 3);
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	assert_int_equal(decode(&f, 229, &s), PKT_TCP);
 	assert_int_equal(s.family, AF_INET6);
 	assert_memory_equal(s.daddr, want6, 16);
 	assert_int_equal(s.payload_len, 3);
@@ -285,8 +287,7 @@ test_ipv6_extension_headers(void **state)
 	put8(&f, 0);
 	put(&f, pad, 6);
 	tcp(&f, PKT_ACK, NULL, 0, 4);
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	assert_int_equal(decode(&f, 229, &s), PKT_TCP);
 	assert_int_equal(s.payload_len, 4);
 
 	/* a fragment header with an offset: a fragment */
@@ -297,8 +298,7 @@ test_ipv6_extension_headers(void **state)
 	put16(&f, 8 << 3);
 	put32(&f, 1234);
 	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_FRAGMENT);
+	assert_int_equal(decode(&f, 229, &s), PKT_FRAGMENT);
 
 	/* an atomic fragment (offset 0, no more): a whole packet */
 	f.n = 0;
@@ -308,8 +308,7 @@ test_ipv6_extension_headers(void **state)
 	put16(&f, 0);
 	put32(&f, 1234);
 	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_TCP);
+	assert_int_equal(decode(&f, 229, &s), PKT_TCP);
 
 	/* an extension header longer than the payload: malformed */
 	f.n = 0;
@@ -317,8 +316,7 @@ test_ipv6_extension_headers(void **state)
 	put8(&f, 6);
 	put8(&f, 3);	/* (3 + 1) * 8 = 32 bytes */
 	put(&f, pad, 6);
-	assert_int_equal(pkt_decode(229, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 229, &s), PKT_MALFORMED);
 }
 
 static void
@@ -330,30 +328,24 @@ test_fragments_and_other_protocols(void **state)
 	(void)state;
 	ipv4(&f, 6, 0, 20, 0x2000);	/* more fragments */
 	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_FRAGMENT);
+	assert_int_equal(decode(&f, 12, &s), PKT_FRAGMENT);
 	f.n = 0;
 	ipv4(&f, 6, 0, 20, 185);	/* an offset */
 	tcp(&f, PKT_ACK, NULL, 0, 0);
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_FRAGMENT);
+	assert_int_equal(decode(&f, 12, &s), PKT_FRAGMENT);
 	f.n = 0;
 	ipv4(&f, 1, 0, 8, 0);		/* ICMP */
 	put32(&f, 0x08000000);
 	put32(&f, 0);
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_NOT_TCP);
+	assert_int_equal(decode(&f, 12, &s), PKT_NOT_TCP);
 	udp4_frame(&f, 5353, 53, 12);		/* UDP to port 53 */
 	put32(&f, 0x12345678);
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_NOT_TCP);
+	assert_int_equal(decode(&f, 12, &s), PKT_NOT_TCP);
 	f.n = 0;
 	ether(&f, 0x0806);		/* ARP */
 	put32(&f, 0x00010800);
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_NOT_IP);
-	assert_int_equal(pkt_decode(147, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_UNSUPPORTED_LINK);
+	assert_int_equal(decode(&f, 1, &s), PKT_NOT_IP);
+	assert_int_equal(decode(&f, 147, &s), PKT_UNSUPPORTED_LINK);
 	assert_false(pkt_link_supported(147));
 	assert_true(pkt_link_supported(1));
 	assert_true(pkt_link_supported(276));
@@ -371,7 +363,7 @@ test_truncated_and_malformed(void **state)
 	ipv4(&f, 6, 0, 20 + 1000, 0);
 	tcp(&f, PKT_ACK, NULL, 0, 100);
 	/* snaplen cut the payload: still TCP, with the IP length's size */
-	assert_int_equal(pkt_decode(1, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 1, &s), PKT_TCP);
 	assert_int_equal(s.payload_len, 1000);
 	assert_int_equal(s.captured_len, 100);
 	/* every cut inside the headers is "truncated", never a crash */
@@ -382,34 +374,28 @@ test_truncated_and_malformed(void **state)
 
 	/* IHL below 5 */
 	f.n = 0;
-	ipv4(&f, 6, 0, 20, 0);
-	tcp(&f, PKT_ACK, NULL, 0, 0);
+	ipv4_ack(&f);
 	f.b[0] = 0x44;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 12, &s), PKT_MALFORMED);
 	/* TCP data offset below 5 */
 	f.b[0] = 0x45;
 	f.b[20 + 12] = 0x40;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 12, &s), PKT_MALFORMED);
 	/* TCP header longer than the IP packet says */
 	f.b[20 + 12] = 0xf0;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 12, &s), PKT_MALFORMED);
 	/* IP total length shorter than its header */
 	f.b[20 + 12] = 0x50;
 	f.b[2] = 0;
 	f.b[3] = 10;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_MALFORMED);
+	assert_int_equal(decode(&f, 12, &s), PKT_MALFORMED);
 	/* total length 0 (TSO): the captured length counts */
 	f.b[3] = 0;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s), PKT_TCP);
+	assert_int_equal(decode(&f, 12, &s), PKT_TCP);
 	assert_int_equal(s.payload_len, 0);
 	/* not IP at all */
 	f.b[0] = 0x35;
-	assert_int_equal(pkt_decode(12, 0, f.b, (uint32_t)f.n, &s),
-	    PKT_NOT_IP);
+	assert_int_equal(decode(&f, 12, &s), PKT_NOT_IP);
 }
 
 /*
