@@ -8,10 +8,19 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "evloop.h"
+#include "names.h"
 #include "relay.h"
 #include "sockopt.h"
 #include "stop.h"
 #include "tnc.h"
+
+static const char *const tnc_io_names[] = {
+	[TNC_IO_EPOLL] = "epoll",
+	[TNC_IO_THREADS] = "threads",
+};
+
+NAMES_DEFINE(tnc_io_name, tnc_io_parse, enum tnc_io, tnc_io_names,
+    sizeof(tnc_io_names) / sizeof(tnc_io_names[0]), "?")
 
 static int event_verbose;
 static uint64_t start_us;

@@ -468,11 +468,7 @@ main(int argc, char *argv[])
 			cfg.splice = true;
 			break;
 		case OPT_IO:
-			if (strcmp(optarg, "threads") == 0)
-				cfg.io = TNC_IO_THREADS;
-			else if (strcmp(optarg, "epoll") == 0)
-				cfg.io = TNC_IO_EPOLL;
-			else
+			if (tnc_io_parse(optarg, &cfg.io) != 0)
 				bad("--io: want threads or epoll: %s", optarg);
 			io_set = true;
 			break;

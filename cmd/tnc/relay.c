@@ -365,7 +365,7 @@ tnc_relay(const struct tnc_config *cfg)
 		tnc_apply_sockopts(cfg, lfd, "listener");
 	tnc_event("listening on %s, relaying to %s port %s (%s, %s)",
 	    sock_local_str(lfd, local, sizeof(local)), cfg->relay_host,
-	    cfg->relay_port, cfg->io == TNC_IO_THREADS ? "threads" : "epoll",
+	    cfg->relay_port, tnc_io_name(cfg->io),
 	    cfg->splice ? "splice" : "copy");
 	if (cfg->io == TNC_IO_THREADS)
 		r = tnc_relay_threads(cfg, lfd, up);

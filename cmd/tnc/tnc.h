@@ -62,6 +62,10 @@ struct tnc_config {
 
 /* event.c: below every mode file. */
 
+/* "epoll", "threads": --io's words, also in the relay's event line. */
+const char *tnc_io_name(enum tnc_io io);
+int tnc_io_parse(const char *name, enum tnc_io *io);
+
 /* Start the clock of the event lines and set how much -v asked for. */
 void tnc_event_init(int verbose);
 

@@ -271,11 +271,7 @@ main(int argc, char *argv[])
 			cfg.verbose = true;
 			break;
 		case OPT_IO:
-			if (strcmp(optarg, "blocking") == 0)
-				cfg.io = IO_BLOCKING;
-			else if (strcmp(optarg, "epoll") == 0)
-				cfg.io = IO_EPOLL;
-			else {
+			if (io_model_parse(optarg, &cfg.io) != 0) {
 				snprintf(eb, sizeof(eb),
 				    "--io: unknown I/O model: %s", optarg);
 				bad_value(eb);

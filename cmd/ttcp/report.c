@@ -9,11 +9,20 @@
 
 #include "clock.h"
 #include "exitcode.h"
+#include "names.h"
 #include "sock.h"
 #include "timeline.h"
 #include "ttcp.h"
 
 #define MIB (1024.0 * 1024.0)
+
+static const char *const io_model_names[] = {
+	[IO_BLOCKING] = "blocking",
+	[IO_EPOLL] = "epoll",
+};
+
+NAMES_DEFINE(io_model_name, io_model_parse, enum io_model, io_model_names,
+    sizeof(io_model_names) / sizeof(io_model_names[0]), "?")
 
 /*
  * Below LAT_HIST_SUB ns one bucket per nanosecond; above, LAT_HIST_SUB
@@ -322,7 +331,7 @@ report_json(const struct ttcp_config *cfg, struct xfer **xs, int n,
 	    "role", role,
 	    "reverse", (s->flags & TTCP_FLAG_REVERSE) != 0,
 	    "mode", (s->flags & TTCP_FLAG_STREAM) ? "stream" : "ack",
-	    "io", cfg->io == IO_EPOLL ? "epoll" : "blocking",
+	    "io", io_model_name(cfg->io),
 	    "peer", n > 0 ? xs[0]->peer : (cfg->host ? cfg->host : ""),
 	    "connections", n > 0 ? n : (int)s->parallel,
 	    "msg_len", (json_int_t)s->length,

@@ -187,6 +187,10 @@ bool xfer_sent_all(const struct xfer *x, uint64_t sent);
 
 enum io_model { IO_BLOCKING, IO_EPOLL };
 
+/* "blocking", "epoll": --io's words and the JSON "io" field. */
+const char *io_model_name(enum io_model m);
+int io_model_parse(const char *name, enum io_model *m);
+
 /* Options, parsed by main.c into its own copy and passed down as const. */
 struct ttcp_config {
 	bool receive;
