@@ -75,12 +75,13 @@ for io in blocking epoll; do
 	expect "text $io: exit" $? 0
 	wait_rc "$RPID"
 	expect "text $io: receiver exit" "$RC" 0
-	expect_match "text $io: transmitter line 1" "$(sed -n 1p "$T/t.txt")" \
-	    'ttcp-t: 102400 bytes in [0-9]+\.[0-9]{3} real seconds = [0-9.]+ MiB/sec \+\+\+'
-	expect_match "text $io: transmitter line 2" "$(sed -n 2p "$T/t.txt")" \
-	    'ttcp-t: 100 messages, [0-9.]+ msgs/sec, rtt p50 [0-9.]+ us p99 [0-9.]+ us max [0-9.]+ us, [0-9]+ retransmits'
-	expect_match "text $io: receiver line 1" "$(sed -n 1p "$T/txt.out")" \
-	    'ttcp-r: 102400 bytes in [0-9]+\.[0-9]{3} real seconds = [0-9.]+ MiB/sec \+\+\+'
+	expect_lines "text $io: transmitter" "$T/t.txt" <<'EOF'
+1 ttcp-t: 102400 bytes in [0-9]+\.[0-9]{3} real seconds = [0-9.]+ MiB/sec \+\+\+
+2 ttcp-t: 100 messages, [0-9.]+ msgs/sec, rtt p50 [0-9.]+ us p99 [0-9.]+ us max [0-9.]+ us, [0-9]+ retransmits
+EOF
+	expect_lines "text $io: receiver" "$T/txt.out" <<'EOF'
+1 ttcp-r: 102400 bytes in [0-9]+\.[0-9]{3} real seconds = [0-9.]+ MiB/sec \+\+\+
+EOF
 	expect "text $io: lines" "$(wc -l <"$T/t.txt")" 2
 done
 

@@ -60,9 +60,7 @@ expect "misbehaving: exit" $? 0
 wait_rc "$RPID"
 expect "misbehaving: replies" "$(grep -c '^ttcp-t: reply ' "$T/bad.out")" 18
 # Line numbers of the output and what each must be.
-while read -r n re; do
-	expect_match "misbehaving: line $n" "$(sed -n "${n}p" "$T/bad.out")" "$re"
-done <<'EOF'
+expect_lines "misbehaving" "$T/bad.out" <<'EOF'
 1 ^ttcp-t: reply 1 from 127\.0\.0\.1:[0-9]+: rtt [0-9]+ us offset \+[0-9]+\.[05] us$
 19 ^ttcp-t: 20 probes to 127\.0\.0\.1:[0-9]+ in [0-9.]+ s, 18 replies, 2 lost, 4 duplicated, 0 reordered, 10 bad$
 20 ^ttcp-t: rtt min [0-9]+ us median [0-9]+ us p99 [0-9]+ us max [0-9]+ us$

@@ -62,6 +62,15 @@ expect_no_match() {
 	fi
 }
 
+# expect_lines LABEL FILE < "N EXTENDED-REGEX" lines: line N of FILE
+# matches its regex entirely, for each line of standard input.
+expect_lines() {
+	local n re
+	while read -r n re; do
+		expect_match "$1: line $n" "$(sed -n "${n}p" "$2")" "$re"
+	done
+}
+
 # finish: the count, and exit 0 only when nothing failed.
 finish() {
 	echo "$CHECKS checks, $FAILS failures"
