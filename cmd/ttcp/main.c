@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "stop.h"
 #include "ttcp.h"
+#include "usage.h"
 #include "version.h"
 
 enum {
@@ -28,82 +29,57 @@ enum {
 	OPT_NTP,
 };
 
-/*
- * The synopsis: on stdout with exit 0 when asked for (-h, --help), on
- * stderr with exit 2 after a usage error.
- */
-static void __attribute__((noreturn))
-usage_exit(FILE *fp, int code)
-{
-	fprintf(fp,
-	    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-f unit] "
-	    "[-i secs] [-p port]\n"
-	    "            [--io blocking|epoll] [--json] [--json-stream] "
-	    "[--verify]\n"
-	    "       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-f unit] "
-	    "[-i secs]\n"
-	    "            [-l length] [-n number | --time secs] "
-	    "[-P connections] [-p port]\n"
-	    "            [--io blocking|epoll] [--json] [--json-stream] "
-	    "[--stream] [--verify]\n"
-	    "       ttcp --roundtrip -r [-1v46] [-B addr] [-p port] "
-	    "[--json] [--ntp] [--tcp]\n"
-	    "       ttcp --roundtrip -t host [-v46] [-B addr] [-i secs] "
-	    "[-n number]\n"
-	    "            [-p port] [--time secs] [--json] [--json-stream] "
-	    "[--ntp] [--tcp]\n"
-	    "       ttcp -h | --help | --version\n");
-	if (fp == stdout)
-		printf("\n"
-		    "  -r             receive: serve sessions until a signal\n"
-		    "  -t host        transmit to host\n"
-		    "  -1             receiver: serve one session, then exit\n"
-		    "  -l length      message length (default 65536)\n"
-		    "  -n number      messages per connection "
-		    "(default 8192)\n"
-		    "  --time secs    send for secs seconds instead of -n "
-		    "messages\n"
-		    "  -P connections parallel connections, 1 to 128\n"
-		    "  -R             reverse: the receiver sends the data\n"
-		    "  --stream       no per-message acks: bandwidth, not "
-		    "round trips\n"
-		    "  --verify       check every payload byte\n"
-		    "  -p port        port (default 5001; -r -p 0 picks one)\n"
-		    "  -B addr        listen on, or connect from, addr\n"
-		    "  -b bytes       SO_SNDBUF and SO_RCVBUF\n"
-		    "  -D             TCP_NODELAY\n"
-		    "  -i secs        a report every secs seconds "
-		    "(--roundtrip: a probe)\n"
-		    "  -f unit        rates in k, m, g bits/s or K, M, G "
-		    "bytes/s\n"
-		    "  --io model     blocking (a thread per connection) "
-		    "or epoll\n"
-		    "  --json         one JSON object per session\n"
-		    "  --json-stream  also a JSON object per interval or "
-		    "reply\n"
-		    "  --roundtrip    clock offset and round trips over UDP "
-		    "(muduo's frame)\n"
-		    "  --ntp          --roundtrip with the 4-timestamp "
-		    "frame\n"
-		    "  --tcp          --roundtrip over TCP\n"
-		    "  muduo's --trans host, --recv, --port, --length, "
-		    "--number, --nodelay\n"
-		    "  and --buffer are -t, -r, -p, -l, -n, -D and -b.\n"
-		    "  -v             say what happens, on stderr\n"
-		    "  -4, -6         IPv4 or IPv6 only\n"
-		    "\n"
-		    "Exit status: 0 ok, 1 failure, 2 usage, 3 refused, "
-		    "4 reset, 5 timeout,\n"
-		    "128+N stopped by signal N (a receiver's usual end).\n"
-		    "man ttcp says more.\n");
-	exit(code);
-}
+static const char synopsis[] =
+    "usage: ttcp -r [-1Dv46] [-B addr] [-b bytes] [-f unit] "
+    "[-i secs] [-p port]\n"
+    "            [--io blocking|epoll] [--json] [--json-stream] [--verify]\n"
+    "       ttcp -t host [-DRv46] [-B addr] [-b bytes] [-f unit] [-i secs]\n"
+    "            [-l length] [-n number | --time secs] "
+    "[-P connections] [-p port]\n"
+    "            [--io blocking|epoll] [--json] [--json-stream] "
+    "[--stream] [--verify]\n"
+    "       ttcp --roundtrip -r [-1v46] [-B addr] [-p port] "
+    "[--json] [--ntp] [--tcp]\n"
+    "       ttcp --roundtrip -t host [-v46] [-B addr] [-i secs] [-n number]\n"
+    "            [-p port] [--time secs] [--json] [--json-stream] "
+    "[--ntp] [--tcp]\n"
+    "       ttcp -h | --help | --version\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	usage_exit(stderr, EXIT_USAGE);
-}
+static const char help[] =
+    "\n"
+    "  -r             receive: serve sessions until a signal\n"
+    "  -t host        transmit to host\n"
+    "  -1             receiver: serve one session, then exit\n"
+    "  -l length      message length (default 65536)\n"
+    "  -n number      messages per connection (default 8192)\n"
+    "  --time secs    send for secs seconds instead of -n messages\n"
+    "  -P connections parallel connections, 1 to 128\n"
+    "  -R             reverse: the receiver sends the data\n"
+    "  --stream       no per-message acks: bandwidth, not round trips\n"
+    "  --verify       check every payload byte\n"
+    "  -p port        port (default 5001; -r -p 0 picks one)\n"
+    "  -B addr        listen on, or connect from, addr\n"
+    "  -b bytes       SO_SNDBUF and SO_RCVBUF\n"
+    "  -D             TCP_NODELAY\n"
+    "  -i secs        a report every secs seconds (--roundtrip: a probe)\n"
+    "  -f unit        rates in k, m, g bits/s or K, M, G bytes/s\n"
+    "  --io model     blocking (a thread per connection) or epoll\n"
+    "  --json         one JSON object per session\n"
+    "  --json-stream  also a JSON object per interval or reply\n"
+    "  --roundtrip    clock offset and round trips over UDP (muduo's frame)\n"
+    "  --ntp          --roundtrip with the 4-timestamp frame\n"
+    "  --tcp          --roundtrip over TCP\n"
+    "  muduo's --trans host, --recv, --port, --length, --number, --nodelay\n"
+    "  and --buffer are -t, -r, -p, -l, -n, -D and -b.\n"
+    "  -v             say what happens, on stderr\n"
+    "  -4, -6         IPv4 or IPv6 only\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
+    "128+N stopped by signal N (a receiver's usual end).\n"
+    "man ttcp says more.\n";
+
+/* After a usage error: the synopsis on stderr, exit 2. */
+USAGE_DEFINE(synopsis, help)
 
 /* A bad option value: one line naming the option, exit 2. */
 static void __attribute__((noreturn))
@@ -233,7 +209,7 @@ main(int argc, char *argv[])
 			cfg.unit = optarg[0];
 			break;
 		case 'h':
-			usage_exit(stdout, EXIT_OK);
+			exit(usage_print(stdout, synopsis, help));
 		case 'i':
 			cfg.interval_ms = parse_secs(optarg, "-i");
 			break;
