@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "heap.h"
 #include "pipeline.h"
 #include "zread.h"
 
@@ -317,6 +319,7 @@ struct source {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int64_t ts;
+	struct heap_node hn;	/* by ts, then the file's place (seq) */
 	uint64_t n, off;	/* packets read; classic pcap byte offset */
 	bool classic;
 };
@@ -371,25 +374,14 @@ source_before(const struct source *a, const struct source *b)
 	return a->ts < b->ts || (a->ts == b->ts && a->f < b->f);
 }
 
-/* Restore the heap below i (the oldest next packet at heap[0]). */
-static void
-sift_down(struct source **heap, int n, int i)
+/* The source with the oldest next packet, or NULL when none is left. */
+static struct source *
+oldest(const struct heap *h)
 {
-	for (;;) {
-		int l = 2 * i + 1, m = i;
-		struct source *t;
+	struct heap_node *n = heap_top(h);
 
-		if (l < n && source_before(heap[l], heap[m]))
-			m = l;
-		if (l + 1 < n && source_before(heap[l + 1], heap[m]))
-			m = l + 1;
-		if (m == i)
-			return;
-		t = heap[i];
-		heap[i] = heap[m];
-		heap[m] = t;
-		i = m;
-	}
+	return n != NULL ? (struct source *)(void *)((char *)n -
+	    offsetof(struct source, hn)) : NULL;
 }
 
 /*
@@ -452,19 +444,6 @@ by_first_ts(const void *a, const void *b)
 	return source_before(x, y) ? -1 : source_before(y, x) ? 1 : 0;
 }
 
-/* Add src to the heap of n sources (n + 1 after). */
-static void
-sift_up(struct source **heap, int n, struct source *src)
-{
-	int i = n;
-
-	while (i > 0 && source_before(src, heap[(i - 1) / 2])) {
-		heap[i] = heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	heap[i] = src;
-}
-
 /*
  * All files as one timeline: always the oldest of their next packets, so
  * a rotated set (tcpdump -C, -G, -W) given in any order is one capture
@@ -479,11 +458,12 @@ static int
 read_merged(struct reading *rd, struct batch **bp)
 {
 	struct source *srcs = calloc((size_t)rd->nin, sizeof(*srcs));
-	struct source **heap = calloc((size_t)rd->nin, sizeof(*heap));
 	struct source **parked = calloc((size_t)rd->nin, sizeof(*parked));
-	int i, n = 0, np = 0, next = 0, rc = 0;
+	struct heap heap;
+	int i, np = 0, next = 0, rc = 0;
 
-	if (srcs == NULL || heap == NULL || parked == NULL) {
+	heap_init(&heap);
+	if (srcs == NULL || parked == NULL) {
 		rd->pl->failed = true;
 		goto out;
 	}
@@ -491,6 +471,8 @@ read_merged(struct reading *rd, struct batch **bp)
 		struct source *src = &srcs[i];
 
 		src->f = &rd->in[i];
+		src->hn.seq = (uint64_t)i;
+		src->hn.idx = HEAP_NONE;
 		rc = source_open(rd->pl, src);
 		if (rc < 0)
 			break;
@@ -499,8 +481,9 @@ read_merged(struct reading *rd, struct batch **bp)
 		if (rc == 1 && rd->nin > 1 && strcmp(src->f->path, "-") != 0) {
 			pipeline_file_close(src->f);
 			parked[np++] = src;
-		} else if (rc == 1) {
-			sift_up(heap, n++, src);
+		} else if (rc == 1 && heap_push(&heap, &src->hn, src->ts) < 0) {
+			rd->pl->failed = true;
+			goto out;
 		}
 		rc = 0;
 	}
@@ -509,35 +492,36 @@ read_merged(struct reading *rd, struct batch **bp)
 		struct source *top;
 
 		/* open the files whose first packet is due */
-		while (next < np && (n == 0 ||
-		    !source_before(heap[0], parked[next]))) {
+		while (next < np && (heap.len == 0 ||
+		    !source_before(oldest(&heap), parked[next]))) {
 			struct source *src = parked[next++];
 
 			rc = source_open(rd->pl, src);
 			if (rc < 0)
 				goto out;
-			if (rc == 1)
-				sift_up(heap, n++, src);
+			if (rc == 1 && heap_push(&heap, &src->hn, src->ts) < 0) {
+				rd->pl->failed = true;
+				goto out;
+			}
 			rc = 0;
 		}
-		if (n == 0)
+		top = oldest(&heap);
+		if (top == NULL)
 			break;
-		top = heap[0];
 		if (!emit(rd, top, bp))
 			break;
 		rc = source_next(rd->pl, top);
 		if (rc < 0)
 			break;
 		if (rc == 0)
-			heap[0] = heap[--n];
+			heap_remove(&heap, &top->hn);
+		else
+			heap_rekey(&heap, &top->hn, top->ts);
 		rc = 0;
-		/* one file at a time, the common case, costs one test */
-		if (n > 1)
-			sift_down(heap, n, 0);
 	}
 out:
 	free(srcs);
-	free(heap);
+	heap_free(&heap);
 	free(parked);
 	return rc < 0 ? -1 : 0;
 }
