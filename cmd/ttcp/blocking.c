@@ -104,22 +104,18 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 {
 	const struct session *s = &x->sess;
 	bool stream = (s->flags & TTCP_FLAG_STREAM) != 0;
-	uint8_t *base, *prefix, *payload, ack[TTCP_ACK_LEN];
+	uint8_t *payload, ack[TTCP_ACK_LEN];
 	uint64_t bytes = 0;
 	char eb[ERRBUF_LEN];
 	enum outcome o;
 
-	base = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
-	if (base == NULL) {
+	payload = msg_buf_new(s->length);
+	if (payload == NULL) {
 		xfer_fail(x, OUTCOME_ERROR, "cannot allocate %" PRIu32
 		    " bytes", s->length);
 		abort_conn(x);
 		return;
 	}
-	prefix = base + TTCP_HDR_MAX;
-	payload = prefix + 4;
-	frame_put_be32(prefix, s->length);
-	hex_pattern_fill(payload, s->length);
 	if (x->start_us == 0)
 		x->start_us = clock_mono_us();
 
@@ -130,7 +126,7 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 		goto out;
 	}
 	for (uint32_t i = 0; !xfer_sent_all(x, i); i++) {
-		const uint8_t *p = stream ? payload : prefix;
+		const uint8_t *p = stream ? payload : payload - 4;
 		size_t len = (stream ? 0 : 4) + (size_t)s->length;
 		uint64_t t0 = 0;
 
@@ -170,12 +166,12 @@ send_messages(struct xfer *x, const uint8_t *hdr, size_t hdrlen)
 	}
 	if (!stream)
 		x->end_us = clock_mono_us();
-	free(base);
+	msg_buf_free(payload);
 	/* In stream mode the peer's EOF is its receipt of the last byte. */
 	close_and_judge(x, true);
 	return;
 out:
-	free(base);
+	msg_buf_free(payload);
 	abort_conn(x);
 }
 

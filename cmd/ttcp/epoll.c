@@ -31,7 +31,7 @@ struct econn {
 	bool member;		/* part of the session's report */
 	bool stranger;		/* turned away: nothing more to say */
 	bool closing;		/* our graceful close is under way */
-	uint8_t *msg;		/* sender: header room, prefix, payload */
+	uint8_t *payload;	/* sender: msg_buf_new's, prefix before it */
 	uint8_t *first;		/* sender: what the first send starts at */
 	size_t hdrlen;		/* header to send with the first message */
 	uint32_t queued;	/* sender: messages handed to the conn */
@@ -129,7 +129,7 @@ econn_free(struct econn *ec)
 	if (ec == NULL)
 		return;
 	free(ec->x.rtt);
-	free(ec->msg);
+	msg_buf_free(ec->payload);
 	free(ec);
 }
 
@@ -153,19 +153,15 @@ econn_begin(struct econn *ec, const struct session *s, bool data_sender)
 		rx_init(&x->rx, s, x->verify);
 		return 0;
 	}
-	ec->msg = malloc(TTCP_HDR_MAX + 4 + (size_t)s->length);
-	if (ec->msg == NULL)
-		return -1;
-	frame_put_be32(ec->msg + TTCP_HDR_MAX, s->length);
-	hex_pattern_fill(ec->msg + TTCP_HDR_MAX + 4, s->length);
-	return 0;
+	ec->payload = msg_buf_new(s->length);
+	return ec->payload != NULL ? 0 : -1;
 }
 
 /* Ack mode: queue the next message (with the header the first time). */
 static void
 send_next_message(struct econn *ec)
 {
-	const uint8_t *p = ec->msg + TTCP_HDR_MAX;
+	const uint8_t *p = ec->payload - 4;
 	size_t len = 4 + (size_t)ec->x.sess.length;
 
 	if (ec->queued == 0 && ec->hdrlen > 0) {
@@ -188,7 +184,7 @@ static void
 fill_stream(struct econn *ec)
 {
 	const struct session *s = &ec->x.sess;
-	const uint8_t *payload = ec->msg + TTCP_HDR_MAX + 4;
+	const uint8_t *payload = ec->payload;
 
 	if (ec->closing || ec->c == NULL)
 		return;
@@ -954,10 +950,10 @@ run_transmit_epoll(const struct ttcp_config *cfg, int sfd)
 			    OUTCOME_ERROR);
 		}
 		ec->hdrlen = hdrlen;
-		if (ec->msg != NULL) {
+		if (ec->payload != NULL) {
 			/* The header sits just before the first send. */
-			uint8_t *start = ec->msg + TTCP_HDR_MAX +
-			    ((s.flags & TTCP_FLAG_STREAM) ? 4 : 0);
+			uint8_t *start = ec->payload -
+			    ((s.flags & TTCP_FLAG_STREAM) ? 0 : 4);
 
 			ec->first = start - hdrlen;
 			memcpy(ec->first, hdr, hdrlen);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ttcp.h"
@@ -103,6 +104,29 @@ hex_pattern_fill(uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)hex_digits[i % 16];
+}
+
+uint8_t *
+msg_buf_new(uint32_t length)
+{
+	void *base;
+	uint8_t *payload;
+
+	_Static_assert(TTCP_MSG_HEADROOM >= TTCP_HDR_MAX + 4,
+	    "the header and the prefix fit before the payload");
+	if (posix_memalign(&base, 64, TTCP_MSG_HEADROOM + (size_t)length) != 0)
+		return NULL;
+	payload = (uint8_t *)base + TTCP_MSG_HEADROOM;
+	frame_put_be32(payload - 4, length);
+	hex_pattern_fill(payload, length);
+	return payload;
+}
+
+void
+msg_buf_free(uint8_t *payload)
+{
+	if (payload != NULL)
+		free(payload - TTCP_MSG_HEADROOM);
 }
 
 void

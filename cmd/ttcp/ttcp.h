@@ -77,6 +77,21 @@ int session_decode(const uint8_t *p, size_t have, struct session *s,
 void hex_pattern_fill(uint8_t *p, size_t len);
 
 /*
+ * Room before a message's payload: the session header and the 4-byte
+ * length prefix go just before it, so the first send carries all three.
+ */
+#define TTCP_MSG_HEADROOM	64
+
+/*
+ * A sender's message, the same in both I/O models: TTCP_MSG_HEADROOM
+ * bytes whose last 4 are the length prefix, then the payload's pattern,
+ * on a cache line. Returns the payload (free it with msg_buf_free) or NULL
+ * on ENOMEM.
+ */
+uint8_t *msg_buf_new(uint32_t length);
+void msg_buf_free(uint8_t *payload);
+
+/*
  * Ack mode: after each message the receiver sends back its length, 4
  * bytes big-endian (muduo's ack). ack_put writes one into out.
  */
