@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -24,7 +25,26 @@
  */
 #define CHUNK_ROWS	200
 #define ROW_H		23
-#define FIRST_PICS	20	/* diagrams drawn before the page is up */
+/*
+ * Bytes are what a browser spends most on: reading 18 MB of diagrams as
+ * text took it longer than 2 s; then laying out the rows on the first
+ * screen. So only the first PLAIN_ROWS rows and the first PLAIN_PICS
+ * diagrams are plain markup; the rest come in packed blocks (a chunk of
+ * rows, PICS_BLOCK diagrams): their markup deflated (zlib, a fifth of the
+ * size) and base64'd into an inert <script>, which the page's script
+ * unpacks (DecompressionStream) and inserts as each block nears the
+ * window. A block stands in at ROW_H per row, PIC_H per diagram.
+ */
+#define PLAIN_ROWS	100
+#define PLAIN_PICS	20
+#define PICS_BLOCK	50
+#define PIC_H		410
+#define IDLE_BLOCKS	40	/* unpacked in the background (see page_js) */
+/*
+ * deflate's level: the page's bytes matter more than finrst's time; 6
+ * makes 8% fewer than 4 for about 0.2 s more on 10,000 connections.
+ */
+#define ZLEVEL		6
 
 struct flow_html {
 	FILE *out;		/* the report, written at close */
@@ -35,6 +55,11 @@ struct flow_html {
 	FILE *rows;		/* table rows, waiting */
 	FILE *pics;		/* diagrams, waiting */
 	struct buf *b;		/* one row or diagram at a time */
+	struct buf *zrows;	/* the chunk of rows being packed */
+	struct buf *zpics;	/* the block of diagrams being packed */
+	struct buf *zids;	/* their ids, space-separated */
+	unsigned zpics_n;	/* diagrams in zpics */
+	bool plain_open;	/* the plain chunk of rows is not closed */
 	uint64_t nrows, npics;
 	char error[ERRBUF_LEN];	/* the first failure; sticks */
 };
@@ -63,66 +88,123 @@ static const char page_css[] =
     "font-weight:bold}";
 
 /*
+ * The packed blocks (see PLAIN_PICS): each is unpacked and inserted when
+ * it comes within 1500 px of the window (IntersectionObserver), when a
+ * link points into it, and all rows before the table is sorted. Once
+ * the page is up, the first IDLE_BLOCKS blocks are unpacked one at a time
+ * while the browser is idle, so that printing (which cannot wait) can
+ * insert them; more would keep a browser busy for seconds.
  * Sorting the table: a click on a column's heading sorts by it, a second
- * click reverses. Then the diagrams: each waits as the text of a
- * <script type="image/svg+xml"> (which the browser only scans for its
- * end: parsing 5,000 diagrams into SVG elements up front takes seconds);
- * the first FIRST become SVG at once, the others as they are scrolled
- * near, all of them before printing. No '<' or '&' in it, so it stays
- * well-formed XML too.
+ * click reverses. No '<' in it; in CDATA, so it stays well-formed XML too.
  */
 static const char page_js[] =
     "//<![CDATA[\n"
-    "document.querySelectorAll('#conns th').forEach(function (th, i) {\n"
-    "  th.addEventListener('click', function () {\n"
-    "    var tbs = document.querySelectorAll('#conns .rows tbody');\n"
-    "    var rows = Array.prototype.slice.call(\n"
-    "      document.querySelectorAll('#conns .rows tr'));\n"
-    "    var num = th.hasAttribute('data-n');\n"
-    "    var dir = th.getAttribute('data-dir') === 'a' ? -1 : 1;\n"
-    "    th.setAttribute('data-dir', dir > 0 ? 'a' : 'd');\n"
-    "    rows.sort(function (a, b) {\n"
-    "      var x = a.cells[i].textContent, y = b.cells[i].textContent;\n"
-    "      if (num) return dir * (parseFloat(x) - parseFloat(y));\n"
-    "      return dir * x.localeCompare(y);\n"
+    "var blocks = document.querySelectorAll('div.z');\n"
+    "var packed = 'DecompressionStream' in window;\n"
+    "function unpack(d) {\n"
+    "  if (!d.unpacked) {\n"
+    "    var bin = atob(d.querySelector('script.z').textContent);\n"
+    "    var u = new Uint8Array(bin.length);\n"
+    "    for (var i = 0; bin.length > i; i++) u[i] = bin.charCodeAt(i);\n"
+    "    var s = new ReadableStream({ start: function (c) {\n"
+    "      c.enqueue(u);\n"
+    "      c.close();\n"
+    "    } });\n"
+    "    d.unpacked = new Response(s.pipeThrough(\n"
+    "      new DecompressionStream('deflate'))).text().then(function (t) {\n"
+    "      d.html = t;\n"
     "    });\n"
-    "    tbs.forEach(function (tb, k) {\n"
-    "      var f = document.createDocumentFragment();\n"
-    "      rows.slice(k * CHUNK, (k + 1) * CHUNK).forEach(function (r) {\n"
-    "        f.appendChild(r);\n"
-    "      });\n"
-    "      tb.appendChild(f);\n"
-    "    });\n"
-    "  });\n"
-    "});\n"
-    "var waiting = document.querySelectorAll('script.svg'), next = 0;\n"
-    "function show(s) {\n"
-    "  if (s.parentNode) {\n"
-    "    s.insertAdjacentHTML('afterend', s.textContent);\n"
-    "    s.remove();\n"
     "  }\n"
+    "  return d.unpacked;\n"
     "}\n"
-    "function fill(n) {\n"
-    "  for (var end = next + n; end > next; next++)\n"
-    "    if (waiting.length > next) show(waiting[next]);\n"
+    "function show(d) {\n"
+    "  if (typeof d.html !== 'string') return;\n"
+    "  d.querySelector('script.z').remove();\n"
+    "  d.insertAdjacentHTML('beforeend', d.html);\n"
+    "  d.html = null;\n"
+    "  d.classList.remove('z');\n"
+    "  d.style.height = '';\n"
     "}\n"
-    "if ('IntersectionObserver' in window) {\n"
+    "function expand(d) {\n"
+    "  if (!packed) return Promise.resolve();\n"
+    "  return unpack(d).then(function () { show(d); });\n"
+    "}\n"
+    "function openAll(sel) {\n"
+    "  return Promise.all(Array.prototype.map.call(\n"
+    "    document.querySelectorAll(sel), expand));\n"
+    "}\n"
+    "function reveal(id) {\n"
+    "  var n = ' ' + id.slice(1) + ' ';\n"
+    "  if (document.getElementById(id)) return false;\n"
+    "  for (var i = 0; blocks.length > i; i++) {\n"
+    "    var ids = blocks[i].getAttribute('data-ids');\n"
+    "    if (ids && (' ' + ids + ' ').indexOf(n) >= 0) {\n"
+    "      expand(blocks[i]).then(function () {\n"
+    "        if (location.hash === '#' + id) location.hash = '';\n"
+    "        location.hash = id;\n"
+    "      });\n"
+    "      return true;\n"
+    "    }\n"
+    "  }\n"
+    "  return false;\n"
+    "}\n"
+    "function follow(e) {\n"
+    "  var a = e.target.closest ? e.target.closest('a') : null;\n"
+    "  if (a && a.hash && reveal(a.hash.slice(1))) e.preventDefault();\n"
+    "}\n"
+    "document.getElementById('conns').addEventListener('click', follow);\n"
+    "if (location.hash) reveal(location.hash.slice(1));\n"
+    "if (packed && 'IntersectionObserver' in window) {\n"
     "  var io = new IntersectionObserver(function (es) {\n"
     "    es.forEach(function (e) {\n"
     "      if (e.isIntersecting) {\n"
-    "        var s = e.target.querySelector('script.svg');\n"
-    "        if (s) show(s);\n"
     "        io.unobserve(e.target);\n"
+    "        expand(e.target);\n"
     "      }\n"
     "    });\n"
     "  }, { rootMargin: '1500px' });\n"
-    "  waiting.forEach(function (s) { io.observe(s.parentNode); });\n"
-    "  fill(FIRST);\n"
+    "  blocks.forEach(function (d) { io.observe(d); });\n"
     "} else {\n"
-    "  fill(waiting.length);\n"
+    "  openAll('div.z');\n"
     "}\n"
-    "addEventListener('beforeprint', function () {\n"
-    "  fill(waiting.length);\n"
+    "addEventListener('load', function () {\n"
+    "  var k = 0, idle = window.requestIdleCallback ||\n"
+    "    function (f) { setTimeout(f, 50); };\n"
+    "  function next() {\n"
+    "    if (packed && IDLE > k && blocks.length > k)\n"
+    "      unpack(blocks[k++]).then(function () { idle(next); });\n"
+    "  }\n"
+    "  idle(next);\n"
+    "});\n"
+    "addEventListener('beforeprint', function () { blocks.forEach(show); });\n"
+    "function sort(th, i) {\n"
+    "  var tbs = document.querySelectorAll('#conns .rows tbody');\n"
+    "  var rows = Array.prototype.slice.call(\n"
+    "    document.querySelectorAll('#conns .rows tr'));\n"
+    "  var num = th.hasAttribute('data-n');\n"
+    "  var dir = th.getAttribute('data-dir') === 'a' ? -1 : 1;\n"
+    "  th.setAttribute('data-dir', dir > 0 ? 'a' : 'd');\n"
+    "  rows.sort(function (a, b) {\n"
+    "    var x = a.cells[i].textContent, y = b.cells[i].textContent;\n"
+    "    if (num) return dir * (parseFloat(x) - parseFloat(y));\n"
+    "    return dir * x.localeCompare(y);\n"
+    "  });\n"
+    "  var at = 0, ns = Array.prototype.map.call(tbs, function (tb) {\n"
+    "    return tb.rows.length;\n"
+    "  });\n"
+    "  tbs.forEach(function (tb, k) {\n"
+    "    var f = document.createDocumentFragment();\n"
+    "    rows.slice(at, at + ns[k]).forEach(function (r) {\n"
+    "      f.appendChild(r);\n"
+    "    });\n"
+    "    at += ns[k];\n"
+    "    tb.appendChild(f);\n"
+    "  });\n"
+    "}\n"
+    "document.querySelectorAll('#conns th').forEach(function (th, i) {\n"
+    "  th.addEventListener('click', function () {\n"
+    "    openAll('div.rows.z').then(function () { sort(th, i); });\n"
+    "  });\n"
     "});\n"
     "//]]>\n";
 
@@ -155,6 +237,9 @@ html_free(struct flow_html *h)
 	if (h->pics)
 		fclose(h->pics);
 	buf_free(h->b);
+	buf_free(h->zrows);
+	buf_free(h->zpics);
+	buf_free(h->zids);
 	free(h->html);
 	free(h->svg_dir);
 	free(h->title);
@@ -189,7 +274,12 @@ flow_html_open(const struct flow_html_opts *o, char *errbuf)
 	h->svg_dir = dup_or_null(o->svg_dir, &oom);
 	h->title = dup_or_null(o->title, &oom);
 	h->b = buf_new(16384);
-	if (oom || h->b == NULL) {
+	h->zrows = buf_new(65536);
+	h->zpics = buf_new(65536);
+	h->zids = buf_new(512);
+	h->plain_open = true;
+	if (oom || h->b == NULL || h->zrows == NULL || h->zpics == NULL ||
+	    h->zids == NULL) {
 		errbuf_set(errbuf, "out of memory");
 		html_free(h);
 		return NULL;
@@ -368,6 +458,95 @@ write_b(struct flow_html *h, FILE *fp, const char *what, char *errbuf)
 	return 0;
 }
 
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/*
+ * Write a packed block to fp: the open tag (head, n bytes, that of a
+ * <div>), then content deflated (zlib format) and in base64 as the text
+ * of an inert <script class="z">, then the ends. Base64 holds no '<' or
+ * '&': the file stays well-formed XML. Empties content.
+ */
+static int
+pack(struct flow_html *h, FILE *fp, const void *head, size_t n,
+    struct buf *content, char *errbuf)
+{
+	uLongf zn = compressBound(buf_len(content));
+	unsigned char *z = malloc(zn);
+	char *t = NULL;
+	size_t i, tn = 0;
+	unsigned v;
+	int rc = 0;
+
+	if (z == NULL || (t = malloc((zn + 2) / 3 * 4)) == NULL) {
+		free(z);
+		return fail(h, errbuf, "out of memory");
+	}
+	if (compress2(z, &zn, buf_data(content), buf_len(content), ZLEVEL) !=
+	    Z_OK) {
+		free(z);
+		free(t);
+		return fail(h, errbuf, "out of memory");
+	}
+	for (i = 0; i + 2 < zn; i += 3) {
+		v = (unsigned)z[i] << 16 | (unsigned)z[i + 1] << 8 | z[i + 2];
+		t[tn++] = b64[v >> 18];
+		t[tn++] = b64[v >> 12 & 63];
+		t[tn++] = b64[v >> 6 & 63];
+		t[tn++] = b64[v & 63];
+	}
+	if (i < zn) {
+		v = (unsigned)z[i] << 16 |
+		    (i + 1 < zn ? (unsigned)z[i + 1] << 8 : 0);
+		t[tn++] = b64[v >> 18];
+		t[tn++] = b64[v >> 12 & 63];
+		t[tn++] = i + 1 < zn ? b64[v >> 6 & 63] : '=';
+		t[tn++] = '=';
+	}
+	if (fwrite(head, 1, n, fp) != n ||
+	    fputs("<script type=\"application/x-deflate\" class=\"z\">",
+	    fp) == EOF || fwrite(t, 1, tn, fp) != tn ||
+	    fputs("</script></div>\n", fp) == EOF)
+		rc = fail(h, errbuf, "temporary file: %s", strerror(errno));
+	free(z);
+	free(t);
+	b_clear(content);
+	return rc;
+}
+
+/* Pack the chunk of n rows waiting in zrows into the rows' file. */
+static int
+pack_rows(struct flow_html *h, unsigned n, char *errbuf)
+{
+	char head[80];
+	int len;
+
+	if (b_str(h->zrows, "</tbody></table>") < 0)
+		return fail(h, errbuf, "out of memory");
+	len = snprintf(head, sizeof(head), "<div class=\"rows z\" "
+	    "style=\"height:%upx\">", n * ROW_H);
+	return pack(h, h->rows, head, (size_t)len, h->zrows, errbuf);
+}
+
+/* Pack the diagrams waiting in zpics into the diagrams' file. */
+static int
+pack_pics(struct flow_html *h, char *errbuf)
+{
+	int rc;
+
+	b_clear(h->b);
+	if (b_str(h->b, "<div class=\"pics z\" data-ids=\"") < 0 ||
+	    buf_append(h->b, buf_data(h->zids), buf_len(h->zids)) < 0 ||
+	    buf_printf(h->b, "\" style=\"height:%upx\">",
+	    h->zpics_n * PIC_H) < 0)
+		return fail(h, errbuf, "out of memory");
+	rc = pack(h, h->pics, buf_data(h->b), buf_len(h->b), h->zpics,
+	    errbuf);
+	b_clear(h->zids);
+	h->zpics_n = 0;
+	return rc;
+}
+
 /* The diagram of r as a file of its own in the SVG directory. */
 static int
 svg_file(struct flow_html *h, const struct flow_result *r, char *errbuf)
@@ -405,23 +584,56 @@ flow_html_add(struct flow_html *h, const struct flow_result *r,
 	if (h->out == NULL)
 		return 0;
 	b_clear(h->b);
-	if ((h->nrows > 0 && h->nrows % CHUNK_ROWS == 0 &&
-	    b_chunk(h->b, true, true) < 0) || row(h->b, r, pictured) < 0)
+	if (row(h->b, r, pictured) < 0)
 		return fail(h, errbuf, "out of memory");
-	if (write_b(h, h->rows, "temporary file", errbuf) < 0)
-		return -1;
+	if (h->nrows < PLAIN_ROWS) {
+		if (write_b(h, h->rows, "temporary file", errbuf) < 0)
+			return -1;
+	} else {
+		if (h->plain_open) {
+			b_clear(h->zrows);
+			if (b_chunk(h->zrows, true, false) < 0 ||
+			    b_str(h->zrows, "<noscript><p>The other rows "
+			    "and diagrams need JavaScript.</p></noscript>\n")
+			    < 0)
+				return fail(h, errbuf, "out of memory");
+			if (fwrite(buf_data(h->zrows), 1, buf_len(h->zrows),
+			    h->rows) != buf_len(h->zrows))
+				return fail(h, errbuf, "temporary file: %s",
+				    strerror(errno));
+			b_clear(h->zrows);
+			h->plain_open = false;
+		}
+		if ((buf_len(h->zrows) == 0 &&
+		    (b_str(h->zrows, "<table>") < 0 ||
+		    b_colgroup(h->zrows) < 0 ||
+		    b_str(h->zrows, "<tbody>\n") < 0)) ||
+		    buf_append(h->zrows, buf_data(h->b), buf_len(h->b)) < 0)
+			return fail(h, errbuf, "out of memory");
+		if ((h->nrows + 1 - PLAIN_ROWS) % CHUNK_ROWS == 0 &&
+		    pack_rows(h, CHUNK_ROWS, errbuf) < 0)
+			return -1;
+	}
 	h->nrows++;
 	if (!pictured)
 		return 0;
 	b_clear(h->b);
-	if (buf_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">"
-	    "<script type=\"image/svg+xml\" class=\"svg\">", r->id) < 0 ||
-	    flow_svg_write(h->b, r, 0) < 0 || b_str(h->b, "</script>") < 0 ||
+	if (buf_printf(h->b, "<section class=\"pic\" id=\"c%" PRIu64 "\">",
+	    r->id) < 0 || flow_svg_write(h->b, r, 0) < 0 ||
 	    (r->notes != 0 && b_notes(h->b, r, "notes", "p") < 0) ||
 	    b_str(h->b, "</section>\n") < 0)
 		return fail(h, errbuf, "out of memory");
-	if (write_b(h, h->pics, "temporary file", errbuf) < 0)
-		return -1;
+	if (h->npics < PLAIN_PICS) {
+		if (write_b(h, h->pics, "temporary file", errbuf) < 0)
+			return -1;
+	} else {
+		if (buf_append(h->zpics, buf_data(h->b), buf_len(h->b)) < 0 ||
+		    buf_printf(h->zids, "%s%" PRIu64, h->zpics_n ? " " : "",
+		    r->id) < 0)
+			return fail(h, errbuf, "out of memory");
+		if (++h->zpics_n == PICS_BLOCK && pack_pics(h, errbuf) < 0)
+			return -1;
+	}
 	h->npics++;
 	return 0;
 }
@@ -518,13 +730,15 @@ middle(struct flow_html *h)
 	struct buf *b = h->b;
 	int rc = 0;
 
-	rc |= b_chunk(b, true, false);
-	rc |= buf_printf(b, "</div>\n<h2>Time-sequence diagrams"
-	    "</h2>\n<p>%" PRIu64 " connection%s %s: sequence number "
-	    "against time, each direction in its own panel. Each diagram "
-	    "draws the handshake and the last %d packets.</p>\n"
-	    "<div class=\"legend\">", h->npics, h->npics == 1 ? "" : "s",
-	    h->all ? "(all)" : "that did not end fin", FLOW_SVG_STEPS);
+	if (h->plain_open)
+		rc |= b_chunk(b, true, false);
+	rc |= buf_printf(b, "</div>\n<h2 id=\"diagrams\" data-n=\"%" PRIu64
+	    "\">Time-sequence diagrams</h2>\n<p>%" PRIu64 " connection%s %s: "
+	    "sequence number against time, each direction in its own panel. "
+	    "Each diagram draws the handshake and the last %d packets.</p>\n"
+	    "<div class=\"legend\">", h->npics, h->npics,
+	    h->npics == 1 ? "" : "s", h->all ? "(all)" : "that did not end fin",
+	    FLOW_SVG_STEPS);
 	rc |= flow_svg_legend(b);
 	rc |= b_str(b, "</div>\n");
 	return rc;
@@ -559,11 +773,16 @@ flow_html_close(struct flow_html *h, const struct flow_summary *s,
 	if (h->error[0]) {
 		rc = fail(h, errbuf, "%s", h->error);
 	} else if (h->out != NULL) {
+		/* the last blocks, not full */
+		if ((buf_len(h->zrows) > 0 && pack_rows(h, (unsigned)
+		    ((h->nrows - PLAIN_ROWS) % CHUNK_ROWS), errbuf) < 0) ||
+		    (h->zpics_n > 0 && pack_pics(h, errbuf) < 0))
+			rc = -1;
 		b_clear(h->b);
-		if (head(h, s) < 0)
+		if (rc == 0 && head(h, s) < 0)
 			rc = fail(h, errbuf, "out of memory");
-		else if (write_b(h, h->out, h->html, errbuf) < 0 ||
-		    copy(h, h->rows, errbuf) < 0)
+		if (rc == 0 && (write_b(h, h->out, h->html, errbuf) < 0 ||
+		    copy(h, h->rows, errbuf) < 0))
 			rc = -1;
 		b_clear(h->b);
 		if (rc == 0 && middle(h) < 0)
@@ -571,9 +790,8 @@ flow_html_close(struct flow_html *h, const struct flow_summary *s,
 		if (rc == 0 && (write_b(h, h->out, h->html, errbuf) < 0 ||
 		    copy(h, h->pics, errbuf) < 0))
 			rc = -1;
-		if (rc == 0 && fprintf(h->out, "<script>\nvar CHUNK = %d, "
-		    "FIRST = %d;\n%s</script>\n</body></html>\n",
-		    CHUNK_ROWS, FIRST_PICS, page_js) < 0)
+		if (rc == 0 && fprintf(h->out, "<script>\nvar IDLE = %d;\n"
+		    "%s</script>\n</body></html>\n", IDLE_BLOCKS, page_js) < 0)
 			rc = fail(h, errbuf, "%s: %s", h->html,
 			    strerror(errno));
 		if (fclose(h->out) == EOF && rc == 0)

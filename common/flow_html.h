@@ -9,11 +9,13 @@
 
 /*
  * Feed every reported connection to flow_html_add(); flow_html_close()
- * writes the report: a self-contained HTML file (inline CSS, a few lines
- * of inline script to sort the table, no fetches) with the counts by
- * teardown class as a bar chart, the table of connections, and a
- * time-sequence diagram (flow_svg.h) of each connection that did not end
- * "fin" (of each, with all). The same diagrams can go to a directory as
+ * writes the report: a self-contained HTML file (inline CSS, inline
+ * script to sort the table and unpack the rest, no fetches) with the
+ * counts by teardown class as a bar chart, the table of connections, and
+ * a time-sequence diagram (flow_svg.h) of each connection that did not end
+ * "fin" (of each, with all); past the first rows and diagrams, the
+ * markup comes in deflated blocks that the page unpacks as they are
+ * scrolled to. The same diagrams can go to a directory as
  * one file per connection, named conn-ID.svg (ID zero-padded to 6
  * digits). Memory stays flat: rows and diagrams wait in unlinked
  * temporary files until the report is written. The table feeding it

@@ -1,19 +1,26 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Checks finrst's pictures: the --html report against its --json output,
-the --svg files, and that a browser's screenshot of the report is not
-blank. Standard library only.
+"""Checks finrst's pictures: the --html report (its packed blocks unpacked)
+against its --json output, the --svg files, and that a browser's
+screenshot of the report is not blank. Standard library only.
 
 usage: finrst_pictures.py report HTML JSONL SVGDIR [all]
        finrst_pictures.py reports LIST   (lines of: HTML JSONL SVGDIR [all])
        finrst_pictures.py png PNG MIN_COLOURS MIN_INK_PERCENT [RGB:PCT...]
+       finrst_pictures.py browse CHROMIUM PROFILE URL JS
 (RGB:PCT: colour RGB, in hex, covers at least PCT percent of the pixels)
-Prints one line per problem and exits 1 when there is any.
+Prints one line per problem and exits 1 when there is any; browse prints
+what JS (an expression, awaited if a promise) gives once URL has loaded in
+headless Chromium (DevTools protocol over --remote-debugging-pipe), which,
+unlike --dump-dom, waits in real time for what the page does after load.
 """
+import base64
 import json
 import os
 import re
 import struct
+import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 import zlib
 from html.parser import HTMLParser
@@ -51,6 +58,53 @@ def classes(el):
     return (el.get("class") or "").split()
 
 
+def well_formed(text, problems):
+    """Well-formed as HTML; the first problems go to problems."""
+    bal = Balance()
+    bal.feed(text)
+    bal.close()
+    problems += bal.problems
+    if bal.stack:
+        problems.append("elements left open: %s" % bal.stack)
+
+
+def unpack(root, problems):
+    """Replace each packed block (a div of class z holding a script of
+    class z: deflated, base64'd markup) by what it holds, checked as
+    markup of its own; returns the unpacked texts."""
+    texts = []
+    for div in list(root.iter("div")):
+        if "z" not in classes(div):
+            continue
+        scripts = [e for e in div if e.tag == "script" and
+                   "z" in classes(e)]
+        if len(div) != 1 or len(scripts) != 1:
+            problems.append("packed block holds %d elements" % len(div))
+            continue
+        try:
+            text = zlib.decompress(base64.b64decode(
+                scripts[0].text or "", validate=True)).decode("utf-8")
+        except (ValueError, zlib.error) as e:
+            problems.append("packed block does not unpack: %s" % e)
+            continue
+        texts.append(text)
+        well_formed(text, problems)
+        try:
+            inner = ET.fromstring("<div>" + text + "</div>")
+        except ET.ParseError as e:
+            problems.append("packed block not well-formed: %s" % e)
+            continue
+        div.remove(scripts[0])
+        div.extend(list(inner))
+        div.set("class", " ".join(c for c in classes(div) if c != "z"))
+        if "pics" in classes(div):
+            ids = " ".join(s.get("id", "")[1:] for s in div)
+            if div.get("data-ids") != ids:
+                problems.append("packed block's data-ids %.40r..., holds "
+                                "%.40r..." % (div.get("data-ids"), ids))
+    return texts
+
+
 def check_report(html_path, jsonl_path, svg_dir, everything):
     problems = []
     conns, summary = [], None
@@ -65,17 +119,14 @@ def check_report(html_path, jsonl_path, svg_dir, everything):
     with open(html_path, encoding="utf-8") as f:
         text = f.read()
 
-    # well-formed twice over: as HTML, and strictly as XML
-    bal = Balance()
-    bal.feed(text)
-    bal.close()
-    problems += bal.problems
-    if bal.stack:
-        problems.append("elements left open: %s" % bal.stack)
+    # well-formed twice over: as HTML, and strictly as XML; so are the
+    # packed blocks' contents, which then stand in their place
+    well_formed(text, problems)
     try:
         root = ET.fromstring(text.split("\n", 1)[1])
     except ET.ParseError as e:
         return problems + ["not well-formed: %s" % e]
+    texts = unpack(root, problems)
 
     # self-contained: nothing to fetch
     for el in root.iter():
@@ -87,8 +138,10 @@ def check_report(html_path, jsonl_path, svg_dir, everything):
                 (el.tag == "script" and el.get("src")):
             problems.append("fetching element <%s>" % el.tag)
     for pat in (r"https?:", r"url\(", r"@import", r"//[a-z0-9.-]+\.[a-z]"):
-        if re.search(pat, text, re.I):
-            problems.append("fetch-like text /%s/" % pat)
+        for t in [text] + texts:
+            if re.search(pat, t, re.I):
+                problems.append("fetch-like text /%s/" % pat)
+                break
 
     # one diagram per pictured connection, and one row per connection
     pics = [s for s in root.iter("section") if "pic" in classes(s)]
@@ -239,6 +292,80 @@ def check_png(path, min_colours, min_ink, needs):
     return problems
 
 
+def browse(chromium, profile, url, js, timeout=240):
+    """Load url in headless Chromium, evaluate js, return its value."""
+    cmd_r, cmd_w = os.pipe()    # Chromium reads commands on fd 3
+    ans_r, ans_w = os.pipe()    # and answers on fd 4
+
+    def fds():
+        os.dup2(cmd_r, 3)
+        os.dup2(ans_w, 4)
+        os.set_inheritable(3, True)     # dup2 onto itself keeps CLOEXEC
+        os.set_inheritable(4, True)
+
+    proc = subprocess.Popen(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+         "--user-data-dir=" + profile, "--hide-scrollbars",
+         "--window-size=1200,2000", "--remote-debugging-pipe",
+         "about:blank"], preexec_fn=fds, close_fds=False,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    os.close(cmd_r)
+    os.close(ans_w)
+    out, pending, seq = os.fdopen(cmd_w, "wb"), b"", [0]
+    deadline = time.monotonic() + timeout
+
+    def read():
+        nonlocal pending
+        while b"\0" not in pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no answer from Chromium")
+            chunk = os.read(ans_r, 65536)
+            if not chunk:
+                raise EOFError("Chromium went away")
+            pending += chunk
+        msg, pending = pending.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(method, params=None, session=None, until=None):
+        seq[0] += 1
+        m = {"id": seq[0], "method": method, "params": params or {}}
+        if session:
+            m["sessionId"] = session
+        out.write(json.dumps(m).encode() + b"\0")
+        out.flush()
+        got, ev = None, until is None
+        while got is None or not ev:
+            a = read()
+            if a.get("id") == seq[0]:
+                if "error" in a:
+                    raise RuntimeError("%s: %s" % (method, a["error"]))
+                got = a["result"]
+            elif until is not None and a.get("method") == until:
+                ev = True
+        return got
+
+    try:
+        page = [t for t in call("Target.getTargets")["targetInfos"]
+                if t["type"] == "page"][0]
+        sid = call("Target.attachToTarget", {"targetId": page["targetId"],
+                                             "flatten": True})["sessionId"]
+        call("Page.enable", session=sid)
+        call("Page.navigate", {"url": url}, session=sid,
+             until="Page.loadEventFired")
+        r = call("Runtime.evaluate", {"expression": js,
+                                      "awaitPromise": True,
+                                      "returnByValue": True}, session=sid)
+        if "exceptionDetails" in r:
+            raise RuntimeError(r["exceptionDetails"].get("text", "error"))
+        return r["result"].get("value")
+    finally:
+        proc.kill()
+        proc.wait()
+        out.close()
+        os.close(ans_r)
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "report":
         problems = check_report(argv[2], argv[3],
@@ -251,6 +378,9 @@ def main(argv):
                 a = line.split() + [""]
                 problems += ["%s: %s" % (a[0], p) for p in
                              check_report(a[0], a[1], a[2], "all" in a[3:])]
+    elif len(argv) == 6 and argv[1] == "browse":
+        print(browse(argv[2], argv[3], argv[4], argv[5]))
+        return 0
     elif len(argv) >= 5 and argv[1] == "png":
         problems = check_png(argv[2], int(argv[3]), float(argv[4]),
                              argv[5:])
