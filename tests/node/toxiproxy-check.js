@@ -188,9 +188,11 @@ async function main() {
     attributes: { timeout: 300 } }, port, "hello");
   out("timeout", `${r.bytes} ${r.end} ${r.ms >= 300}`);
 
-  // slicer: every byte arrives, in several pieces.
+  // slicer: every byte arrives, in several pieces. Slices 100 ms apart:
+  // a client held back by a busy machine for less than that still reads
+  // each one on its own.
   r = await withToxic(src, { type: "slicer", attributes: {
-    average_size: 100, size_variation: 0, delay: 20000 } }, sport, "1000\n");
+    average_size: 100, size_variation: 0, delay: 100000 } }, sport, "1000\n");
   out("slicer", `${r.bytes} ${r.end} ${r.chunks >= 5}`);
   console.error(`slicer: 1000 bytes in ${r.chunks} reads`);
 
