@@ -15,7 +15,7 @@
 #include "zread.h"
 
 #define IN_SIZE		(128 * 1024)
-#define OUT_BUF		(256 * 1024)	/* the FILE's own buffer */
+#define FILE_BUF	(256 * 1024)	/* each FILE's own buffer */
 #define MAGIC_LEN	6
 
 struct zread {
@@ -35,6 +35,12 @@ struct zread {
 	bool d_live;		/* d needs its end function */
 	unsigned char *in;
 	size_t in_len, in_pos;
+	/*
+	 * setvbuf() with a NULL buffer keeps glibc's size (the block size,
+	 * 4 KiB: a read() per 4 KiB of capture), so the buffers are ours,
+	 * freed by zread_free(), after whoever took the stream closed it.
+	 */
+	char *src_buf, *out_buf;
 	char error[128];
 };
 
@@ -369,7 +375,10 @@ zread_open(const char *path, char *errbuf)
 	bool is_stdin = strcmp(path, "-") == 0;
 	int e;
 
-	if (z == NULL || (z->in = malloc(IN_SIZE)) == NULL) {
+	if (z == NULL || (z->in = malloc(IN_SIZE)) == NULL ||
+	    (z->src_buf = malloc(FILE_BUF)) == NULL) {
+		if (z != NULL)
+			free(z->in);
 		free(z);
 		errbuf_set(errbuf, "%s: out of memory", path);
 		errno = ENOMEM;
@@ -378,6 +387,12 @@ zread_open(const char *path, char *errbuf)
 	z->src = is_stdin ? stdin : fopen(path, "rb");
 	if (z->src == NULL)
 		goto fail;
+	/*
+	 * Before the first read; libpcap reads a plain file through it.
+	 * Not stdin: it outlives z, and so would its buffer.
+	 */
+	if (!is_stdin)
+		setvbuf(z->src, z->src_buf, _IOFBF, FILE_BUF);
 	/* the magic, kept in z->in for the decoder */
 	while (z->in_len < MAGIC_LEN) {
 		size_t n = fread(z->in + z->in_len, 1, MAGIC_LEN - z->in_len,
@@ -399,10 +414,14 @@ zread_open(const char *path, char *errbuf)
 		clearerr(z->src);
 		return z;
 	}
+	if ((z->out_buf = malloc(FILE_BUF)) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
 	z->out = fopencookie(z, "r", io);
 	if (z->out == NULL)
 		goto fail;
-	setvbuf(z->out, NULL, _IOFBF, OUT_BUF);
+	setvbuf(z->out, z->out_buf, _IOFBF, FILE_BUF);
 	return z;
 fail:
 	e = errno;
@@ -410,6 +429,8 @@ fail:
 	if (z->src != NULL && !is_stdin)
 		fclose(z->src);
 	free(z->in);
+	free(z->src_buf);
+	free(z->out_buf);
 	free(z);
 	errno = e;
 	return NULL;
@@ -433,6 +454,8 @@ zread_free(struct zread *z)
 		fclose(z->src);
 	dec_end(z);
 	free(z->in);
+	free(z->src_buf);
+	free(z->out_buf);
 	free(z);
 }
 
