@@ -107,10 +107,11 @@ void conn_set_half_close(struct conn *c, bool on);
 void conn_set_water_marks(struct conn *c, size_t high, size_t low);
 
 /*
- * Request/response traffic: after a recv that did not fill its buffer (the
- * queue is empty), wait for the next readiness event instead of calling
- * recv again only to hear EAGAIN; one system call less per request. Off by
- * default.
+ * After a recv that did not fill its buffer (the queue is empty), wait for
+ * the next readiness event instead of calling recv again only to hear
+ * EAGAIN: one system call less per request in request/response traffic,
+ * and per wake-up for a reader that keeps up with a stream (ttcp's
+ * receivers). Off by default.
  */
 void conn_set_request_response(struct conn *c, bool on);
 

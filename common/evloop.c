@@ -200,13 +200,6 @@ evloop_del(struct evloop *loop, int fd)
 	return 0;
 }
 
-/* The timer of a node in loop->timers (the node is its first member). */
-static struct timer *
-timer_of(struct heap_node *n)
-{
-	return (struct timer *)n;
-}
-
 uint64_t
 evloop_timer_add(struct evloop *loop, int ms, evloop_timer_fn *fn,
     void *arg)
@@ -237,7 +230,7 @@ evloop_timer_cancel(struct evloop *loop, uint64_t id)
 			struct heap_node *n = loop->timers.v[i];
 
 			heap_remove(&loop->timers, n);
-			free(timer_of(n));
+			free(HEAP_ENTRY(n, struct timer, node));
 			return;
 		}
 }
@@ -279,11 +272,13 @@ run_timers(struct evloop *loop)
 
 	while (!loop->stopped && (n = heap_top(&loop->timers)) != NULL &&
 	    (uint64_t)n->key <= now && n->seq < first_new) {
-		struct timer t = *timer_of(n);
+		struct timer *tp = HEAP_ENTRY(n, struct timer, node);
+		evloop_timer_fn *fn = tp->fn;
+		void *arg = tp->arg;
 
 		heap_remove(&loop->timers, n);
-		free(timer_of(n));
-		t.fn(loop, t.arg);
+		free(tp);
+		fn(loop, arg);
 	}
 }
 

@@ -37,10 +37,7 @@ top_changed(struct flow_index *t)
 struct flow *
 flow_index_top(const struct flow_index *t)
 {
-	struct heap_node *n = heap_top(&t->due);
-
-	return n != NULL ? (struct flow *)((char *)n -
-	    offsetof(struct flow, due)) : NULL;
+	return HEAP_ENTRY(heap_top(&t->due), struct flow, due);
 }
 
 void

@@ -41,6 +41,11 @@ void heap_remove(struct heap *h, struct heap_node *n);
 /* Give n, in h, a new key (earlier or later) and move it to its place. */
 void heap_rekey(struct heap *h, struct heap_node *n, int64_t key);
 
+/* The struct of type that embeds node n as member (n may be NULL). */
+#define HEAP_ENTRY(n, type, member)					\
+	((n) != NULL ? (type *)(void *)((char *)(n) -			\
+	    offsetof(type, member)) : (type *)NULL)
+
 /* The first node, or NULL when h is empty. */
 static inline struct heap_node *
 heap_top(const struct heap *h)

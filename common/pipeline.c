@@ -378,10 +378,7 @@ source_before(const struct source *a, const struct source *b)
 static struct source *
 oldest(const struct heap *h)
 {
-	struct heap_node *n = heap_top(h);
-
-	return n != NULL ? (struct source *)(void *)((char *)n -
-	    offsetof(struct source, hn)) : NULL;
+	return HEAP_ENTRY(heap_top(h), struct source, hn);
 }
 
 /*

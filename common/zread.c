@@ -375,10 +375,7 @@ zread_open(const char *path, char *errbuf)
 	bool is_stdin = strcmp(path, "-") == 0;
 	int e;
 
-	if (z == NULL || (z->in = malloc(IN_SIZE)) == NULL ||
-	    (z->src_buf = malloc(FILE_BUF)) == NULL) {
-		if (z != NULL)
-			free(z->in);
+	if (z == NULL || (z->in = malloc(IN_SIZE)) == NULL) {
 		free(z);
 		errbuf_set(errbuf, "%s: out of memory", path);
 		errno = ENOMEM;
@@ -389,9 +386,10 @@ zread_open(const char *path, char *errbuf)
 		goto fail;
 	/*
 	 * Before the first read; libpcap reads a plain file through it.
-	 * Not stdin: it outlives z, and so would its buffer.
+	 * Not stdin: it outlives z, and so would its buffer. Without the
+	 * memory the stream keeps stdio's own.
 	 */
-	if (!is_stdin)
+	if (!is_stdin && (z->src_buf = malloc(FILE_BUF)) != NULL)
 		setvbuf(z->src, z->src_buf, _IOFBF, FILE_BUF);
 	/* the magic, kept in z->in for the decoder */
 	while (z->in_len < MAGIC_LEN) {
